@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes (DESIGN.md, Conventions).
+const (
+	exitOK        = 0
+	exitError     = 1
+	exitUsage     = 2
+	exitThreshold = 3
+)
+
+// exitError carries an exit code other than 1 out of a command.
+type codeError struct {
+	code int
+	err  error
+}
+
+func (e *codeError) Error() string { return e.err.Error() }
+func (e *codeError) Unwrap() error { return e.err }
+
+// withCode wraps err so that run exits with code.
+func withCode(code int, err error) error { return &codeError{code: code, err: err} }
+
+// usageError marks bad flags or arguments (exit 2).
+func usageError(format string, a ...any) error {
+	return withCode(exitUsage, fmt.Errorf(format, a...))
+}
+
+// newRootCmd builds the command tree. Each subcommand lives in its own file
+// with a newCmdX constructor.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "contendr",
+		Short: "Measure lock contention and GC pressure in Go programs",
+		Long: `contendr tells whether a Go service loses time to lock contention and GC
+pressure, exactly where, and which concurrent-map strategy to switch to — with
+the numbers that prove it.
+
+Targets are a contendr agent's URL, any net/http/pprof server, profile files
+(or a directory of them), or a saved window bundle.`,
+		Example: `  contendr demo
+  contendr analyze http://127.0.0.1:6061 --seconds 10
+  contendr analyze ./profiles/ --format json`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return withCode(exitUsage, err)
+	})
+	root.AddCommand(
+	// newCmdX constructors, one per file, are listed here.
+	)
+	return root
+}
+
+// run executes the CLI and maps errors to exit codes: one line on stderr,
+// never a stack trace.
+func run(ctx context.Context, args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(os.Stderr, "contendr:", err)
+	var ce *codeError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
+	if isUsage(err) {
+		return exitUsage
+	}
+	return exitError
+}
+
+// isUsage recognises cobra's own argument errors (unknown command, wrong
+// number of args), which it returns as plain errors.
+func isUsage(err error) bool {
+	msg := err.Error()
+	for _, prefix := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "invalid argument"} {
+		if len(msg) >= len(prefix) && msg[:len(prefix)] == prefix {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,66 @@
+// Package gc measures what a window's allocation costs: GC pressure from
+// runtime/metrics (or two MemStats readings for a plain pprof target) and the
+// allocation that concurrent maps do to grow or copy themselves.
+package gc
+
+// Pressure is the window's GC cost. Fields a source cannot provide are left
+// zero and named in Missing.
+type Pressure struct {
+	// CPUFraction = Δ/cpu/classes/gc/total ÷ Δ/cpu/classes/total; never the
+	// lifetime-average MemStats.GCCPUFraction.
+	CPUFraction float64 `json:"cpu_fraction"`
+	// AssistShare is the part of GC CPU spent in mark assists by user
+	// goroutines (a direct tax on request latency).
+	AssistShare           float64 `json:"assist_share"`
+	PauseP50Seconds       float64 `json:"pause_p50_seconds"`
+	PauseP99Seconds       float64 `json:"pause_p99_seconds"`
+	PauseMaxSeconds       float64 `json:"pause_max_seconds"`
+	Cycles                int64   `json:"cycles"`
+	CyclesPerSecond       float64 `json:"cycles_per_second"`
+	AllocBytesPerSecond   float64 `json:"alloc_bytes_per_second"`
+	AllocObjectsPerSecond float64 `json:"alloc_objects_per_second"`
+	HeapLiveBytes         float64 `json:"heap_live_bytes"`
+	HeapGoalBytes         float64 `json:"heap_goal_bytes"`
+	GOGC                  float64 `json:"gogc"`       // percent; -1 when off
+	GOMEMLIMIT            float64 `json:"gomemlimit"` // bytes
+	// Source is "runtime/metrics", "memstats" or "cpu-profile".
+	Source string `json:"source"`
+	// Estimated figures, and why; fields the source lacked.
+	Estimated bool     `json:"estimated"`
+	Missing   []string `json:"missing,omitempty"`
+}
+
+// GrowthKind names the map machinery that allocated.
+type GrowthKind string
+
+const (
+	GrowthSyncMapDirty GrowthKind = "syncmap-dirty-copy" // legacy sync.(*Map).dirtyLocked
+	GrowthHashTrieMap  GrowthKind = "hashtriemap-node"   // newEntryNode / newIndirectNode
+	GrowthGoMap        GrowthKind = "gomap-grow"         // internal/runtime/maps, runtime.makemap*
+	GrowthCOWClone     GrowthKind = "cow-clone"          // maps.Clone or a copy loop in a writer
+)
+
+// MapGrowth is allocation a component's map did to grow or copy itself.
+type MapGrowth struct {
+	Component        string     `json:"component"`
+	Function         string     `json:"function"` // the user frame that caused it
+	Kind             GrowthKind `json:"kind"`
+	Bytes            int64      `json:"bytes"`
+	Objects          int64      `json:"objects"`
+	BytesPerSecond   float64    `json:"bytes_per_second"`
+	ObjectsPerSecond float64    `json:"objects_per_second"`
+	ShareOfAlloc     float64    `json:"share_of_alloc"`
+	// InUseGrowthBytes is the change of in-use bytes of this growth between
+	// consecutive windows, when the previous window is known.
+	InUseGrowthBytes int64 `json:"inuse_growth_bytes,omitempty"`
+}
+
+// Result is what the collector found in one window.
+type Result struct {
+	WindowSeconds float64      `json:"window_seconds"`
+	Pressure      Pressure     `json:"pressure"`
+	MapGrowth     []*MapGrowth `json:"map_growth"` // sorted by bytes, descending
+	// TotalAllocBytes is the window's sampled allocation (allocs profile).
+	TotalAllocBytes int64    `json:"total_alloc_bytes"`
+	Notes           []string `json:"notes,omitempty"`
+}

@@ -1,0 +1,115 @@
+// Package mutex turns a window's mutex and block profile deltas, and its
+// runtime/metrics samples, into lock sites, their kinds and both sides of each
+// lock, and the process-wide lock fraction defined in DESIGN.md.
+package mutex
+
+// Kind is how a lock site locks, read from the frames under it.
+type Kind string
+
+// Lock kinds (DESIGN.md, "Lock kind").
+const (
+	KindMutex         Kind = "mutex"
+	KindRWMutexWrite  Kind = "rwmutex-write"
+	KindRWMutexRead   Kind = "rwmutex-read"
+	KindSyncMap       Kind = "syncmap"        // Go ≥1.24 HashTrieMap under sync.(*Map)
+	KindSyncMapLegacy Kind = "syncmap-legacy" // read/dirty sync.Map: Mutex under sync.(*Map)
+	KindChan          Kind = "chan"
+	KindSelect        Kind = "select"
+	KindWaitGroup     Kind = "waitgroup"
+	KindCond          Kind = "cond"
+	KindRuntime       Kind = "runtime" // runtime-internal locks; never blamed on user code
+	KindOther         Kind = "other"
+)
+
+// Side says which profile a site comes from.
+type Side string
+
+const (
+	// Holder: the mutex profile's stack, the unlocker that made others wait.
+	Holder Side = "holder"
+	// Waiter: the block profile's stack, the goroutine that waited.
+	Waiter Side = "waiter"
+)
+
+// Site is one lock site on one side: the first frame above the lock
+// primitive that is outside sync, internal/sync, runtime and the standard
+// library's lock wrappers.
+type Site struct {
+	Function  string `json:"function"`  // e.g. main.(*Cache).Get
+	Component string `json:"component"` // package + receiver type, e.g. main.(*Cache)
+	Kind      Kind   `json:"kind"`
+	Side      Side   `json:"side"`
+	// Primitive is the lock frame the site called, e.g. sync.(*RWMutex).Lock.
+	Primitive string `json:"primitive"`
+
+	DelaySeconds float64 `json:"delay_seconds"`
+	Contentions  int64   `json:"contentions"`
+	// Per second of window.
+	DelaySecondsPerSecond float64 `json:"delay_seconds_per_second"`
+	ContentionsPerSecond  float64 `json:"contentions_per_second"`
+	// Share of the side's total lock delay; Fraction of the lock-fraction
+	// denominator (wait + user CPU), comparable with LockFraction.Value.
+	Share    float64 `json:"share"`
+	Fraction float64 `json:"fraction"`
+
+	// Stacks are the heaviest few stacks behind the site, leaf first, as
+	// evidence.
+	Stacks []Stack `json:"stacks,omitempty"`
+}
+
+// Stack is one sampled stack and its delay.
+type Stack struct {
+	Frames       []string `json:"frames"` // leaf first
+	DelaySeconds float64  `json:"delay_seconds"`
+	Contentions  int64    `json:"contentions"`
+}
+
+// Component joins both sides of the locks held in one component, so a report
+// can say "main.(*Cache).Set holds the lock that main.(*Cache).Get waits on".
+type Component struct {
+	Name    string  `json:"name"`
+	Kinds   []Kind  `json:"kinds"`
+	Holders []*Site `json:"holders"` // sorted by delay, descending
+	Waiters []*Site `json:"waiters"`
+	// DelaySecondsPerSecond is the larger of the two sides' totals (each side
+	// measures the same waiting from a different end).
+	DelaySecondsPerSecond float64 `json:"delay_seconds_per_second"`
+	Fraction              float64 `json:"fraction"`
+	Share                 float64 `json:"share"`
+	// Read and write contention on an RWMutex-guarded component, from the
+	// waiter side (RLock vs Lock), in delay seconds.
+	ReadDelaySeconds  float64 `json:"read_delay_seconds"`
+	WriteDelaySeconds float64 `json:"write_delay_seconds"`
+}
+
+// LockFraction is Δwait / (Δwait + Δuser_cpu) over the window.
+type LockFraction struct {
+	Value float64 `json:"value"`
+	// Estimated is set when the window had no runtime/metrics and the value
+	// was derived from profiles; Reason says from what.
+	Estimated bool   `json:"estimated"`
+	Reason    string `json:"reason,omitempty"`
+	// Known is false when neither runtime/metrics nor profiles allow a value.
+	Known bool `json:"known"`
+
+	WaitSeconds    float64 `json:"wait_seconds"`
+	UserCPUSeconds float64 `json:"user_cpu_seconds"`
+}
+
+// Result is what the collector found in one window.
+type Result struct {
+	WindowSeconds float64      `json:"window_seconds"`
+	LockFraction  LockFraction `json:"lock_fraction"`
+	// Sites of user code, both sides, sorted by delay descending.
+	Sites      []*Site      `json:"sites"`
+	Components []*Component `json:"components"` // sorted by delay descending
+	// Runtime holds runtime-internal lock contention, reported apart.
+	Runtime []*Site `json:"runtime,omitempty"`
+	// Notes explain gaps: "mutex profiling is off on the target
+	// (runtime.SetMutexProfileFraction is 0): enable it with …".
+	Notes []string `json:"notes,omitempty"`
+	// MutexProfileEnabled / BlockProfileEnabled are false when the window's
+	// rate says the profile was disabled (so empty ≠ uncontended).
+	MutexProfileEnabled bool `json:"mutex_profile_enabled"`
+	BlockProfileEnabled bool `json:"block_profile_enabled"`
+}

@@ -1,0 +1,137 @@
+package window
+
+import (
+	"math"
+	"time"
+)
+
+// runtime/metrics names the collectors read. The agent samples exactly these
+// at both ends of a window.
+const (
+	MetricMutexWait   = "/sync/mutex/wait/total:seconds"
+	MetricCPUUser     = "/cpu/classes/user:cpu-seconds"
+	MetricCPUTotal    = "/cpu/classes/total:cpu-seconds"
+	MetricCPUGC       = "/cpu/classes/gc/total:cpu-seconds"
+	MetricCPUGCAssist = "/cpu/classes/gc/mark/assist:cpu-seconds"
+	MetricGCPauses    = "/sched/pauses/total/gc:seconds" // histogram
+	MetricGCCycles    = "/gc/cycles/total:gc-cycles"
+	MetricAllocBytes  = "/gc/heap/allocs:bytes"
+	MetricAllocObjs   = "/gc/heap/allocs:objects"
+	MetricHeapLive    = "/gc/heap/live:bytes"
+	MetricHeapGoal    = "/gc/heap/goal:bytes"
+	MetricGOGC        = "/gc/gogc:percent"
+	MetricGOMEMLIMIT  = "/gc/gomemlimit:bytes"
+	MetricGoroutines  = "/sched/goroutines:goroutines"
+	MetricGOMAXPROCS  = "/sched/gomaxprocs:threads"
+)
+
+// MetricNames lists every runtime/metrics name a window carries.
+var MetricNames = []string{
+	MetricMutexWait, MetricCPUUser, MetricCPUTotal, MetricCPUGC, MetricCPUGCAssist,
+	MetricGCPauses, MetricGCCycles, MetricAllocBytes, MetricAllocObjs,
+	MetricHeapLive, MetricHeapGoal, MetricGOGC, MetricGOMEMLIMIT,
+	MetricGoroutines, MetricGOMAXPROCS,
+}
+
+// Sample is one reading of runtime/metrics.
+type Sample struct {
+	Time       time.Time            `json:"time"`
+	Values     map[string]float64   `json:"values"`
+	Histograms map[string]Histogram `json:"histograms,omitempty"`
+}
+
+// Histogram is a runtime/metrics Float64Histogram: Counts[i] observations
+// fell in [Buckets[i], Buckets[i+1]). Buckets has len(Counts)+1 entries and
+// its ends may be ±Inf (written in JSON as the strings "+Inf" and "-Inf").
+type Histogram struct {
+	Counts  []uint64  `json:"counts"`
+	Buckets []float64 `json:"buckets"`
+}
+
+// SamplePair holds the readings at a window's start and end.
+type SamplePair struct {
+	Start Sample `json:"start"`
+	End   Sample `json:"end"`
+}
+
+// Delta returns end − start of a cumulative metric and whether both
+// readings had it. A negative delta (the process restarted) reports ok=false.
+func (p *SamplePair) Delta(name string) (delta float64, ok bool) {
+	if p == nil {
+		return 0, false
+	}
+	s, okS := p.Start.Values[name]
+	e, okE := p.End.Values[name]
+	if !okS || !okE || e < s {
+		return 0, false
+	}
+	return e - s, true
+}
+
+// Last returns a gauge's value at the window's end.
+func (p *SamplePair) Last(name string) (float64, bool) {
+	if p == nil {
+		return 0, false
+	}
+	v, ok := p.End.Values[name]
+	return v, ok
+}
+
+// HistogramDelta returns the observations added to a histogram during the
+// window. ok is false when either reading lacks it, the bucket layouts
+// differ, or a count went down.
+func (p *SamplePair) HistogramDelta(name string) (h Histogram, ok bool) {
+	if p == nil {
+		return Histogram{}, false
+	}
+	s, okS := p.Start.Histograms[name]
+	e, okE := p.End.Histograms[name]
+	if !okS || !okE || len(s.Counts) != len(e.Counts) {
+		return Histogram{}, false
+	}
+	h = Histogram{Counts: make([]uint64, len(e.Counts)), Buckets: e.Buckets}
+	for i := range e.Counts {
+		if e.Counts[i] < s.Counts[i] {
+			return Histogram{}, false
+		}
+		h.Counts[i] = e.Counts[i] - s.Counts[i]
+	}
+	return h, true
+}
+
+// Total is the number of observations in h.
+func (h Histogram) Total() uint64 {
+	var n uint64
+	for _, c := range h.Counts {
+		n += c
+	}
+	return n
+}
+
+// Quantile returns an upper bound for the q-quantile (0 ≤ q ≤ 1) of h: the
+// upper edge of the bucket holding it, or its lower edge when the upper one
+// is +Inf. It returns 0 for an empty histogram.
+func (h Histogram) Quantile(q float64) float64 {
+	total := h.Total()
+	if total == 0 || len(h.Buckets) != len(h.Counts)+1 {
+		return 0
+	}
+	rank := uint64(math.Ceil(q * float64(total)))
+	if rank == 0 {
+		rank = 1
+	}
+	var seen uint64
+	for i, c := range h.Counts {
+		seen += c
+		if seen >= rank {
+			if hi := h.Buckets[i+1]; !math.IsInf(hi, 1) {
+				return hi
+			}
+			return h.Buckets[i]
+		}
+	}
+	return h.Buckets[len(h.Buckets)-1]
+}
+
+// Max returns an upper bound of the largest observation in h (0 if empty).
+func (h Histogram) Max() float64 { return h.Quantile(1) }

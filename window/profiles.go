@@ -1,0 +1,199 @@
+package window
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/google/pprof/profile"
+)
+
+// MaxProfileBytes caps a profile's decompressed size. Profiles come from
+// untrusted bytes (files, HTTP targets); a gzip bomb must fail, not exhaust
+// memory. 256 MiB holds any real profile with room to spare.
+const MaxProfileBytes = 256 << 20
+
+// ErrTooLarge is returned (wrapped) when input exceeds a size cap.
+var ErrTooLarge = errors.New("exceeds the size cap")
+
+// ParseProfile reads one profile — gzipped or plain proto, or the legacy text
+// formats the runtime writes with ?debug=1 — decompressing at most limit
+// bytes (MaxProfileBytes when limit ≤ 0).
+func ParseProfile(data []byte, limit int64) (*profile.Profile, error) {
+	if limit <= 0 {
+		limit = MaxProfileBytes
+	}
+	if len(data) == 0 {
+		return nil, errors.New("empty input: no profile data")
+	}
+	raw := data
+	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("corrupt gzip header: %w", err)
+		}
+		raw, err = io.ReadAll(io.LimitReader(zr, limit+1))
+		if err != nil {
+			return nil, fmt.Errorf("truncated or corrupt gzip data: %w", err)
+		}
+		if int64(len(raw)) > limit {
+			return nil, fmt.Errorf("decompressed profile %w of %d bytes", ErrTooLarge, limit)
+		}
+	} else if int64(len(raw)) > limit {
+		return nil, fmt.Errorf("profile %w of %d bytes", ErrTooLarge, limit)
+	}
+	if looksLikeHTML(raw) {
+		return nil, errors.New("got an HTML page, not a profile (is the URL a pprof endpoint?)")
+	}
+	p, err := profile.ParseData(raw)
+	if err != nil {
+		return nil, fmt.Errorf("not a pprof profile: %w", err)
+	}
+	if err := p.CheckValid(); err != nil {
+		return nil, fmt.Errorf("invalid profile: %w", err)
+	}
+	return p, nil
+}
+
+func looksLikeHTML(b []byte) bool {
+	head := strings.ToLower(strings.TrimSpace(string(b[:min(len(b), 512)])))
+	return strings.HasPrefix(head, "<!doctype html") || strings.HasPrefix(head, "<html") ||
+		strings.HasPrefix(head, "<head") || strings.HasPrefix(head, "<body")
+}
+
+// Delta returns end − start for cumulative profiles (mutex, block, allocs),
+// the same computation the runtime's ?seconds= endpoints perform.
+//
+// restarted reports that some sample went down: the process restarted
+// between the readings. Delta then returns end itself, a fresh baseline, so
+// that no negative or garbage value is ever reported.
+func Delta(start, end *profile.Profile) (delta *profile.Profile, restarted bool, err error) {
+	if start == nil {
+		return end, false, nil
+	}
+	if end == nil {
+		return nil, false, errors.New("delta: no end profile")
+	}
+	if totals(end) < totals(start) || !sameSampleTypes(start, end) {
+		return end, true, nil
+	}
+	neg := start.Copy()
+	neg.Scale(-1)
+	merged, err := profile.Merge([]*profile.Profile{end.Copy(), neg})
+	if err != nil {
+		return nil, false, fmt.Errorf("delta of two profiles: %w", err)
+	}
+	// Keep only samples that changed; a negative value means a stack's
+	// counter went down, which only a restart explains.
+	kept := merged.Sample[:0]
+	for _, s := range merged.Sample {
+		zero := true
+		for _, v := range s.Value {
+			if v < 0 {
+				return end, true, nil
+			}
+			if v != 0 {
+				zero = false
+			}
+		}
+		if !zero {
+			kept = append(kept, s)
+		}
+	}
+	merged.Sample = kept
+	merged.TimeNanos = end.TimeNanos
+	merged.DurationNanos = end.TimeNanos - start.TimeNanos
+	return merged.Compact(), false, nil
+}
+
+// totals sums every sample value of p, per sample type.
+func totals(p *profile.Profile) int64 {
+	var t int64
+	for _, s := range p.Sample {
+		for _, v := range s.Value {
+			t += v
+		}
+	}
+	return t
+}
+
+func sameSampleTypes(a, b *profile.Profile) bool {
+	if len(a.SampleType) != len(b.SampleType) {
+		return false
+	}
+	for i := range a.SampleType {
+		if a.SampleType[i].Type != b.SampleType[i].Type || a.SampleType[i].Unit != b.SampleType[i].Unit {
+			return false
+		}
+	}
+	return true
+}
+
+// DetectKind tells what a profile holds from its content, never a file name:
+// sample types separate CPU, heap/allocs, goroutine and fgprof profiles;
+// mutex and block profiles share their sample types and are told apart by
+// their leaf frames (the mutex profile records unlockers, the block profile
+// waiters). It returns "" when the content does not decide (for instance an
+// empty contention profile).
+func DetectKind(p *profile.Profile) ProfileKind {
+	types := make([]string, len(p.SampleType))
+	for i, st := range p.SampleType {
+		types[i] = st.Type + "/" + st.Unit
+	}
+	has := func(t string) bool {
+		for _, x := range types {
+			if x == t {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("cpu/nanoseconds"):
+		return CPU
+	case has("alloc_space/bytes") || has("inuse_space/bytes"):
+		if p.DefaultSampleType == "alloc_space" {
+			return Allocs
+		}
+		return Heap
+	case has("goroutine/count"), has("goroutines/count"):
+		return Goroutine
+	case has("time/nanoseconds") && has("samples/count"):
+		return Fgprof
+	case has("delay/nanoseconds") && has("contentions/count"):
+		return contentionKind(p)
+	}
+	return ""
+}
+
+// contentionKind weighs the leaf frames of a contention profile: unlock
+// frames only appear on the mutex side, lock/wait/channel frames only on the
+// block side. Frames inside a lock-free structure such as the Go 1.24+
+// sync.Map HashTrieMap appear on both sides and do not vote.
+func contentionKind(p *profile.Profile) ProfileKind {
+	var unlockSide, waitSide int
+	for _, s := range p.Sample {
+		if len(s.Location) == 0 || len(s.Location[0].Line) == 0 || s.Location[0].Line[0].Function == nil {
+			continue
+		}
+		switch name := s.Location[0].Line[0].Function.Name; {
+		case strings.HasSuffix(name, "Unlock"), strings.HasPrefix(name, "runtime.unlock"),
+			name == "runtime._LostContendedRuntimeLock":
+			unlockSide++
+		case strings.HasSuffix(name, "Lock"), strings.HasSuffix(name, ".Wait"),
+			strings.HasPrefix(name, "runtime.chan"), strings.HasPrefix(name, "runtime.selectgo"),
+			strings.Contains(name, "emacquire"), name == "runtime.block":
+			waitSide++
+		}
+	}
+	switch {
+	case unlockSide > waitSide:
+		return Mutex
+	case waitSide > unlockSide:
+		return Block
+	}
+	return ""
+}

@@ -1,0 +1,107 @@
+// Package window holds one measurement interval of a Go process — delta
+// profiles, runtime/metrics samples and metadata — the unit that the agent
+// collects, the CLI fetches and every collector and renderer reads.
+//
+// A Window encodes to a single file, a bundle (see bundle.go), so that it can
+// be saved, attached to a ticket and analyzed later.
+package window
+
+import (
+	"time"
+
+	"github.com/google/pprof/profile"
+)
+
+// ProfileKind names a profile a window may hold.
+type ProfileKind string
+
+// The profiles a window may hold. Mutex, Block and Allocs are deltas over the
+// window; CPU and Fgprof are recorded during it; Goroutine and Heap are
+// snapshots taken at its end.
+const (
+	Mutex     ProfileKind = "mutex"
+	Block     ProfileKind = "block"
+	Allocs    ProfileKind = "allocs"
+	Heap      ProfileKind = "heap"
+	CPU       ProfileKind = "cpu"
+	Fgprof    ProfileKind = "fgprof"
+	Goroutine ProfileKind = "goroutine"
+)
+
+// Kinds lists every ProfileKind in a stable order.
+var Kinds = []ProfileKind{Mutex, Block, Allocs, Heap, CPU, Fgprof, Goroutine}
+
+// Window is everything measured over one interval [Start, End].
+type Window struct {
+	// ID identifies the window within its source (the agent numbers them).
+	ID    string    `json:"id"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	Meta  Meta      `json:"meta"`
+
+	// Profiles are keyed by kind. Cumulative profiles (mutex, block, allocs)
+	// already hold end minus start; see Delta.
+	Profiles map[ProfileKind]*profile.Profile `json:"-"`
+
+	// Metrics holds runtime/metrics samples taken at both ends of the window
+	// (nil for a plain net/http/pprof target or profile files).
+	Metrics *SamplePair `json:"metrics,omitempty"`
+
+	// MemStats holds two heap?debug=1 MemStats readings at both ends, the
+	// fallback source of GC figures for a target without runtime/metrics.
+	MemStats *MemStatsPair `json:"memstats,omitempty"`
+
+	// Notes say what the window lacks and why ("fgprof skipped: 12000
+	// goroutines above the limit of 10000"), for reports to repeat.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Meta describes the process and the settings a window was measured under.
+type Meta struct {
+	// Source is where the window came from: a URL, a file path, "in-process".
+	Source     string `json:"source"`
+	GoVersion  string `json:"go_version,omitempty"`
+	GOMAXPROCS int    `json:"gomaxprocs,omitempty"`
+	NumCPU     int    `json:"num_cpu,omitempty"`
+	// Goroutines is the goroutine count at the window's end.
+	Goroutines int `json:"goroutines,omitempty"`
+
+	// Sampling rates in force during the window. Values are already scaled
+	// by the runtime; the rates say whether an empty profile means "no
+	// contention" or "profiling disabled" (a rate of 0). -1 means unknown.
+	MutexProfileFraction int `json:"mutex_profile_fraction"`
+	BlockProfileRate     int `json:"block_profile_rate"`
+	MemProfileRate       int `json:"mem_profile_rate"`
+
+	// Labels carry service, version and role (canary|baseline).
+	Labels map[string]string `json:"labels,omitempty"`
+
+	// Restarted is set when a cumulative counter went down between the two
+	// readings: the target restarted and the window restarts its baseline.
+	Restarted bool `json:"restarted,omitempty"`
+}
+
+// Unknown marks a rate that could not be read from the target.
+const Unknown = -1
+
+// Seconds is the window's length.
+func (w *Window) Seconds() float64 { return w.End.Sub(w.Start).Seconds() }
+
+// Profile returns the window's profile of kind k, or nil.
+func (w *Window) Profile(k ProfileKind) *profile.Profile {
+	if w == nil || w.Profiles == nil {
+		return nil
+	}
+	return w.Profiles[k]
+}
+
+// SetProfile stores p under kind k, creating the map when needed.
+func (w *Window) SetProfile(k ProfileKind, p *profile.Profile) {
+	if w.Profiles == nil {
+		w.Profiles = make(map[ProfileKind]*profile.Profile)
+	}
+	w.Profiles[k] = p
+}
+
+// Note records why the window lacks something.
+func (w *Window) Note(format string) { w.Notes = append(w.Notes, format) }
