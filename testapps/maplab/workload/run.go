@@ -1,0 +1,168 @@
+package workload
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/contendr/contendr/testapps/maplab/strategy"
+)
+
+// Result is what one Run measured.
+type Result struct {
+	// Ops counts loads, stores and deletes; full ranges are counted apart.
+	Ops       int64         `json:"ops"`
+	Ranges    int64         `json:"ranges"`
+	Elapsed   time.Duration `json:"elapsed"`
+	OpsPerSec float64       `json:"ops_per_sec"`
+}
+
+// Run prefills m, then runs spec on it from spec.Goroutines goroutines for
+// spec.Duration, or until ctx ends when Duration is 0 (an earlier ctx end
+// also stops a timed run). Only the time after prefill is measured.
+func Run(ctx context.Context, m strategy.Map, spec Spec) (Result, error) {
+	if err := spec.Validate(); err != nil {
+		return Result{}, err
+	}
+	Prefill(m, spec)
+	workers := make([]*worker, spec.Goroutines)
+	for g := range workers {
+		workers[g] = newWorker(m, spec, uint64(g))
+	}
+
+	if spec.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, spec.Duration)
+		defer cancel()
+	}
+	// One flag read by every worker between operations: cheaper than a
+	// channel receive, and the cache line is only ever written once.
+	var stop atomic.Bool
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Go(func() { w.run(&stop) })
+	}
+	<-ctx.Done()
+	stop.Store(true)
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	res := Result{Elapsed: elapsed}
+	for _, w := range workers {
+		res.Ops += w.ops
+		res.Ranges += w.ranges
+	}
+	if elapsed > 0 {
+		res.OpsPerSec = float64(res.Ops) / elapsed.Seconds()
+	}
+	return res, nil
+}
+
+// Prefill stores keys [0, spec.Keys) and as much of the churn range as the
+// insert/delete mix keeps occupied in steady state, so measurement starts
+// from a map of its working size.
+func Prefill(m strategy.Map, spec Spec) {
+	churn := 0
+	if spec.Inserts > 0 {
+		occupancy := spec.Inserts / (spec.Inserts + spec.Deletes)
+		churn = int(occupancy * float64(spec.Keys))
+	}
+	total := spec.Keys + churn
+	if f, ok := m.(strategy.Filler); ok {
+		entries := make(map[int]int, total)
+		for k := range total {
+			entries[k] = k
+		}
+		f.Fill(entries)
+		return
+	}
+	for k := range total {
+		m.Store(k, k)
+	}
+}
+
+// worker is one goroutine's state: its own generator (a shared one would be
+// the bottleneck), counters, and value ring.
+type worker struct {
+	m    strategy.Map
+	spec Spec
+	rng  *rand.Rand
+	zipf *rand.Zipf // nil for uniform keys
+
+	// Operation thresholds on a uniform [0,1) draw.
+	readBelow, insertBelow, deleteBelow float64
+	loadSpace                           int // loads draw keys from [0, loadSpace)
+
+	values [][]byte
+	next   int
+
+	ops, ranges int64
+}
+
+func newWorker(m strategy.Map, spec Spec, id uint64) *worker {
+	w := &worker{
+		m:           m,
+		spec:        spec,
+		rng:         rand.New(rand.NewPCG(0x6d61706c6162, id)),
+		readBelow:   spec.Reads,
+		insertBelow: spec.Reads + spec.Inserts,
+		deleteBelow: spec.Reads + spec.Inserts + spec.Deletes,
+		loadSpace:   spec.Keys,
+	}
+	if spec.Inserts > 0 {
+		w.loadSpace = 2 * spec.Keys
+	}
+	if spec.ZipfS > 1 {
+		w.zipf = rand.NewZipf(w.rng, spec.ZipfS, 1, uint64(spec.Keys-1))
+	}
+	if spec.ValueSize > 0 {
+		w.values = make([][]byte, max(1, spec.Keys/spec.Goroutines))
+		for i := range w.values {
+			w.values[i] = make([]byte, spec.ValueSize)
+		}
+	}
+	return w
+}
+
+// key draws a key in [0, space); Zipf draws favour the prefilled range.
+func (w *worker) key(space int) int {
+	if w.zipf != nil {
+		return int(w.zipf.Uint64()) % space
+	}
+	return w.rng.IntN(space)
+}
+
+func (w *worker) run(stop *atomic.Bool) {
+	keys := w.spec.Keys
+	for !stop.Load() {
+		w.ops++
+		if w.spec.RangeEvery > 0 && w.ops%int64(w.spec.RangeEvery) == 0 {
+			w.m.Range(func(k, v int) bool { return true })
+			w.ranges++
+		}
+		u := w.rng.Float64()
+		switch {
+		case u < w.readBelow:
+			w.m.Load(w.key(w.loadSpace))
+		case u < w.insertBelow:
+			w.m.Store(keys+w.rng.IntN(keys), w.value())
+		case u < w.deleteBelow:
+			w.m.Delete(keys + w.rng.IntN(keys))
+		default:
+			w.m.Store(w.key(keys), w.value())
+		}
+	}
+}
+
+// value returns the int to store and, when values have a size, allocates
+// the payload that stands for it.
+func (w *worker) value() int {
+	if w.values != nil {
+		w.values[w.next] = make([]byte, w.spec.ValueSize)
+		w.next = (w.next + 1) % len(w.values)
+	}
+	return int(w.ops)
+}

@@ -1,0 +1,167 @@
+// Package workload drives a strategy.Map with a named or parameterized mix
+// of loads, overwrites, new-key inserts, deletes and full ranges from many
+// goroutines, and measures its throughput.
+package workload
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Spec is one workload: the operation mix and its scale.
+//
+// Keys [0, Keys) are prefilled and never deleted; writes to them are
+// overwrites. Inserts and Deletes work on a second "churn" range
+// [Keys, 2*Keys) so that new keys keep arriving and leaving; when the mix has
+// inserts, loads draw from both ranges, so some of them miss, as lookups of
+// recently added or removed keys do in a real cache.
+type Spec struct {
+	Name string `json:"name"`
+
+	// Fractions of operations; overwrites get the rest, 1-Reads-Inserts-Deletes.
+	Reads   float64 `json:"reads"`
+	Inserts float64 `json:"inserts"`
+	Deletes float64 `json:"deletes"`
+	// RangeEvery makes each goroutine iterate the whole map once every that
+	// many operations; 0 means never.
+	RangeEvery int `json:"range_every,omitempty"`
+	// ZipfS, when > 1, draws keys from a Zipf distribution with that
+	// exponent (key 0 hottest) instead of uniformly.
+	ZipfS float64 `json:"zipf_s,omitempty"`
+
+	Keys       int `json:"keys"`
+	Goroutines int `json:"goroutines"`
+	// ValueSize, when > 0, makes every write also allocate a []byte of that
+	// size, kept alive in a per-goroutine ring of about Keys/Goroutines slots
+	// so that live heap and allocation rate behave like a map holding values
+	// of that size. The map itself stores ints.
+	ValueSize int `json:"value_size,omitempty"`
+	// Duration is how long Run measures; 0 means until its context ends.
+	Duration time.Duration `json:"duration"`
+}
+
+// Defaults used by Named and Custom.
+const (
+	DefaultKeys       = 100_000
+	DefaultGoroutines = 64
+)
+
+// Workload names accepted by Named.
+const (
+	ReadMostly = "read-mostly"
+	ReadHeavy  = "read-heavy"
+	Balanced   = "balanced"
+	WriteHeavy = "write-heavy"
+	Churn      = "churn"
+	RangeScan  = "range"
+	HotKey     = "hotkey"
+	Overwrite  = "overwrite"
+)
+
+// mixes are the named operation mixes. Each states in its comment what it
+// stands for and which strategy's weak spot it probes.
+var mixes = map[string]Spec{
+	// A config or routing table: almost only reads.
+	ReadMostly: {Reads: 0.99},
+	// A typical cache.
+	ReadHeavy: {Reads: 0.90},
+	Balanced:  {Reads: 0.50},
+	// Writes to existing and new keys (10% of operations insert a key that
+	// is absent at the time): legacy sync.Map's dirty-copy worst case, COW's
+	// O(n) clone per write.
+	WriteHeavy: {Reads: 0.10, Inserts: 0.20, Deletes: 0.20},
+	// Session-table churn: keys come and go.
+	Churn: {Reads: 0.50, Inserts: 0.25, Deletes: 0.25},
+	// Reads with a periodic full iteration and a trickle of new keys, which
+	// makes legacy sync.Map promote (and later re-copy) on every Range.
+	RangeScan: {Reads: 0.90, Inserts: 0.01, Deletes: 0.01, RangeEvery: 10_000},
+	// Skewed popularity: a few keys take most of the traffic.
+	HotKey: {Reads: 0.90, ZipfS: 1.1},
+	// Updates of existing keys only: free for a Go map, a node allocation
+	// per write for HashTrieMap.
+	Overwrite: {Reads: 0},
+}
+
+// Names lists the named workloads in the order reports show them.
+func Names() []string {
+	return []string{ReadMostly, ReadHeavy, Balanced, WriteHeavy, Churn, RangeScan, HotKey, Overwrite}
+}
+
+// Named returns the named workload with the default scale.
+func Named(name string) (Spec, error) {
+	mix, ok := mixes[name]
+	if !ok {
+		return Spec{}, fmt.Errorf("unknown workload %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	mix.Name = name
+	mix.Keys = DefaultKeys
+	mix.Goroutines = DefaultGoroutines
+	return mix, nil
+}
+
+// Custom returns a workload of loads and overwrites with the given read
+// fraction and the default scale.
+func Custom(reads float64) Spec {
+	return Spec{
+		Name:       fmt.Sprintf("reads-%g", reads),
+		Reads:      reads,
+		Keys:       DefaultKeys,
+		Goroutines: DefaultGoroutines,
+	}
+}
+
+// Overwrites is the fraction of operations that store to a prefilled key.
+func (s Spec) Overwrites() float64 { return 1 - s.Reads - s.Inserts - s.Deletes }
+
+// Validate reports the first thing wrong with s.
+func (s Spec) Validate() error {
+	for _, f := range []struct {
+		name  string
+		value float64
+	}{{"reads", s.Reads}, {"inserts", s.Inserts}, {"deletes", s.Deletes}} {
+		if f.value < 0 || f.value > 1 {
+			return fmt.Errorf("workload %s: %s fraction %g is outside [0, 1]", s.Name, f.name, f.value)
+		}
+	}
+	switch {
+	case s.Overwrites() < -1e-9:
+		return fmt.Errorf("workload %s: reads+inserts+deletes = %g exceeds 1", s.Name, s.Reads+s.Inserts+s.Deletes)
+	case s.Keys < 1:
+		return fmt.Errorf("workload %s: keys must be at least 1, got %d", s.Name, s.Keys)
+	case s.Goroutines < 1:
+		return fmt.Errorf("workload %s: goroutines must be at least 1, got %d", s.Name, s.Goroutines)
+	case s.ValueSize < 0:
+		return fmt.Errorf("workload %s: value size must not be negative, got %d", s.Name, s.ValueSize)
+	case s.RangeEvery < 0:
+		return fmt.Errorf("workload %s: range interval must not be negative, got %d", s.Name, s.RangeEvery)
+	case s.ZipfS != 0 && s.ZipfS <= 1:
+		return fmt.Errorf("workload %s: zipf exponent must be > 1, got %g", s.Name, s.ZipfS)
+	case s.Duration < 0:
+		return fmt.Errorf("workload %s: duration must not be negative, got %s", s.Name, s.Duration)
+	}
+	return nil
+}
+
+// String describes the mix in one line, for headers and logs.
+func (s Spec) String() string {
+	parts := []string{fmt.Sprintf("reads %.0f%%", 100*s.Reads), fmt.Sprintf("overwrites %.0f%%", 100*s.Overwrites())}
+	if s.Inserts > 0 || s.Deletes > 0 {
+		parts = append(parts, fmt.Sprintf("inserts %.0f%%", 100*s.Inserts), fmt.Sprintf("deletes %.0f%%", 100*s.Deletes))
+	}
+	if s.RangeEvery > 0 {
+		parts = append(parts, fmt.Sprintf("range every %d ops", s.RangeEvery))
+	}
+	if s.ZipfS > 0 {
+		parts = append(parts, fmt.Sprintf("zipf s=%g", s.ZipfS))
+	}
+	parts = append(parts, fmt.Sprintf("%d keys", s.Keys), fmt.Sprintf("%d goroutines", s.Goroutines))
+	if s.ValueSize > 0 {
+		parts = append(parts, fmt.Sprintf("%d-byte values", s.ValueSize))
+	}
+	return s.Name + " (" + strings.Join(parts, ", ") + ")"
+}
+
+// Valid reports whether name is a named workload.
+func Valid(name string) bool { return slices.Contains(Names(), name) }
