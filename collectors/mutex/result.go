@@ -71,8 +71,12 @@ type Component struct {
 	Kinds   []Kind  `json:"kinds"`
 	Holders []*Site `json:"holders"` // sorted by delay, descending
 	Waiters []*Site `json:"waiters"`
-	// DelaySecondsPerSecond is the larger of the two sides' totals (each side
-	// measures the same waiting from a different end).
+	// DelaySeconds is the larger of the two sides' totals (each side
+	// measures the same waiting from a different end); DelaySecondsPerSecond
+	// is it per second of window, Fraction it over the lock-fraction
+	// denominator, and Share it over the total lock delay of the side it
+	// was taken from.
+	DelaySeconds          float64 `json:"delay_seconds"`
 	DelaySecondsPerSecond float64 `json:"delay_seconds_per_second"`
 	Fraction              float64 `json:"fraction"`
 	Share                 float64 `json:"share"`
