@@ -1,0 +1,200 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Default sampling rates. They are provisional: the overhead benchmark in
+// testapps/ measures the cost of each rate on the strategy × workload matrix
+// and chooses the values these constants end up with.
+const (
+	// DefaultMutexProfileFraction samples on average 1 in 10 mutex
+	// contention events (runtime.SetMutexProfileFraction).
+	DefaultMutexProfileFraction = 10
+	// DefaultBlockProfileRate samples on average one blocking event per 10µs
+	// spent blocked (runtime.SetBlockProfileRate, in nanoseconds).
+	DefaultBlockProfileRate = 10_000
+)
+
+// Other defaults filled in by Start.
+const (
+	DefaultInterval            = 10 * time.Second
+	DefaultWindows             = 12
+	DefaultWindowMaxBytes      = 4 << 20
+	DefaultFgprofMaxGoroutines = 10_000
+	DefaultMaxProfileSeconds   = 60
+)
+
+// Config configures an Agent. The zero Config works: Start fills in every
+// zero field with its default.
+type Config struct {
+	// MutexProfileFraction is passed to runtime.SetMutexProfileFraction while
+	// the agent runs. 0 means DefaultMutexProfileFraction; a negative value
+	// turns mutex profiling off.
+	MutexProfileFraction int
+	// BlockProfileRate is passed to runtime.SetBlockProfileRate (nanoseconds
+	// blocked per sample). 0 means DefaultBlockProfileRate; a negative value
+	// turns block profiling off.
+	BlockProfileRate int
+	// PreviousBlockRate is the block profile rate Stop restores. The runtime
+	// has no getter for the block rate (unlike the mutex fraction, which
+	// Start reads and Stop restores by itself), so a host that had set its
+	// own rate before Start must repeat it here; 0 (off, the runtime's
+	// default) otherwise.
+	PreviousBlockRate int
+
+	// Interval is the length of a window (default 10s).
+	Interval time.Duration
+	// Windows is how many closed windows are kept (default 12); older ones
+	// are dropped.
+	Windows int
+	// WindowMaxBytes caps one window's encoded bundle (default 4 MiB). A
+	// window over the cap drops its largest profiles until it fits and says
+	// so in its Notes.
+	WindowMaxBytes int
+	// CPUProfileDuty is how long a CPU profile runs at the start of each
+	// window; 0 (the default) records none. It is clamped to Interval.
+	CPUProfileDuty time.Duration
+
+	// Labels describe the process: "service", "version" and "role"
+	// ("canary" or "baseline"). They go into every window's Meta and, as
+	// constant labels, onto every contendr_ metric.
+	Labels map[string]string
+
+	// ListenAddr, when set, makes the agent serve Handler() on its own
+	// listener. An address without a host (":6061") binds loopback
+	// (127.0.0.1); any other non-loopback host ("0.0.0.0:6061") requires a
+	// Token or InsecureAllowNonLoopback.
+	ListenAddr string
+	// Token, when set, is required on every endpoint as
+	// "Authorization: Bearer <Token>". Changing rates over HTTP (PUT
+	// /debug/contendr/config) is refused without one.
+	Token string
+	// InsecureAllowNonLoopback lets ListenAddr bind a non-loopback address
+	// without a Token. Start logs a warning when it is used.
+	InsecureAllowNonLoopback bool
+
+	// Registerer receives the agent's metrics. nil means a private registry,
+	// served at /metrics. The global registry is used only when this is
+	// prometheus.DefaultRegisterer; /metrics then serves
+	// prometheus.DefaultGatherer. A Registerer that is not also a Gatherer
+	// leaves /metrics to the host.
+	Registerer prometheus.Registerer
+	// Logger receives the agent's logs; nil means slog.Default().
+	Logger *slog.Logger
+
+	// FgprofMaxGoroutines refuses /debug/fgprof when more goroutines than
+	// this are running (default 10000): each fgprof sample walks every
+	// goroutine's stack, which stalls a process with very many of them.
+	FgprofMaxGoroutines int
+	// MaxProfileSeconds caps ?seconds= on /debug/pprof/* and /debug/fgprof
+	// (default 60). A larger value is rejected with 400, not clamped: the
+	// caller asked for something it will not get and should know.
+	MaxProfileSeconds int
+}
+
+// withDefaults returns c with its zero fields filled in and its values
+// checked.
+func (c Config) withDefaults() (Config, error) {
+	switch {
+	case c.MutexProfileFraction == 0:
+		c.MutexProfileFraction = DefaultMutexProfileFraction
+	case c.MutexProfileFraction < 0:
+		c.MutexProfileFraction = 0
+	}
+	switch {
+	case c.BlockProfileRate == 0:
+		c.BlockProfileRate = DefaultBlockProfileRate
+	case c.BlockProfileRate < 0:
+		c.BlockProfileRate = 0
+	}
+	if c.PreviousBlockRate < 0 {
+		c.PreviousBlockRate = 0
+	}
+	if c.Interval <= 0 {
+		c.Interval = DefaultInterval
+	}
+	if c.Windows <= 0 {
+		c.Windows = DefaultWindows
+	}
+	if c.WindowMaxBytes <= 0 {
+		c.WindowMaxBytes = DefaultWindowMaxBytes
+	}
+	if c.CPUProfileDuty < 0 {
+		c.CPUProfileDuty = 0
+	}
+	c.CPUProfileDuty = min(c.CPUProfileDuty, c.Interval)
+	if c.FgprofMaxGoroutines <= 0 {
+		c.FgprofMaxGoroutines = DefaultFgprofMaxGoroutines
+	}
+	if c.MaxProfileSeconds <= 0 {
+		c.MaxProfileSeconds = DefaultMaxProfileSeconds
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if err := checkLabels(c.Labels); err != nil {
+		return c, err
+	}
+	if c.ListenAddr != "" {
+		addr, err := c.listenAddr()
+		if err != nil {
+			return c, err
+		}
+		c.ListenAddr = addr
+	}
+	return c, nil
+}
+
+// labelName is a Prometheus label name (names starting with "__" are
+// reserved).
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+func checkLabels(labels map[string]string) error {
+	for name := range labels {
+		if !labelName.MatchString(name) || strings.HasPrefix(name, "__") {
+			return fmt.Errorf("agent config: label name %q is not a valid Prometheus label name", name)
+		}
+	}
+	switch role := labels["role"]; role {
+	case "", "canary", "baseline":
+	default:
+		return fmt.Errorf("agent config: label role=%q, want \"canary\" or \"baseline\"", role)
+	}
+	return nil
+}
+
+// listenAddr normalizes ListenAddr (an empty host becomes 127.0.0.1) and
+// refuses a non-loopback host that nothing protects.
+func (c Config) listenAddr() (string, error) {
+	host, port, err := net.SplitHostPort(c.ListenAddr)
+	if err != nil {
+		return "", fmt.Errorf("agent config: ListenAddr %q: %w", c.ListenAddr, err)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if !isLoopback(host) && c.Token == "" && !c.InsecureAllowNonLoopback {
+		return "", errors.New("agent config: ListenAddr " + c.ListenAddr +
+			" is not a loopback address; anyone who can reach it could read profiles and command lines. " +
+			"Set Config.Token (bearer authentication), bind 127.0.0.1, " +
+			"or set Config.InsecureAllowNonLoopback to accept the exposure")
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,303 @@
+package agent
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/pprof"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/felixge/fgprof"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/contendr/contendr/window"
+)
+
+// routes builds the agent's handler on a private mux.
+func (a *Agent) routes() http.Handler {
+	mux := http.NewServeMux()
+
+	// Standard net/http/pprof endpoints. Named profiles (/debug/pprof/mutex
+	// ?seconds=N, …) go through Index; the CPU-profile-type ones also pass
+	// the one-at-a-time gate.
+	mux.Handle("/debug/pprof/", a.capSeconds(0, http.HandlerFunc(pprof.Index)))
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.Handle("/debug/pprof/profile", a.capSeconds(30, a.cpuExclusive(http.HandlerFunc(pprof.Profile))))
+	mux.Handle("/debug/pprof/trace", a.capSeconds(1, a.cpuExclusive(http.HandlerFunc(pprof.Trace))))
+	mux.Handle("/debug/fgprof", a.capSeconds(30, a.limitGoroutines(a.cpuExclusive(fgprof.Handler()))))
+
+	if a.metrics.gatherer != nil {
+		mux.Handle("/metrics", promhttp.HandlerFor(a.metrics.gatherer, promhttp.HandlerOpts{
+			ErrorLog: slogPrinter{a}, ErrorHandling: promhttp.ContinueOnError,
+		}))
+	}
+
+	mux.HandleFunc("GET /debug/contendr/windows", a.serveWindows)
+	mux.HandleFunc("GET /debug/contendr/windows/latest", a.serveLatest)
+	mux.HandleFunc("GET /debug/contendr/windows/{id}", a.serveWindowByID)
+	mux.HandleFunc("GET /debug/contendr/config", a.serveConfig)
+	mux.HandleFunc("PUT /debug/contendr/config", a.updateConfig)
+
+	return a.authenticate(mux)
+}
+
+// authenticate requires "Authorization: Bearer <Token>" on every request
+// when a token is configured.
+func (a *Agent) authenticate(next http.Handler) http.Handler {
+	if a.cfg.Token == "" {
+		return next
+	}
+	want := []byte(a.cfg.Token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(token), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="contendr"`)
+			http.Error(w, "unauthorized: this agent requires the header \"Authorization: Bearer <token>\" (Config.Token)",
+				http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// capSeconds rejects ?seconds= above MaxProfileSeconds with 400 rather than
+// clamping it: a caller asking for 300s and silently getting 60s would
+// misread its rates. A handler whose implicit default (defaultSeconds)
+// exceeds the cap gets the cap written into its query instead.
+func (a *Agent) capSeconds(defaultSeconds int, next http.Handler) http.Handler {
+	limit := a.cfg.MaxProfileSeconds
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		s := q.Get("seconds")
+		if s == "" && defaultSeconds > limit {
+			q.Set("seconds", strconv.Itoa(limit))
+			r = r.Clone(r.Context())
+			r.URL.RawQuery = q.Encode()
+		}
+		if n, err := strconv.ParseFloat(s, 64); err == nil && n > float64(limit) {
+			http.Error(w, fmt.Sprintf("seconds=%s exceeds this agent's limit of %d seconds (Config.MaxProfileSeconds); ask for %d or less",
+				s, limit, limit), http.StatusBadRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cpuExclusive lets one CPU-profile-type request run at a time and answers
+// any other with 409 at once.
+func (a *Agent) cpuExclusive(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		holder, ok := a.cpu.tryAcquire(r.URL.Path + " (requested by " + r.RemoteAddr + ")")
+		if !ok {
+			http.Error(w, fmt.Sprintf("conflict: %s is running; only one of /debug/pprof/profile, /debug/pprof/trace, "+
+				"/debug/fgprof and the agent's CPU duty cycle runs at a time — retry when it has finished", holder),
+				http.StatusConflict)
+			return
+		}
+		defer a.cpu.release()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitGoroutines refuses fgprof above FgprofMaxGoroutines: each fgprof
+// sample (99 per second) walks every goroutine's stack.
+func (a *Agent) limitGoroutines(next http.Handler) http.Handler {
+	limit := a.cfg.FgprofMaxGoroutines
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n := runtime.NumGoroutine(); n > limit {
+			http.Error(w, fmt.Sprintf("fgprof skipped: %d goroutines, above the limit of %d (Config.FgprofMaxGoroutines); "+
+				"every fgprof sample walks every goroutine's stack, which would stall this process — use /debug/pprof/goroutine instead",
+				n, limit), http.StatusServiceUnavailable)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// windowSummary is one entry of /debug/contendr/windows.
+type windowSummary struct {
+	ID       string               `json:"id"`
+	Start    time.Time            `json:"start"`
+	End      time.Time            `json:"end"`
+	Seconds  float64              `json:"seconds"`
+	Profiles []window.ProfileKind `json:"profiles"`
+	// LockFraction is null when the window lacks the runtime/metrics it
+	// needs.
+	LockFraction *float64 `json:"lock_fraction"`
+	Goroutines   int      `json:"goroutines"`
+	Restarted    bool     `json:"restarted,omitempty"`
+	Notes        []string `json:"notes,omitempty"`
+}
+
+func summarize(w *window.Window) windowSummary {
+	s := windowSummary{
+		ID: w.ID, Start: w.Start, End: w.End, Seconds: w.Seconds(),
+		Profiles:   []window.ProfileKind{},
+		Goroutines: w.Meta.Goroutines, Restarted: w.Meta.Restarted, Notes: w.Notes,
+	}
+	for _, k := range window.Kinds {
+		if w.Profile(k) != nil {
+			s.Profiles = append(s.Profiles, k)
+		}
+	}
+	if f, ok := lockFraction(w); ok {
+		s.LockFraction = &f
+	}
+	return s
+}
+
+func (a *Agent) serveWindows(w http.ResponseWriter, r *http.Request) {
+	list := []windowSummary{}
+	for _, win := range a.Windows() {
+		list = append(list, summarize(win))
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (a *Agent) serveLatest(w http.ResponseWriter, r *http.Request) {
+	win := a.Latest()
+	if win == nil {
+		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no window collected yet: the first closes %s after the agent started",
+			a.cfg.Interval))
+		return
+	}
+	a.serveBundle(w, win)
+}
+
+func (a *Agent) serveWindowByID(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	win := a.window(id)
+	if win == nil {
+		writeJSONError(w, http.StatusNotFound, fmt.Sprintf("no window %q: this agent keeps the last %d windows; "+
+			"see /debug/contendr/windows for their ids", id, a.cfg.Windows))
+		return
+	}
+	a.serveBundle(w, win)
+}
+
+// serveBundle encodes before writing anything so that a failure is a clean
+// 500, not a truncated zip.
+func (a *Agent) serveBundle(w http.ResponseWriter, win *window.Window) {
+	var buf bytes.Buffer
+	if err := win.Encode(&buf); err != nil {
+		writeJSONError(w, http.StatusInternalServerError, fmt.Sprintf("encoding window %s: %v", win.ID, err))
+		return
+	}
+	w.Header().Set("Content-Type", window.BundleContentType)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="contendr-window-%s.zip"`, win.ID))
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.Write(buf.Bytes())
+}
+
+// configJSON is the body of GET /debug/contendr/config.
+type configJSON struct {
+	MutexProfileFraction  int               `json:"mutex_profile_fraction"`
+	BlockProfileRate      int               `json:"block_profile_rate"`
+	IntervalSeconds       float64           `json:"interval_seconds"`
+	Windows               int               `json:"windows"`
+	WindowMaxBytes        int               `json:"window_max_bytes"`
+	CPUProfileDutySeconds float64           `json:"cpu_profile_duty_seconds"`
+	MaxProfileSeconds     int               `json:"max_profile_seconds"`
+	FgprofMaxGoroutines   int               `json:"fgprof_max_goroutines"`
+	Labels                map[string]string `json:"labels,omitempty"`
+}
+
+func (a *Agent) configJSON() configJSON {
+	r := a.currentRates()
+	return configJSON{
+		MutexProfileFraction:  r.MutexProfileFraction,
+		BlockProfileRate:      r.BlockProfileRate,
+		IntervalSeconds:       a.cfg.Interval.Seconds(),
+		Windows:               a.cfg.Windows,
+		WindowMaxBytes:        a.cfg.WindowMaxBytes,
+		CPUProfileDutySeconds: a.cfg.CPUProfileDuty.Seconds(),
+		MaxProfileSeconds:     a.cfg.MaxProfileSeconds,
+		FgprofMaxGoroutines:   a.cfg.FgprofMaxGoroutines,
+		Labels:                a.cfg.Labels,
+	}
+}
+
+func (a *Agent) serveConfig(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, a.configJSON())
+}
+
+// ratesUpdate is the body of PUT /debug/contendr/config; an absent field
+// keeps its rate.
+type ratesUpdate struct {
+	MutexProfileFraction *int `json:"mutex_profile_fraction"`
+	BlockProfileRate     *int `json:"block_profile_rate"`
+}
+
+// updateConfig changes the sampling rates. It always requires a token:
+// without one configured nobody is trusted to change them over HTTP.
+func (a *Agent) updateConfig(w http.ResponseWriter, r *http.Request) {
+	if a.cfg.Token == "" {
+		writeJSONError(w, http.StatusForbidden, "changing rates over HTTP requires a token: start the agent with Config.Token set, "+
+			"or call (*agent.Agent).SetRates from the program")
+		return
+	}
+	var update ratesUpdate
+	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&update); err != nil {
+		writeJSONError(w, http.StatusBadRequest, fmt.Sprintf("reading the rates to set: %v; want "+
+			`{"mutex_profile_fraction": N, "block_profile_rate": N}`, err))
+		return
+	}
+	current := a.currentRates()
+	mutexFraction, blockRate := current.MutexProfileFraction, current.BlockProfileRate
+	if update.MutexProfileFraction != nil {
+		mutexFraction = *update.MutexProfileFraction
+	}
+	if update.BlockProfileRate != nil {
+		blockRate = *update.BlockProfileRate
+	}
+	if mutexFraction < 0 || blockRate < 0 {
+		writeJSONError(w, http.StatusBadRequest, "rates must be ≥ 0 (0 turns a profile off)")
+		return
+	}
+	if a.isStopped() {
+		writeJSONError(w, http.StatusConflict, "the agent is stopped: its rates were restored and cannot change")
+		return
+	}
+	a.SetRates(mutexFraction, blockRate)
+	a.log.Info("contendr agent: sampling rates changed over HTTP",
+		"mutex_profile_fraction", mutexFraction, "block_profile_rate", blockRate, "remote", r.RemoteAddr)
+	writeJSON(w, http.StatusOK, a.configJSON())
+}
+
+func (a *Agent) isStopped() bool {
+	a.ratesMu.Lock()
+	defer a.ratesMu.Unlock()
+	return a.stopped
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		http.Error(w, "encoding the response: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
+}
+
+func writeJSONError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// slogPrinter adapts the agent's logger to promhttp's ErrorLog.
+type slogPrinter struct{ a *Agent }
+
+func (p slogPrinter) Println(v ...any) {
+	p.a.log.Warn("contendr agent: serving /metrics", "err", errors.New(fmt.Sprint(v...)))
+}

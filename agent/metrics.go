@@ -1,0 +1,155 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"regexp"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/contendr/contendr/window"
+)
+
+// selfMetrics are the agent's own Prometheus metrics: what its collections
+// cost, and the lock fraction of the latest window.
+type selfMetrics struct {
+	collectSeconds prometheus.Counter
+	collections    prometheus.Counter
+	errors         prometheus.Counter
+	allocBytes     prometheus.Counter
+
+	registerer prometheus.Registerer
+	// gatherer serves /metrics; nil when the host's Registerer cannot be
+	// gathered (the host then serves its metrics itself).
+	gatherer   prometheus.Gatherer
+	registered []prometheus.Collector
+}
+
+func newSelfMetrics(cfg Config, latest func() *window.Window, log *slog.Logger) (*selfMetrics, error) {
+	m := &selfMetrics{registerer: cfg.Registerer}
+	private := cfg.Registerer == nil
+	switch {
+	case private:
+		reg := prometheus.NewRegistry()
+		m.registerer, m.gatherer = reg, reg
+	case cfg.Registerer == prometheus.DefaultRegisterer:
+		m.gatherer = prometheus.DefaultGatherer
+	default:
+		m.gatherer, _ = cfg.Registerer.(prometheus.Gatherer)
+	}
+
+	labels := prometheus.Labels(maps.Clone(cfg.Labels))
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels})
+	}
+	m.collectSeconds = counter("contendr_agent_collect_seconds_total",
+		"Wall-clock seconds the agent spent collecting windows (wall time, not CPU time: "+
+			"the collection runs on one goroutine, so it bounds the CPU it used).")
+	m.collections = counter("contendr_agent_collections_total", "Window collections attempted by the agent.")
+	m.errors = counter("contendr_agent_collect_errors_total",
+		"Window collections that failed or panicked (recovered); the agent keeps collecting.")
+	m.allocBytes = counter("contendr_agent_collect_alloc_bytes_total",
+		"Heap bytes allocated during the agent's collections, approximate: the difference of "+
+			"/gc/heap/allocs:bytes around each collection, which includes other goroutines' allocation.")
+
+	own := []prometheus.Collector{
+		m.collectSeconds, m.collections, m.errors, m.allocBytes,
+		newLockFractionCollector(latest, labels),
+	}
+	for _, c := range own {
+		if err := m.registerer.Register(c); err != nil {
+			m.unregister()
+			return nil, fmt.Errorf("registering contendr agent metrics: %w", err)
+		}
+		m.registered = append(m.registered, c)
+	}
+
+	runtimeCollectors := []prometheus.Collector{
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/sync/mutex/wait/.*`)},
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/.*`)},
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/cpu/classes/gc/.*`)},
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/sched/.*`)},
+		)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	}
+	for _, c := range runtimeCollectors {
+		err := m.registerer.Register(c)
+		var already prometheus.AlreadyRegisteredError
+		switch {
+		case err == nil:
+			m.registered = append(m.registered, c)
+		case private:
+			m.unregister()
+			return nil, fmt.Errorf("registering Go runtime metrics: %w", err)
+		case errors.As(err, &already):
+			// The host registered the same collector: its metrics are there.
+		default:
+			// Most likely the host has its own Go or process collector with
+			// other options; keep the host's.
+			log.Warn("contendr agent: not registering a runtime collector, the host's registry has a conflicting one", "err", err)
+		}
+	}
+	return m, nil
+}
+
+// observe accounts for one collection.
+func (m *selfMetrics) observe(took time.Duration, allocated uint64, err error) {
+	m.collections.Inc()
+	m.collectSeconds.Add(took.Seconds())
+	m.allocBytes.Add(float64(allocated))
+	if err != nil {
+		m.errors.Inc()
+	}
+}
+
+func (m *selfMetrics) unregister() {
+	for _, c := range m.registered {
+		m.registerer.Unregister(c)
+	}
+	m.registered = nil
+}
+
+// lockFractionCollector exposes contendr_lock_wait_fraction of the latest
+// window. It stands in until collectors/mutex provides the full lock
+// collector; it exposes nothing while no window has the metrics it needs.
+type lockFractionCollector struct {
+	desc   *prometheus.Desc
+	latest func() *window.Window
+}
+
+func newLockFractionCollector(latest func() *window.Window, labels prometheus.Labels) *lockFractionCollector {
+	return &lockFractionCollector{
+		desc: prometheus.NewDesc("contendr_lock_wait_fraction",
+			"Share of the latest window that goroutines spent waiting for locks: "+
+				"Δ/sync/mutex/wait/total:seconds ÷ (Δwait + Δ/cpu/classes/user:cpu-seconds).",
+			nil, labels),
+		latest: latest,
+	}
+}
+
+func (c *lockFractionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *lockFractionCollector) Collect(ch chan<- prometheus.Metric) {
+	if f, ok := lockFraction(c.latest()); ok {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, f)
+	}
+}
+
+// lockFraction is DESIGN.md's lock fraction of w: Δwait ÷ (Δwait + Δuser
+// CPU). ok is false when w lacks the metrics or the denominator is zero.
+func lockFraction(w *window.Window) (float64, bool) {
+	if w == nil {
+		return 0, false
+	}
+	wait, okWait := w.Metrics.Delta(window.MetricMutexWait)
+	user, okUser := w.Metrics.Delta(window.MetricCPUUser)
+	if !okWait || !okUser || wait+user <= 0 {
+		return 0, false
+	}
+	return wait / (wait + user), true
+}
