@@ -1,0 +1,171 @@
+package matrix_test
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/contendr/contendr/testapps/maplab/matrix"
+	"github.com/contendr/contendr/testapps/maplab/workload"
+)
+
+func TestPlanInterleavesRounds(t *testing.T) {
+	strategies := []string{"a", "b", "c"}
+	workloads := []string{"x", "y"}
+	const repeat = 4
+	plan := matrix.Plan(strategies, workloads, repeat)
+	perRound := len(strategies) * len(workloads)
+	if len(plan) != repeat*perRound {
+		t.Fatalf("plan has %d steps, want %d", len(plan), repeat*perRound)
+	}
+	firsts := map[string]bool{}
+	for round := range repeat {
+		steps := plan[round*perRound : (round+1)*perRound]
+		seen := map[matrix.Step]bool{}
+		for _, s := range steps {
+			if s.Round != round {
+				t.Fatalf("step %+v sits in round %d's block", s, round)
+			}
+			seen[matrix.Step{Workload: s.Workload, Strategy: s.Strategy}] = true
+		}
+		if len(seen) != perRound {
+			t.Errorf("round %d runs %d distinct cells, want every one of %d once", round, len(seen), perRound)
+		}
+		firsts[steps[0].Strategy] = true
+	}
+	for i := 1; i < len(plan); i++ {
+		if plan[i].Workload == plan[i-1].Workload && plan[i].Strategy == plan[i-1].Strategy {
+			t.Errorf("steps %d and %d run the same cell back to back: %+v", i-1, i, plan[i])
+		}
+	}
+	if len(firsts) != len(strategies) {
+		t.Errorf("rounds start with strategies %v; the rotation should let each go first", firsts)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	run := func(w, s string, opsPerSec float64) matrix.RunResult {
+		return matrix.RunResult{Step: matrix.Step{Workload: w, Strategy: s}, OpsPerSec: opsPerSec}
+	}
+	runs := []matrix.RunResult{
+		run("x", "a", 100), run("x", "b", 200), run("x", "a", 300), run("x", "b", 150), run("x", "a", 200),
+		run("x", "b", 250),
+		run("y", "a", 50), run("y", "b", 40),
+	}
+	cells, best := matrix.Summarize([]string{"a", "b"}, []string{"x", "y", "z"}, runs)
+	want := []matrix.Cell{
+		{Workload: "x", Strategy: "a", Median: 200, SpreadPct: 100, MarginPct: 0, Best: true},
+		{Workload: "x", Strategy: "b", Median: 200, SpreadPct: 50, MarginPct: 0},
+		{Workload: "y", Strategy: "a", Median: 50, Best: true},
+		{Workload: "y", Strategy: "b", Median: 40, MarginPct: -20},
+	}
+	if len(cells) != len(want) {
+		t.Fatalf("got %d cells, want %d (workload z has no runs): %+v", len(cells), len(want), cells)
+	}
+	for i, w := range want {
+		c := cells[i]
+		if c.Workload != w.Workload || c.Strategy != w.Strategy || c.Best != w.Best ||
+			!near(c.Median, w.Median) || !near(c.SpreadPct, w.SpreadPct) || !near(c.MarginPct, w.MarginPct) {
+			t.Errorf("cell %d = %+v, want %+v", i, c, w)
+		}
+	}
+	// On a tie the first strategy listed wins, so the choice is stable.
+	if best["x"] != "a" || best["y"] != "a" {
+		t.Errorf("best = %v, want x:a y:a", best)
+	}
+	if _, ok := best["z"]; ok {
+		t.Errorf("best names a strategy for workload z, which has no runs")
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+// TestRunWritesTable runs a tiny real matrix and checks the files' shape.
+func TestRunWritesTable(t *testing.T) {
+	var specs []workload.Spec
+	for _, name := range []string{workload.ReadHeavy, workload.WriteHeavy} {
+		spec, err := workload.Named(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec.Keys, spec.Goroutines = 200, 2
+		specs = append(specs, spec)
+	}
+	var progress bytes.Buffer
+	res, err := matrix.Run(context.Background(), matrix.Config{
+		Strategies: []string{"mutex", "cow", "legacy"},
+		Workloads:  specs,
+		Duration:   5 * time.Millisecond,
+		Repeat:     2,
+		Progress:   &progress,
+		Command:    "go run ./testapps/maplab matrix -test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(res.Runs), 2*2*3; got != want {
+		t.Fatalf("%d runs, want %d", got, want)
+	}
+	if got := strings.Count(progress.String(), "\n"); got != len(res.Runs) {
+		t.Errorf("%d progress lines for %d runs", got, len(res.Runs))
+	}
+	if len(res.Cells) != 6 || len(res.Best) != 2 {
+		t.Fatalf("%d cells and %d best entries, want 6 and 2", len(res.Cells), len(res.Best))
+	}
+	for _, c := range res.Cells {
+		if len(c.Runs) != 2 || c.Median <= 0 || c.MarginPct > 0 {
+			t.Errorf("cell %+v: want 2 runs, a positive median and a margin ≤ 0", c)
+		}
+	}
+
+	dir := t.TempDir()
+	if err := res.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := matrix.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Cells) != len(res.Cells) || back.Meta.GOMAXPROCS != res.Meta.GOMAXPROCS {
+		t.Errorf("results.json did not round-trip: %+v", back.Meta)
+	}
+	var md bytes.Buffer
+	if err := res.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	table := md.String()
+	for _, want := range []string{
+		"Command: `go run ./testapps/maplab matrix -test`",
+		"| workload | mutex | cow | legacy | best | spread |",
+		"| read-heavy |", "| write-heavy |", "GOMAXPROCS=",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, table)
+		}
+	}
+	if got := strings.Count(table, "**"); got != 2*2 {
+		t.Errorf("markdown bolds %d values, want one best per workload:\n%s", got/2, table)
+	}
+}
+
+func TestRunRejectsBadConfig(t *testing.T) {
+	spec := workload.Custom(0.5)
+	tests := []struct {
+		name string
+		cfg  matrix.Config
+	}{
+		{"unknown strategy", matrix.Config{Strategies: []string{"btree"}, Workloads: []workload.Spec{spec}, Duration: time.Millisecond, Repeat: 1}},
+		{"no workloads", matrix.Config{Strategies: []string{"mutex"}, Duration: time.Millisecond, Repeat: 1}},
+		{"zero repeat", matrix.Config{Strategies: []string{"mutex"}, Workloads: []workload.Spec{spec}, Duration: time.Millisecond}},
+		{"zero duration", matrix.Config{Strategies: []string{"mutex"}, Workloads: []workload.Spec{spec}, Repeat: 1}},
+	}
+	for _, tt := range tests {
+		if _, err := matrix.Run(context.Background(), tt.cfg); err == nil {
+			t.Errorf("%s: Run returned no error", tt.name)
+		}
+	}
+}

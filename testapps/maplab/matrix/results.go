@@ -1,0 +1,277 @@
+package matrix
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/contendr/contendr/testapps/maplab/workload"
+)
+
+// Results is everything one matrix run measured, as stored in results.json.
+type Results struct {
+	Meta       Meta            `json:"meta"`
+	Strategies []string        `json:"strategies"`
+	Workloads  []workload.Spec `json:"workloads"`
+	Runs       []RunResult     `json:"runs"`
+	// Cells holds one summary per workload × strategy, workload-major in
+	// the order of Workloads and Strategies.
+	Cells []Cell `json:"cells"`
+	// Best maps each workload to its fastest strategy by median.
+	Best map[string]string `json:"best"`
+}
+
+// Meta says where and how the results were measured.
+type Meta struct {
+	Command    string    `json:"command,omitempty"`
+	Date       time.Time `json:"date"`
+	GoVersion  string    `json:"go_version"`
+	GOOS       string    `json:"goos"`
+	GOARCH     string    `json:"goarch"`
+	GOMAXPROCS int       `json:"gomaxprocs"`
+	NumCPU     int       `json:"num_cpu"`
+	CPUModel   string    `json:"cpu_model"`
+	// RunSeconds and Repeat are the per-run duration and runs per cell.
+	RunSeconds float64 `json:"run_seconds"`
+	Repeat     int     `json:"repeat"`
+	Shards     int     `json:"shards,omitempty"`
+}
+
+// RunResult is one run of one cell.
+type RunResult struct {
+	Step
+	Ops       int64   `json:"ops"`
+	Ranges    int64   `json:"ranges"`
+	Seconds   float64 `json:"seconds"`
+	OpsPerSec float64 `json:"ops_per_sec"`
+}
+
+// Cell summarizes the runs of one strategy on one workload.
+type Cell struct {
+	Workload string    `json:"workload"`
+	Strategy string    `json:"strategy"`
+	Runs     []float64 `json:"runs_ops_per_sec"` // in run order
+	Median   float64   `json:"median_ops_per_sec"`
+	// SpreadPct is (max − min) / median of the runs, in percent: how far
+	// apart repeats landed, to judge whether a margin is noise.
+	SpreadPct float64 `json:"spread_pct"`
+	// MarginPct is (median − best median) / best median of the workload, in
+	// percent: 0 for the best strategy, negative for the others.
+	MarginPct float64 `json:"margin_pct"`
+	Best      bool    `json:"best"`
+}
+
+func newMeta(cfg Config) Meta {
+	return Meta{
+		Command:    cfg.Command,
+		Date:       time.Now().UTC().Truncate(time.Second),
+		GoVersion:  runtime.Version(),
+		GOOS:       runtime.GOOS,
+		GOARCH:     runtime.GOARCH,
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		NumCPU:     runtime.NumCPU(),
+		CPUModel:   CPUModel(),
+		RunSeconds: cfg.Duration.Seconds(),
+		Repeat:     cfg.Repeat,
+		Shards:     cfg.Options.Shards,
+	}
+}
+
+// CPUModel returns the first "model name" of /proc/cpuinfo, or "unknown"
+// where there is none (other OSes, some ARM kernels).
+func CPUModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(name) == "model name" {
+			return strings.TrimSpace(value)
+		}
+	}
+	return "unknown"
+}
+
+// summarize fills Cells and Best from Runs.
+func (r *Results) summarize() {
+	r.Cells, r.Best = Summarize(r.Strategies, r.workloadNames(), r.Runs)
+}
+
+func (r *Results) workloadNames() []string {
+	names := make([]string, len(r.Workloads))
+	for i, w := range r.Workloads {
+		names[i] = w.Name
+	}
+	return names
+}
+
+// Summarize groups runs into cells, workload-major, takes each cell's
+// median, and marks the best strategy per workload with every other
+// strategy's margin to it. Cells without runs are left out.
+func Summarize(strategies, workloads []string, runs []RunResult) ([]Cell, map[string]string) {
+	var cells []Cell
+	best := map[string]string{}
+	for _, w := range workloads {
+		row := make([]Cell, 0, len(strategies))
+		for _, s := range strategies {
+			c := Cell{Workload: w, Strategy: s}
+			for _, run := range runs {
+				if run.Workload == w && run.Strategy == s {
+					c.Runs = append(c.Runs, run.OpsPerSec)
+				}
+			}
+			if len(c.Runs) == 0 {
+				continue
+			}
+			c.Median = median(c.Runs)
+			if c.Median > 0 {
+				c.SpreadPct = 100 * (slices.Max(c.Runs) - slices.Min(c.Runs)) / c.Median
+			}
+			row = append(row, c)
+		}
+		if len(row) == 0 {
+			continue
+		}
+		top := 0
+		for i, c := range row {
+			if c.Median > row[top].Median {
+				top = i
+			}
+		}
+		row[top].Best = true
+		best[w] = row[top].Strategy
+		for i := range row {
+			if row[top].Median > 0 {
+				row[i].MarginPct = 100 * (row[i].Median - row[top].Median) / row[top].Median
+			}
+		}
+		cells = append(cells, row...)
+	}
+	return cells, best
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// Cell returns the summary of one cell, if it was run.
+func (r *Results) Cell(workloadName, strategyName string) (Cell, bool) {
+	for _, c := range r.Cells {
+		if c.Workload == workloadName && c.Strategy == strategyName {
+			return c, true
+		}
+	}
+	return Cell{}, false
+}
+
+// WriteFiles writes results.json and results.md into dir, creating it.
+func (r *Results) WriteFiles(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating results directory: %w", err)
+	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding matrix results: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing matrix results: %w", err)
+	}
+	var md strings.Builder
+	if err := r.WriteMarkdown(&md); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(md.String()), 0o644); err != nil {
+		return fmt.Errorf("writing matrix table: %w", err)
+	}
+	return nil
+}
+
+// ReadFile loads a results.json written by WriteFiles.
+func ReadFile(path string) (*Results, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading matrix results: %w", err)
+	}
+	var r Results
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("decoding matrix results %s: %w", path, err)
+	}
+	return &r, nil
+}
+
+// WriteMarkdown renders the throughput table: one row per workload, one
+// column per strategy with its median and margin to the best, the best in
+// bold.
+func (r *Results) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	m := r.Meta
+	b.WriteString("# maplab: strategy × workload throughput\n\n")
+	if m.Command != "" {
+		fmt.Fprintf(&b, "Command: `%s`\n\n", m.Command)
+	}
+	fmt.Fprintf(&b, "Measured %s with %s %s/%s, GOMAXPROCS=%d (%d CPUs, %s). ",
+		m.Date.Format(time.RFC3339), m.GoVersion, m.GOOS, m.GOARCH, m.GOMAXPROCS, m.NumCPU, m.CPUModel)
+	fmt.Fprintf(&b, "Each cell: median of %d runs of %gs, runs interleaved round-robin, agent off.\n\n", m.Repeat, m.RunSeconds)
+	b.WriteString("Cells: median operations per second (margin to the workload's best). ")
+	b.WriteString("Spread: the largest (max − min)/median over the row's cells, to tell margins from noise.\n\n")
+
+	b.WriteString("| workload | " + strings.Join(r.Strategies, " | ") + " | best | spread |\n")
+	b.WriteString("|---|" + strings.Repeat("---:|", len(r.Strategies)) + "---|---:|\n")
+	for _, name := range r.workloadNames() {
+		fmt.Fprintf(&b, "| %s |", name)
+		spread := 0.0
+		for _, s := range r.Strategies {
+			c, ok := r.Cell(name, s)
+			switch {
+			case !ok:
+				b.WriteString(" – |")
+			case c.Best:
+				fmt.Fprintf(&b, " **%s** |", formatRate(c.Median))
+			default:
+				fmt.Fprintf(&b, " %s (%+.0f%%) |", formatRate(c.Median), c.MarginPct)
+			}
+			spread = max(spread, c.SpreadPct)
+		}
+		fmt.Fprintf(&b, " %s | %.0f%% |\n", r.Best[name], spread)
+	}
+
+	b.WriteString("\nWorkloads:\n\n")
+	for _, spec := range r.Workloads {
+		fmt.Fprintf(&b, "- %s\n", spec)
+	}
+	_, err := io.WriteString(w, b.String())
+	if err != nil {
+		return fmt.Errorf("writing matrix table: %w", err)
+	}
+	return nil
+}
+
+// formatRate prints operations per second with an SI suffix: 12.3M, 456k.
+func formatRate(v float64) string {
+	switch {
+	case v >= 1e9:
+		return fmt.Sprintf("%.2fG", v/1e9)
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	default:
+		return fmt.Sprintf("%.0f", v)
+	}
+}
