@@ -90,7 +90,9 @@ type panicError struct {
 	stack []byte
 }
 
-func (e *panicError) Error() string { return fmt.Sprintf("panic during window collection: %v", e.value) }
+func (e *panicError) Error() string {
+	return fmt.Sprintf("panic during window collection: %v", e.value)
+}
 
 // collectSafely runs collect, turning a panic into an error: the host must
 // never crash because of its profiling agent.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/pprof"
 	"runtime"
 	"strconv"
 	"strings"
@@ -24,14 +23,14 @@ import (
 func (a *Agent) routes() http.Handler {
 	mux := http.NewServeMux()
 
-	// Standard net/http/pprof endpoints. Named profiles (/debug/pprof/mutex
-	// ?seconds=N, …) go through Index; the CPU-profile-type ones also pass
-	// the one-at-a-time gate.
-	mux.Handle("/debug/pprof/", a.capSeconds(0, http.HandlerFunc(pprof.Index)))
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.Handle("/debug/pprof/profile", a.capSeconds(30, a.cpuExclusive(http.HandlerFunc(pprof.Profile))))
-	mux.Handle("/debug/pprof/trace", a.capSeconds(1, a.cpuExclusive(http.HandlerFunc(pprof.Trace))))
+	// The net/http/pprof endpoints (see pprof.go). Named profiles
+	// (/debug/pprof/mutex?seconds=N, …) go through the index; the
+	// CPU-profile-type ones also pass the one-at-a-time gate.
+	mux.Handle(pprofPrefix, a.capSeconds(0, http.HandlerFunc(pprofIndex)))
+	mux.HandleFunc(pprofPrefix+"cmdline", pprofCmdline)
+	mux.HandleFunc(pprofPrefix+"symbol", pprofSymbol)
+	mux.Handle(pprofPrefix+"profile", a.capSeconds(30, a.cpuExclusive(http.HandlerFunc(pprofProfile))))
+	mux.Handle(pprofPrefix+"trace", a.capSeconds(1, a.cpuExclusive(http.HandlerFunc(pprofTrace))))
 	mux.Handle("/debug/fgprof", a.capSeconds(30, a.limitGoroutines(a.cpuExclusive(fgprof.Handler()))))
 
 	if a.metrics.gatherer != nil {
