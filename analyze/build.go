@@ -1,0 +1,363 @@
+package analyze
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/contendr/contendr/collectors/gc"
+	"github.com/contendr/contendr/collectors/mutex"
+	"github.com/contendr/contendr/window"
+)
+
+// Input is what a report is about: the window analyzed, the window before
+// it (for in-use growth across windows; may be nil) and the target as the
+// user named it (a URL or path; Window.Meta.Source when empty).
+type Input struct {
+	Window   *window.Window
+	Previous *window.Window
+	Target   string
+}
+
+// Report size limits: enough to act on, small enough for a PR comment.
+const (
+	maxSites           = 20
+	maxComponents      = 10
+	maxRecommendations = 8
+	maxStackFrames     = 12
+	maxSiteFindings    = 5
+)
+
+// Build judges collector results against th. lock and gcr may be nil (a
+// collector failed or had nothing to read); the report then says so. It is
+// a pure function: the window is only read, for its metadata and for the
+// CPU and contention stacks that measure each component's workload.
+func Build(in Input, lock *mutex.Result, gcr *gc.Result, th Thresholds) *Report {
+	w := in.Window
+	if w == nil {
+		w = &window.Window{}
+	}
+	r := &Report{
+		Schema:          Schema,
+		Target:          targetOf(in, w),
+		Window:          windowInfo(w, lock, gcr),
+		Lock:            lockSection(lock),
+		GC:              gcSection(gcr),
+		MapGrowth:       mapGrowth(gcr),
+		Findings:        []Finding{},
+		Recommendations: []Recommendation{},
+		Notes:           []string{},
+	}
+	r.Findings = findings(w, lock, gcr, th)
+	r.Recommendations = recommend(w, lock, gcr, th)
+	r.Notes = notes(w, lock, gcr)
+	r.WorstSeverity = r.Worst()
+	r.Verdict = verdict(r)
+	return r
+}
+
+func targetOf(in Input, w *window.Window) Target {
+	t := Target{
+		Source:     w.Meta.Source,
+		GoVersion:  w.Meta.GoVersion,
+		GOMAXPROCS: w.Meta.GOMAXPROCS,
+		NumCPU:     w.Meta.NumCPU,
+		Goroutines: w.Meta.Goroutines,
+		Labels:     w.Meta.Labels,
+	}
+	if in.Target != "" {
+		t.Source = in.Target
+	}
+	if t.Labels == nil {
+		t.Labels = map[string]string{}
+	}
+	return t
+}
+
+func windowInfo(w *window.Window, lock *mutex.Result, gcr *gc.Result) WindowInfo {
+	info := WindowInfo{
+		ID:             w.ID,
+		Seconds:        w.Seconds(),
+		Restarted:      w.Meta.Restarted,
+		Profiles:       []string{},
+		RuntimeMetrics: w.Metrics != nil,
+	}
+	if !w.Start.IsZero() && !w.End.IsZero() {
+		start, end := w.Start.UTC(), w.End.UTC()
+		info.Start, info.End = &start, &end
+	}
+	// Hand-built or file windows may lack times; the collectors know the
+	// length they used.
+	if info.Seconds <= 0 && lock != nil {
+		info.Seconds = lock.WindowSeconds
+	}
+	if info.Seconds <= 0 && gcr != nil {
+		info.Seconds = gcr.WindowSeconds
+	}
+	for _, k := range window.Kinds {
+		if w.Profile(k) != nil {
+			info.Profiles = append(info.Profiles, string(k))
+		}
+	}
+	return info
+}
+
+func lockSection(lock *mutex.Result) LockSection {
+	s := LockSection{Sites: []LockSite{}, Components: []LockComponent{}, Runtime: []LockSite{}}
+	if lock == nil {
+		return s
+	}
+	lf := lock.LockFraction
+	s.Fraction, s.Known, s.Estimated, s.EstimateReason = lf.Value, lf.Known, lf.Estimated, lf.Reason
+	s.WaitSeconds, s.UserCPUSeconds = lf.WaitSeconds, lf.UserCPUSeconds
+	s.MutexProfileEnabled, s.BlockProfileEnabled = lock.MutexProfileEnabled, lock.BlockProfileEnabled
+	for _, site := range lock.Sites[:min(len(lock.Sites), maxSites)] {
+		s.Sites = append(s.Sites, lockSite(site))
+	}
+	for _, site := range lock.Runtime[:min(len(lock.Runtime), maxSites)] {
+		s.Runtime = append(s.Runtime, lockSite(site))
+	}
+	for _, c := range lock.Components[:min(len(lock.Components), maxComponents)] {
+		lc := LockComponent{
+			Name:                  c.Name,
+			Kinds:                 kindStrings(c.Kinds),
+			DelaySecondsPerSecond: c.DelaySecondsPerSecond,
+			Fraction:              c.Fraction,
+			Share:                 c.Share,
+			ReadDelaySeconds:      c.ReadDelaySeconds,
+			WriteDelaySeconds:     c.WriteDelaySeconds,
+		}
+		if len(c.Holders) > 0 {
+			lc.Holder = c.Holders[0].Function
+		}
+		if len(c.Waiters) > 0 {
+			lc.Waiter = c.Waiters[0].Function
+		}
+		s.Components = append(s.Components, lc)
+	}
+	return s
+}
+
+func lockSite(site *mutex.Site) LockSite {
+	ls := LockSite{
+		Component:             site.Component,
+		Function:              site.Function,
+		Kind:                  string(site.Kind),
+		Side:                  string(site.Side),
+		Primitive:             site.Primitive,
+		DelaySecondsPerSecond: site.DelaySecondsPerSecond,
+		ContentionsPerSecond:  site.ContentionsPerSecond,
+		Share:                 site.Share,
+		Fraction:              site.Fraction,
+	}
+	if len(site.Stacks) > 0 {
+		frames := site.Stacks[0].Frames
+		ls.Stack = slices.Clone(frames[:min(len(frames), maxStackFrames)])
+	}
+	return ls
+}
+
+func kindStrings(kinds []mutex.Kind) []string {
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		out[i] = string(k)
+	}
+	return out
+}
+
+func gcSection(gcr *gc.Result) GCSection {
+	if gcr == nil {
+		return GCSection{}
+	}
+	p := gcr.Pressure
+	return GCSection{
+		Known:                 p.Source != "",
+		Source:                p.Source,
+		Estimated:             p.Estimated,
+		CPUFraction:           p.CPUFraction,
+		AssistShare:           p.AssistShare,
+		PauseP50Seconds:       p.PauseP50Seconds,
+		PauseP99Seconds:       p.PauseP99Seconds,
+		PauseMaxSeconds:       p.PauseMaxSeconds,
+		Cycles:                p.Cycles,
+		CyclesPerSecond:       p.CyclesPerSecond,
+		AllocBytesPerSecond:   p.AllocBytesPerSecond,
+		AllocObjectsPerSecond: p.AllocObjectsPerSecond,
+		HeapLiveBytes:         p.HeapLiveBytes,
+		HeapGoalBytes:         p.HeapGoalBytes,
+		GOGC:                  p.GOGC,
+		GOMEMLIMIT:            p.GOMEMLIMIT,
+		Missing:               p.Missing,
+	}
+}
+
+// missing reports whether the GC source lacked a figure. Names are
+// compared loosely ("pause_p99_seconds", "PauseP99Seconds", "pause p99").
+func (g GCSection) missing(figure string) bool {
+	norm := func(s string) string {
+		return strings.NewReplacer("_", "", " ", "", "-", "").Replace(strings.ToLower(s))
+	}
+	for _, m := range g.Missing {
+		if strings.Contains(norm(m), norm(figure)) {
+			return true
+		}
+	}
+	return false
+}
+
+func mapGrowth(gcr *gc.Result) []MapGrowth {
+	out := []MapGrowth{}
+	if gcr == nil {
+		return out
+	}
+	for _, g := range gcr.MapGrowth {
+		out = append(out, MapGrowth{
+			Component:        g.Component,
+			Function:         g.Function,
+			Kind:             string(g.Kind),
+			BytesPerSecond:   g.BytesPerSecond,
+			ObjectsPerSecond: g.ObjectsPerSecond,
+			ShareOfAlloc:     g.ShareOfAlloc,
+			InUseGrowthBytes: g.InUseGrowthBytes,
+		})
+	}
+	return out
+}
+
+// growthByComponent sums map growth per component, largest share first.
+type componentGrowth struct {
+	Component      string
+	Share          float64
+	BytesPerSecond float64
+	Kinds          []gc.GrowthKind
+	Entries        []*gc.MapGrowth
+}
+
+func growthByComponent(gcr *gc.Result) []*componentGrowth {
+	if gcr == nil {
+		return nil
+	}
+	byName := map[string]*componentGrowth{}
+	var out []*componentGrowth
+	for _, g := range gcr.MapGrowth {
+		cg := byName[g.Component]
+		if cg == nil {
+			cg = &componentGrowth{Component: g.Component}
+			byName[g.Component] = cg
+			out = append(out, cg)
+		}
+		cg.Share += g.ShareOfAlloc
+		cg.BytesPerSecond += g.BytesPerSecond
+		if !slices.Contains(cg.Kinds, g.Kind) {
+			cg.Kinds = append(cg.Kinds, g.Kind)
+		}
+		cg.Entries = append(cg.Entries, g)
+	}
+	slices.SortStableFunc(out, func(a, b *componentGrowth) int { return cmp.Compare(b.Share, a.Share) })
+	return out
+}
+
+// notes gathers what the window and the collectors say they lack, once
+// each, in that order.
+func notes(w *window.Window, lock *mutex.Result, gcr *gc.Result) []string {
+	out := []string{}
+	add := func(n string) {
+		if n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	if w.Meta.Restarted {
+		add("the target restarted during the window: its counters start from a new baseline, so this window covers less than its length")
+	}
+	for _, n := range w.Notes {
+		add(n)
+	}
+	if lock == nil {
+		add("no lock figures: the mutex collector did not run on this window")
+	} else {
+		lf := lock.LockFraction
+		switch {
+		case !lf.Known:
+			add("the lock fraction is unknown: the window has neither runtime/metrics nor a mutex/block profile with a CPU profile to estimate it from")
+		case lf.Estimated:
+			add("the lock fraction is an estimate (" + orDefault(lf.Reason, "no runtime/metrics in the window") + "); an agent or runtime/metrics gives the exact figure")
+		}
+		for _, n := range lock.Notes {
+			add(n)
+		}
+	}
+	if gcr == nil {
+		add("no GC figures: the GC collector did not run on this window")
+	} else {
+		if gcr.Pressure.Estimated {
+			add(fmt.Sprintf("GC figures are estimated from %s", orDefault(gcr.Pressure.Source, "an incomplete source")))
+		}
+		if len(gcr.Pressure.Missing) > 0 {
+			add("GC figures the source could not provide: " + strings.Join(gcr.Pressure.Missing, ", "))
+		}
+		for _, n := range gcr.Notes {
+			add(n)
+		}
+	}
+	return out
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// verdict says the worst severity, the headline numbers and the biggest
+// lever in one or two sentences.
+func verdict(r *Report) string {
+	var parts []string
+	if r.Lock.Known {
+		est := ""
+		if r.Lock.Estimated {
+			est = " (estimated)"
+		}
+		parts = append(parts, fmt.Sprintf("lock fraction %s%s", pct(r.Lock.Fraction), est))
+	}
+	if r.GC.Known && !r.GC.missing("cpu_fraction") {
+		parts = append(parts, fmt.Sprintf("GC CPU %s", pct(r.GC.CPUFraction)))
+	}
+	head := strings.ToUpper(string(r.WorstSeverity))
+	var sb strings.Builder
+	sb.WriteString(head)
+	if len(parts) > 0 {
+		sb.WriteString(": " + strings.Join(parts, ", "))
+	}
+	switch r.WorstSeverity {
+	case SeverityOK:
+		sb.WriteString(". Nothing crosses a warn threshold")
+	default:
+		var over []string
+		for _, f := range r.Findings {
+			if f.Severity == r.WorstSeverity {
+				over = append(over, f.shortName())
+			}
+		}
+		sb.WriteString(". Over the " + string(r.WorstSeverity) + " limit: " + strings.Join(unique(over), ", "))
+	}
+	for _, rec := range r.Recommendations {
+		if rec.Recommended != StrategyKeep {
+			fmt.Fprintf(&sb, ". Biggest lever: %s %s → %s", rec.Component, rec.Current, rec.Recommended)
+			break
+		}
+	}
+	sb.WriteString(".")
+	return sb.String()
+}
+
+func unique(xs []string) []string {
+	var out []string
+	for _, x := range xs {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}

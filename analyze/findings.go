@@ -1,0 +1,204 @@
+package analyze
+
+import (
+	"fmt"
+
+	"github.com/contendr/contendr/collectors/gc"
+	"github.com/contendr/contendr/collectors/mutex"
+	"github.com/contendr/contendr/window"
+)
+
+// Finding units.
+const (
+	unitFraction = "fraction"
+	unitSeconds  = "seconds"
+	unitRate     = "rate"
+)
+
+// judge builds a finding of v against level.
+func judge(id string, v float64, level Level, unit string) Finding {
+	sev := level.Severity(v)
+	return Finding{ID: id, Severity: sev, Value: v, Threshold: level.Limit(sev),
+		Warn: level.Warn, Crit: level.Crit, Unit: unit}
+}
+
+// against says how a value stands to its limit, for messages.
+func (f Finding) against() string {
+	format := pct
+	if f.Unit == unitSeconds {
+		format = dur
+	}
+	switch f.Severity {
+	case SeverityCrit:
+		return "at or above the crit limit " + format(f.Crit)
+	case SeverityWarn:
+		return "at or above the warn limit " + format(f.Warn)
+	}
+	return "below the warn limit " + format(f.Warn)
+}
+
+// shortName names a finding in a verdict: "lock_fraction",
+// "site_fraction main.(*Cache)".
+func (f Finding) shortName() string {
+	if f.Component != "" {
+		return f.ID + " " + f.Component
+	}
+	return f.ID
+}
+
+// findings judges each headline number against its threshold. A component
+// is never judged worse than the process: when the lock fraction is below
+// warn no lock finding rises above ok.
+func findings(w *window.Window, lock *mutex.Result, gcr *gc.Result, th Thresholds) []Finding {
+	out := []Finding{}
+	out = append(out, profilingFindings(w, lock, th)...)
+	out = append(out, lockFindings(lock, th)...)
+	out = append(out, gcFindings(gcr, th)...)
+	out = append(out, growthFindings(gcr, th)...)
+	return out
+}
+
+// profilingFindings say when a profile was off, so that "no sites" is not
+// read as "no contention", and how to turn it on.
+func profilingFindings(w *window.Window, lock *mutex.Result, th Thresholds) []Finding {
+	if lock == nil {
+		return nil
+	}
+	// Blind where it matters: warn when the process is known to wait on
+	// locks (or we cannot tell), ok when locks are known to be cheap.
+	sev := SeverityWarn
+	if lf := lock.LockFraction; lf.Known && lf.Value < th.LockFraction.Warn {
+		sev = SeverityOK
+	}
+	var out []Finding
+	if disabled(lock.MutexProfileEnabled, w.Meta.MutexProfileFraction, w.Profile(window.Mutex) != nil) {
+		out = append(out, Finding{
+			ID: FindingProfilingDisabled, Severity: sev, Value: float64(max(w.Meta.MutexProfileFraction, 0)),
+			Threshold: 1, Warn: 1, Crit: 1, Unit: unitRate, Component: "mutex",
+			Message: "mutex profiling was off (runtime.SetMutexProfileFraction is 0), so lock holders cannot be named: " +
+				"call runtime.SetMutexProfileFraction(5) in the target, or embed the contendr agent, which sets it",
+		})
+	}
+	if disabled(lock.BlockProfileEnabled, w.Meta.BlockProfileRate, w.Profile(window.Block) != nil) {
+		out = append(out, Finding{
+			ID: FindingProfilingDisabled, Severity: sev, Value: float64(max(w.Meta.BlockProfileRate, 0)),
+			Threshold: 1, Warn: 1, Crit: 1, Unit: unitRate, Component: "block",
+			Message: "block profiling was off (runtime.SetBlockProfileRate is 0), so lock waiters cannot be named: " +
+				"call runtime.SetBlockProfileRate(10000) (one event per 10µs blocked) in the target, or embed the contendr agent",
+		})
+	}
+	return out
+}
+
+// disabled trusts a known rate first, then the collector's verdict; an
+// unknown rate with no profile at all is a gap the notes explain, not a
+// disabled profiler.
+func disabled(collectorEnabled bool, rate int, present bool) bool {
+	switch {
+	case rate == 0:
+		return true
+	case rate == window.Unknown:
+		return present && !collectorEnabled
+	}
+	return !collectorEnabled && present
+}
+
+func lockFindings(lock *mutex.Result, th Thresholds) []Finding {
+	if lock == nil || !lock.LockFraction.Known {
+		return nil
+	}
+	lf := lock.LockFraction
+	est := ""
+	if lf.Estimated {
+		est = " (estimated: " + orDefault(lf.Reason, "no runtime/metrics") + ")"
+	}
+	head := judge(FindingLockFraction, lf.Value, th.LockFraction, unitFraction)
+	head.Estimated = lf.Estimated
+	head.Message = fmt.Sprintf("%s of goroutine time (lock wait + user CPU) went to waiting on locks, %s%s",
+		pct(lf.Value), head.against(), est)
+	out := []Finding{head}
+
+	for _, c := range lock.Components[:min(len(lock.Components), maxSiteFindings)] {
+		if c.Fraction <= 0 {
+			continue
+		}
+		f := judge(FindingSiteFraction, c.Fraction, th.SiteFraction, unitFraction)
+		f.Severity = minSeverity(f.Severity, head.Severity)
+		f.Threshold = th.SiteFraction.Limit(f.Severity)
+		f.Component, f.Estimated = c.Name, lf.Estimated
+		f.Message = fmt.Sprintf("%s alone: %s of goroutine time waiting (%s of all lock delay), %s%s",
+			c.Name, pct(c.Fraction), pct(c.Share), f.against(), holderWaiter(c))
+		out = append(out, f)
+	}
+
+	var runtimeFraction float64
+	for _, s := range lock.Runtime {
+		runtimeFraction += s.Fraction
+	}
+	if runtimeFraction > 0 {
+		f := judge(FindingRuntimeLocks, runtimeFraction, th.SiteFraction, unitFraction)
+		f.Severity = minSeverity(f.Severity, head.Severity)
+		f.Threshold = th.SiteFraction.Limit(f.Severity)
+		f.Component, f.Estimated = "runtime", lf.Estimated
+		f.Message = fmt.Sprintf("runtime-internal locks (scheduler, allocator, channels' runtime locks): %s of goroutine time, %s; "+
+			"not user code — reduce goroutine churn or allocation rather than changing a map", pct(runtimeFraction), f.against())
+		out = append(out, f)
+	}
+	return out
+}
+
+// holderWaiter says who makes whom wait in one component.
+func holderWaiter(c *mutex.Component) string {
+	switch {
+	case len(c.Holders) > 0 && len(c.Waiters) > 0:
+		return fmt.Sprintf("; %s holds the lock that %s waits on", c.Holders[0].Function, c.Waiters[0].Function)
+	case len(c.Holders) > 0:
+		return fmt.Sprintf("; held by %s", c.Holders[0].Function)
+	case len(c.Waiters) > 0:
+		return fmt.Sprintf("; %s waits", c.Waiters[0].Function)
+	}
+	return ""
+}
+
+func gcFindings(gcr *gc.Result, th Thresholds) []Finding {
+	g := gcSection(gcr)
+	if !g.Known {
+		return nil
+	}
+	est := ""
+	if g.Estimated {
+		est = " (estimated from " + g.Source + ")"
+	}
+	var out []Finding
+	if !g.missing("cpu_fraction") {
+		f := judge(FindingGCCPUFraction, g.CPUFraction, th.GCCPUFraction, unitFraction)
+		f.Estimated = g.Estimated
+		f.Message = fmt.Sprintf("the GC used %s of all CPU in the window (%s of it in mark assists that stall allocating goroutines), %s%s",
+			pct(g.CPUFraction), pct(g.AssistShare), f.against(), est)
+		out = append(out, f)
+	}
+	if !g.missing("pause_p99") && (g.Cycles > 0 || g.PauseP99Seconds > 0) {
+		f := judge(FindingGCPauseP99, g.PauseP99Seconds, th.GCPauseP99, unitSeconds)
+		f.Estimated = g.Estimated
+		f.Message = fmt.Sprintf("99%% of stop-the-world GC pauses were at most %s (max %s, %d cycles), %s%s",
+			dur(g.PauseP99Seconds), dur(g.PauseMaxSeconds), g.Cycles, f.against(), est)
+		out = append(out, f)
+	}
+	return out
+}
+
+func growthFindings(gcr *gc.Result, th Thresholds) []Finding {
+	var out []Finding
+	for _, cg := range growthByComponent(gcr) {
+		if len(out) == maxSiteFindings || cg.Share <= 0 {
+			break
+		}
+		f := judge(FindingMapGrowthShare, cg.Share, th.MapGrowthShare, unitFraction)
+		f.Component = cg.Component
+		top := cg.Entries[0]
+		f.Message = fmt.Sprintf("%s's map grew or copied itself for %s of all allocation (%s/s, mostly %s in %s), %s",
+			cg.Component, pct(cg.Share), bytesHuman(cg.BytesPerSecond), top.Kind, top.Function, f.against())
+		out = append(out, f)
+	}
+	return out
+}

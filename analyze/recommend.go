@@ -1,0 +1,377 @@
+package analyze
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/contendr/contendr/collectors/gc"
+	"github.com/contendr/contendr/collectors/mutex"
+	"github.com/contendr/contendr/window"
+)
+
+// candidate is one component a recommendation may speak about.
+type candidate struct {
+	name   string
+	lock   *mutex.Component // nil when only growth was seen
+	growth *componentGrowth // nil when only contention was seen
+	weight float64          // for ordering: lock fraction + growth share
+}
+
+// recommend picks a map strategy for every component that guards a map
+// (lock kinds) or grows one (map growth), heaviest first.
+func recommend(w *window.Window, lock *mutex.Result, gcr *gc.Result, th Thresholds) []Recommendation {
+	cands := candidates(lock, gcr)
+	out := []Recommendation{}
+	for _, c := range cands[:min(len(cands), maxRecommendations)] {
+		out = append(out, recommendOne(w, lock, c, th))
+	}
+	return out
+}
+
+func candidates(lock *mutex.Result, gcr *gc.Result) []*candidate {
+	byName := map[string]*candidate{}
+	var out []*candidate
+	get := func(name string) *candidate {
+		if c := byName[name]; c != nil {
+			return c
+		}
+		c := &candidate{name: name}
+		byName[name] = c
+		out = append(out, c)
+		return c
+	}
+	if lock != nil {
+		for _, lc := range lock.Components {
+			if guardsMap(lc) {
+				c := get(lc.Name)
+				c.lock = lc
+				c.weight += lc.Fraction
+			}
+		}
+	}
+	for _, cg := range growthByComponent(gcr) {
+		c := get(cg.Component)
+		c.growth = cg
+		c.weight += cg.Share
+	}
+	slices.SortStableFunc(out, func(a, b *candidate) int { return cmp.Compare(b.weight, a.weight) })
+	return out
+}
+
+// recommendOne measures the component's workload, runs the rule table and
+// writes the recommendation with its evidence.
+func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresholds) Recommendation {
+	var growth []*gc.MapGrowth
+	if c.growth != nil {
+		growth = c.growth.Entries
+	}
+	current, currentWhy := currentStrategy(c.name, c.lock, growth)
+	wl, tally := measureWorkload(w, c, th)
+	f := &facts{
+		Component:     c.name,
+		Current:       current,
+		Go:            parseGoVersion(w.Meta.GoVersion),
+		Mix:           wl.Mix,
+		ReadShare:     wl.ReadShare,
+		MixSource:     wl.ReadShareSource,
+		Contention:    wl.Contention,
+		Fraction:      wl.Fraction,
+		Growth:        th.MapGrowthShare.Severity(wl.GrowthShare),
+		GrowthShare:   wl.GrowthShare,
+		Range:         wl.Range,
+		Goroutines:    wl.Goroutines,
+		Procs:         wl.GOMAXPROCS,
+		SyncMapFrames: usesSyncMap(w, c),
+	}
+	if cpu := tally.cpu.total(); cpu > 0 {
+		f.RLockCPUShare = tally.cpuRLock / cpu
+	}
+	if c.growth != nil {
+		f.GrowthKinds = c.growth.Kinds
+	}
+	// A component is never more contended than the process (the same cap
+	// the findings apply).
+	if lock != nil && lock.LockFraction.Known {
+		f.Contention = minSeverity(f.Contention, th.LockFraction.Severity(lock.LockFraction.Value))
+		wl.Contention = f.Contention
+	}
+
+	r := decide(f)
+	rec := Recommendation{
+		Component:   c.name,
+		Current:     current,
+		Recommended: r.Recommend(f),
+		Rule:        r.ID,
+		Confidence:  confidence(r, f, lock),
+		Reasons:     []string{r.Reason(f)},
+		Evidence:    evidence(c, f, currentWhy, wl, tally),
+		Workload:    wl,
+	}
+	if rec.Recommended == rec.Current {
+		rec.Recommended = StrategyKeep
+	}
+	rec.Reasons = append(rec.Reasons, workloadReasons(f)...)
+	if rec.Recommended != StrategyKeep {
+		if r.FixesLock {
+			rec.Gain.LockFraction = f.Fraction
+		}
+		if r.FixesGrowth {
+			rec.Gain.AllocShare = f.GrowthShare
+		}
+	}
+	rec.ExpectedGain = expectedGain(rec, f)
+	if rec.Recommended == StrategyKeep {
+		rec.Decide = whatWouldDecide(f, w)
+	}
+	rec.Evidence = append(rec.Evidence, "rule "+r.ID+" — source: "+r.Source)
+	return rec
+}
+
+// workloadTally keeps the raw weights behind a Workload for evidence.
+type workloadTally struct {
+	cpu        opTally
+	cpuRLock   float64
+	contention opTally
+}
+
+// measureWorkload estimates a component's read/write mix, growth, range
+// use and concurrency. The mix comes from the best source available: CPU
+// samples in read vs write map operations, else RLock vs Lock contention,
+// else the contention stacks' operations (weighted by delay, a weaker
+// proxy).
+func measureWorkload(w *window.Window, c *candidate, th Thresholds) (Workload, workloadTally) {
+	wl := Workload{Mix: "unknown", Contention: SeverityOK, Goroutines: w.Meta.Goroutines, GOMAXPROCS: w.Meta.GOMAXPROCS}
+	var t workloadTally
+	if c.lock != nil {
+		wl.Fraction = c.lock.Fraction
+		wl.Contention = th.SiteFraction.Severity(c.lock.Fraction)
+	}
+	if c.growth != nil {
+		wl.GrowthShare = c.growth.Share
+		wl.GrowthBytesPerSecond = c.growth.BytesPerSecond
+		for _, k := range c.growth.Kinds {
+			wl.GrowthKinds = append(wl.GrowthKinds, string(k))
+		}
+	}
+
+	t.cpu, t.cpuRLock = tallyCPU(w.Profile(window.CPU), c.name)
+	t.contention = tallyProfile(w.Profile(window.Mutex), c.name, "delay")
+	blocked := tallyProfile(w.Profile(window.Block), c.name, "delay")
+	t.contention.read += blocked.read
+	t.contention.write += blocked.write
+	t.contention.rangeW += blocked.rangeW
+	if t.contention.total() == 0 && c.lock != nil {
+		t.contention = tallySiteStacks(c.lock, c.name)
+	}
+	wl.Range = t.cpu.rangeW > 0 || t.contention.rangeW > 0
+
+	if share, ok := t.cpu.readShare(); ok {
+		wl.ReadShare, wl.ReadShareSource = share, "cpu-profile"
+	} else if c.lock != nil && c.lock.ReadDelaySeconds+c.lock.WriteDelaySeconds > 0 {
+		wl.ReadShare = c.lock.ReadDelaySeconds / (c.lock.ReadDelaySeconds + c.lock.WriteDelaySeconds)
+		wl.ReadShareSource = "rwmutex-contention"
+	} else if share, ok := t.contention.readShare(); ok {
+		wl.ReadShare, wl.ReadShareSource = share, "contention-stacks"
+	}
+	wl.ReadShare = round(wl.ReadShare, 4)
+	wl.Mix = mixOf(wl.ReadShare, wl.ReadShareSource != "")
+	return wl, t
+}
+
+// tallyCPU is tallyProfile over a CPU profile, plus the CPU spent inside
+// RWMutex.RLock/RUnlock themselves (the reader-count cache line).
+func tallyCPU(p *profile.Profile, component string) (opTally, float64) {
+	t := tallyProfile(p, component, "cpu")
+	if p == nil || t.total() == 0 {
+		return t, 0
+	}
+	idx := len(p.SampleType) - 1
+	for i, st := range p.SampleType {
+		if st.Type == "cpu" {
+			idx = i
+		}
+	}
+	var rlock float64
+	for _, s := range p.Sample {
+		stack := frames(s)
+		if len(stack) == 0 || idx >= len(s.Value) || !slices.ContainsFunc(stack, func(f string) bool { return inComponent(f, component) }) {
+			continue
+		}
+		if strings.HasPrefix(stack[0], "sync.(*RWMutex).RLock") || strings.HasPrefix(stack[0], "sync.(*RWMutex).RUnlock") {
+			rlock += float64(s.Value[idx])
+		}
+	}
+	return t, rlock
+}
+
+// tallySiteStacks classifies the evidence stacks the mutex collector kept,
+// for windows whose raw profiles are gone (hand-built results).
+func tallySiteStacks(lc *mutex.Component, component string) opTally {
+	var t opTally
+	for _, sites := range [][]*mutex.Site{lc.Holders, lc.Waiters} {
+		for _, s := range sites {
+			for _, st := range s.Stacks {
+				t.add(classifyStack(st.Frames, component), st.DelaySeconds)
+			}
+		}
+	}
+	return t
+}
+
+// usesSyncMap tells a real sync.Map from a hand-written read/dirty map:
+// the lock kinds, or sync.(*Map) frames in the allocation stacks under the
+// component. Without an allocation profile the collector's growth kind is
+// trusted (it names sync.(*Map).dirtyLocked).
+func usesSyncMap(w *window.Window, c *candidate) bool {
+	if c.lock != nil && (slices.Contains(c.lock.Kinds, mutex.KindSyncMapLegacy) || slices.Contains(c.lock.Kinds, mutex.KindSyncMap)) {
+		return true
+	}
+	allocs := w.Profile(window.Allocs)
+	if allocs == nil {
+		return true
+	}
+	for _, s := range allocs.Sample {
+		stack := frames(s)
+		if slices.ContainsFunc(stack, func(f string) bool { return inComponent(f, c.name) }) &&
+			slices.ContainsFunc(stack, func(f string) bool { return strings.HasPrefix(f, "sync.(*Map).") }) {
+			return true
+		}
+	}
+	return false
+}
+
+// confidence scales a rule's base confidence by how well the window
+// measured what the rule relies on.
+func confidence(r rule, f *facts, lock *mutex.Result) float64 {
+	c := r.Confidence
+	switch f.MixSource {
+	case "cpu-profile":
+	case "rwmutex-contention":
+		c *= 0.9
+	case "contention-stacks":
+		c *= 0.85
+	default:
+		c *= 0.75
+	}
+	if lock != nil && lock.LockFraction.Estimated {
+		c *= 0.9
+	}
+	if !f.Go.Known && (f.Current == StrategySyncMap || f.Current == StrategySyncMapLegacy) {
+		c *= 0.8
+	}
+	return round(c, 2)
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}
+
+// evidence lists the numbers and stacks behind a recommendation.
+func evidence(c *candidate, f *facts, currentWhy string, wl Workload, t workloadTally) []string {
+	ev := []string{fmt.Sprintf("current strategy %s: %s", f.Current, currentWhy)}
+	if c.lock != nil {
+		lc := c.lock
+		ev = append(ev, fmt.Sprintf("lock fraction %s (%s of all lock delay), %s delay per second, kinds %s",
+			pct(lc.Fraction), pct(lc.Share), secondsPerSecond(lc.DelaySecondsPerSecond), strings.Join(kindStrings(lc.Kinds), ", ")))
+		for _, s := range firstN(lc.Holders, 2) {
+			ev = append(ev, siteEvidence("holder", s))
+		}
+		for _, s := range firstN(lc.Waiters, 2) {
+			ev = append(ev, siteEvidence("waiter", s))
+		}
+		if lc.ReadDelaySeconds+lc.WriteDelaySeconds > 0 {
+			ev = append(ev, fmt.Sprintf("waiting to read %.3gs, waiting to write %.3gs", lc.ReadDelaySeconds, lc.WriteDelaySeconds))
+		}
+	}
+	if c.growth != nil {
+		for _, g := range firstN(c.growth.Entries, 3) {
+			ev = append(ev, fmt.Sprintf("growth %s in %s: %s/s, %s of allocation", g.Kind, g.Function, bytesHuman(g.BytesPerSecond), pct(g.ShareOfAlloc)))
+		}
+	}
+	if total := t.cpu.total(); total > 0 {
+		ev = append(ev, fmt.Sprintf("CPU samples under %s: %s reads, %s writes, %s range",
+			c.name, pct(t.cpu.read/total), pct(t.cpu.write/total), pct(t.cpu.rangeW/total)))
+	}
+	if total := t.contention.total(); total > 0 && wl.ReadShareSource == "contention-stacks" {
+		ev = append(ev, fmt.Sprintf("contention delay under %s by operation: %s reads, %s writes, %s range (delay-weighted, not an operation count)",
+			c.name, pct(t.contention.read/total), pct(t.contention.write/total), pct(t.contention.rangeW/total)))
+	}
+	if wl.Goroutines > 0 || wl.GOMAXPROCS > 0 {
+		ev = append(ev, fmt.Sprintf("%d goroutines on GOMAXPROCS %d", wl.Goroutines, wl.GOMAXPROCS))
+	}
+	return ev
+}
+
+func siteEvidence(side string, s *mutex.Site) string {
+	line := fmt.Sprintf("%s %s: %s delay/s, %.0f contentions/s via %s", side, s.Function,
+		secondsPerSecond(s.DelaySecondsPerSecond), s.ContentionsPerSecond, orDefault(s.Primitive, string(s.Kind)))
+	return line
+}
+
+func firstN[T any](xs []T, n int) []T { return xs[:min(len(xs), n)] }
+
+// workloadReasons add the workload and Go-version facts the rule relied on.
+func workloadReasons(f *facts) []string {
+	var out []string
+	if f.Mix != "unknown" {
+		out = append(out, fmt.Sprintf("workload is %s: %s of map work reads (measured from %s)", f.Mix, pct(f.ReadShare), f.MixSource))
+	}
+	if f.Range {
+		out = append(out, "Range/iteration runs under this component: a full scan holds the lock (or, in the legacy sync.Map, forces a promotion)")
+	}
+	if f.Current == StrategySyncMap || f.Current == StrategySyncMapLegacy {
+		if f.Go.hashTrieSyncMap() {
+			out = append(out, fmt.Sprintf("target runs %s: sync.Map is the HashTrieMap (Go ≥1.24)", f.Go))
+		} else if f.Go.Known {
+			out = append(out, fmt.Sprintf("target runs %s: sync.Map is the legacy read/dirty map (Go ≤1.23)", f.Go))
+		}
+	}
+	if f.Goroutines > 0 && f.Procs > 0 && f.Goroutines > 4*f.Procs && f.contended() {
+		out = append(out, fmt.Sprintf("%d goroutines share %d Ps: waiters queue, so every held lock costs many goroutines' time", f.Goroutines, f.Procs))
+	}
+	return out
+}
+
+// expectedGain says in words what the change should give back.
+func expectedGain(rec Recommendation, f *facts) string {
+	if rec.Recommended == StrategyKeep {
+		return "none expected from a strategy change on this window"
+	}
+	var parts []string
+	if g := rec.Gain.LockFraction; g > 0 {
+		parts = append(parts, fmt.Sprintf("up to %s of goroutine time now spent waiting on %s's lock", pct(g), rec.Component))
+	}
+	if g := rec.Gain.AllocShare; g > 0 {
+		parts = append(parts, fmt.Sprintf("up to %s of allocation (and the GC work it drives)", pct(g)))
+	}
+	if len(parts) == 0 {
+		return "a cheaper write or read path; the window does not bound the gain"
+	}
+	s := strings.Join(parts, ", and ")
+	if m := measured(f.Current, rec.Recommended, f.Mix); m != "" {
+		s += "; " + m
+	}
+	return s
+}
+
+// whatWouldDecide says which data would turn a "keep" into a change.
+func whatWouldDecide(f *facts, w *window.Window) string {
+	var need []string
+	if w.Profile(window.Mutex) == nil || w.Profile(window.Block) == nil {
+		need = append(need, "mutex and block profiles (runtime.SetMutexProfileFraction, runtime.SetBlockProfileRate)")
+	}
+	if f.Mix == "unknown" {
+		need = append(need, "a CPU profile of the same window, to measure the read/write mix")
+	}
+	if w.Profile(window.Allocs) == nil {
+		need = append(need, "an allocs profile, to see map growth")
+	}
+	need = append(need, fmt.Sprintf("a window under peak load: a change pays once %s's lock fraction reaches the site warn limit or its growth the growth warn limit", f.Component))
+	return strings.Join(need, "; ")
+}

@@ -1,0 +1,307 @@
+// Package analyze judges one window's collector results against thresholds:
+// it turns them into findings (ok/warn/crit), per-component map-strategy
+// recommendations and a Report rendered as text, JSON, Markdown or HTML.
+//
+// Build is a pure function of the collectors' results, so every rule is
+// table-testable; Analyze runs the collectors on a window and calls Build.
+// The JSON form is a stable contract, described in docs/report-schema.md.
+package analyze
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Schema identifies the report's JSON layout. Fields are only ever added
+// under one schema; a rename or removal needs a new one.
+const Schema = "contendr.report/v1"
+
+// Severity grades a finding: ok < warn < crit.
+type Severity string
+
+// Severities, in increasing order.
+const (
+	SeverityOK   Severity = "ok"
+	SeverityWarn Severity = "warn"
+	SeverityCrit Severity = "crit"
+)
+
+func (s Severity) rank() int {
+	switch s {
+	case SeverityWarn:
+		return 1
+	case SeverityCrit:
+		return 2
+	}
+	return 0
+}
+
+// AtLeast reports whether s is as severe as other or more.
+func (s Severity) AtLeast(other Severity) bool { return s.rank() >= other.rank() }
+
+// ParseSeverity reads "ok", "warn" or "crit" (case-insensitive;
+// "warning" and "critical" are accepted too).
+func ParseSeverity(s string) (Severity, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "ok":
+		return SeverityOK, nil
+	case "warn", "warning":
+		return SeverityWarn, nil
+	case "crit", "critical":
+		return SeverityCrit, nil
+	}
+	return "", fmt.Errorf("unknown severity %q: want ok, warn or crit", s)
+}
+
+func maxSeverity(a, b Severity) Severity {
+	if a.rank() >= b.rank() {
+		return a
+	}
+	return b
+}
+
+func minSeverity(a, b Severity) Severity {
+	if a.rank() <= b.rank() {
+		return a
+	}
+	return b
+}
+
+// Report is the verdict on one window.
+type Report struct {
+	Schema string     `json:"schema"`
+	Target Target     `json:"target"`
+	Window WindowInfo `json:"window"`
+	// Worst is the most severe finding; Verdict says it in one sentence.
+	WorstSeverity Severity `json:"worst"`
+	Verdict       string   `json:"verdict"`
+
+	Lock            LockSection      `json:"lock"`
+	GC              GCSection        `json:"gc"`
+	MapGrowth       []MapGrowth      `json:"map_growth"`
+	Findings        []Finding        `json:"findings"`
+	Recommendations []Recommendation `json:"recommendations"`
+	Notes           []string         `json:"notes"`
+}
+
+// Worst returns the most severe finding's severity (ok when none).
+func (r *Report) Worst() Severity {
+	worst := SeverityOK
+	for _, f := range r.Findings {
+		worst = maxSeverity(worst, f.Severity)
+	}
+	return worst
+}
+
+// Target describes the measured process.
+type Target struct {
+	Source     string            `json:"source"`
+	GoVersion  string            `json:"go_version"`
+	GOMAXPROCS int               `json:"gomaxprocs"`
+	NumCPU     int               `json:"num_cpu,omitempty"`
+	Goroutines int               `json:"goroutines,omitempty"`
+	Labels     map[string]string `json:"labels"`
+}
+
+// WindowInfo describes the measured interval.
+type WindowInfo struct {
+	ID      string     `json:"id,omitempty"`
+	Start   *time.Time `json:"start,omitempty"`
+	End     *time.Time `json:"end,omitempty"`
+	Seconds float64    `json:"seconds"`
+	// Restarted is set when the target restarted during the window and its
+	// counters start from a new baseline.
+	Restarted bool `json:"restarted,omitempty"`
+	// Profiles lists the profiles the window held.
+	Profiles []string `json:"profiles"`
+	// RuntimeMetrics is true when the window had runtime/metrics samples,
+	// the exact source of lock fraction and GC figures.
+	RuntimeMetrics bool `json:"runtime_metrics"`
+}
+
+// LockSection is the window's lock contention.
+type LockSection struct {
+	// Fraction is Δwait / (Δwait + Δuser_cpu); meaningful only when Known.
+	Fraction  float64 `json:"fraction"`
+	Known     bool    `json:"known"`
+	Estimated bool    `json:"estimated"`
+	// EstimateReason says what an estimated fraction was derived from.
+	EstimateReason      string  `json:"estimate_reason,omitempty"`
+	WaitSeconds         float64 `json:"wait_seconds"`
+	UserCPUSeconds      float64 `json:"user_cpu_seconds"`
+	MutexProfileEnabled bool    `json:"mutex_profile_enabled"`
+	BlockProfileEnabled bool    `json:"block_profile_enabled"`
+
+	// Sites are user-code lock sites, both sides, heaviest first.
+	Sites []LockSite `json:"sites"`
+	// Components join the two sides per component, heaviest first.
+	Components []LockComponent `json:"components"`
+	// Runtime holds runtime-internal lock contention, never blamed on user
+	// code.
+	Runtime []LockSite `json:"runtime"`
+}
+
+// LockSite is one lock site on one side.
+type LockSite struct {
+	Component             string  `json:"component"`
+	Function              string  `json:"function"`
+	Kind                  string  `json:"kind"`
+	Side                  string  `json:"side"`
+	Primitive             string  `json:"primitive,omitempty"`
+	DelaySecondsPerSecond float64 `json:"delay_seconds_per_second"`
+	ContentionsPerSecond  float64 `json:"contentions_per_second"`
+	Share                 float64 `json:"share"`
+	Fraction              float64 `json:"fraction"`
+	// Stack is the heaviest stack behind the site, leaf first.
+	Stack []string `json:"stack,omitempty"`
+}
+
+// LockComponent is one component's contention, both sides joined.
+type LockComponent struct {
+	Name                  string   `json:"name"`
+	Kinds                 []string `json:"kinds"`
+	DelaySecondsPerSecond float64  `json:"delay_seconds_per_second"`
+	Fraction              float64  `json:"fraction"`
+	Share                 float64  `json:"share"`
+	ReadDelaySeconds      float64  `json:"read_delay_seconds"`
+	WriteDelaySeconds     float64  `json:"write_delay_seconds"`
+	// Holder and Waiter are the heaviest site on each side, so that a
+	// reader sees who makes whom wait.
+	Holder string `json:"holder,omitempty"`
+	Waiter string `json:"waiter,omitempty"`
+}
+
+// GCSection is the window's GC pressure.
+type GCSection struct {
+	// Known is false when the window had no source of GC figures.
+	Known                 bool     `json:"known"`
+	Source                string   `json:"source,omitempty"`
+	Estimated             bool     `json:"estimated"`
+	CPUFraction           float64  `json:"cpu_fraction"`
+	AssistShare           float64  `json:"assist_share"`
+	PauseP50Seconds       float64  `json:"pause_p50_seconds"`
+	PauseP99Seconds       float64  `json:"pause_p99_seconds"`
+	PauseMaxSeconds       float64  `json:"pause_max_seconds"`
+	Cycles                int64    `json:"cycles"`
+	CyclesPerSecond       float64  `json:"cycles_per_second"`
+	AllocBytesPerSecond   float64  `json:"alloc_bytes_per_second"`
+	AllocObjectsPerSecond float64  `json:"alloc_objects_per_second"`
+	HeapLiveBytes         float64  `json:"heap_live_bytes"`
+	HeapGoalBytes         float64  `json:"heap_goal_bytes"`
+	GOGC                  float64  `json:"gogc"`
+	GOMEMLIMIT            float64  `json:"gomemlimit"`
+	Missing               []string `json:"missing,omitempty"`
+}
+
+// MapGrowth is allocation a component's map did to grow or copy itself.
+type MapGrowth struct {
+	Component        string  `json:"component"`
+	Function         string  `json:"function"`
+	Kind             string  `json:"kind"`
+	BytesPerSecond   float64 `json:"bytes_per_second"`
+	ObjectsPerSecond float64 `json:"objects_per_second"`
+	ShareOfAlloc     float64 `json:"share_of_alloc"`
+	InUseGrowthBytes int64   `json:"inuse_growth_bytes,omitempty"`
+}
+
+// Finding IDs.
+const (
+	FindingLockFraction       = "lock_fraction"
+	FindingSiteFraction       = "site_fraction"
+	FindingRuntimeLocks       = "runtime_lock_fraction"
+	FindingGCCPUFraction      = "gc_cpu_fraction"
+	FindingGCPauseP99         = "gc_pause_p99"
+	FindingMapGrowthShare     = "map_growth_share"
+	FindingProfilingDisabled  = "profiling_disabled"
+	FindingTargetRestarted    = "target_restarted"
+	FindingLockFractionAbsent = "lock_fraction_unknown"
+)
+
+// Finding is one headline number judged against its threshold.
+type Finding struct {
+	ID       string   `json:"id"`
+	Severity Severity `json:"severity"`
+	Value    float64  `json:"value"`
+	// Threshold is the limit the value was judged against: crit for a
+	// critical finding, warn otherwise.
+	Threshold float64 `json:"threshold"`
+	Warn      float64 `json:"warn"`
+	Crit      float64 `json:"crit"`
+	// Unit is "fraction", "seconds" or "rate".
+	Unit      string `json:"unit"`
+	Component string `json:"component,omitempty"`
+	Estimated bool   `json:"estimated,omitempty"`
+	Message   string `json:"message"`
+}
+
+// Strategy is a concurrent-map strategy (DESIGN.md, "Map strategy
+// recommendation").
+type Strategy string
+
+// Strategies. Current is one of mutex…unknown; Recommended one of
+// mutex…xsync or keep.
+const (
+	StrategyMutex         Strategy = "mutex"          // sync.Mutex + map
+	StrategyRWMutex       Strategy = "rwmutex"        // sync.RWMutex + map
+	StrategySyncMap       Strategy = "syncmap"        // sync.Map, Go ≥1.24 HashTrieMap
+	StrategySyncMapLegacy Strategy = "syncmap-legacy" // read/dirty sync.Map (Go ≤1.23) or a hand-written one
+	StrategySharded       Strategy = "sharded"        // N independently locked shards
+	StrategyCOW           Strategy = "cow"            // atomic.Pointer to an immutable map
+	StrategyXsync         Strategy = "xsync"          // github.com/puzpuzpuz/xsync Map
+	StrategyUnknown       Strategy = "unknown"
+	StrategyKeep          Strategy = "keep"
+)
+
+// Recommendation is the map strategy advised for one component.
+type Recommendation struct {
+	Component   string   `json:"component"`
+	Current     Strategy `json:"current"`
+	Recommended Strategy `json:"recommended"`
+	// Rule names the rule in rules.go that decided.
+	Rule       string   `json:"rule"`
+	Confidence float64  `json:"confidence"`
+	Reasons    []string `json:"reasons"`
+	Evidence   []string `json:"evidence"`
+	// ExpectedGain says what the change should give back, in words; Gain
+	// holds the upper bounds behind it.
+	ExpectedGain string   `json:"expected_gain"`
+	Gain         Gain     `json:"gain"`
+	Workload     Workload `json:"workload"`
+	// Decide says what data would settle a thin-evidence "keep".
+	Decide string `json:"decide,omitempty"`
+}
+
+// Gain bounds what a recommendation can give back.
+type Gain struct {
+	// LockFraction is the component's share of wait + user CPU that the
+	// change can remove at most.
+	LockFraction float64 `json:"lock_fraction"`
+	// AllocShare is the share of the window's allocation it can remove at
+	// most.
+	AllocShare float64 `json:"alloc_share"`
+}
+
+// Workload is what the window says about how a component is used.
+type Workload struct {
+	// ReadShare is the share of the component's map work that reads (0..1);
+	// ReadShareSource says from what ("cpu-profile", "rwmutex-contention",
+	// "contention-stacks"); empty when unknown.
+	ReadShare       float64 `json:"read_share"`
+	ReadShareSource string  `json:"read_share_source,omitempty"`
+	// Mix is read-mostly (≥90% reads), read-heavy (≥70%), balanced,
+	// write-heavy (≤30%) or unknown.
+	Mix string `json:"mix"`
+	// Contention is the severity of the component's lock fraction.
+	Contention Severity `json:"contention"`
+	Fraction   float64  `json:"fraction"`
+	// GrowthShare is the component's map growth/copy allocation as a share
+	// of the window's allocation; GrowthKinds names the machinery.
+	GrowthShare          float64  `json:"growth_share"`
+	GrowthBytesPerSecond float64  `json:"growth_bytes_per_second"`
+	GrowthKinds          []string `json:"growth_kinds,omitempty"`
+	// Range is true when Range/iteration frames appear under the component.
+	Range      bool `json:"range"`
+	Goroutines int  `json:"goroutines,omitempty"`
+	GOMAXPROCS int  `json:"gomaxprocs,omitempty"`
+}

@@ -1,0 +1,295 @@
+package analyze
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/contendr/contendr/collectors/gc"
+)
+
+// This file holds the whole map-strategy rule table: one place to read,
+// change and check against the ground truth measured by testapps/maplab.
+// Rules are tried in order; the first whose When holds decides. Each rule
+// names its source.
+
+// facts is what the rules see about one component.
+type facts struct {
+	Component string
+	Current   Strategy
+	Go        goVersion
+
+	// Mix and ReadShare from Workload; MixSource says how it was measured.
+	Mix       string
+	ReadShare float64
+	MixSource string
+
+	Contention Severity // component lock fraction against SiteFraction
+	Fraction   float64
+
+	Growth      Severity // component growth share against MapGrowthShare
+	GrowthShare float64
+	GrowthKinds []gc.GrowthKind
+
+	Range bool
+	// RLockCPUShare is the part of the component's CPU samples spent in
+	// RWMutex.RLock/RUnlock themselves: reader cache-line contention,
+	// which the mutex profile never shows.
+	RLockCPUShare float64
+
+	Goroutines int
+	Procs      int
+	// SyncMapFrames is true when sync.(*Map) frames were seen (as opposed to
+	// a hand-written read/dirty map).
+	SyncMapFrames bool
+}
+
+func (f *facts) contended() bool  { return f.Contention.AtLeast(SeverityWarn) }
+func (f *facts) growing() bool    { return f.Growth.AtLeast(SeverityWarn) }
+func (f *facts) readMostly() bool { return f.Mix == "read-mostly" }
+func (f *facts) readHeavy() bool  { return f.Mix == "read-mostly" || f.Mix == "read-heavy" }
+func (f *facts) writesMatter() bool {
+	return f.Mix == "write-heavy" || f.Mix == "balanced"
+}
+func (f *facts) hasGrowth(k gc.GrowthKind) bool { return slices.Contains(f.GrowthKinds, k) }
+
+// manyCores is where RWMutex reader-count contention starts to dominate
+// (golang/go#17973: RLock/RUnlock degrade from 4 Ps upward, 8x at 64).
+const manyCores = 8
+
+// rule is one row of the table.
+type rule struct {
+	ID string
+	// Source is where the rule comes from: an issue, a release note, a
+	// maplab measurement.
+	Source     string
+	When       func(f *facts) bool
+	Recommend  func(f *facts) Strategy
+	Confidence float64
+	// Reason explains the choice in one sentence, with the facts' numbers.
+	Reason func(f *facts) string
+	// Fixes says what the change removes: lock waiting, growth allocation
+	// or both; it sizes the expected gain.
+	FixesLock, FixesGrowth bool
+}
+
+func always(s Strategy) func(*facts) Strategy { return func(*facts) Strategy { return s } }
+
+// rules is the table, most specific first.
+var rules = []rule{
+	{
+		ID: "legacy-syncmap-on-old-go",
+		Source: "golang/go#21035 (legacy sync.Map: one Mutex guards new keys; every promotion copies the map), " +
+			"golang/go#70683 and the Go 1.24 release notes (HashTrieMap replaces it); " +
+			"testdata/profiles/go1.25-legacy-syncmap (99.7% of allocation in dirtyLocked, ~50x slower per op than go1.26)",
+		When: func(f *facts) bool {
+			return f.Current == StrategySyncMapLegacy && f.SyncMapFrames && !f.Go.hashTrieSyncMap() &&
+				(f.contended() || f.growing() || f.Range)
+		},
+		Recommend:  always(StrategySyncMap),
+		Confidence: 0.8,
+		Reason: func(f *facts) string {
+			return fmt.Sprintf("%s runs the read/dirty sync.Map, whose new-key stores take one Mutex and whose promotions copy the whole map; "+
+				"build with Go ≥1.24, where sync.Map is a HashTrieMap without either cost (keep the code, upgrade the toolchain)", f.Go)
+		},
+		FixesLock: true, FixesGrowth: true,
+	},
+	{
+		ID:     "legacy-syncmap-experiment-off",
+		Source: "golang/go#70683 (GOEXPERIMENT=nosynchashtriemap restores the legacy sync.Map on Go ≥1.24)",
+		When: func(f *facts) bool {
+			return f.Current == StrategySyncMapLegacy && f.SyncMapFrames && f.Go.hashTrieSyncMap() &&
+				(f.contended() || f.growing() || f.Range)
+		},
+		Recommend:  always(StrategySyncMap),
+		Confidence: 0.75,
+		Reason: func(f *facts) string {
+			return fmt.Sprintf("the binary is %s yet its sync.Map is the legacy read/dirty one: it was built with GOEXPERIMENT=nosynchashtriemap; "+
+				"drop the experiment to get the HashTrieMap", f.Go)
+		},
+		FixesLock: true, FixesGrowth: true,
+	},
+	{
+		ID: "handwritten-read-dirty-map",
+		Source: "golang/go#21035 (the read/dirty design's O(n) copy on promotion and single write lock); " +
+			"golang/go#70683 (HashTrieMap scales for disjoint-key writes)",
+		When: func(f *facts) bool {
+			return f.Current == StrategySyncMapLegacy && !f.SyncMapFrames && (f.contended() || f.growing())
+		},
+		Recommend: func(f *facts) Strategy {
+			if f.Go.hashTrieSyncMap() && !f.writesMatter() {
+				return StrategySyncMap
+			}
+			return StrategySharded
+		},
+		Confidence: 0.6,
+		Reason: func(f *facts) string {
+			return "the component copies its whole map when it promotes writes (a hand-written read/dirty map); " +
+				"every new key pays O(n) — sharding (or sync.Map on Go ≥1.24 for read-heavy use) removes the copy"
+		},
+		FixesLock: true, FixesGrowth: true,
+	},
+	{
+		ID:     "cow-heavy-clones",
+		Source: "DESIGN.md known fact: COW makes every write O(n), only for rarely written, often read maps",
+		When: func(f *facts) bool {
+			return f.Current == StrategyCOW && f.growing()
+		},
+		Recommend: func(f *facts) Strategy {
+			if f.readMostly() && f.Go.hashTrieSyncMap() {
+				return StrategySyncMap
+			}
+			return StrategySharded
+		},
+		Confidence: 0.7,
+		Reason: func(f *facts) string {
+			return fmt.Sprintf("each write clones the whole map: clones are %s of all allocation; "+
+				"copy on write only pays off when writes are rare", pct(f.GrowthShare))
+		},
+		FixesGrowth: true,
+	},
+	{
+		ID: "syncmap-overwrite-allocation",
+		Source: "DESIGN.md known fact: overwriting a key allocates nothing in a Go map but a node per write in HashTrieMap; " +
+			"testdata/profiles/go1.26-hashtriemap/syncmap (95% of allocation in newEntryNode)",
+		When: func(f *facts) bool {
+			return f.Current == StrategySyncMap && f.growing() && f.hasGrowth(gc.GrowthHashTrieMap) && f.writesMatter()
+		},
+		Recommend:  always(StrategySharded),
+		Confidence: 0.5,
+		Reason: func(f *facts) string {
+			return fmt.Sprintf("sync.Map allocates an entry node on every store, overwrite included (%s of all allocation here); "+
+				"a sharded Go map overwrites in place and takes that load off the GC", pct(f.GrowthShare))
+		},
+		FixesGrowth: true,
+	},
+	{
+		ID: "rwmutex-readers-many-cores",
+		Source: "golang/go#17973 (RWMutex RLock/RUnlock contend on one reader-count cache line; " +
+			"8x slower at 64 Ps with no writer), golang/go#70683 (HashTrieMap Loads scale to 24 cores)",
+		When: func(f *facts) bool {
+			return f.Current == StrategyRWMutex && f.readHeavy() && f.Procs >= manyCores &&
+				(f.contended() || f.RLockCPUShare >= 0.10)
+		},
+		Recommend: func(f *facts) Strategy {
+			if f.Go.hashTrieSyncMap() {
+				return StrategySyncMap
+			}
+			return StrategySharded
+		},
+		Confidence: 0.65,
+		Reason: func(f *facts) string {
+			return fmt.Sprintf("%s of the work reads, on %d Ps: every RLock writes the same reader counter, "+
+				"so readers contend with each other even without a writer", pct(f.ReadShare), f.Procs)
+		},
+		FixesLock: true,
+	},
+	{
+		ID: "locked-map-writes-contended",
+		Source: "golang/go#20360 and #21035 (sharding splits one lock's contention N ways); " +
+			"golang/go#76808 (RWMutex is no better than Mutex when writes are common)",
+		When: func(f *facts) bool {
+			return (f.Current == StrategyMutex || f.Current == StrategyRWMutex) && f.contended() &&
+				(f.writesMatter() || f.Mix == "unknown")
+		},
+		Recommend:  always(StrategySharded),
+		Confidence: 0.75,
+		Reason: func(f *facts) string {
+			mix := "writes are common (" + pct(1-f.ReadShare) + " of map work)"
+			if f.Mix == "unknown" {
+				mix = "the read/write mix is not measured"
+			}
+			return fmt.Sprintf("one lock serialises every operation and %s: N shards keyed by hash let disjoint keys proceed in parallel", mix)
+		},
+		FixesLock: true,
+	},
+	{
+		ID: "mutex-map-read-heavy-contended",
+		Source: "sync.Map doc (\"entry written once but read many times\") and golang/go#70683 (HashTrieMap Loads take no lock); " +
+			"golang/go#28938 (legacy sync.Map is slower than a locked map once writes are ~1 in 8)",
+		When: func(f *facts) bool {
+			return (f.Current == StrategyMutex || f.Current == StrategyRWMutex) && f.contended() && f.readHeavy()
+		},
+		Recommend: func(f *facts) Strategy {
+			if f.readMostly() && (f.Go.hashTrieSyncMap() || !f.growing()) {
+				return StrategySyncMap
+			}
+			return StrategySharded
+		},
+		Confidence: 0.6,
+		Reason: func(f *facts) string {
+			return fmt.Sprintf("%s of the map work reads, yet readers queue behind one lock: lock-free reads (sync.Map) "+
+				"or per-shard locks take them out of the queue", pct(f.ReadShare))
+		},
+		FixesLock: true,
+	},
+	{
+		ID:     "sharded-still-contended",
+		Source: "sharding only splits contention between keys; a hot key stays on one shard",
+		When: func(f *facts) bool {
+			return f.Current == StrategySharded && f.contended()
+		},
+		Recommend:  always(StrategyKeep),
+		Confidence: 0.4,
+		Reason: func(f *facts) string {
+			return "already sharded and still contended: raise the shard count if it is below GOMAXPROCS×4, " +
+				"or look for a few hot keys that all land on one shard"
+		},
+	},
+	{
+		ID:     "syncmap-contended-hot-keys",
+		Source: "golang/go#70683 (HashTrieMap contends only on the same trie node: hot keys)",
+		When: func(f *facts) bool {
+			return f.Current == StrategySyncMap && f.contended()
+		},
+		Recommend:  always(StrategyKeep),
+		Confidence: 0.4,
+		Reason: func(f *facts) string {
+			return "a HashTrieMap only contends where goroutines write the same keys; no map strategy spreads one hot key — " +
+				"batch or partition those writes instead"
+		},
+	},
+}
+
+// thinRule is the fallback when no rule holds: keep, and say what data
+// would decide.
+var thinRule = rule{
+	ID:         "keep-thin-evidence",
+	Source:     "no rule holds: the component is neither contended nor growing above its thresholds",
+	Recommend:  always(StrategyKeep),
+	Confidence: 0.5,
+	Reason: func(f *facts) string {
+		return fmt.Sprintf("lock fraction %s and growth %s of allocation are below their warn thresholds: "+
+			"a change would not pay for itself on this window", pct(f.Fraction), pct(f.GrowthShare))
+	},
+}
+
+// decide picks the rule for f.
+func decide(f *facts) rule {
+	for _, r := range rules {
+		if r.When(f) {
+			return r
+		}
+	}
+	return thinRule
+}
+
+// measurement is one ground-truth comparison from testapps/maplab.
+type measurement struct {
+	From, To Strategy
+	Mix      string // workload mix it was measured on
+	Summary  string
+}
+
+// measurements are the maplab results the rules cite, so that an expected
+// gain quotes a measured ratio rather than a guess.
+var measurements = []measurement{}
+
+// measured returns the maplab comparison for a change on a mix, or "".
+func measured(from, to Strategy, mix string) string {
+	for _, m := range measurements {
+		if m.From == from && m.To == to && m.Mix == mix {
+			return m.Summary
+		}
+	}
+	return ""
+}

@@ -1,0 +1,195 @@
+package analyze
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Level is a pair of limits: a value at or above Warn is a warning, at or
+// above Crit is critical.
+//
+// In a thresholds file either limit may be written as a plain number
+// (0.05), a percentage ("5%") or, for durations, a Go duration ("10ms");
+// a limit left out keeps its default.
+type Level struct {
+	Warn float64 `json:"warn" yaml:"warn"`
+	Crit float64 `json:"crit" yaml:"crit"`
+}
+
+// Severity of v against the level.
+func (l Level) Severity(v float64) Severity {
+	switch {
+	case v >= l.Crit:
+		return SeverityCrit
+	case v >= l.Warn:
+		return SeverityWarn
+	}
+	return SeverityOK
+}
+
+// Limit is the limit a severity is judged against: Crit for crit, Warn
+// otherwise (an ok value is reported against the limit it stayed below).
+func (l Level) Limit(s Severity) float64 {
+	if s == SeverityCrit {
+		return l.Crit
+	}
+	return l.Warn
+}
+
+// Thresholds are the limits every finding is judged against.
+type Thresholds struct {
+	// LockFraction limits the process-wide lock fraction
+	// Δwait / (Δwait + Δuser_cpu).
+	LockFraction Level `json:"lock_fraction" yaml:"lock_fraction"`
+	// SiteFraction limits one component's share of the same denominator. A
+	// component at or above Warn counts as contended for the map-strategy
+	// rules.
+	SiteFraction Level `json:"site_fraction" yaml:"site_fraction"`
+	// GCCPUFraction limits Δ GC CPU ÷ Δ total CPU over the window.
+	GCCPUFraction Level `json:"gc_cpu_fraction" yaml:"gc_cpu_fraction"`
+	// GCPauseP99 limits the 99th percentile stop-the-world GC pause, in
+	// seconds.
+	GCPauseP99 Level `json:"gc_pause_p99" yaml:"gc_pause_p99"`
+	// MapGrowthShare limits one component's map growth/copy allocation as a
+	// share of the window's allocation.
+	MapGrowthShare Level `json:"map_growth_share" yaml:"map_growth_share"`
+}
+
+// DefaultThresholds returns the built-in limits. Each says where it comes
+// from; they are starting points to tune per service with a thresholds file.
+func DefaultThresholds() Thresholds {
+	return Thresholds{
+		// A service whose goroutines spend 5% of their wait+run time blocked
+		// on locks has a visible, fixable hot spot; at 20% a lock is a
+		// throughput ceiling (a starting point: tune per service).
+		LockFraction: Level{Warn: 0.05, Crit: 0.20},
+		// One component alone: half the process-wide limits, so that a
+		// single hot lock is named before the process as a whole crosses
+		// its limit.
+		SiteFraction: Level{Warn: 0.025, Crit: 0.10},
+		// The GC pacer budgets 25% of GOMAXPROCS for background marking
+		// (runtime/mgcpacer.go, gcBackgroundUtilization = 0.25; the Go GC
+		// guide, https://go.dev/doc/gc-guide, "GC CPU ... 25%"). Averaged
+		// over a whole window, GC at 25% means the collector runs all the
+		// time; 10% means it is a cost worth tuning (GOGC, GOMEMLIMIT,
+		// fewer allocations).
+		GCCPUFraction: Level{Warn: 0.10, Crit: 0.25},
+		// Go's stop-the-world pauses are typically well under 1ms (GC
+		// guide, "Latency"); a p99 above 1ms is unusual and above 10ms
+		// shows up in request latency SLOs.
+		GCPauseP99: Level{Warn: 0.001, Crit: 0.010},
+		// The legacy sync.Map fixture (testdata/profiles/go1.25-legacy-
+		// syncmap) spends 99.7% of its allocation in dirtyLocked copies;
+		// a healthy map write path is a small part of a service's
+		// allocation. Above 30% the map's growth is the main GC driver,
+		// above 60% it is nearly all of it.
+		MapGrowthShare: Level{Warn: 0.30, Crit: 0.60},
+	}
+}
+
+// LoadThresholds reads a thresholds file (YAML or JSON; JSON is YAML) over
+// the defaults, so that a file only needs the limits it changes:
+//
+//	lock_fraction: {warn: 0.05, crit: 0.2}
+//	gc_pause_p99: {crit: 5ms}
+//
+// Unknown keys are an error, so that a misspelt limit is not silently
+// ignored.
+func LoadThresholds(path string) (Thresholds, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Thresholds{}, fmt.Errorf("reading thresholds: %w", err)
+	}
+	th, err := ParseThresholds(data)
+	if err != nil {
+		return Thresholds{}, fmt.Errorf("reading thresholds from %s: %w", path, err)
+	}
+	return th, nil
+}
+
+// ParseThresholds is LoadThresholds over bytes already read.
+func ParseThresholds(data []byte) (Thresholds, error) {
+	th := DefaultThresholds()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&th); err != nil && !errors.Is(err, io.EOF) {
+		return Thresholds{}, fmt.Errorf("parsing: %w", err)
+	}
+	if err := th.Validate(); err != nil {
+		return Thresholds{}, err
+	}
+	return th, nil
+}
+
+// Validate checks that every level has 0 ≤ warn ≤ crit.
+func (t Thresholds) Validate() error {
+	for _, l := range []struct {
+		name  string
+		level Level
+	}{
+		{"lock_fraction", t.LockFraction},
+		{"site_fraction", t.SiteFraction},
+		{"gc_cpu_fraction", t.GCCPUFraction},
+		{"gc_pause_p99", t.GCPauseP99},
+		{"map_growth_share", t.MapGrowthShare},
+	} {
+		if l.level.Warn < 0 || l.level.Crit < 0 {
+			return fmt.Errorf("%s: limits must not be negative (warn %g, crit %g)", l.name, l.level.Warn, l.level.Crit)
+		}
+		if l.level.Warn > l.level.Crit {
+			return fmt.Errorf("%s: warn %g is above crit %g", l.name, l.level.Warn, l.level.Crit)
+		}
+	}
+	return nil
+}
+
+// UnmarshalYAML accepts numbers, percentages and durations for each limit,
+// and leaves a limit that the file omits at its current value.
+func (l *Level) UnmarshalYAML(node *yaml.Node) error {
+	if node.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: want a mapping like {warn: 0.05, crit: 0.2}", node.Line)
+	}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		key, val := node.Content[i], node.Content[i+1]
+		v, err := parseLimit(val.Value)
+		if err != nil {
+			return fmt.Errorf("line %d: %s: %w", val.Line, key.Value, err)
+		}
+		switch key.Value {
+		case "warn":
+			l.Warn = v
+		case "crit":
+			l.Crit = v
+		default:
+			return fmt.Errorf("line %d: unknown limit %q (want warn or crit)", key.Line, key.Value)
+		}
+	}
+	return nil
+}
+
+// parseLimit reads 0.05, "5%" or "10ms" (as seconds).
+func parseLimit(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return 0, fmt.Errorf("bad percentage %q", s)
+		}
+		return v / 100, nil
+	}
+	if v, err := strconv.ParseFloat(s, 64); err == nil {
+		return v, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return d.Seconds(), nil
+	}
+	return 0, fmt.Errorf("bad limit %q: want a number, a percentage (5%%) or a duration (10ms)", s)
+}

@@ -1,0 +1,196 @@
+package analyze
+
+import (
+	"strings"
+
+	"github.com/google/pprof/profile"
+)
+
+// mapOp is what a stack did to a component's map.
+type mapOp int
+
+const (
+	opNone mapOp = iota
+	opRead
+	opWrite
+	opRange
+)
+
+// opTally weighs a component's stacks by what they did to its map.
+type opTally struct {
+	read, write, rangeW float64
+}
+
+func (t opTally) total() float64 { return t.read + t.write + t.rangeW }
+
+// readShare counts Range as reading: it takes the read side of every
+// strategy's lock.
+func (t opTally) readShare() (float64, bool) {
+	if t.total() == 0 {
+		return 0, false
+	}
+	return (t.read + t.rangeW) / t.total(), true
+}
+
+func (t *opTally) add(op mapOp, weight float64) {
+	switch op {
+	case opRead:
+		t.read += weight
+	case opWrite:
+		t.write += weight
+	case opRange:
+		t.rangeW += weight
+	}
+}
+
+// tallyProfile classifies every sample of p whose stack passes through
+// component, weighted by the sample type named valueType (the last type
+// when absent).
+func tallyProfile(p *profile.Profile, component, valueType string) opTally {
+	var t opTally
+	if p == nil {
+		return t
+	}
+	idx := len(p.SampleType) - 1
+	for i, st := range p.SampleType {
+		if st.Type == valueType {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		return t
+	}
+	for _, s := range p.Sample {
+		if idx >= len(s.Value) || s.Value[idx] <= 0 {
+			continue
+		}
+		t.add(classifyStack(frames(s), component), float64(s.Value[idx]))
+	}
+	return t
+}
+
+// frames flattens a sample's stack to function names, leaf first,
+// inlined frames included (Line[0] is the innermost).
+func frames(s *profile.Sample) []string {
+	var out []string
+	for _, loc := range s.Location {
+		for _, ln := range loc.Line {
+			if ln.Function != nil {
+				out = append(out, ln.Function.Name)
+			}
+		}
+	}
+	return out
+}
+
+// classifyStack says what a stack (leaf first) did to component's map: the
+// first map operation below the component's innermost frame — the API the
+// component called (sync.(*Map).LoadOrStore, runtime.mapassign…) — or,
+// when none is visible, the component method's own name (Get, Set, Range).
+// Stacks that do not pass through the component count as opNone.
+func classifyStack(stack []string, component string) mapOp {
+	at := -1
+	for i, f := range stack {
+		if inComponent(f, component) {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return opNone
+	}
+	for i := at - 1; i >= 0; i-- {
+		if op := runtimeOp(stack[i]); op != opNone {
+			return op
+		}
+	}
+	return methodOp(stack[at])
+}
+
+// inComponent reports whether function f belongs to component: its methods
+// (main.(*Cache).Get and their closures) for a receiver type, or its
+// functions for a package-level component.
+func inComponent(f, component string) bool {
+	return component != "" && strings.HasPrefix(f, component+".")
+}
+
+// runtimeOp classifies library frames that do map work. Names cover the
+// Go ≤1.23 runtime map, the Go ≥1.24 Swiss-table map (internal/runtime/maps,
+// linknamed as runtime.mapaccess… and reported under either name), sync.Map
+// in both designs, RWMutex sides and maps.Clone (a copy-on-write writer).
+func runtimeOp(f string) mapOp {
+	switch {
+	case strings.HasPrefix(f, "sync.(*Map)."):
+		return syncMapOp(f[len("sync.(*Map)."):])
+	case strings.Contains(f, "mapaccess"), strings.Contains(f, "maps.(*Map).Get"),
+		strings.HasPrefix(f, "sync.(*RWMutex).RLock"), strings.HasPrefix(f, "sync.(*RWMutex).RUnlock"):
+		return opRead
+	case strings.Contains(f, "mapassign"), strings.Contains(f, "mapdelete"),
+		strings.Contains(f, "maps.(*Map).Put"), strings.Contains(f, "maps.(*Map).Delete"),
+		strings.HasPrefix(f, "sync.(*RWMutex).Lock"), strings.HasPrefix(f, "sync.(*RWMutex).Unlock"),
+		strings.HasPrefix(f, "maps.Clone"), strings.HasPrefix(f, "maps.Copy"):
+		return opWrite
+	case strings.Contains(f, "mapiterinit"), strings.Contains(f, "mapiternext"),
+		strings.Contains(f, "maps.(*Iter)."), strings.HasPrefix(f, "maps.All"),
+		strings.HasPrefix(f, "maps.Keys"), strings.HasPrefix(f, "maps.Values"):
+		return opRange
+	}
+	return opNone
+}
+
+// syncMapOp classifies a sync.Map method; LoadOrStore counts as a write
+// because it stores on a miss and, in the legacy design, may promote.
+func syncMapOp(method string) mapOp {
+	switch {
+	case strings.HasPrefix(method, "Range"):
+		return opRange
+	case strings.HasPrefix(method, "LoadOrStore"), strings.HasPrefix(method, "LoadAndDelete"):
+		return opWrite
+	case strings.HasPrefix(method, "Load"):
+		return opRead
+	case strings.HasPrefix(method, "Store"), strings.HasPrefix(method, "Swap"),
+		strings.HasPrefix(method, "Delete"), strings.HasPrefix(method, "Compare"),
+		strings.HasPrefix(method, "Clear"):
+		return opWrite
+	}
+	return opNone
+}
+
+// Method-name prefixes of a component's own API, checked after the
+// library frames: conventional names for reads, writes and scans.
+var (
+	readMethods  = []string{"Get", "Load", "Lookup", "Read", "Has", "Contains", "Find", "Peek", "Fetch", "Len", "Size", "Exists"}
+	writeMethods = []string{"Set", "Store", "Put", "Add", "Insert", "Delete", "Del", "Remove", "Swap", "Update", "Upsert", "Incr", "Inc", "Write", "Evict", "Clear", "Reset", "Compare"}
+	rangeMethods = []string{"Range", "Each", "ForEach", "Iter", "Scan", "Snapshot", "All", "Keys", "Values", "Dump"}
+)
+
+// methodOp classifies a component frame by its method name.
+func methodOp(f string) mapOp {
+	method := f[strings.LastIndex(f, ".")+1:]
+	for _, set := range []struct {
+		names []string
+		op    mapOp
+	}{{rangeMethods, opRange}, {readMethods, opRead}, {writeMethods, opWrite}} {
+		for _, n := range set.names {
+			if strings.HasPrefix(method, n) {
+				return set.op
+			}
+		}
+	}
+	return opNone
+}
+
+// mixOf names a read share.
+func mixOf(readShare float64, known bool) string {
+	switch {
+	case !known:
+		return "unknown"
+	case readShare >= 0.9:
+		return "read-mostly"
+	case readShare >= 0.7:
+		return "read-heavy"
+	case readShare > 0.3:
+		return "balanced"
+	}
+	return "write-heavy"
+}
