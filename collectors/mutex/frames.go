@@ -88,7 +88,8 @@ func (r *stackReader) frame(name string) *frame {
 // linker escapes dots in an import path's last element (yaml%2ev3), so the
 // first '.' after the last '/' ends the package.
 func parseFrame(name string) *frame {
-	norm := collapseTypeArgs(name)
+	// Split on a dotless placeholder, then spell it [...] again.
+	norm := strings.ReplaceAll(collapseTypeArgs(name), typeArgs, typeArgsMark)
 	f := &frame{Name: name, Pkg: norm}
 	afterSlash := strings.LastIndex(norm, "/") + 1
 	if dot := strings.IndexByte(norm[afterSlash:], '.'); dot >= 0 {
@@ -96,6 +97,8 @@ func parseFrame(name string) *frame {
 		rest := norm[afterSlash+dot+1:]
 		f.Recv, f.Func = splitReceiver(rest)
 	}
+	unmark := func(s string) string { return strings.ReplaceAll(s, typeArgsMark, typeArgs) }
+	f.Pkg, f.Recv, f.Func = unmark(f.Pkg), unmark(f.Recv), unmark(f.Func)
 	f.Component = componentOf(f)
 	f.machinery = isMachinery(f.Pkg)
 	f.prim = primitiveOf(f)
@@ -158,6 +161,11 @@ func isDigits(s string) bool {
 	return true
 }
 
+const (
+	typeArgs     = "[...]"
+	typeArgsMark = "[]" // never part of a symbol outside type arguments
+)
+
 // collapseTypeArgs replaces every outermost [...] group with "[...]", the
 // spelling the runtime uses in ?debug=1 text profiles.
 func collapseTypeArgs(name string) string {
@@ -170,7 +178,7 @@ func collapseTypeArgs(name string) string {
 		switch {
 		case c == '[':
 			if depth == 0 {
-				b.WriteString("[...]")
+				b.WriteString(typeArgs)
 			}
 			depth++
 		case c == ']' && depth > 0:
