@@ -3,6 +3,8 @@
 // allocation that concurrent maps do to grow or copy themselves.
 package gc
 
+import "strings"
+
 // Pressure is the window's GC cost. Fields a source cannot provide are left
 // zero and named in Missing.
 type Pressure struct {
@@ -23,11 +25,26 @@ type Pressure struct {
 	HeapGoalBytes         float64 `json:"heap_goal_bytes"`
 	GOGC                  float64 `json:"gogc"`       // percent; -1 when off
 	GOMEMLIMIT            float64 `json:"gomemlimit"` // bytes
-	// Source is "runtime/metrics", "memstats" or "cpu-profile".
+	// Source is "runtime/metrics", "memstats" or "cpu-profile" ("" when
+	// the window has none of them).
 	Source string `json:"source"`
 	// Estimated figures, and why; fields the source lacked.
-	Estimated bool     `json:"estimated"`
-	Missing   []string `json:"missing,omitempty"`
+	Estimated bool `json:"estimated"`
+	// Missing holds "field: reason" for each field left zero, the field
+	// spelled as in JSON ("cpu_fraction: no CPU profile …").
+	Missing []string `json:"missing,omitempty"`
+}
+
+// Lacks tells whether field (its JSON name, or "all") was left zero for
+// want of a source.
+func (p Pressure) Lacks(field string) bool {
+	for _, m := range p.Missing {
+		name, _, _ := strings.Cut(m, ":")
+		if name == field || name == "all" {
+			return true
+		}
+	}
+	return false
 }
 
 // GrowthKind names the map machinery that allocated.
@@ -53,6 +70,9 @@ type MapGrowth struct {
 	// InUseGrowthBytes is the change of in-use bytes of this growth between
 	// consecutive windows, when the previous window is known.
 	InUseGrowthBytes int64 `json:"inuse_growth_bytes,omitempty"`
+	// Inferred marks Go map growth read from a lock-taking user function's
+	// own allocation: runtime/pprof hides the map's runtime frames.
+	Inferred bool `json:"inferred,omitempty"`
 }
 
 // Result is what the collector found in one window.

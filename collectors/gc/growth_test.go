@@ -1,0 +1,83 @@
+package gc
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/contendr/contendr/window"
+)
+
+const fixtures = "../../testdata/profiles/"
+
+// fixtureWindow loads a reference profile set as one window. The profiles
+// are cumulative since process start; read here as the delta of a 10 s
+// window.
+func fixtureWindow(t *testing.T, dir string) *window.Window {
+	t.Helper()
+	start := time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC)
+	w := &window.Window{ID: dir, Start: start, End: start.Add(10 * time.Second)}
+	for _, k := range []window.ProfileKind{window.Allocs, window.Mutex, window.Block} {
+		data, err := os.ReadFile(filepath.Join(fixtures, dir, string(k)+".pb.gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := window.ParseProfile(data, 0)
+		if err != nil {
+			t.Fatalf("%s/%s: %v", dir, k, err)
+		}
+		w.SetProfile(k, p)
+	}
+	return w
+}
+
+// shareByKind sums ShareOfAlloc per growth kind.
+func shareByKind(r *Result) map[GrowthKind]float64 {
+	out := map[GrowthKind]float64{}
+	for _, g := range r.MapGrowth {
+		out[g.Kind] += g.ShareOfAlloc
+	}
+	return out
+}
+
+func TestMapGrowthFixtures(t *testing.T) {
+	tests := []struct {
+		dir       string
+		kind      GrowthKind
+		minShare  float64 // of the window's whole allocation
+		component string  // of the largest growth
+	}{
+		{"go1.25-legacy-syncmap", GrowthSyncMapDirty, 0.95, "main.(*syncMapStore)"},
+		{"go1.26-hashtriemap/syncmap", GrowthHashTrieMap, 0.9, "main.(*syncMapStore)"},
+		{"go1.26-hashtriemap/mutex", GrowthGoMap, 0.6, "main.(*muStore)"},
+		{"go1.26-hashtriemap/rwmutex", GrowthGoMap, 0.6, "main.(*rwStore)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dir, func(t *testing.T) {
+			r, err := Collect(fixtureWindow(t, tt.dir), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			shares := shareByKind(r)
+			for _, g := range r.MapGrowth {
+				t.Logf("%-22s %-18s %-40s %6.1f%% %12.0f B/s inferred=%v", g.Component, g.Kind, g.Function, 100*g.ShareOfAlloc, g.BytesPerSecond, g.Inferred)
+			}
+			if shares[tt.kind] < tt.minShare {
+				t.Errorf("%s is %.1f%% of allocation, want ≥ %.0f%%", tt.kind, 100*shares[tt.kind], 100*tt.minShare)
+			}
+			for kind, share := range shares {
+				if kind != tt.kind && share > 0.01 {
+					t.Errorf("also found %s (%.1f%% of allocation): kinds confused", kind, 100*share)
+				}
+			}
+			if len(r.MapGrowth) == 0 || r.MapGrowth[0].Component != tt.component || r.MapGrowth[0].Kind != tt.kind {
+				t.Fatalf("largest growth %+v, want %s of %s", r.MapGrowth, tt.kind, tt.component)
+			}
+			top := r.MapGrowth[0]
+			if top.BytesPerSecond != float64(top.Bytes)/10 {
+				t.Errorf("BytesPerSecond = %v, want Bytes/10 s = %v", top.BytesPerSecond, float64(top.Bytes)/10)
+			}
+		})
+	}
+}
