@@ -20,7 +20,7 @@ func Analyze(in Input, th Thresholds) (*Report, error) {
 		return nil, fmt.Errorf("analyzing: thresholds: %w", err)
 	}
 	lock, lockErr := mutex.Collect(in.Window, mutex.Options{})
-	gcr, gcErr := collectGC(in)
+	gcr, gcErr := gc.Collect(in.Window, in.Previous)
 	if lockErr != nil && gcErr != nil {
 		return nil, fmt.Errorf("analyzing window %q: %w", in.Window.ID, errors.Join(lockErr, gcErr))
 	}
@@ -31,9 +31,4 @@ func Analyze(in Input, th Thresholds) (*Report, error) {
 		}
 	}
 	return r, nil
-}
-
-// collectGC is gc.Collect once that collector lands.
-func collectGC(in Input) (*gc.Result, error) {
-	return nil, errors.New("GC collector not available in this build")
 }

@@ -104,7 +104,7 @@ func classifyStack(stack []string, component string) mapOp {
 			return op
 		}
 	}
-	return methodOp(stack[at])
+	return methodOp(stack[at], component)
 }
 
 // inComponent reports whether function f belongs to component: its methods
@@ -164,9 +164,13 @@ var (
 	rangeMethods = []string{"Range", "Each", "ForEach", "Iter", "Scan", "Snapshot", "All", "Keys", "Values", "Dump"}
 )
 
-// methodOp classifies a component frame by its method name.
-func methodOp(f string) mapOp {
-	method := f[strings.LastIndex(f, ".")+1:]
+// methodOp classifies a component frame by its method name, the name right
+// after the component (main.(*Cache).Get.func1 → Get).
+func methodOp(f, component string) mapOp {
+	method := strings.TrimPrefix(f, component+".")
+	if i := strings.IndexByte(method, '.'); i >= 0 {
+		method = method[:i]
+	}
 	for _, set := range []struct {
 		names []string
 		op    mapOp

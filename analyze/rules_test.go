@@ -1,0 +1,187 @@
+package analyze
+
+import (
+	"testing"
+
+	"github.com/contendr/contendr/collectors/gc"
+	"github.com/contendr/contendr/collectors/mutex"
+)
+
+// baseFacts is a contended, write-heavy Mutex+map on go1.26, 2 cores.
+func baseFacts() facts {
+	return facts{
+		Component: "main.(*Cache)", Current: StrategyMutex, Go: goVersion{Minor: 26, Known: true},
+		Mix: "write-heavy", ReadShare: 0.2, MixSource: "cpu-profile",
+		Contention: SeverityCrit, Fraction: 0.3, Growth: SeverityOK,
+		Goroutines: 64, Procs: 2, SyncMapFrames: false,
+	}
+}
+
+func TestRules(t *testing.T) {
+	tests := []struct {
+		name     string
+		edit     func(f *facts)
+		wantRule string
+		want     Strategy
+	}{
+		{"mutex write-heavy contended → sharded", func(f *facts) {}, "locked-map-writes-contended", StrategySharded},
+		{"rwmutex balanced contended → sharded", func(f *facts) { f.Current, f.Mix, f.ReadShare = StrategyRWMutex, "balanced", 0.5 }, "locked-map-writes-contended", StrategySharded},
+		{"mutex contended, mix unknown → sharded", func(f *facts) { f.Mix, f.MixSource = "unknown", "" }, "locked-map-writes-contended", StrategySharded},
+		{"mutex read-mostly contended on go1.26 → syncmap", func(f *facts) { f.Mix, f.ReadShare = "read-mostly", 0.95 }, "mutex-map-read-heavy-contended", StrategySyncMap},
+		{"mutex read-mostly contended on go1.22 with churn → sharded", func(f *facts) {
+			f.Mix, f.ReadShare, f.Go, f.Growth = "read-mostly", 0.95, goVersion{Minor: 22, Known: true}, SeverityWarn
+		}, "mutex-map-read-heavy-contended", StrategySharded},
+		{"mutex read-mostly contended on go1.22, stable keys → syncmap", func(f *facts) {
+			f.Mix, f.ReadShare, f.Go = "read-mostly", 0.95, goVersion{Minor: 22, Known: true}
+		}, "mutex-map-read-heavy-contended", StrategySyncMap},
+		{"mutex read-heavy contended → sharded", func(f *facts) { f.Mix, f.ReadShare = "read-heavy", 0.8 }, "mutex-map-read-heavy-contended", StrategySharded},
+		{"rwmutex read-heavy on 16 Ps, RLock burns CPU → syncmap", func(f *facts) {
+			f.Current, f.Mix, f.ReadShare, f.Procs, f.Contention, f.RLockCPUShare = StrategyRWMutex, "read-mostly", 0.97, 16, SeverityOK, 0.3
+		}, "rwmutex-readers-many-cores", StrategySyncMap},
+		{"rwmutex read-heavy on 16 Ps, go1.21 → sharded", func(f *facts) {
+			f.Current, f.Mix, f.ReadShare, f.Procs, f.Go = StrategyRWMutex, "read-mostly", 0.97, 16, goVersion{Minor: 21, Known: true}
+		}, "rwmutex-readers-many-cores", StrategySharded},
+		{"legacy sync.Map on go1.23 with dirty copies → syncmap (upgrade)", func(f *facts) {
+			f.Current, f.SyncMapFrames, f.Go, f.Growth, f.GrowthKinds = StrategySyncMapLegacy, true, goVersion{Minor: 23, Known: true}, SeverityCrit, []gc.GrowthKind{gc.GrowthSyncMapDirty}
+		}, "legacy-syncmap-on-old-go", StrategySyncMap},
+		{"legacy sync.Map, Range only, unknown Go → syncmap", func(f *facts) {
+			f.Current, f.SyncMapFrames, f.Go, f.Contention, f.Range = StrategySyncMapLegacy, true, goVersion{}, SeverityOK, true
+		}, "legacy-syncmap-on-old-go", StrategySyncMap},
+		{"legacy sync.Map on go1.25 → nosynchashtriemap experiment", func(f *facts) {
+			f.Current, f.SyncMapFrames, f.Go = StrategySyncMapLegacy, true, goVersion{Minor: 25, Known: true}
+		}, "legacy-syncmap-experiment-off", StrategySyncMap},
+		{"hand-written read/dirty map, write-heavy → sharded", func(f *facts) {
+			f.Current, f.Growth = StrategySyncMapLegacy, SeverityCrit
+		}, "handwritten-read-dirty-map", StrategySharded},
+		{"hand-written read/dirty map, read-mostly on go1.26 → syncmap", func(f *facts) {
+			f.Current, f.Growth, f.Mix, f.ReadShare = StrategySyncMapLegacy, SeverityCrit, "read-mostly", 0.95
+		}, "handwritten-read-dirty-map", StrategySyncMap},
+		{"cow with heavy clones, write-heavy → sharded", func(f *facts) {
+			f.Current, f.Growth, f.GrowthShare, f.Contention = StrategyCOW, SeverityCrit, 0.7, SeverityOK
+		}, "cow-heavy-clones", StrategySharded},
+		{"cow with heavy clones, read-mostly on go1.26 → syncmap", func(f *facts) {
+			f.Current, f.Growth, f.Mix, f.ReadShare = StrategyCOW, SeverityWarn, "read-mostly", 0.93
+		}, "cow-heavy-clones", StrategySyncMap},
+		{"syncmap overwrite-heavy allocation → sharded", func(f *facts) {
+			f.Current, f.Growth, f.GrowthKinds, f.Contention = StrategySyncMap, SeverityCrit, []gc.GrowthKind{gc.GrowthHashTrieMap}, SeverityOK
+		}, "syncmap-overwrite-allocation", StrategySharded},
+		{"syncmap contended on hot keys → keep", func(f *facts) { f.Current = StrategySyncMap }, "syncmap-contended-hot-keys", StrategyKeep},
+		{"sharded still contended → keep", func(f *facts) { f.Current = StrategySharded }, "sharded-still-contended", StrategyKeep},
+		{"thin evidence → keep", func(f *facts) { f.Contention, f.Fraction = SeverityOK, 0.01 }, "keep-thin-evidence", StrategyKeep},
+		{"quiet legacy sync.Map → keep", func(f *facts) {
+			f.Current, f.SyncMapFrames, f.Contention, f.Go = StrategySyncMapLegacy, true, SeverityOK, goVersion{Minor: 20, Known: true}
+		}, "keep-thin-evidence", StrategyKeep},
+		{"unknown strategy contended → keep", func(f *facts) { f.Current = StrategyUnknown }, "keep-thin-evidence", StrategyKeep},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := baseFacts()
+			tt.edit(&f)
+			r := decide(&f)
+			if r.ID != tt.wantRule {
+				t.Errorf("rule = %s, want %s", r.ID, tt.wantRule)
+			}
+			if got := r.Recommend(&f); got != tt.want {
+				t.Errorf("recommended = %s, want %s", got, tt.want)
+			}
+			if r.Source == "" || r.Reason(&f) == "" {
+				t.Errorf("rule %s lacks a source or a reason", r.ID)
+			}
+		})
+	}
+}
+
+func TestEveryRuleHasSourceAndUniqueID(t *testing.T) {
+	seen := map[string]bool{thinRule.ID: true}
+	for _, r := range rules {
+		if r.Source == "" || r.When == nil || r.Recommend == nil || r.Reason == nil {
+			t.Errorf("rule %q is incomplete", r.ID)
+		}
+		if seen[r.ID] {
+			t.Errorf("rule ID %q repeats", r.ID)
+		}
+		seen[r.ID] = true
+	}
+}
+
+func TestParseGoVersion(t *testing.T) {
+	tests := []struct {
+		in       string
+		want     goVersion
+		hashTrie bool
+	}{
+		{"go1.26.8", goVersion{26, true}, true},
+		{"go1.24", goVersion{24, true}, true},
+		{"go1.23.4", goVersion{23, true}, false},
+		{"devel go1.27-abcdef Tue", goVersion{27, true}, true},
+		{"go1.9", goVersion{9, true}, false},
+		{"", goVersion{}, false},
+		{"unknown", goVersion{}, false},
+	}
+	for _, tt := range tests {
+		got := parseGoVersion(tt.in)
+		if got != tt.want || got.hashTrieSyncMap() != tt.hashTrie {
+			t.Errorf("parseGoVersion(%q) = %+v (hashtrie %v), want %+v (%v)", tt.in, got, got.hashTrieSyncMap(), tt.want, tt.hashTrie)
+		}
+	}
+}
+
+func TestCurrentStrategy(t *testing.T) {
+	growth := func(k gc.GrowthKind) []*gc.MapGrowth { return []*gc.MapGrowth{{Kind: k}} }
+	lockOf := func(kinds ...mutex.Kind) *mutex.Component { return &mutex.Component{Kinds: kinds} }
+	tests := []struct {
+		name      string
+		component string
+		lock      *mutex.Component
+		growth    []*gc.MapGrowth
+		want      Strategy
+	}{
+		{"mutex", "main.(*Cache)", lockOf(mutex.KindMutex), nil, StrategyMutex},
+		{"rwmutex read side only", "main.(*Cache)", lockOf(mutex.KindRWMutexRead), nil, StrategyRWMutex},
+		{"rwmutex beats mutex", "main.(*Cache)", lockOf(mutex.KindMutex, mutex.KindRWMutexWrite), nil, StrategyRWMutex},
+		{"syncmap by kind", "main.(*Store)", lockOf(mutex.KindSyncMap), nil, StrategySyncMap},
+		{"syncmap by growth", "main.(*Store)", nil, growth(gc.GrowthHashTrieMap), StrategySyncMap},
+		{"legacy by kind", "main.(*Store)", lockOf(mutex.KindSyncMapLegacy), nil, StrategySyncMapLegacy},
+		{"hand-written read/dirty by growth", "main.(*RD)", lockOf(mutex.KindMutex), growth(gc.GrowthSyncMapDirty), StrategySyncMapLegacy},
+		{"cow by clone growth", "main.(*Config)", lockOf(mutex.KindMutex), growth(gc.GrowthCOWClone), StrategyCOW},
+		{"sharded by name", "main.(*shard)", lockOf(mutex.KindMutex), nil, StrategySharded},
+		{"shard name without locks is not sharded", "main.(*ShardedMap)", nil, growth(gc.GrowthGoMap), StrategyUnknown},
+		{"go map growth alone", "main.(*Index)", nil, growth(gc.GrowthGoMap), StrategyUnknown},
+		{"channel contention", "main.worker", lockOf(mutex.KindChan), nil, StrategyUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, why := currentStrategy(tt.component, tt.lock, tt.growth)
+			if got != tt.want || why == "" {
+				t.Errorf("currentStrategy = %s (%q), want %s", got, why, tt.want)
+			}
+		})
+	}
+}
+
+func TestClassifyStack(t *testing.T) {
+	const comp = "main.(*Cache)"
+	tests := []struct {
+		name  string
+		stack []string // leaf first
+		want  mapOp
+	}{
+		{"sync.Map Load", []string{"internal/sync.(*HashTrieMap[go.shape.string,go.shape.int]).Load", "sync.(*Map).Load", "main.(*Cache).op", "main.main"}, opRead},
+		{"sync.Map LoadOrStore is a write though it loads", []string{"internal/sync.(*HashTrieMap[…]).Load", "internal/sync.(*HashTrieMap[…]).LoadOrStore", "sync.(*Map).LoadOrStore", "main.(*Cache).op"}, opWrite},
+		{"sync.Map Range", []string{"sync.(*Map).Range", "main.(*Cache).Snapshot"}, opRange},
+		{"Go map access under a method named op", []string{"internal/runtime/maps.runtime_mapaccess1_fast64", "main.(*Cache).op"}, opRead},
+		{"Go map assign", []string{"runtime.mapassign_fast64", "main.(*Cache).op"}, opWrite},
+		{"RLock contention", []string{"sync.(*RWMutex).RLock", "main.(*Cache).Get"}, opRead},
+		{"method name when no library frame", []string{"sync.(*Mutex).Unlock", "main.(*Cache).Set"}, opWrite},
+		{"method Get", []string{"sync.(*Mutex).Lock", "main.(*Cache).Get.func1"}, opRead},
+		{"clone in a COW writer", []string{"maps.Clone[go.shape.map[string]int]", "main.(*Cache).Put"}, opWrite},
+		{"iteration", []string{"internal/runtime/maps.(*Iter).Next", "main.(*Cache).Each"}, opRange},
+		{"frames above the component do not count", []string{"main.(*Cache).op", "sync.(*Map).Load", "main.main"}, opNone},
+		{"other component", []string{"sync.(*Map).Load", "main.(*Other).Get"}, opNone},
+	}
+	for _, tt := range tests {
+		if got := classifyStack(tt.stack, comp); got != tt.want {
+			t.Errorf("%s: classifyStack = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
