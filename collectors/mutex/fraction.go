@@ -148,7 +148,7 @@ func profilingState(kind window.ProfileKind, rate int, s *side) (enabled bool, n
 	case s.samples > 0:
 		return true, nil // rate unknown, but samples prove it was on
 	}
-	return false, []string{fmt.Sprintf("the %s profile is absent or empty and the target's %s is unknown: either there was no contention or %s profiling is disabled (enable it with %s, or embed the contendr agent)",
+	return false, []string{fmt.Sprintf("the %s profile is absent or empty and the target's %s is unknown: either no contention or %s profiling disabled (enable it with %s, or embed the contendr agent)",
 		kind, rateName(kind), kind, enable)}
 }
 
