@@ -1,0 +1,125 @@
+package mutex
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/pprof/profile"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/contendr/contendr/window"
+)
+
+// promWindow is a 2-second window measured with runtime/metrics (wait 4 µs,
+// user CPU 4 µs: lock fraction 0.5, denominator 8 µs). Waiters: Get 1 µs,
+// Set 2 µs, a channel 3 µs; holders: Get 1 µs, a runtime lock 2 µs.
+func promWindow(id string) *window.Window {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	w := &window.Window{ID: id, Start: start, End: start.Add(2 * time.Second),
+		Metrics: metricsPair(0, 0, 4e-6, 4e-6),
+		Meta:    window.Meta{MutexProfileFraction: 1, BlockProfileRate: 1}}
+	w.SetProfile(window.Block, contentionProfile(lockWait, stack{{"sync.(*Mutex).Lock", "main.(*C).Set"}}, chanWait))
+	w.SetProfile(window.Mutex, contentionProfile(unlock, rtUnlock))
+	return w
+}
+
+func TestCollectorExposition(t *testing.T) {
+	w := promWindow("w1")
+	c := NewCollector(func() *window.Window { return w }, 2, prometheus.Labels{"service": "api"})
+	// Top 2 of three lock series: Set (waiter, 2 µs), then of the two 1 µs
+	// Get series the first by labels (holder). The channel wait is no lock
+	// site.
+	want := `
+# HELP contendr_lock_wait_fraction Share of goroutine time spent waiting for locks rather than running user code, wait/(wait+user CPU), over the latest window.
+# TYPE contendr_lock_wait_fraction gauge
+contendr_lock_wait_fraction{service="api"} 0.5
+# HELP contendr_lock_wait_fraction_estimated 1 when contendr_lock_wait_fraction was estimated from profiles because runtime/metrics were unavailable, else 0.
+# TYPE contendr_lock_wait_fraction_estimated gauge
+contendr_lock_wait_fraction_estimated{service="api"} 0
+# HELP contendr_lock_site_delay_seconds_per_second Lock delay at a lock site per second of the latest window, for the heaviest sites only.
+# TYPE contendr_lock_site_delay_seconds_per_second gauge
+contendr_lock_site_delay_seconds_per_second{component="main.(*C)",function="main.(*C).Set",kind="mutex",service="api",side="waiter"} 1e-06
+contendr_lock_site_delay_seconds_per_second{component="main.(*C)",function="main.(*C).Get",kind="mutex",service="api",side="holder"} 5e-07
+# HELP contendr_lock_site_fraction A lock site's part of contendr_lock_wait_fraction over the latest window, for the heaviest sites only.
+# TYPE contendr_lock_site_fraction gauge
+contendr_lock_site_fraction{component="main.(*C)",function="main.(*C).Set",kind="mutex",service="api",side="waiter"} 0.25
+contendr_lock_site_fraction{component="main.(*C)",function="main.(*C).Get",kind="mutex",service="api",side="holder"} 0.125
+# HELP contendr_lock_runtime_delay_seconds_per_second Runtime-internal lock delay per second of the latest window, from the mutex profile.
+# TYPE contendr_lock_runtime_delay_seconds_per_second gauge
+contendr_lock_runtime_delay_seconds_per_second{service="api"} 1e-06
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestCollectorLint runs the checks of `promtool check metrics` over what
+// the collector exports for every fixture.
+func TestCollectorLint(t *testing.T) {
+	for _, fx := range fixtures {
+		w := loadFixture(t, fx.dir)
+		w.Metrics = metricsPair(0, 0, 10, 30)
+		c := NewCollector(func() *window.Window { return w }, 5, nil)
+		problems, err := testutil.CollectAndLint(c)
+		if err != nil {
+			t.Fatalf("%s: %v", fx.dir, err)
+		}
+		for _, p := range problems {
+			t.Errorf("%s: %s: %s", fx.dir, p.Metric, p.Text)
+		}
+		// One function calling several sync.Map methods is one series per
+		// side, not one per primitive (duplicate label sets would fail).
+		if n := testutil.CollectAndCount(c, "contendr_lock_site_delay_seconds_per_second"); n == 0 || n > 5 {
+			t.Errorf("%s: %d site series, want 1..5", fx.dir, n)
+		}
+	}
+}
+
+func TestCollectorCachesPerWindow(t *testing.T) {
+	current := promWindow("w1")
+	c := NewCollector(func() *window.Window { return current }, 3, nil).(*collector)
+	testutil.CollectAndCount(c)
+	first := c.cached
+	testutil.CollectAndCount(c)
+	if c.cached != first || first == nil {
+		t.Error("a second scrape of the same window recomputed the result")
+	}
+	current = promWindow("w2")
+	testutil.CollectAndCount(c)
+	if c.cached == first {
+		t.Error("a new window reused the previous window's result")
+	}
+}
+
+func TestCollectorWithoutWindow(t *testing.T) {
+	c := NewCollector(func() *window.Window { return nil }, 3, nil)
+	if n := testutil.CollectAndCount(c); n != 0 {
+		t.Errorf("%d series before the first window, want none", n)
+	}
+}
+
+// TestCollectorUnknownFraction: without runtime/metrics or a CPU profile
+// the lock fraction is unknown and not exported as 0.
+func TestCollectorUnknownFraction(t *testing.T) {
+	w := promWindow("w1")
+	w.Metrics = nil
+	c := NewCollector(func() *window.Window { return w }, 3, nil)
+	if n := testutil.CollectAndCount(c, "contendr_lock_wait_fraction", "contendr_lock_wait_fraction_estimated"); n != 0 {
+		t.Errorf("%d lock-fraction series for an unknown fraction, want none", n)
+	}
+	if n := testutil.CollectAndCount(c, "contendr_lock_site_delay_seconds_per_second"); n != 3 {
+		t.Errorf("%d site series, want 3", n)
+	}
+}
+
+func TestCollectorReportsBadWindow(t *testing.T) {
+	w := promWindow("bad")
+	w.Profile(window.Block).SampleType = []*profile.ValueType{{Type: "x", Unit: "count"}, {Type: "y", Unit: "count"}}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(NewCollector(func() *window.Window { return w }, 3, nil))
+	if _, err := reg.Gather(); err == nil || !strings.Contains(err.Error(), "delay") {
+		t.Errorf("gather error %v, want the unreadable block profile", err)
+	}
+}
