@@ -112,7 +112,7 @@ func (f *fetcher) latestWindow(ctx context.Context) (*window.Window, error) {
 		if stop == nil {
 			stop = startProgress(ctx, f.opts.Progress, f.opts.Seconds)
 		}
-		pause := min(time.Second, time.Until(deadline))
+		pause := min(500*time.Millisecond, time.Until(deadline))
 		select {
 		case <-ctx.Done():
 			return nil, &Error{Target: f.target, Kind: ErrCanceled, Err: ctx.Err(),

@@ -126,7 +126,7 @@ func requestError(parent context.Context, target, endpoint string, limit time.Du
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
 		e.Kind = ErrUnreachable
 		e.What = fmt.Sprintf("GET %s: connection closed before the response was complete", endpoint)
-		e.Hint = "retry; check that the target did not crash or restart"
+		e.Hint = "retry, and check that the target did not crash or restart"
 	default:
 		e.Kind = ErrUnreachable
 		e.What = fmt.Sprintf("GET %s: %s", endpoint, oneLine(cause.Error()))

@@ -3,12 +3,14 @@ package source
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -123,10 +125,9 @@ func (f *fetcher) statusError(endpoint string, resp *http.Response, head []byte)
 		What: fmt.Sprintf("GET %s: %s", endpoint, resp.Status)}
 	// net/http/pprof and the agent explain their errors in a plain-text
 	// line; an HTML error page would only add noise.
-	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "text/plain" {
-		if line := oneLine(string(head)); line != "" {
-			e.What += ": " + line
-		}
+	line := explanation(resp.Header.Get("Content-Type"), head)
+	if line != "" && !strings.HasPrefix(line, strconv.Itoa(resp.StatusCode)+" ") { // "404 page not found" says nothing new
+		e.What += ": " + line
 	}
 	switch resp.StatusCode {
 	case http.StatusUnauthorized, http.StatusForbidden:
@@ -142,10 +143,33 @@ func (f *fetcher) statusError(endpoint string, resp *http.Response, head []byte)
 		e.Hint = "another profile of this kind is being taken from the target; retry in a moment"
 	case http.StatusBadRequest:
 		e.Hint = "the target refused the request's parameters; check --seconds against its limits"
+	case http.StatusInternalServerError:
+		e.Hint = "check the target's logs"
+		if strings.Contains(line, "CPU profiling") {
+			e.Hint = "another CPU profile is running in the target (a continuous profiler, or a second contendr); retry later"
+		}
 	default:
 		e.Hint = "check the target's logs"
 	}
 	return e
+}
+
+// explanation is the server's own one-line reason for an error status:
+// net/http/pprof writes plain text, the agent {"error": "..."}.
+func explanation(contentType string, body []byte) string {
+	ct, _, _ := mime.ParseMediaType(contentType)
+	switch ct {
+	case "text/plain":
+		return oneLine(string(body))
+	case "application/json":
+		var v struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(body, &v) == nil {
+			return oneLine(v.Error)
+		}
+	}
+	return ""
 }
 
 func (f *fetcher) notFoundHint(endpoint string) string {
@@ -179,8 +203,11 @@ func (f *fetcher) profile(ctx context.Context, endpoint string, wait time.Durati
 	p, err := window.ParseProfile(resp.body, 0)
 	if err != nil {
 		e := notProfile(oneLine(err.Error()), err)
-		if errors.Is(err, window.ErrTooLarge) {
+		switch {
+		case errors.Is(err, window.ErrTooLarge):
 			e.Hint = "raise --max-bytes if the target really serves profiles this large"
+		case strings.Contains(err.Error(), "gzip"):
+			e.Hint = "the profile arrived damaged; retry, and check for a proxy that alters responses"
 		}
 		return nil, e
 	}

@@ -1,0 +1,72 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/contendr/contendr/agent"
+	"github.com/contendr/contendr/window"
+)
+
+// startAgent runs a real contendr agent in the test process and serves its
+// handler.
+func startAgent(t *testing.T, cfg agent.Config) string {
+	t.Helper()
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := agent.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Stop() })
+	return serve(t, a.Handler()).URL
+}
+
+func TestLoadAgent(t *testing.T) {
+	url := startAgent(t, agent.Config{Interval: 300 * time.Millisecond, Token: "s3cret"})
+
+	_, err := Load(context.Background(), url, Options{Seconds: 5 * time.Second})
+	wantErrContains(t, err, url+": GET /debug/contendr/windows: 401 Unauthorized", "pass --header 'Authorization: Bearer <token>'")
+	if !errors.Is(err, ErrUnauthorized) {
+		t.Errorf("error %v is not ErrUnauthorized", err)
+	}
+
+	opts := Options{
+		Seconds:  time.Second,
+		Headers:  http.Header{"Authorization": {"Bearer s3cret"}},
+		Profiles: []window.ProfileKind{window.CPU, window.Goroutine},
+	}
+	w, err := Load(context.Background(), url+"/debug/pprof/", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Metrics == nil {
+		t.Error("an agent window should carry runtime/metrics samples")
+	}
+	if w.Meta.GoVersion != runtime.Version() || w.Meta.Source != url+"/debug/pprof/" {
+		t.Errorf("meta = %+v", w.Meta)
+	}
+	for _, k := range []window.ProfileKind{window.Mutex, window.Block, window.Allocs, window.CPU, window.Goroutine} {
+		if w.Profile(k) == nil {
+			t.Errorf("window has no %s profile", k)
+		}
+	}
+	if !strings.Contains(strings.Join(w.Notes, "\n"), "cpu profile recorded live for 1s") {
+		t.Errorf("notes do not say the CPU profile was recorded apart: %q", w.Notes)
+	}
+}
+
+func TestLoadAgentWithoutWindow(t *testing.T) {
+	url := startAgent(t, agent.Config{Interval: time.Hour})
+	_, err := Load(context.Background(), url, Options{Seconds: time.Second})
+	wantErrContains(t, err, url+": the contendr agent has not closed a window yet (waited 1s)", "raise --seconds")
+	if !errors.Is(err, ErrNoWindow) {
+		t.Errorf("error %v is not ErrNoWindow", err)
+	}
+}
