@@ -62,6 +62,11 @@ func windowSeconds(w *window.Window) float64 {
 	if m := w.Metrics; m != nil && !m.Start.Time.IsZero() && m.End.Time.After(m.Start.Time) {
 		return m.End.Time.Sub(m.Start.Time).Seconds()
 	}
+	if ms := w.MemStats; ms != nil {
+		if s := memStatsSeconds(ms, 0); s > 0 {
+			return s
+		}
+	}
 	if p := w.Profile(window.Allocs); p != nil && p.DurationNanos > 0 {
 		return float64(p.DurationNanos) / 1e9
 	}
