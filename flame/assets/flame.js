@@ -305,6 +305,7 @@
 
   Flame.prototype.render = function () {
     var self = this, f = this.focus, d = this.data;
+    this.details.textContent = "Hover over a frame for details; click to zoom.";
     var width = this.chart.clientWidth || 1000;
     var frames = [];
     // Ancestors of the focus span the full width, dimmed, for context.
