@@ -112,8 +112,9 @@ func formatMemStats(ms MemStats) string {
 
 func FuzzParseMemStats(f *testing.F) {
 	for _, name := range []string{"heap-debug1-a.txt", "heap-debug1-b.txt"} {
+		// Only the MemStats block: the profile text before it is skipped
+		// by a single bytes.Index and would only slow the fuzzer down.
 		data := readHeapDebug1(f, name)
-		f.Add(data)
 		block := data[strings.Index(string(data), memStatsHeader):]
 		f.Add(block)
 		f.Add(block[:len(block)/2])

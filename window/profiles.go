@@ -77,7 +77,14 @@ func Delta(start, end *profile.Profile) (delta *profile.Profile, restarted bool,
 	if end == nil {
 		return nil, false, errors.New("delta: no end profile")
 	}
-	if totals(end) < totals(start) || !sameSampleTypes(start, end) {
+	if !sameSampleTypes(start, end) {
+		return end, true, nil
+	}
+	// Heap and allocs profiles carry inuse_* values next to the cumulative
+	// alloc_* ones: in-use memory goes down when the GC frees, so only the
+	// cumulative values tell a restart.
+	cumulative := cumulativeValues(end)
+	if totals(end, cumulative) < totals(start, cumulative) {
 		return end, true, nil
 	}
 	neg := start.Copy()
@@ -86,13 +93,13 @@ func Delta(start, end *profile.Profile) (delta *profile.Profile, restarted bool,
 	if err != nil {
 		return nil, false, fmt.Errorf("delta of two profiles: %w", err)
 	}
-	// Keep only samples that changed; a negative value means a stack's
-	// counter went down, which only a restart explains.
+	// Keep only samples that changed; a negative cumulative value means a
+	// stack's counter went down, which only a restart explains.
 	kept := merged.Sample[:0]
 	for _, s := range merged.Sample {
 		zero := true
-		for _, v := range s.Value {
-			if v < 0 {
+		for i, v := range s.Value {
+			if v < 0 && cumulative[i] {
 				return end, true, nil
 			}
 			if v != 0 {
@@ -109,15 +116,27 @@ func Delta(start, end *profile.Profile) (delta *profile.Profile, restarted bool,
 	return merged.Compact(), false, nil
 }
 
-// totals sums every sample value of p, per sample type.
-func totals(p *profile.Profile) int64 {
+// totals sums the cumulative sample values of p.
+func totals(p *profile.Profile, cumulative []bool) int64 {
 	var t int64
 	for _, s := range p.Sample {
-		for _, v := range s.Value {
-			t += v
+		for i, v := range s.Value {
+			if cumulative[i] {
+				t += v
+			}
 		}
 	}
 	return t
+}
+
+// cumulativeValues marks the sample types that only grow while a process
+// lives: all but the in-use snapshot values of heap profiles.
+func cumulativeValues(p *profile.Profile) []bool {
+	out := make([]bool, len(p.SampleType))
+	for i, st := range p.SampleType {
+		out[i] = !strings.HasPrefix(st.Type, "inuse_")
+	}
+	return out
 }
 
 func sameSampleTypes(a, b *profile.Profile) bool {
