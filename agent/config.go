@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"regexp"
 	"strings"
@@ -144,6 +145,7 @@ func (c Config) withDefaults() (Config, error) {
 	if err := checkLabels(c.Labels); err != nil {
 		return c, err
 	}
+	c.Labels = maps.Clone(c.Labels) // windows share it; the host may reuse its map
 	if c.ListenAddr != "" {
 		addr, err := c.listenAddr()
 		if err != nil {

@@ -243,6 +243,8 @@ func TestBundleOfAContendedWindow(t *testing.T) {
 		`contendr_agent_collections_total{role="canary",service="demo"} 1`,
 		`contendr_agent_collect_seconds_total`,
 		`contendr_agent_collect_alloc_bytes_total`,
+		`contendr_lock_site_delay_seconds_per_second{component=`,
+		`contendr_gc_cycles_per_second{role="canary",service="demo"}`,
 		`go_sync_mutex_wait_total_seconds_total`,
 		`process_cpu_seconds_total`,
 	} {

@@ -11,11 +11,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/contendr/contendr/collectors/gc"
+	"github.com/contendr/contendr/collectors/mutex"
 	"github.com/contendr/contendr/window"
 )
 
-// selfMetrics are the agent's own Prometheus metrics: what its collections
-// cost, and the lock fraction of the latest window.
+// selfMetrics are the agent's Prometheus metrics: what its collections cost,
+// and the lock and GC figures of the latest window (collectors/mutex,
+// collectors/gc).
 type selfMetrics struct {
 	collectSeconds prometheus.Counter
 	collections    prometheus.Counter
@@ -58,7 +61,8 @@ func newSelfMetrics(cfg Config, latest func() *window.Window, log *slog.Logger) 
 
 	own := []prometheus.Collector{
 		m.collectSeconds, m.collections, m.errors, m.allocBytes,
-		newLockFractionCollector(latest, labels),
+		mutex.NewCollector(latest, mutex.DefaultTopN, labels),
+		gc.NewCollector(latest, labels),
 	}
 	for _, c := range own {
 		if err := m.registerer.Register(c); err != nil {
@@ -114,34 +118,10 @@ func (m *selfMetrics) unregister() {
 	m.registered = nil
 }
 
-// lockFractionCollector exposes contendr_lock_wait_fraction of the latest
-// window. It stands in until collectors/mutex provides the full lock
-// collector; it exposes nothing while no window has the metrics it needs.
-type lockFractionCollector struct {
-	desc   *prometheus.Desc
-	latest func() *window.Window
-}
-
-func newLockFractionCollector(latest func() *window.Window, labels prometheus.Labels) *lockFractionCollector {
-	return &lockFractionCollector{
-		desc: prometheus.NewDesc("contendr_lock_wait_fraction",
-			"Share of the latest window that goroutines spent waiting for locks: "+
-				"Δ/sync/mutex/wait/total:seconds ÷ (Δwait + Δ/cpu/classes/user:cpu-seconds).",
-			nil, labels),
-		latest: latest,
-	}
-}
-
-func (c *lockFractionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
-
-func (c *lockFractionCollector) Collect(ch chan<- prometheus.Metric) {
-	if f, ok := lockFraction(c.latest()); ok {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, f)
-	}
-}
-
-// lockFraction is DESIGN.md's lock fraction of w: Δwait ÷ (Δwait + Δuser
-// CPU). ok is false when w lacks the metrics or the denominator is zero.
+// lockFraction is DESIGN.md's lock fraction of w, Δwait ÷ (Δwait + Δuser
+// CPU), for the window list; collectors/mutex computes the same figure (and
+// its estimate without runtime/metrics) for Prometheus. ok is false when w
+// lacks the metrics or the denominator is zero.
 func lockFraction(w *window.Window) (float64, bool) {
 	if w == nil {
 		return 0, false
