@@ -143,7 +143,7 @@ func isHashTrieMap(fn string) bool {
 func isDirtyCopy(fn string) bool { return fn == "sync.(*Map).dirtyLocked" }
 
 func isClone(fn string) bool {
-	return strings.HasPrefix(fn, "maps.Clone") || fn == "runtime.mapclone" || fn == "runtime.maps_clone" ||
+	return strings.HasPrefix(fn, "maps.Clone") || fn == "maps.clone" || fn == "runtime.mapclone" || fn == "runtime.maps_clone" ||
 		strings.HasPrefix(fn, "internal/runtime/maps.(*Map).Clone") || strings.HasPrefix(fn, "runtime.mapclone2")
 }
 
