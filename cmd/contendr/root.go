@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -56,7 +58,8 @@ Targets are a contendr agent's URL, any net/http/pprof server, profile files
 		return withCode(exitUsage, err)
 	})
 	root.AddCommand(
-	// newCmdX constructors, one per file, are listed here.
+		// newCmdX constructors, one per file, are listed here.
+		newCmdAnalyze(),
 	)
 	return root
 }
@@ -64,13 +67,24 @@ Targets are a contendr agent's URL, any net/http/pprof server, profile files
 // run executes the CLI and maps errors to exit codes: one line on stderr,
 // never a stack trace.
 func run(ctx context.Context, args []string) int {
+	return runIO(ctx, args, os.Stdout, os.Stderr)
+}
+
+// runIO is run with its output streams given, for tests. An error of
+// several lines (errors.Join of one error per target) prints one
+// "contendr: " line each.
+func runIO(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(os.Stderr, "contendr:", err)
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintln(stderr, "contendr:", line)
+	}
 	var ce *codeError
 	if errors.As(err, &ce) {
 		return ce.code

@@ -1,0 +1,495 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/contendr/contendr/analyze"
+	"github.com/contendr/contendr/source"
+	"github.com/contendr/contendr/window"
+)
+
+// analyzeOptions are the flags of `contendr analyze`.
+type analyzeOptions struct {
+	seconds    secondsValue
+	format     string
+	output     string
+	failOn     string
+	thresholds string
+	headers    []string
+	timeout    time.Duration
+	goVersion  string
+	maxBytes   byteSizeValue
+	noCPU      bool
+	profiles   []string
+
+	// Threshold overrides; a flag left unset keeps the file's or the
+	// default limit.
+	lockWarn, lockCrit     limitValue
+	siteWarn, siteCrit     limitValue
+	gcWarn, gcCrit         limitValue
+	pauseWarn, pauseCrit   limitValue
+	growthWarn, growthCrit limitValue
+}
+
+func newCmdAnalyze() *cobra.Command {
+	o := &analyzeOptions{seconds: secondsValue(source.DefaultSeconds), maxBytes: source.DefaultMaxBytes}
+	cmd := &cobra.Command{
+		Use:   "analyze TARGET...",
+		Short: "Report lock contention, GC pressure and map-strategy advice for a target",
+		Long: `analyze measures one window of each TARGET and reports where the process
+loses time to lock contention and GC pressure, and which concurrent-map
+strategy each contended component should switch to.
+
+A TARGET is:
+  - a contendr agent's URL: its latest window is taken (waiting up to
+    --seconds for the first one);
+  - any net/http/pprof server (http://host:port or .../debug/pprof/): a
+    window of --seconds is measured live with the runtime's own ?seconds=
+    deltas of the mutex, block and allocs profiles, a CPU profile and two
+    MemStats readings;
+  - profile files written by go test -mutexprofile/-blockprofile/
+    -cpuprofile/-memprofile, or a directory of them: consecutive files make
+    one window until a profile kind repeats;
+  - a window bundle (.zip) saved from an agent.
+
+Several targets give one report each, in order (a JSON array with
+--format json).
+
+Exit codes: 0 ok, 1 error, 2 usage, 3 a finding reached --fail-on.`,
+		Example: `  # A service importing net/http/pprof, measured for 10 seconds:
+  contendr analyze http://127.0.0.1:6060 --seconds 10
+
+  # An agent behind a token, as JSON for a script:
+  contendr analyze https://canary:6061 --header "Authorization: Bearer $TOKEN" --format json
+
+  # Profiles from a benchmark run (the CPU profile gives the window's length):
+  go test -bench . -mutexprofile m.out -blockprofile b.out -cpuprofile c.out -memprofile mem.out
+  contendr analyze m.out b.out c.out mem.out --go-version go1.26.8
+
+  # A gate in CI: exit 3 when the lock fraction crosses 10%:
+  contendr analyze ./profiles/ --seconds 30 --lock-crit 10% --fail-on crit -o report.md --format markdown`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd.Context(), cmd, args)
+		},
+	}
+	f := cmd.Flags()
+	f.Var(&o.seconds, "seconds", "window length for live targets, in seconds or as a duration (10, 1m); for profile files, the run's length when they carry none")
+	f.StringVar(&o.format, "format", "text", "report format: text, json, markdown or html")
+	f.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of stdout (only when every target succeeds)")
+	f.StringVar(&o.failOn, "fail-on", "", "exit 3 when a finding reaches this severity: warn or crit")
+	f.StringVar(&o.thresholds, "thresholds", "", "read limits from a YAML or JSON `FILE` (flags below override it)")
+	f.StringArrayVar(&o.headers, "header", nil, "add an HTTP header to every request, as 'Name: value' (repeatable)")
+	f.DurationVar(&o.timeout, "timeout", source.DefaultTimeout, "how long each HTTP request may take beyond --seconds")
+	f.StringVar(&o.goVersion, "go-version", "", "the target's Go version (go1.23.4), which pprof servers and profile files do not carry")
+	f.Var(&o.maxBytes, "max-bytes", "size cap of one response or file (64MiB, 1GiB, or bytes)")
+	f.BoolVar(&o.noCPU, "no-cpu", false, "do not take a CPU profile from a plain pprof server (the lock fraction is then not estimated)")
+	f.StringSliceVar(&o.profiles, "profiles", nil, "extra profiles to record live: cpu, fgprof, goroutine")
+	for _, l := range []struct {
+		v     *limitValue
+		name  string
+		usage string
+	}{
+		{&o.lockWarn, "lock-warn", "warn when the lock fraction reaches this (5%, 0.05)"},
+		{&o.lockCrit, "lock-crit", "crit when the lock fraction reaches this"},
+		{&o.siteWarn, "site-warn", "warn when one component's lock fraction reaches this"},
+		{&o.siteCrit, "site-crit", "crit when one component's lock fraction reaches this"},
+		{&o.gcWarn, "gc-warn", "warn when GC CPU reaches this fraction of all CPU"},
+		{&o.gcCrit, "gc-crit", "crit when GC CPU reaches this fraction of all CPU"},
+		{&o.pauseWarn, "pause-warn", "warn when the p99 GC pause reaches this (1ms)"},
+		{&o.pauseCrit, "pause-crit", "crit when the p99 GC pause reaches this"},
+		{&o.growthWarn, "growth-warn", "warn when one component's map growth reaches this share of allocation"},
+		{&o.growthCrit, "growth-crit", "crit when one component's map growth reaches this share of allocation"},
+	} {
+		f.Var(l.v, l.name, l.usage)
+	}
+	return cmd
+}
+
+// run loads, analyzes and renders each target in turn. A target that fails
+// gets one line on stderr and no report; the others still get theirs.
+func (o *analyzeOptions) run(ctx context.Context, cmd *cobra.Command, args []string) error {
+	render, err := rendererFor(o.format)
+	if err != nil {
+		return err
+	}
+	var failOn analyze.Severity
+	if o.failOn != "" {
+		if failOn, err = analyze.ParseSeverity(o.failOn); err != nil || failOn == analyze.SeverityOK {
+			return usageError("--fail-on %q: want warn or crit", o.failOn)
+		}
+	}
+	th, err := o.loadThresholds()
+	if err != nil {
+		return err
+	}
+	opts, err := o.sourceOptions(cmd.Flags().Changed("seconds"))
+	if err != nil {
+		return err
+	}
+
+	groups := source.Group(args)
+	// JSON for several targets is one array, so it is written at the end;
+	// so is everything bound for -o, which must not hold a partial run.
+	var (
+		stdout    = cmd.OutOrStdout()
+		stderr    = cmd.ErrOrStderr()
+		deferred  bytes.Buffer
+		jsonArray = o.format == "json" && len(groups) > 1
+		reports   []*analyze.Report
+		failures  []error
+		crossed   []string
+	)
+	for _, group := range groups {
+		target := strings.Join(group, " + ")
+		report, err := o.analyzeOne(ctx, group, target, opts, th, stderr)
+		if err != nil {
+			failures = append(failures, err)
+			if ctx.Err() != nil {
+				break // interrupted: the remaining targets would fail the same way
+			}
+			continue
+		}
+		reports = append(reports, report)
+		if failOn != "" && report.Worst().AtLeast(failOn) {
+			crossed = append(crossed, fmt.Sprintf("%s: findings reached %s (--fail-on %s)", target, report.Worst(), failOn))
+		}
+		if jsonArray {
+			continue
+		}
+		var buf bytes.Buffer
+		if len(reports) > 1 {
+			buf.WriteString(separator(o.format))
+		}
+		if err := render(report, &buf); err != nil {
+			failures = append(failures, fmt.Errorf("%s: %w", target, err))
+			continue
+		}
+		if o.output != "" {
+			deferred.Write(buf.Bytes())
+		} else if _, err := stdout.Write(buf.Bytes()); err != nil {
+			return fmt.Errorf("writing the report: %w", err)
+		}
+	}
+	if jsonArray && len(reports) > 0 {
+		data, err := json.MarshalIndent(reports, "", "  ")
+		if err != nil {
+			return fmt.Errorf("writing the reports as JSON: %w", err)
+		}
+		data = append(data, '\n')
+		if o.output != "" {
+			deferred.Write(data)
+		} else if _, err := stdout.Write(data); err != nil {
+			return fmt.Errorf("writing the reports: %w", err)
+		}
+	}
+
+	if len(failures) > 0 {
+		if o.output != "" {
+			failures = append(failures, fmt.Errorf("%s: not written, since %d of %d targets failed; fix them and run again", o.output, len(failures), len(groups)))
+		}
+		return errors.Join(failures...)
+	}
+	if o.output != "" {
+		if err := writeFileAtomic(o.output, deferred.Bytes()); err != nil {
+			return err
+		}
+	}
+	if len(crossed) > 0 {
+		return withCode(exitThreshold, errors.New(strings.Join(crossed, "\n")))
+	}
+	return nil
+}
+
+// analyzeOne loads one target, with a progress line on a terminal, and
+// analyzes its window.
+func (o *analyzeOptions) analyzeOne(ctx context.Context, group []string, target string, opts source.Options, th analyze.Thresholds, stderr io.Writer) (*analyze.Report, error) {
+	progress := newProgressLine(stderr, target)
+	opts.Progress = progress.update
+	var (
+		w   *window.Window
+		err error
+	)
+	if len(group) > 1 {
+		w, err = source.LoadFiles(ctx, group, opts)
+	} else {
+		w, err = source.Load(ctx, group[0], opts)
+	}
+	progress.clear()
+	if err != nil {
+		return nil, err // a *source.Error already names the target and what to do
+	}
+	report, err := analyze.Analyze(analyze.Input{Window: w, Target: target}, th)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s; the window holds nothing contendr can analyze", target, err)
+	}
+	return report, nil
+}
+
+// sourceOptions turns the flags into source.Options. secondsSet tells an
+// explicit --seconds apart from its default, which profile files ignore.
+func (o *analyzeOptions) sourceOptions(secondsSet bool) (source.Options, error) {
+	opts := source.Options{
+		Timeout:    o.timeout,
+		MaxBytes:   int64(o.maxBytes),
+		GoVersion:  o.goVersion,
+		DisableCPU: o.noCPU,
+		Headers:    http.Header{},
+	}
+	if secondsSet {
+		opts.Seconds = time.Duration(o.seconds)
+	}
+	if o.timeout <= 0 {
+		return opts, usageError("--timeout %s: want a positive duration", o.timeout)
+	}
+	for _, h := range o.headers {
+		name, value, ok := strings.Cut(h, ":")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+			return opts, usageError("--header %q: want 'Name: value', e.g. 'Authorization: Bearer <token>'", h)
+		}
+		opts.Headers.Add(name, value)
+	}
+	for _, p := range o.profiles {
+		switch k := window.ProfileKind(strings.ToLower(strings.TrimSpace(p))); k {
+		case window.CPU, window.Fgprof, window.Goroutine:
+			opts.Profiles = append(opts.Profiles, k)
+		default:
+			return opts, usageError("--profiles %q: want cpu, fgprof or goroutine", p)
+		}
+	}
+	return opts, nil
+}
+
+// loadThresholds starts from the defaults or --thresholds and applies the
+// limit flags over them.
+func (o *analyzeOptions) loadThresholds() (analyze.Thresholds, error) {
+	th := analyze.DefaultThresholds()
+	if o.thresholds != "" {
+		var err error
+		if th, err = analyze.LoadThresholds(o.thresholds); err != nil {
+			return th, usageError("--thresholds %s: %s; fix the file (limits are written like lock_fraction: {warn: 5%%, crit: 20%%})", o.thresholds, err)
+		}
+	}
+	for _, l := range []struct {
+		flag  *limitValue
+		limit *float64
+	}{
+		{&o.lockWarn, &th.LockFraction.Warn}, {&o.lockCrit, &th.LockFraction.Crit},
+		{&o.siteWarn, &th.SiteFraction.Warn}, {&o.siteCrit, &th.SiteFraction.Crit},
+		{&o.gcWarn, &th.GCCPUFraction.Warn}, {&o.gcCrit, &th.GCCPUFraction.Crit},
+		{&o.pauseWarn, &th.GCPauseP99.Warn}, {&o.pauseCrit, &th.GCPauseP99.Crit},
+		{&o.growthWarn, &th.MapGrowthShare.Warn}, {&o.growthCrit, &th.MapGrowthShare.Crit},
+	} {
+		if l.flag.set {
+			*l.limit = l.flag.v
+		}
+	}
+	if err := th.Validate(); err != nil {
+		return th, usageError("thresholds: %s", err)
+	}
+	return th, nil
+}
+
+type renderFunc func(*analyze.Report, io.Writer) error
+
+func rendererFor(format string) (renderFunc, error) {
+	switch format {
+	case "text":
+		return (*analyze.Report).WriteText, nil
+	case "json":
+		return (*analyze.Report).WriteJSON, nil
+	case "markdown", "md":
+		return (*analyze.Report).WriteMarkdown, nil
+	case "html":
+		return (*analyze.Report).WriteHTML, nil
+	}
+	return nil, usageError("--format %q: want text, json, markdown or html", format)
+}
+
+// separator goes between consecutive reports of one run.
+func separator(format string) string {
+	switch format {
+	case "markdown", "md":
+		return "\n---\n\n"
+	case "html":
+		return "\n"
+	}
+	return "\n" + strings.Repeat("═", 72) + "\n\n"
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same
+// directory, so that a reader never sees half a report.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("%s: cannot write the report: %w", path, err)
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("%s: cannot write the report: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("%s: cannot write the report: %w", path, err)
+	}
+	return nil
+}
+
+// progressLine shows "collecting 3s/10s from http://…" on one updating
+// terminal line while a live window is measured; elsewhere it stays silent.
+type progressLine struct {
+	mu     sync.Mutex
+	w      io.Writer
+	target string
+	shown  bool
+}
+
+func newProgressLine(w io.Writer, target string) *progressLine {
+	if !isTerminal(w) {
+		return &progressLine{}
+	}
+	return &progressLine{w: w, target: target}
+}
+
+func (p *progressLine) update(elapsed, total time.Duration) {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "\r\033[Kcollecting %ds/%ds from %s", int(elapsed.Seconds()), int(total.Seconds()), p.target)
+	p.shown = true
+}
+
+func (p *progressLine) clear() {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.shown {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.shown = false
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// secondsValue is --seconds: a number of seconds or a Go duration.
+type secondsValue time.Duration
+
+func (s *secondsValue) String() string {
+	return strconv.FormatFloat(time.Duration(*s).Seconds(), 'f', -1, 64)
+}
+func (s *secondsValue) Type() string { return "seconds" }
+func (s *secondsValue) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(v, 64)
+		if ferr != nil {
+			return fmt.Errorf("want seconds (10) or a duration (1m30s)")
+		}
+		d = time.Duration(f * float64(time.Second))
+	}
+	if d <= 0 {
+		return fmt.Errorf("want a positive length")
+	}
+	*s = secondsValue(d)
+	return nil
+}
+
+// byteSizeValue is --max-bytes: bytes, or a number with KiB/MiB/GiB.
+type byteSizeValue int64
+
+func (b *byteSizeValue) String() string {
+	switch n := int64(*b); {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%dGiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", n>>10)
+	default:
+		return strconv.FormatInt(n, 10)
+	}
+}
+func (b *byteSizeValue) Type() string { return "size" }
+func (b *byteSizeValue) Set(v string) error {
+	num, mult := strings.TrimSpace(v), int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}} {
+		if n, ok := strings.CutSuffix(num, u.suffix); ok {
+			num, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("want a positive size like 64MiB")
+	}
+	*b = byteSizeValue(n * mult)
+	return nil
+}
+
+// limitValue is a threshold flag: a number (0.05), a percentage (5%) or a
+// duration (10ms, read as seconds), as in a thresholds file.
+type limitValue struct {
+	v   float64
+	set bool
+}
+
+func (l *limitValue) String() string {
+	if !l.set {
+		return ""
+	}
+	return strconv.FormatFloat(l.v, 'g', -1, 64)
+}
+func (l *limitValue) Type() string { return "limit" }
+func (l *limitValue) Set(s string) error {
+	s = strings.TrimSpace(s)
+	var v float64
+	var err error
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		v, err = strconv.ParseFloat(strings.TrimSpace(p), 64)
+		v /= 100
+	} else if v, err = strconv.ParseFloat(s, 64); err != nil {
+		var d time.Duration
+		if d, err = time.ParseDuration(s); err == nil {
+			v = d.Seconds()
+		}
+	}
+	if err != nil || v < 0 {
+		return fmt.Errorf("want a number (0.05), a percentage (5%%) or a duration (10ms)")
+	}
+	l.v, l.set = v, true
+	return nil
+}
+
+var _ pflag.Value = (*limitValue)(nil)
