@@ -92,6 +92,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 				i+1, len(plan), step.Round+1, step.Workload, step.Strategy, r.OpsPerSec, eta.Round(time.Second))
 		}
 	}
+	res.Meta.LoadAverageAfter = LoadAverage()
 	res.summarize()
 	return res, nil
 }
@@ -108,7 +109,10 @@ func runOne(ctx context.Context, step Step, spec workload.Spec, opts strategy.Op
 	if err != nil {
 		return RunResult{}, fmt.Errorf("running %s on %s: %w", step.Workload, step.Strategy, err)
 	}
-	return RunResult{Step: step, Ops: r.Ops, Ranges: r.Ranges, Seconds: r.Elapsed.Seconds(), OpsPerSec: r.OpsPerSec}, nil
+	return RunResult{
+		Step: step, Ops: r.Ops, Ranges: r.Ranges, Seconds: r.Elapsed.Seconds(), OpsPerSec: r.OpsPerSec,
+		CPUSeconds: r.CPUSeconds, CPUShare: r.CPUShare, OpsPerCPUSecond: r.OpsPerCPUSecond,
+	}, nil
 }
 
 func (cfg Config) validate() error {

@@ -42,6 +42,10 @@ type Meta struct {
 	RunSeconds float64 `json:"run_seconds"`
 	Repeat     int     `json:"repeat"`
 	Shards     int     `json:"shards,omitempty"`
+	// LoadAverage* are /proc/loadavg's 1-minute figure around the run: well
+	// above GOMAXPROCS means other processes competed for the cores.
+	LoadAverageBefore string `json:"load_average_before,omitempty"`
+	LoadAverageAfter  string `json:"load_average_after,omitempty"`
 }
 
 // RunResult is one run of one cell.
@@ -51,6 +55,10 @@ type RunResult struct {
 	Ranges    int64   `json:"ranges"`
 	Seconds   float64 `json:"seconds"`
 	OpsPerSec float64 `json:"ops_per_sec"`
+	// CPU figures as workload.Result defines them.
+	CPUSeconds      float64 `json:"cpu_seconds"`
+	CPUShare        float64 `json:"cpu_share"`
+	OpsPerCPUSecond float64 `json:"ops_per_cpu_second"`
 }
 
 // Cell summarizes the runs of one strategy on one workload.
@@ -66,21 +74,33 @@ type Cell struct {
 	// percent: 0 for the best strategy, negative for the others.
 	MarginPct float64 `json:"margin_pct"`
 	Best      bool    `json:"best"`
+	// Medians of the runs' CPU figures: ops per CPU-second is steadier than
+	// ops per second when other processes share the machine.
+	MedianOpsPerCPUSecond float64 `json:"median_ops_per_cpu_second"`
+	MedianCPUShare        float64 `json:"median_cpu_share"`
 }
 
 func newMeta(cfg Config) Meta {
+	m := Host()
+	m.Command = cfg.Command
+	m.Date = time.Now().UTC().Truncate(time.Second)
+	m.RunSeconds = cfg.Duration.Seconds()
+	m.Repeat = cfg.Repeat
+	m.Shards = cfg.Options.Shards
+	m.LoadAverageBefore = LoadAverage()
+	return m
+}
+
+// Host describes the toolchain and machine, the part of Meta that does not
+// depend on the run.
+func Host() Meta {
 	return Meta{
-		Command:    cfg.Command,
-		Date:       time.Now().UTC().Truncate(time.Second),
 		GoVersion:  runtime.Version(),
 		GOOS:       runtime.GOOS,
 		GOARCH:     runtime.GOARCH,
 		GOMAXPROCS: runtime.GOMAXPROCS(0),
 		NumCPU:     runtime.NumCPU(),
 		CPUModel:   CPUModel(),
-		RunSeconds: cfg.Duration.Seconds(),
-		Repeat:     cfg.Repeat,
-		Shards:     cfg.Options.Shards,
 	}
 }
 
@@ -100,6 +120,17 @@ func CPUModel() string {
 		}
 	}
 	return "unknown"
+}
+
+// LoadAverage returns the 1-minute load average from /proc/loadavg, or ""
+// where there is none.
+func LoadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	first, _, _ := strings.Cut(string(data), " ")
+	return first
 }
 
 // summarize fills Cells and Best from Runs.
@@ -125,15 +156,19 @@ func Summarize(strategies, workloads []string, runs []RunResult) ([]Cell, map[st
 		row := make([]Cell, 0, len(strategies))
 		for _, s := range strategies {
 			c := Cell{Workload: w, Strategy: s}
+			var perCPU, shares []float64
 			for _, run := range runs {
 				if run.Workload == w && run.Strategy == s {
 					c.Runs = append(c.Runs, run.OpsPerSec)
+					perCPU = append(perCPU, run.OpsPerCPUSecond)
+					shares = append(shares, run.CPUShare)
 				}
 			}
 			if len(c.Runs) == 0 {
 				continue
 			}
 			c.Median = median(c.Runs)
+			c.MedianOpsPerCPUSecond, c.MedianCPUShare = median(perCPU), median(shares)
 			if c.Median > 0 {
 				c.SpreadPct = 100 * (slices.Max(c.Runs) - slices.Min(c.Runs)) / c.Median
 			}
@@ -249,6 +284,25 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 			spread = max(spread, c.SpreadPct)
 		}
 		fmt.Fprintf(&b, " %s | %.0f%% |\n", r.Best[name], spread)
+	}
+
+	b.WriteString("\nThe same runs per CPU-second the process used (median ops per CPU-second, and in brackets the median share of ")
+	b.WriteString("GOMAXPROCS × wall time the process got: low means Ps idled on locks or other processes took the cores):\n\n")
+	b.WriteString("| workload | " + strings.Join(r.Strategies, " | ") + " |\n")
+	b.WriteString("|---|" + strings.Repeat("---:|", len(r.Strategies)) + "\n")
+	for _, name := range r.workloadNames() {
+		fmt.Fprintf(&b, "| %s |", name)
+		for _, s := range r.Strategies {
+			if c, ok := r.Cell(name, s); ok {
+				fmt.Fprintf(&b, " %s (%.2f) |", formatRate(c.MedianOpsPerCPUSecond), c.MedianCPUShare)
+			} else {
+				b.WriteString(" – |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	if m.LoadAverageBefore != "" {
+		fmt.Fprintf(&b, "\n1-minute load average: %s before, %s after.\n", m.LoadAverageBefore, m.LoadAverageAfter)
 	}
 
 	b.WriteString("\nWorkloads:\n\n")

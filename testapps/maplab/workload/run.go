@@ -3,6 +3,7 @@ package workload
 import (
 	"context"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,13 @@ type Result struct {
 	Ranges    int64         `json:"ranges"`
 	Elapsed   time.Duration `json:"elapsed"`
 	OpsPerSec float64       `json:"ops_per_sec"`
+	// CPUSeconds is the process's user+system CPU time over the run (0
+	// where not measured). CPUShare is CPUSeconds / (Elapsed × GOMAXPROCS):
+	// well below 1 means either the map left Ps idle (goroutines parked on
+	// a lock) or other processes took the cores.
+	CPUSeconds      float64 `json:"cpu_seconds"`
+	CPUShare        float64 `json:"cpu_share"`
+	OpsPerCPUSecond float64 `json:"ops_per_cpu_second"`
 }
 
 // Run prefills m, then runs spec on it from spec.Goroutines goroutines for
@@ -40,6 +48,7 @@ func Run(ctx context.Context, m strategy.Map, spec Spec) (Result, error) {
 	// One flag read by every worker between operations: cheaper than a
 	// channel receive, and the cache line is only ever written once.
 	var stop atomic.Bool
+	cpuStart := processCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, w := range workers {
@@ -49,14 +58,19 @@ func Run(ctx context.Context, m strategy.Map, spec Spec) (Result, error) {
 	stop.Store(true)
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := processCPU() - cpuStart
 
-	res := Result{Elapsed: elapsed}
+	res := Result{Elapsed: elapsed, CPUSeconds: cpu.Seconds()}
 	for _, w := range workers {
 		res.Ops += w.ops
 		res.Ranges += w.ranges
 	}
 	if elapsed > 0 {
 		res.OpsPerSec = float64(res.Ops) / elapsed.Seconds()
+		res.CPUShare = cpu.Seconds() / (elapsed.Seconds() * float64(runtime.GOMAXPROCS(0)))
+	}
+	if cpu > 0 {
+		res.OpsPerCPUSecond = float64(res.Ops) / cpu.Seconds()
 	}
 	return res, nil
 }

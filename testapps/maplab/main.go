@@ -1,0 +1,60 @@
+// Command maplab is a map-heavy test program: it runs one concurrent-map
+// strategy on one workload with the contendr agent embedded, so that
+// contendr can be pointed at a process whose right answer is known.
+//
+//	go run ./testapps/maplab -strategy rwmutex -workload write-heavy -duration 0
+//	go run ./testapps/maplab matrix   # every strategy × workload: ground truth
+//	go run ./testapps/maplab overhead # agent off vs on at candidate rates
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	args := os.Args[1:]
+	command := runMain
+	if len(args) > 0 {
+		switch args[0] {
+		case "matrix":
+			command, args = runMatrix, args[1:]
+		case "overhead":
+			command, args = runOverhead, args[1:]
+		}
+	}
+	if err := command(ctx, args); err != nil {
+		if err == flag.ErrHelp {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "maplab:", err)
+		os.Exit(1)
+	}
+}
+
+// commandLine is how the results files quote the command that made them.
+func commandLine() string {
+	return strings.TrimSpace("go run ./testapps/maplab " + strings.Join(os.Args[1:], " "))
+}
+
+// splitList reads a comma-separated flag value; "" or "all" means all.
+func splitList(value string, all []string) []string {
+	if value == "" || value == "all" {
+		return all
+	}
+	var out []string
+	for _, s := range strings.Split(value, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,209 @@
+package overhead
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/contendr/contendr/testapps/maplab/matrix"
+)
+
+// Results is what one overhead benchmark measured.
+type Results struct {
+	Meta    Meta     `json:"meta"`
+	Cases   []Case   `json:"cases"`
+	Rates   []Rate   `json:"rates"`
+	Samples []Sample `json:"samples"`
+	// Rows holds one summary per case × rate, case-major.
+	Rows []Row `json:"rows"`
+}
+
+// Meta says where and how the benchmark ran.
+type Meta struct {
+	matrix.Meta
+	IntervalSeconds float64 `json:"agent_interval_seconds"`
+}
+
+// Sample is one run's throughput.
+type Sample struct {
+	Step
+	OpsPerSec       float64 `json:"ops_per_sec"`
+	OpsPerCPUSecond float64 `json:"ops_per_cpu_second"`
+}
+
+// Row compares one rate with agent-off on one case.
+type Row struct {
+	Case      string  `json:"case"`
+	Rate      Rate    `json:"rate"`
+	OffMedian float64 `json:"off_median_ops_per_sec"`
+	OnMedian  float64 `json:"on_median_ops_per_sec"`
+	// Ratios are on/off within each round (the runs next to each other in
+	// time); Ratio is their median and LossPct = 100·(1 − Ratio).
+	Ratios  []float64 `json:"ratios"`
+	Ratio   float64   `json:"ratio"`
+	LossPct float64   `json:"loss_pct"`
+	// CPURatio is the same paired median for operations per CPU-second of
+	// the process: it counts the agent's own CPU and per-operation slowdown
+	// but not cores lost to other processes, so it is the steadier figure
+	// on a shared machine.
+	CPURatios  []float64 `json:"cpu_ratios"`
+	CPURatio   float64   `json:"cpu_ratio"`
+	CPULossPct float64   `json:"cpu_loss_pct"`
+}
+
+func newMeta(cfg Config) Meta {
+	m := matrix.Host()
+	m.Command = cfg.Command
+	m.Date = time.Now().UTC().Truncate(time.Second)
+	m.RunSeconds = cfg.Duration.Seconds()
+	m.Repeat = cfg.Repeat
+	m.LoadAverageBefore = matrix.LoadAverage()
+	return Meta{Meta: m, IntervalSeconds: cfg.Interval.Seconds()}
+}
+
+func (r *Results) summarize() {
+	r.Rows = nil
+	for ci, c := range r.Cases {
+		off := map[int]Sample{}
+		var offs []float64
+		for _, s := range r.Samples {
+			if s.Case == ci && s.Rate == nil {
+				off[s.Round] = s
+				offs = append(offs, s.OpsPerSec)
+			}
+		}
+		for _, rate := range r.Rates {
+			row := Row{Case: c.String(), Rate: rate}
+			var ons []float64
+			for _, s := range r.Samples {
+				if s.Case != ci || s.Rate == nil || *s.Rate != rate {
+					continue
+				}
+				ons = append(ons, s.OpsPerSec)
+				base, ok := off[s.Round]
+				if ok && base.OpsPerSec > 0 {
+					row.Ratios = append(row.Ratios, s.OpsPerSec/base.OpsPerSec)
+				}
+				if ok && base.OpsPerCPUSecond > 0 {
+					row.CPURatios = append(row.CPURatios, s.OpsPerCPUSecond/base.OpsPerCPUSecond)
+				}
+			}
+			if len(ons) == 0 || len(row.Ratios) == 0 {
+				continue
+			}
+			row.OffMedian, row.OnMedian = median(offs), median(ons)
+			row.Ratio = median(row.Ratios)
+			row.LossPct = 100 * (1 - row.Ratio)
+			if len(row.CPURatios) > 0 {
+				row.CPURatio = median(row.CPURatios)
+				row.CPULossPct = 100 * (1 - row.CPURatio)
+			}
+			r.Rows = append(r.Rows, row)
+		}
+	}
+}
+
+// WithinLoss returns the rates whose loss is at most maxLossPct on every
+// case, in the order they were given.
+func (r *Results) WithinLoss(maxLossPct float64) []Rate {
+	var ok []Rate
+	for _, rate := range r.Rates {
+		within, seen := true, false
+		for _, row := range r.Rows {
+			if row.Rate == rate {
+				seen = true
+				within = within && row.LossPct <= maxLossPct
+			}
+		}
+		if seen && within {
+			ok = append(ok, rate)
+		}
+	}
+	return ok
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// WriteMarkdown renders one row per case × rate.
+func (r *Results) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	m := r.Meta
+	b.WriteString("# maplab: agent overhead\n\n")
+	if m.Command != "" {
+		fmt.Fprintf(&b, "Command: `%s`\n\n", m.Command)
+	}
+	fmt.Fprintf(&b, "Measured %s with %s %s/%s, GOMAXPROCS=%d (%d CPUs, %s). ",
+		m.Date.Format(time.RFC3339), m.GoVersion, m.GOOS, m.GOARCH, m.GOMAXPROCS, m.NumCPU, m.CPUModel)
+	fmt.Fprintf(&b, "%d rounds of %gs runs; in each round every case runs once with the agent off and once per rate, in rotating order. ",
+		m.Repeat, m.RunSeconds)
+	fmt.Fprintf(&b, "Agent window interval %gs (shorter than the default, so collections are over-represented).\n\n", m.IntervalSeconds)
+	b.WriteString("Rate = mutex profile fraction : block profile rate (ns). ")
+	b.WriteString("Ratio = median over rounds of on/off throughput within the round; loss = 1 − ratio; ")
+	b.WriteString("ratio range = lowest and highest round, to judge the noise.\n\n")
+	b.WriteString("CPU columns: the same for operations per CPU-second of the process, which other processes on the machine disturb less.\n\n")
+	b.WriteString("| case | rate | off ops/s | on ops/s | ratio on/off | loss | ratio range | CPU ratio | CPU loss |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, row := range r.Rows {
+		fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f | %.3f | %+.1f%% | %.3f–%.3f | %.3f | %+.1f%% |\n",
+			row.Case, row.Rate, row.OffMedian, row.OnMedian, row.Ratio, row.LossPct,
+			slices.Min(row.Ratios), slices.Max(row.Ratios), row.CPURatio, row.CPULossPct)
+	}
+	if m.LoadAverageBefore != "" {
+		fmt.Fprintf(&b, "\n1-minute load average: %s before, %s after.\n", m.LoadAverageBefore, m.LoadAverageAfter)
+	}
+	within := r.WithinLoss(1)
+	names := make([]string, len(within))
+	for i, rate := range within {
+		names[i] = rate.String()
+	}
+	fmt.Fprintf(&b, "\nRates with a median loss ≤ 1%% on every case: %s.\n", orNone(strings.Join(names, ", ")))
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("writing overhead table: %w", err)
+	}
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// WriteFiles writes overhead.json and overhead.md into dir.
+func (r *Results) WriteFiles(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating results directory: %w", err)
+	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding overhead results: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "overhead.json"), append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing overhead results: %w", err)
+	}
+	var md strings.Builder
+	if err := r.WriteMarkdown(&md); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "overhead.md"), []byte(md.String()), 0o644); err != nil {
+		return fmt.Errorf("writing overhead table: %w", err)
+	}
+	return nil
+}
