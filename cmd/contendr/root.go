@@ -60,6 +60,7 @@ Targets are a contendr agent's URL, any net/http/pprof server, profile files
 	root.AddCommand(
 		// newCmdX constructors, one per file, are listed here.
 		newCmdAnalyze(),
+		newCmdFlame(),
 	)
 	return root
 }

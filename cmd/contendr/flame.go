@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/pprof/profile"
+	"github.com/spf13/cobra"
+
+	"github.com/contendr/contendr/flame"
+	"github.com/contendr/contendr/source"
+	"github.com/contendr/contendr/window"
+)
+
+// flameOptions are the flags of `contendr flame`.
+type flameOptions struct {
+	profile  string
+	sample   string
+	base     string
+	output   string
+	format   string
+	title    string
+	minWidth float64
+	icicle   bool
+	seconds  time.Duration
+	timeout  time.Duration
+	headers  []string
+	maxBytes int64
+}
+
+// Output formats, chosen by --format or the -o file's extension.
+var flameFormats = map[string]string{
+	".svg":    "svg",
+	".html":   "html",
+	".htm":    "html",
+	".folded": "folded",
+	".txt":    "folded",
+	".json":   "speedscope",
+	".pb.gz":  "pprof",
+	".pb":     "pprof",
+	".pprof":  "pprof",
+}
+
+func newCmdFlame() *cobra.Command {
+	o := flameOptions{}
+	cmd := &cobra.Command{
+		Use:   "flame TARGET",
+		Short: "Write a flame graph (SVG, HTML, folded, speedscope, pprof) of one profile of a target",
+		Long: `flame merges one profile of TARGET into a call tree and writes it as a
+standalone SVG, an interactive HTML page (hover, zoom, search, callers view),
+folded stacks, speedscope JSON or a pprof proto. The format comes from the
+extension of -o (.svg .html .folded .json .pb.gz) or from --format; without
+-o the graph goes to stdout as folded stacks.
+
+TARGET is anything 'contendr analyze' accepts: an agent or net/http/pprof URL,
+a window bundle, a directory of profiles, or one profile file (read as is,
+whatever --profile says).
+
+With --base, the graph is differential: widths show both profiles, colours the
+change in each frame's share of its profile's total (blue shrank, orange
+grew), and stacks that vanished stay visible (svg, html, folded only).`,
+		Example: `  contendr flame http://127.0.0.1:6061 --profile mutex -o mutex.svg
+  contendr flame ./profiles/ --profile block --sample contentions -o block.html
+  contendr flame canary.zip --base baseline.zip --profile mutex -o diff.svg
+  contendr flame cpu.pb.gz -o cpu.json   # open in https://www.speedscope.app`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runFlame(cmd.Context(), cmd.OutOrStdout(), args[0], o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.profile, "profile", "", "profile kind: mutex|block|cpu|allocs|heap|fgprof|goroutine (default mutex; a profile file is used as is)")
+	f.StringVar(&o.sample, "sample", "", "sample type, e.g. delay|contentions|alloc_space|inuse_space|cpu (default: the profile's default; delay for contention)")
+	f.StringVar(&o.base, "base", "", "base TARGET for a differential graph")
+	f.StringVarP(&o.output, "output", "o", "", "output file; its extension picks the format (default stdout)")
+	f.StringVar(&o.format, "format", "", "svg|html|folded|speedscope|pprof (overrides the -o extension)")
+	f.StringVar(&o.title, "title", "", "title of the graph")
+	f.Float64Var(&o.minWidth, "min-width", 0.1, "svg/html: sum frames narrower than this percent of the total into [pruned N]; 0 keeps all")
+	f.BoolVar(&o.icicle, "icicle", false, "svg/html: root at the top")
+	f.DurationVar(&o.seconds, "seconds", source.DefaultSeconds, "window length for live targets")
+	f.DurationVar(&o.timeout, "timeout", source.DefaultTimeout, "extra time a live target may take to answer")
+	f.StringArrayVarP(&o.headers, "header", "H", nil, `HTTP header for live targets, "Name: value" (repeatable)`)
+	f.Int64Var(&o.maxBytes, "max-bytes", source.DefaultMaxBytes, "cap on one profile's size")
+	return cmd
+}
+
+func runFlame(ctx context.Context, stdout io.Writer, target string, o flameOptions) error {
+	format, err := o.resolveFormat()
+	if err != nil {
+		return err
+	}
+	kind := window.ProfileKind(o.profile)
+	if kind != "" && !flameKnownKind(kind) {
+		return usageError("unknown --profile %q; one of %s", o.profile, flameKindList())
+	}
+	if o.minWidth < 0 || o.minWidth >= 100 {
+		return usageError("--min-width %v: want a percentage in [0, 100)", o.minWidth)
+	}
+	headers, err := flameHeaders(o.headers)
+	if err != nil {
+		return err
+	}
+	opts := source.Options{Seconds: o.seconds, Timeout: o.timeout, Headers: headers, MaxBytes: o.maxBytes}
+
+	g, err := flameGraph(ctx, target, kind, o.sample, opts)
+	if err != nil {
+		return err
+	}
+	if o.base != "" {
+		if format == "speedscope" || format == "pprof" {
+			return usageError("--base: a differential graph can be written as svg, html or folded, not %s", format)
+		}
+		// The base uses the sample type the target resolved to, so that both
+		// sides measure the same thing.
+		base, err := flameGraph(ctx, o.base, kind, g.SampleType, opts)
+		if err != nil {
+			return err
+		}
+		if g, err = flame.Diff(base, g); err != nil {
+			return err
+		}
+	}
+
+	out := stdout
+	var file *os.File
+	if o.output != "" && o.output != "-" {
+		if file, err = os.Create(o.output); err != nil {
+			return fmt.Errorf("creating output: %w", err)
+		}
+		out = file
+	}
+	renderOpts := flame.Options{Title: o.title, Icicle: o.icicle, MinFraction: o.minWidth / 100}
+	if o.minWidth == 0 {
+		renderOpts.MinFraction = -1
+	}
+	err = flameWrite(out, g, format, renderOpts)
+	if file != nil {
+		if cerr := file.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("writing %s: %w", o.output, cerr)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s flame graph: %w", format, err)
+	}
+	return nil
+}
+
+func (o flameOptions) resolveFormat() (string, error) {
+	if o.format != "" {
+		for _, f := range flameFormats {
+			if f == o.format {
+				return f, nil
+			}
+		}
+		return "", usageError("unknown --format %q; one of svg, html, folded, speedscope, pprof", o.format)
+	}
+	if o.output == "" || o.output == "-" {
+		return "folded", nil
+	}
+	name := strings.ToLower(filepath.Base(o.output))
+	for ext, f := range flameFormats {
+		if strings.HasSuffix(name, ext) {
+			return f, nil
+		}
+	}
+	return "", usageError("cannot tell the format of %q from its extension (.svg .html .folded .json .pb.gz); use --format", o.output)
+}
+
+func flameWrite(w io.Writer, g *flame.Graph, format string, opts flame.Options) error {
+	switch format {
+	case "svg":
+		return flame.WriteSVG(w, g, opts)
+	case "html":
+		return flame.WriteHTML(w, g, opts)
+	case "speedscope":
+		return flame.WriteSpeedscope(w, g, opts.Title)
+	case "pprof":
+		return flame.WritePprof(w, g)
+	}
+	return flame.WriteFolded(w, g)
+}
+
+// flameGraph loads the profile of kind from target and builds its graph.
+func flameGraph(ctx context.Context, target string, kind window.ProfileKind, sample string, opts source.Options) (*flame.Graph, error) {
+	p, from, err := loadFlameProfile(ctx, target, kind, opts)
+	if err != nil {
+		return nil, err
+	}
+	g, err := flame.Build(p, sample)
+	switch {
+	case errors.Is(err, flame.ErrEmpty):
+		return nil, fmt.Errorf("%s: the %s profile is empty, nothing was recorded%s: %w", target, from, flameEmptyHint(from), err)
+	case err != nil:
+		return nil, fmt.Errorf("%s: %s profile: %w", target, from, err)
+	}
+	return g, nil
+}
+
+// loadFlameProfile returns the profile to draw and the kind it is. A
+// profile file is read as is; anything else goes through source.Load.
+func loadFlameProfile(ctx context.Context, target string, kind window.ProfileKind, opts source.Options) (*profile.Profile, window.ProfileKind, error) {
+	if p, ok := flameReadProfileFile(target, opts.MaxBytes); ok {
+		detected := window.DetectKind(p)
+		if kind != "" && detected != "" && detected != kind {
+			return nil, "", fmt.Errorf("%s: holds a %s profile, not %s; drop --profile or point at a %s profile", target, detected, kind, kind)
+		}
+		if detected == "" {
+			detected = kind
+		}
+		return p, detected, nil
+	}
+	if kind == "" {
+		kind = window.Mutex
+	}
+	opts.Profiles = []window.ProfileKind{kind}
+	// Only take a CPU profile from a live target when it is the one drawn.
+	opts.DisableCPU = kind != window.CPU
+	w, err := source.Load(ctx, target, opts)
+	if err != nil {
+		return nil, "", err
+	}
+	p := w.Profile(kind)
+	if p == nil {
+		return nil, "", fmt.Errorf("no %s profile in %s%s", kind, target, flameMissingHint(w, kind))
+	}
+	return p, kind, nil
+}
+
+// flameReadProfileFile reads target as one profile file; false when it is not a
+// regular file holding a profile (a URL, a directory, a bundle).
+func flameReadProfileFile(target string, maxBytes int64) (*profile.Profile, bool) {
+	info, err := os.Stat(target)
+	if err != nil || !info.Mode().IsRegular() || info.Size() > maxBytes {
+		return nil, false
+	}
+	data, err := os.ReadFile(target)
+	if err != nil || window.IsBundle(data) {
+		return nil, false
+	}
+	p, err := window.ParseProfile(data, maxBytes)
+	if err != nil {
+		return nil, false
+	}
+	return p, true
+}
+
+// flameMissingHint says why a window may lack a profile kind.
+func flameMissingHint(w *window.Window, kind window.ProfileKind) string {
+	switch {
+	case kind == window.Block && w.Meta.BlockProfileRate == 0:
+		return "; block profiling is off (runtime.SetBlockProfileRate)"
+	case kind == window.Block:
+		return "; block profiling may be off (runtime.SetBlockProfileRate)"
+	case kind == window.Mutex && w.Meta.MutexProfileFraction == 0:
+		return "; mutex profiling is off (runtime.SetMutexProfileFraction)"
+	case kind == window.Mutex:
+		return "; mutex profiling may be off (runtime.SetMutexProfileFraction)"
+	case kind == window.Fgprof:
+		return "; fgprof needs a contendr agent or an fgprof handler"
+	}
+	var have []string
+	for _, k := range window.Kinds {
+		if w.Profile(k) != nil {
+			have = append(have, string(k))
+		}
+	}
+	if len(have) == 0 {
+		return ""
+	}
+	return "; it has: " + strings.Join(have, ", ")
+}
+
+func flameEmptyHint(kind window.ProfileKind) string {
+	switch kind {
+	case window.Mutex:
+		return " (no lock contention, or mutex profiling is off: runtime.SetMutexProfileFraction)"
+	case window.Block:
+		return " (no blocking, or block profiling is off: runtime.SetBlockProfileRate)"
+	}
+	return ""
+}
+
+func flameKnownKind(k window.ProfileKind) bool {
+	for _, x := range window.Kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func flameKindList() string {
+	names := make([]string, len(window.Kinds))
+	for i, k := range window.Kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, "|")
+}
+
+// flameHeaders reads "Name: value" flags.
+func flameHeaders(raw []string) (http.Header, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	h := make(http.Header)
+	for _, r := range raw {
+		name, value, ok := strings.Cut(r, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return nil, usageError(`--header %q: want "Name: value"`, r)
+		}
+		h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	return h, nil
+}
