@@ -128,15 +128,43 @@ func lockSection(lock *mutex.Result) LockSection {
 			ReadDelaySeconds:      c.ReadDelaySeconds,
 			WriteDelaySeconds:     c.WriteDelaySeconds,
 		}
-		if len(c.Holders) > 0 {
-			lc.Holder = c.Holders[0].Function
-		}
-		if len(c.Waiters) > 0 {
-			lc.Waiter = c.Waiters[0].Function
-		}
+		lc.Holder, lc.Waiter = holderAndWaiter(c)
 		s.Components = append(s.Components, lc)
 	}
 	return s
+}
+
+// holderAndWaiter names the heaviest holder and the heaviest waiter that
+// is not the holder itself, so that "Set holds the lock that Get waits on"
+// names two parties whenever the profiles show two.
+func holderAndWaiter(c *mutex.Component) (holder, waiter string) {
+	if len(c.Holders) > 0 {
+		holder = c.Holders[0].Function
+	}
+	for _, s := range c.Waiters {
+		if s.Function != holder {
+			return holder, s.Function
+		}
+	}
+	if len(c.Waiters) > 0 {
+		waiter = c.Waiters[0].Function
+	}
+	return holder, waiter
+}
+
+// holdsWaits says who makes whom wait, in words.
+func holdsWaits(holder, waiter string) string {
+	switch {
+	case holder != "" && holder == waiter:
+		return holder + " contends with itself: goroutines running it both hold and wait on the lock"
+	case holder != "" && waiter != "":
+		return holder + " holds the lock that " + waiter + " waits on"
+	case holder != "":
+		return "held by " + holder
+	case waiter != "":
+		return waiter + " waits on it"
+	}
+	return ""
 }
 
 func lockSite(site *mutex.Site) LockSite {
@@ -192,14 +220,17 @@ func gcSection(gcr *gc.Result) GCSection {
 	}
 }
 
-// missing reports whether the GC source lacked a figure. Names are
-// compared loosely ("pause_p99_seconds", "PauseP99Seconds", "pause p99").
-func (g GCSection) missing(figure string) bool {
-	norm := func(s string) string {
-		return strings.NewReplacer("_", "", " ", "", "-", "").Replace(strings.ToLower(s))
-	}
+// missing reports whether the GC source lacked a figure. Missing entries
+// read "field: reason" with the field's JSON name, or "all: reason". A CPU
+// profile alone still gives the GC CPU fraction, whatever "all" says.
+func (g GCSection) missing(field string) bool {
 	for _, m := range g.Missing {
-		if strings.Contains(norm(m), norm(figure)) {
+		name, _, _ := strings.Cut(m, ":")
+		name = strings.TrimSpace(name)
+		if name == field {
+			return true
+		}
+		if name == "all" && !(g.Source == "cpu-profile" && field == "cpu_fraction") {
 			return true
 		}
 	}
@@ -220,6 +251,7 @@ func mapGrowth(gcr *gc.Result) []MapGrowth {
 			ObjectsPerSecond: g.ObjectsPerSecond,
 			ShareOfAlloc:     g.ShareOfAlloc,
 			InUseGrowthBytes: g.InUseGrowthBytes,
+			Inferred:         g.Inferred,
 		})
 	}
 	return out
@@ -286,6 +318,11 @@ func notes(w *window.Window, lock *mutex.Result, gcr *gc.Result) []string {
 		for _, n := range lock.Notes {
 			add(n)
 		}
+		if lf.Known && len(lock.Components) > 0 && lock.Components[0].Fraction > max(lf.Value*1.05, lf.Value+0.01) {
+			add(fmt.Sprintf("the profiles and the lock counter disagree: %s alone accounts for %s of goroutine time, more than the process-wide %s; "+
+				"the profiles likely cover a longer span than the window (cumulative profiles without a delta)",
+				lock.Components[0].Name, pct(lock.Components[0].Fraction), pct(lf.Value)))
+		}
 	}
 	if gcr == nil {
 		add("no GC figures: the GC collector did not run on this window")
@@ -320,6 +357,8 @@ func verdict(r *Report) string {
 			est = " (estimated)"
 		}
 		parts = append(parts, fmt.Sprintf("lock fraction %s%s", pct(r.Lock.Fraction), est))
+	} else {
+		parts = append(parts, "lock fraction unknown")
 	}
 	if r.GC.Known && !r.GC.missing("cpu_fraction") {
 		parts = append(parts, fmt.Sprintf("GC CPU %s", pct(r.GC.CPUFraction)))

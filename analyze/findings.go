@@ -147,15 +147,10 @@ func lockFindings(lock *mutex.Result, th Thresholds) []Finding {
 	return out
 }
 
-// holderWaiter says who makes whom wait in one component.
+// holderWaiter says who makes whom wait in one component, for a message.
 func holderWaiter(c *mutex.Component) string {
-	switch {
-	case len(c.Holders) > 0 && len(c.Waiters) > 0:
-		return fmt.Sprintf("; %s holds the lock that %s waits on", c.Holders[0].Function, c.Waiters[0].Function)
-	case len(c.Holders) > 0:
-		return fmt.Sprintf("; held by %s", c.Holders[0].Function)
-	case len(c.Waiters) > 0:
-		return fmt.Sprintf("; %s waits", c.Waiters[0].Function)
+	if hw := holdsWaits(holderAndWaiter(c)); hw != "" {
+		return "; " + hw
 	}
 	return ""
 }
@@ -177,7 +172,7 @@ func gcFindings(gcr *gc.Result, th Thresholds) []Finding {
 			pct(g.CPUFraction), pct(g.AssistShare), f.against(), est)
 		out = append(out, f)
 	}
-	if !g.missing("pause_p99") && (g.Cycles > 0 || g.PauseP99Seconds > 0) {
+	if !g.missing("pause_p99_seconds") && (g.Cycles > 0 || g.PauseP99Seconds > 0) {
 		f := judge(FindingGCPauseP99, g.PauseP99Seconds, th.GCPauseP99, unitSeconds)
 		f.Estimated = g.Estimated
 		f.Message = fmt.Sprintf("99%% of stop-the-world GC pauses were at most %s (max %s, %d cycles), %s%s",

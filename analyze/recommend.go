@@ -25,10 +25,14 @@ type candidate struct {
 // recommend picks a map strategy for every component that guards a map
 // (lock kinds) or grows one (map growth), heaviest first.
 func recommend(w *window.Window, lock *mutex.Result, gcr *gc.Result, th Thresholds) []Recommendation {
-	cands := candidates(lock, gcr)
 	out := []Recommendation{}
-	for _, c := range cands[:min(len(cands), maxRecommendations)] {
-		out = append(out, recommendOne(w, lock, c, th))
+	for _, c := range candidates(lock, gcr) {
+		if len(out) == maxRecommendations {
+			break
+		}
+		if rec, ok := recommendOne(w, lock, c, th); ok {
+			out = append(out, rec)
+		}
 	}
 	return out
 }
@@ -64,14 +68,21 @@ func candidates(lock *mutex.Result, gcr *gc.Result) []*candidate {
 }
 
 // recommendOne measures the component's workload, runs the rule table and
-// writes the recommendation with its evidence.
-func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresholds) Recommendation {
+// writes the recommendation with its evidence. It declines (ok false) a
+// component that shows no sign of guarding a map and is not contended — a
+// logger's mutex needs no map advice.
+func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresholds) (Recommendation, bool) {
 	var growth []*gc.MapGrowth
 	if c.growth != nil {
 		growth = c.growth.Entries
 	}
 	current, currentWhy := currentStrategy(c.name, c.lock, growth)
-	wl, tally := measureWorkload(w, c, th)
+	wl, tally := measureWorkload(w, lock, c, th)
+	mapEvidence := c.growth != nil || current == StrategySyncMap || current == StrategySyncMapLegacy ||
+		current == StrategyCOW || current == StrategySharded || tally.cpu.mapFrames > 0 || tally.contention.mapFrames > 0
+	if !mapEvidence && !wl.Contention.AtLeast(SeverityWarn) {
+		return Recommendation{}, false
+	}
 	f := &facts{
 		Component:     c.name,
 		Current:       current,
@@ -128,8 +139,12 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 	if rec.Recommended == StrategyKeep {
 		rec.Decide = whatWouldDecide(f, w)
 	}
+	if !mapEvidence {
+		rec.Reasons = append(rec.Reasons, "no map frame was seen under this component: the advice assumes its lock guards a map")
+		rec.Confidence = round(rec.Confidence*0.7, 2)
+	}
 	rec.Evidence = append(rec.Evidence, "rule "+r.ID+" — source: "+r.Source)
-	return rec
+	return rec, true
 }
 
 // workloadTally keeps the raw weights behind a Workload for evidence.
@@ -144,12 +159,15 @@ type workloadTally struct {
 // samples in read vs write map operations, else RLock vs Lock contention,
 // else the contention stacks' operations (weighted by delay, a weaker
 // proxy).
-func measureWorkload(w *window.Window, c *candidate, th Thresholds) (Workload, workloadTally) {
+func measureWorkload(w *window.Window, lock *mutex.Result, c *candidate, th Thresholds) (Workload, workloadTally) {
 	wl := Workload{Mix: "unknown", Contention: SeverityOK, Goroutines: w.Meta.Goroutines, GOMAXPROCS: w.Meta.GOMAXPROCS}
 	var t workloadTally
 	if c.lock != nil {
 		wl.Fraction = c.lock.Fraction
-		wl.Contention = th.SiteFraction.Severity(c.lock.Fraction)
+		if lock != nil && !lock.LockFraction.Known {
+			wl.Fraction, wl.FractionLowerBound = fractionLowerBound(lock, c.lock, w.Meta.GOMAXPROCS)
+		}
+		wl.Contention = th.SiteFraction.Severity(wl.Fraction)
 	}
 	if c.growth != nil {
 		wl.GrowthShare = c.growth.Share
@@ -165,6 +183,8 @@ func measureWorkload(w *window.Window, c *candidate, th Thresholds) (Workload, w
 	t.contention.read += blocked.read
 	t.contention.write += blocked.write
 	t.contention.rangeW += blocked.rangeW
+	t.contention.mapFrames += blocked.mapFrames
+	t.contention.all += blocked.all
 	if t.contention.total() == 0 && c.lock != nil {
 		t.contention = tallySiteStacks(c.lock, c.name)
 	}
@@ -181,6 +201,21 @@ func measureWorkload(w *window.Window, c *candidate, th Thresholds) (Workload, w
 	wl.ReadShare = round(wl.ReadShare, 4)
 	wl.Mix = mixOf(wl.ReadShare, wl.ReadShareSource != "")
 	return wl, t
+}
+
+// fractionLowerBound stands in for a component's lock fraction when the
+// window cannot give one (profile files without a CPU profile): user CPU
+// is at most GOMAXPROCS per second, so delay ÷ (all delay + GOMAXPROCS)
+// is a lower bound of the true fraction.
+func fractionLowerBound(lock *mutex.Result, lc *mutex.Component, procs int) (float64, bool) {
+	if procs <= 0 {
+		return 0, false
+	}
+	var all float64
+	for _, c := range lock.Components {
+		all += c.DelaySecondsPerSecond
+	}
+	return lc.DelaySecondsPerSecond / (all + float64(procs)), true
 }
 
 // tallyCPU is tallyProfile over a CPU profile, plus the CPU spent inside
@@ -216,7 +251,12 @@ func tallySiteStacks(lc *mutex.Component, component string) opTally {
 	for _, sites := range [][]*mutex.Site{lc.Holders, lc.Waiters} {
 		for _, s := range sites {
 			for _, st := range s.Stacks {
-				t.add(classifyStack(st.Frames, component), st.DelaySeconds)
+				op, fromMapFrame := classify(st.Frames, component)
+				t.add(op, st.DelaySeconds)
+				t.all += st.DelaySeconds
+				if fromMapFrame {
+					t.mapFrames += st.DelaySeconds
+				}
 			}
 		}
 	}
@@ -277,8 +317,12 @@ func evidence(c *candidate, f *facts, currentWhy string, wl Workload, t workload
 	ev := []string{fmt.Sprintf("current strategy %s: %s", f.Current, currentWhy)}
 	if c.lock != nil {
 		lc := c.lock
-		ev = append(ev, fmt.Sprintf("lock fraction %s (%s of all lock delay), %s delay per second, kinds %s",
-			pct(lc.Fraction), pct(lc.Share), secondsPerSecond(lc.DelaySecondsPerSecond), strings.Join(kindStrings(lc.Kinds), ", ")))
+		frac := "lock fraction " + pct(lc.Fraction)
+		if wl.FractionLowerBound {
+			frac = fmt.Sprintf("lock fraction at least %s (no CPU profile: bounded by GOMAXPROCS %d)", pct(wl.Fraction), wl.GOMAXPROCS)
+		}
+		ev = append(ev, fmt.Sprintf("%s (%s of all lock delay), %s of delay, kinds %s",
+			frac, pct(lc.Share), secondsPerSecond(lc.DelaySecondsPerSecond), strings.Join(kindStrings(lc.Kinds), ", ")))
 		for _, s := range firstN(lc.Holders, 2) {
 			ev = append(ev, siteEvidence("holder", s))
 		}
@@ -299,8 +343,9 @@ func evidence(c *candidate, f *facts, currentWhy string, wl Workload, t workload
 			c.name, pct(t.cpu.read/total), pct(t.cpu.write/total), pct(t.cpu.rangeW/total)))
 	}
 	if total := t.contention.total(); total > 0 && wl.ReadShareSource == "contention-stacks" {
-		ev = append(ev, fmt.Sprintf("contention delay under %s by operation: %s reads, %s writes, %s range (delay-weighted, not an operation count)",
-			c.name, pct(t.contention.read/total), pct(t.contention.write/total), pct(t.contention.rangeW/total)))
+		// Shares are of the classified delay; say how much that covers.
+		ev = append(ev, fmt.Sprintf("contention delay under %s by operation: %s reads, %s writes, %s range, over the %s of its delay whose stacks name the operation (delay-weighted, not an operation count)",
+			c.name, pct(t.contention.read/total), pct(t.contention.write/total), pct(t.contention.rangeW/total), pct(total/t.contention.all)))
 	}
 	if wl.Goroutines > 0 || wl.GOMAXPROCS > 0 {
 		ev = append(ev, fmt.Sprintf("%d goroutines on GOMAXPROCS %d", wl.Goroutines, wl.GOMAXPROCS))
@@ -309,7 +354,7 @@ func evidence(c *candidate, f *facts, currentWhy string, wl Workload, t workload
 }
 
 func siteEvidence(side string, s *mutex.Site) string {
-	line := fmt.Sprintf("%s %s: %s delay/s, %.0f contentions/s via %s", side, s.Function,
+	line := fmt.Sprintf("%s %s: %s of delay, %.0f contentions/s via %s", side, s.Function,
 		secondsPerSecond(s.DelaySecondsPerSecond), s.ContentionsPerSecond, orDefault(s.Primitive, string(s.Kind)))
 	return line
 }
@@ -326,7 +371,7 @@ func workloadReasons(f *facts) []string {
 		out = append(out, "Range/iteration runs under this component: a full scan holds the lock (or, in the legacy sync.Map, forces a promotion)")
 	}
 	if f.Current == StrategySyncMap || f.Current == StrategySyncMapLegacy {
-		if f.Go.hashTrieSyncMap() {
+		if f.Go.hashTrieSyncMap() && f.Current == StrategySyncMap {
 			out = append(out, fmt.Sprintf("target runs %s: sync.Map is the HashTrieMap (Go ≥1.24)", f.Go))
 		} else if f.Go.Known {
 			out = append(out, fmt.Sprintf("target runs %s: sync.Map is the legacy read/dirty map (Go ≤1.23)", f.Go))

@@ -41,8 +41,7 @@ type htmlFinding struct {
 
 type htmlComponent struct {
 	Name, Fraction, Share, Delay, Kinds string
-	HoldsWaits                          bool
-	Holder, Waiter                      string
+	HoldsWaits                          string
 	Sites                               []htmlSite
 }
 
@@ -84,9 +83,9 @@ func (r *Report) htmlView() htmlView {
 	}
 	for _, c := range r.Lock.Components {
 		hc := htmlComponent{
-			Name: c.Name, Fraction: pct(c.Fraction), Share: pct(c.Share),
+			Name: c.Name, Fraction: r.componentFraction(c), Share: pct(c.Share),
 			Delay: secondsPerSecond(c.DelaySecondsPerSecond), Kinds: strings.Join(c.Kinds, ", "),
-			HoldsWaits: c.Holder != "" && c.Waiter != "", Holder: c.Holder, Waiter: c.Waiter,
+			HoldsWaits: holdsWaits(c.Holder, c.Waiter),
 		}
 		for _, side := range []string{"holder", "waiter"} {
 			for _, s := range firstN(r.sitesOf(c.Name, side), 3) {
@@ -102,10 +101,13 @@ func (r *Report) htmlView() htmlView {
 		if !g.missing("cpu_fraction") {
 			v.GC = append(v.GC, fmt.Sprintf("GC CPU %s of all CPU (mark assists %s of it)", pct(g.CPUFraction), pct(g.AssistShare)))
 		}
-		v.GC = append(v.GC,
-			fmt.Sprintf("pauses p50 %s, p99 %s, max %s over %d cycles", dur(g.PauseP50Seconds), dur(g.PauseP99Seconds), dur(g.PauseMaxSeconds), g.Cycles),
-			fmt.Sprintf("allocating %s/s; heap live %s of goal %s; %s", bytesHuman(g.AllocBytesPerSecond), bytesHuman(g.HeapLiveBytes), bytesHuman(g.HeapGoalBytes), gcSettings(g)),
-			"source: "+g.Source)
+		if !g.missing("pause_p99_seconds") {
+			v.GC = append(v.GC, fmt.Sprintf("pauses p50 %s, p99 %s, max %s over %d cycles", dur(g.PauseP50Seconds), dur(g.PauseP99Seconds), dur(g.PauseMaxSeconds), g.Cycles))
+		}
+		if !g.missing("alloc_bytes_per_second") {
+			v.GC = append(v.GC, fmt.Sprintf("allocating %s/s; heap live %s of goal %s; %s", bytesHuman(g.AllocBytesPerSecond), bytesHuman(g.HeapLiveBytes), bytesHuman(g.HeapGoalBytes), gcSettings(g)))
+		}
+		v.GC = append(v.GC, "source: "+g.Source)
 	}
 	for _, g := range r.MapGrowth {
 		v.Growth = append(v.Growth, htmlGrowth{Component: g.Component, Kind: g.Kind,

@@ -41,13 +41,10 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		p.f("Lock fraction unknown.\n\n")
 	}
 	if len(r.Lock.Components) > 0 {
-		p.f("| component | fraction | share of delay | delay | kinds | holder → waiter |\n|---|---|---|---|---|---|\n")
+		p.f("| component | fraction | share of delay | delay | kinds | who waits on whom |\n|---|---|---|---|---|---|\n")
 		for _, c := range r.Lock.Components {
-			hw := ""
-			if c.Holder != "" || c.Waiter != "" {
-				hw = mdCode(orDefault(c.Holder, "?")) + " holds, " + mdCode(orDefault(c.Waiter, "?")) + " waits"
-			}
-			p.f("| %s | %s | %s | %s | %s | %s |\n", mdCode(c.Name), pct(c.Fraction), pct(c.Share),
+			hw := mdEscape(holdsWaits(c.Holder, c.Waiter))
+			p.f("| %s | %s | %s | %s | %s | %s |\n", mdCode(c.Name), r.componentFraction(c), pct(c.Share),
 				secondsPerSecond(c.DelaySecondsPerSecond), strings.Join(c.Kinds, ", "), hw)
 		}
 		p.f("\n")
@@ -58,9 +55,13 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		if !g.missing("cpu_fraction") {
 			p.f("- GC CPU **%s** of all CPU (mark assists %s of it)\n", pct(g.CPUFraction), pct(g.AssistShare))
 		}
-		p.f("- pauses p50 %s, p99 **%s**, max %s over %d cycles\n", dur(g.PauseP50Seconds), dur(g.PauseP99Seconds), dur(g.PauseMaxSeconds), g.Cycles)
-		p.f("- allocating %s/s; heap live %s of goal %s; %s\n", bytesHuman(g.AllocBytesPerSecond),
-			bytesHuman(g.HeapLiveBytes), bytesHuman(g.HeapGoalBytes), gcSettings(g))
+		if !g.missing("pause_p99_seconds") {
+			p.f("- pauses p50 %s, p99 **%s**, max %s over %d cycles\n", dur(g.PauseP50Seconds), dur(g.PauseP99Seconds), dur(g.PauseMaxSeconds), g.Cycles)
+		}
+		if !g.missing("alloc_bytes_per_second") {
+			p.f("- allocating %s/s; heap live %s of goal %s; %s\n", bytesHuman(g.AllocBytesPerSecond),
+				bytesHuman(g.HeapLiveBytes), bytesHuman(g.HeapGoalBytes), gcSettings(g))
+		}
 		p.f("- source: %s\n\n", mdEscape(g.Source))
 	} else {
 		p.f("Unknown: no runtime/metrics or MemStats in the window.\n\n")

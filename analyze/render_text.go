@@ -117,6 +117,15 @@ func (r *Report) sitesOf(component, side string) []LockSite {
 	return out
 }
 
+// componentFraction is a component's lock fraction, or "unknown" when the
+// window had no denominator for it.
+func (r *Report) componentFraction(c LockComponent) string {
+	if !r.Lock.Known {
+		return "unknown share"
+	}
+	return pct(c.Fraction)
+}
+
 // lockSource says where the lock fraction came from.
 func (r *Report) lockSource() string {
 	if r.Lock.Estimated {
@@ -138,9 +147,9 @@ func (r *Report) textLocks(p *printer) {
 	}
 	for _, c := range r.Lock.Components {
 		p.f("  %s  %s of goroutine time, %s of lock delay, %s  [%s]\n",
-			c.Name, pct(c.Fraction), pct(c.Share), secondsPerSecond(c.DelaySecondsPerSecond), strings.Join(c.Kinds, ", "))
-		if c.Holder != "" && c.Waiter != "" {
-			p.f("    %s holds the lock that %s waits on\n", c.Holder, c.Waiter)
+			c.Name, r.componentFraction(c), pct(c.Share), secondsPerSecond(c.DelaySecondsPerSecond), strings.Join(c.Kinds, ", "))
+		if hw := holdsWaits(c.Holder, c.Waiter); hw != "" {
+			p.f("    %s\n", hw)
 		}
 		for _, side := range []string{"holder", "waiter"} {
 			for _, s := range firstN(r.sitesOf(c.Name, side), 3) {
@@ -173,10 +182,14 @@ func (r *Report) textGC(p *printer) {
 	if !g.missing("cpu_fraction") {
 		p.f("  GC CPU %s of all CPU, mark assists %s of it\n", pct(g.CPUFraction), pct(g.AssistShare))
 	}
-	p.f("  pauses p50 %s, p99 %s, max %s over %d cycles (%.3g/s)\n",
-		dur(g.PauseP50Seconds), dur(g.PauseP99Seconds), dur(g.PauseMaxSeconds), g.Cycles, g.CyclesPerSecond)
-	p.f("  allocating %s/s (%.3g objects/s); heap live %s of goal %s; %s\n",
-		bytesHuman(g.AllocBytesPerSecond), g.AllocObjectsPerSecond, bytesHuman(g.HeapLiveBytes), bytesHuman(g.HeapGoalBytes), gcSettings(g))
+	if !g.missing("pause_p99_seconds") {
+		p.f("  pauses p50 %s, p99 %s, max %s over %d cycles (%.3g/s)\n",
+			dur(g.PauseP50Seconds), dur(g.PauseP99Seconds), dur(g.PauseMaxSeconds), g.Cycles, g.CyclesPerSecond)
+	}
+	if !g.missing("alloc_bytes_per_second") {
+		p.f("  allocating %s/s (%.3g objects/s); heap live %s of goal %s; %s\n",
+			bytesHuman(g.AllocBytesPerSecond), g.AllocObjectsPerSecond, bytesHuman(g.HeapLiveBytes), bytesHuman(g.HeapGoalBytes), gcSettings(g))
+	}
 }
 
 // gcSettings formats GOGC and GOMEMLIMIT as a user would set them.

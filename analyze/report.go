@@ -203,6 +203,9 @@ type MapGrowth struct {
 	ObjectsPerSecond float64 `json:"objects_per_second"`
 	ShareOfAlloc     float64 `json:"share_of_alloc"`
 	InUseGrowthBytes int64   `json:"inuse_growth_bytes,omitempty"`
+	// Inferred marks Go map growth read from a locking user function's own
+	// allocation, where the profile hid the map's runtime frames.
+	Inferred bool `json:"inferred,omitempty"`
 }
 
 // Finding IDs.
@@ -295,6 +298,9 @@ type Workload struct {
 	// Contention is the severity of the component's lock fraction.
 	Contention Severity `json:"contention"`
 	Fraction   float64  `json:"fraction"`
+	// FractionLowerBound is set when the window had no lock fraction and
+	// Fraction is a lower bound (delay over delay + GOMAXPROCS).
+	FractionLowerBound bool `json:"fraction_lower_bound,omitempty"`
 	// GrowthShare is the component's map growth/copy allocation as a share
 	// of the window's allocation; GrowthKinds names the machinery.
 	GrowthShare          float64  `json:"growth_share"`

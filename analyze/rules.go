@@ -223,6 +223,23 @@ var rules = []rule{
 		FixesLock: true,
 	},
 	{
+		ID: "gomap-growth-churn",
+		Source: "Go maps grow by doubling and copying (runtime map growth); every strategy that stores keys in Go maps pays it, " +
+			"and make(map[K]V, n) removes it when n is known",
+		When: func(f *facts) bool {
+			return (f.Current == StrategyMutex || f.Current == StrategyRWMutex || f.Current == StrategySharded || f.Current == StrategyUnknown) &&
+				f.growing() && f.hasGrowth(gc.GrowthGoMap)
+		},
+		Recommend:  always(StrategyKeep),
+		Confidence: 0.5,
+		Reason: func(f *facts) string {
+			return fmt.Sprintf("the map's own growth is %s of all allocation: new keys keep arriving (churn) and the map "+
+				"doubles to hold them; switching strategy does not remove that — presize it with make(map[K]V, n) "+
+				"or delete keys that are no longer needed", pct(f.GrowthShare))
+		},
+		FixesGrowth: true,
+	},
+	{
 		ID:     "sharded-still-contended",
 		Source: "sharding only splits contention between keys; a hot key stays on one shard",
 		When: func(f *facts) bool {
@@ -254,12 +271,12 @@ var rules = []rule{
 // would decide.
 var thinRule = rule{
 	ID:         "keep-thin-evidence",
-	Source:     "no rule holds: the component is neither contended nor growing above its thresholds",
+	Source:     "no rule holds: nothing in this window calls for a different strategy",
 	Recommend:  always(StrategyKeep),
 	Confidence: 0.5,
 	Reason: func(f *facts) string {
-		return fmt.Sprintf("lock fraction %s and growth %s of allocation are below their warn thresholds: "+
-			"a change would not pay for itself on this window", pct(f.Fraction), pct(f.GrowthShare))
+		return fmt.Sprintf("no rule calls for a change: lock fraction %s (%s), map growth %s of allocation (%s); "+
+			"a different strategy would not pay for itself on this window", pct(f.Fraction), f.Contention, pct(f.GrowthShare), f.Growth)
 	},
 }
 

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/google/pprof/profile"
@@ -19,14 +20,26 @@ const (
 // opTally weighs a component's stacks by what they did to its map.
 type opTally struct {
 	read, write, rangeW float64
+	// mapFrames is the weight classified from map frames (runtime map,
+	// sync.Map, maps.Clone…) rather than from method names: evidence that
+	// the component really guards a map.
+	mapFrames float64
+	// all is the weight of every stack through the component, classified
+	// or not.
+	all float64
 }
+
+// minClassified is the part of a component's weight that must be
+// classified before a mix is trusted: a mix read from a sliver of the
+// samples says more about the sliver than about the workload.
+const minClassified = 0.2
 
 func (t opTally) total() float64 { return t.read + t.write + t.rangeW }
 
 // readShare counts Range as reading: it takes the read side of every
 // strategy's lock.
 func (t opTally) readShare() (float64, bool) {
-	if t.total() == 0 {
+	if t.total() == 0 || t.total() < minClassified*t.all {
 		return 0, false
 	}
 	return (t.read + t.rangeW) / t.total(), true
@@ -64,7 +77,16 @@ func tallyProfile(p *profile.Profile, component, valueType string) opTally {
 		if idx >= len(s.Value) || s.Value[idx] <= 0 {
 			continue
 		}
-		t.add(classifyStack(frames(s), component), float64(s.Value[idx]))
+		stack := frames(s)
+		if !slices.ContainsFunc(stack, func(f string) bool { return inComponent(f, component) }) {
+			continue
+		}
+		t.all += float64(s.Value[idx])
+		op, fromMapFrame := classify(stack, component)
+		t.add(op, float64(s.Value[idx]))
+		if fromMapFrame {
+			t.mapFrames += float64(s.Value[idx])
+		}
 	}
 	return t
 }
@@ -89,6 +111,13 @@ func frames(s *profile.Sample) []string {
 // when none is visible, the component method's own name (Get, Set, Range).
 // Stacks that do not pass through the component count as opNone.
 func classifyStack(stack []string, component string) mapOp {
+	op, _ := classify(stack, component)
+	return op
+}
+
+// classify is classifyStack that also says whether a map frame (rather
+// than a method name) decided.
+func classify(stack []string, component string) (mapOp, bool) {
 	at := -1
 	for i, f := range stack {
 		if inComponent(f, component) {
@@ -97,14 +126,14 @@ func classifyStack(stack []string, component string) mapOp {
 		}
 	}
 	if at < 0 {
-		return opNone
+		return opNone, false
 	}
 	for i := at - 1; i >= 0; i-- {
 		if op := runtimeOp(stack[i]); op != opNone {
-			return op
+			return op, !strings.HasPrefix(stack[i], "sync.(*RWMutex)")
 		}
 	}
-	return methodOp(stack[at], component)
+	return methodOp(stack[at], component), false
 }
 
 // inComponent reports whether function f belongs to component: its methods
@@ -159,8 +188,10 @@ func syncMapOp(method string) mapOp {
 // Method-name prefixes of a component's own API, checked after the
 // library frames: conventional names for reads, writes and scans.
 var (
-	readMethods  = []string{"Get", "Load", "Lookup", "Read", "Has", "Contains", "Find", "Peek", "Fetch", "Len", "Size", "Exists"}
-	writeMethods = []string{"Set", "Store", "Put", "Add", "Insert", "Delete", "Del", "Remove", "Swap", "Update", "Upsert", "Incr", "Inc", "Write", "Evict", "Clear", "Reset", "Compare"}
+	// Read and Write are left out: on io-style types (loggers, buffers)
+	// they name no map operation.
+	readMethods  = []string{"Get", "Load", "Lookup", "Has", "Contains", "Find", "Peek", "Fetch", "Len", "Size", "Exists"}
+	writeMethods = []string{"Set", "Store", "Put", "Add", "Insert", "Delete", "Del", "Remove", "Swap", "Update", "Upsert", "Incr", "Inc", "Evict", "Clear", "Compare"}
 	rangeMethods = []string{"Range", "Each", "ForEach", "Iter", "Scan", "Snapshot", "All", "Keys", "Values", "Dump"}
 )
 
