@@ -107,6 +107,9 @@ func runFlame(ctx context.Context, stdout io.Writer, target string, o flameOptio
 	if err != nil {
 		return err
 	}
+	if o.maxBytes <= 0 {
+		o.maxBytes = source.DefaultMaxBytes
+	}
 	opts := source.Options{Seconds: o.seconds, Timeout: o.timeout, Headers: headers, MaxBytes: o.maxBytes}
 
 	g, err := flameGraph(ctx, target, kind, o.sample, opts)
