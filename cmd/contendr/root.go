@@ -61,6 +61,7 @@ Targets are a contendr agent's URL, any net/http/pprof server, profile files
 		// newCmdX constructors, one per file, are listed here.
 		newCmdAnalyze(),
 		newCmdFlame(),
+		newCmdDemo(),
 	)
 	return root
 }
