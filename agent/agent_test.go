@@ -317,6 +317,15 @@ func TestLoopClosesContiguousWindows(t *testing.T) {
 			t.Errorf("window lacks its %s profile; notes: %v", k, w.Notes)
 		}
 	}
+	for _, s := range w.Profile(window.Block).Sample {
+		for _, loc := range s.Location {
+			for _, line := range loc.Line {
+				if agentWaits.MatchString(line.Function.Name) {
+					t.Errorf("the agent's own wait %s is in the host's block profile", line.Function.Name)
+				}
+			}
+		}
+	}
 	for _, name := range window.MetricNames {
 		_, inValues := w.Metrics.End.Values[name]
 		_, inHistograms := w.Metrics.End.Histograms[name]

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -181,6 +182,12 @@ func (a *Agent) collect(ctx context.Context, cpu []byte, cpuNotes []string) (*wi
 			w.Note(fmt.Sprintf("%s profile counters went down since the last window: its baseline restarted "+
 				"and it holds everything since process start", kind))
 		}
+		if kind == window.Mutex || kind == window.Block {
+			if delta == cur { // Delta returned the next baseline itself: filter a copy
+				delta = cur.Copy()
+			}
+			delta = withoutAgentWaits(delta)
+		}
 		w.SetProfile(kind, delta)
 	}
 
@@ -235,6 +242,22 @@ func deltaBaseline(kind window.ProfileKind, p *profile.Profile) *profile.Profile
 		}
 	}
 	return c
+}
+
+// agentWaits matches the agent's own waiting points: its collection loop
+// idling in select between windows, CollectNow, and handlers sleeping
+// through a profile's duration.
+var agentWaits = regexp.MustCompile(`^github\.com/contendr/contendr/agent\.(\(\*Agent\)\.|sleep$)`)
+
+// withoutAgentWaits drops the samples of the agent's own waiting from a
+// contention profile: the loop blocks in select for a whole interval every
+// window, which would otherwise show up in the host's block profile as if
+// it were the host's (fgprof leaves its own frames out for the same reason).
+func withoutAgentWaits(p *profile.Profile) *profile.Profile {
+	if _, ignored, _, _ := p.FilterSamplesByName(nil, agentWaits, nil, nil); ignored {
+		return p.Compact()
+	}
+	return p
 }
 
 // readProfile reads a cumulative runtime profile (never forcing a GC: the

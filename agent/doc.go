@@ -19,7 +19,10 @@
 // runtime/metrics samples at both ends (window.MetricNames), the goroutine
 // count and Meta (Go version, GOMAXPROCS, rates, labels, Source
 // "in-process"). Windows are numbered "1", "2", …; the last Config.Windows
-// are kept. The agent never forces a garbage collection.
+// are kept. The agent never forces a garbage collection. Its own waiting
+// (the loop idling between windows) is left out of the windows' mutex and
+// block profiles; the standard /debug/pprof endpoints serve the runtime's
+// profiles untouched.
 //
 // # The contract
 //
