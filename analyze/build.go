@@ -318,7 +318,7 @@ func notes(w *window.Window, lock *mutex.Result, gcr *gc.Result) []string {
 		for _, n := range lock.Notes {
 			add(n)
 		}
-		if lf.Known && len(lock.Components) > 0 && lock.Components[0].Fraction > max(lf.Value*1.05, lf.Value+0.01) {
+		if lf.Known && len(lock.Components) > 0 && lock.Components[0].Fraction > max(lf.Value*1.25, lf.Value+0.02) {
 			add(fmt.Sprintf("the profiles and the lock counter disagree: %s alone accounts for %s of goroutine time, more than the process-wide %s; "+
 				"the profiles likely cover a longer span than the window (cumulative profiles without a delta)",
 				lock.Components[0].Name, pct(lock.Components[0].Fraction), pct(lf.Value)))

@@ -13,6 +13,8 @@ func pct(f float64) string {
 	switch {
 	case v == 0:
 		return "0%"
+	case math.Abs(v) < 0.01:
+		return "<0.01%"
 	case math.Abs(v) >= 10:
 		return strconv.FormatFloat(v, 'f', 1, 64) + "%"
 	case math.Abs(v) >= 1:

@@ -323,10 +323,10 @@ func evidence(c *candidate, f *facts, currentWhy string, wl Workload, t workload
 		}
 		ev = append(ev, fmt.Sprintf("%s (%s of all lock delay), %s of delay, kinds %s",
 			frac, pct(lc.Share), secondsPerSecond(lc.DelaySecondsPerSecond), strings.Join(kindStrings(lc.Kinds), ", ")))
-		for _, s := range firstN(lc.Holders, 2) {
+		for _, s := range firstN(visible(lc.Holders), 2) {
 			ev = append(ev, siteEvidence("holder", s))
 		}
-		for _, s := range firstN(lc.Waiters, 2) {
+		for _, s := range firstN(visible(lc.Waiters), 2) {
 			ev = append(ev, siteEvidence("waiter", s))
 		}
 		if lc.ReadDelaySeconds+lc.WriteDelaySeconds > 0 {
@@ -357,6 +357,17 @@ func siteEvidence(side string, s *mutex.Site) string {
 	line := fmt.Sprintf("%s %s: %s of delay, %.0f contentions/s via %s", side, s.Function,
 		secondsPerSecond(s.DelaySecondsPerSecond), s.ContentionsPerSecond, orDefault(s.Primitive, string(s.Kind)))
 	return line
+}
+
+// visible drops sites too small to be evidence (see minSiteShare).
+func visible(sites []*mutex.Site) []*mutex.Site {
+	var out []*mutex.Site
+	for _, s := range sites {
+		if s.Share >= minSiteShare {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func firstN[T any](xs []T, n int) []T { return xs[:min(len(xs), n)] }

@@ -106,11 +106,15 @@ func (f Finding) formatLimit(v float64) string {
 	return pct(v)
 }
 
-// sitesOf returns a component's sites on one side, heaviest first.
+// minSiteShare hides sites below 0.1% of their side's delay from the
+// human-readable reports (JSON keeps them): a reader acts on the big ones.
+const minSiteShare = 0.001
+
+// sitesOf returns a component's visible sites on one side, heaviest first.
 func (r *Report) sitesOf(component, side string) []LockSite {
 	var out []LockSite
 	for _, s := range r.Lock.Sites {
-		if s.Component == component && s.Side == side {
+		if s.Component == component && s.Side == side && s.Share >= minSiteShare {
 			out = append(out, s)
 		}
 	}

@@ -232,8 +232,9 @@ type Finding struct {
 	Warn      float64 `json:"warn"`
 	Crit      float64 `json:"crit"`
 	// Unit is "fraction", "seconds" or "rate".
-	Unit      string `json:"unit"`
-	Component string `json:"component,omitempty"`
+	Unit string `json:"unit"`
+	// Component is the component judged, "" for a process-wide figure.
+	Component string `json:"component"`
 	Estimated bool   `json:"estimated,omitempty"`
 	Message   string `json:"message"`
 }
@@ -292,7 +293,7 @@ type Workload struct {
 	// "contention-stacks"); empty when unknown.
 	ReadShare       float64 `json:"read_share"`
 	ReadShareSource string  `json:"read_share_source,omitempty"`
-	// Mix is read-mostly (≥90% reads), read-heavy (≥70%), balanced,
+	// Mix is read-mostly (≥95% reads), read-heavy (≥70%), balanced,
 	// write-heavy (≤30%) or unknown.
 	Mix string `json:"mix"`
 	// Contention is the severity of the component's lock fraction.

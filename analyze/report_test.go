@@ -1,0 +1,246 @@
+package analyze
+
+import (
+	"bytes"
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func findingsWithID(r *Report, id string) []Finding {
+	var out []Finding
+	for _, f := range r.Findings {
+		if f.ID == id {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func TestNoLockFindingAboveOKWhenProcessBelowWarn(t *testing.T) {
+	in, lock, gcr := handQuiet(t)
+	// One component holds all of a small lock fraction: above the site
+	// limit on its own, below the process limit.
+	lock.LockFraction.Value = 0.04
+	lock.Components[0].Fraction = 0.04
+	r := Build(in, lock, gcr, DefaultThresholds())
+	for _, f := range r.Findings {
+		if (f.ID == FindingLockFraction || f.ID == FindingSiteFraction || f.ID == FindingRuntimeLocks) && f.Severity != SeverityOK {
+			t.Errorf("%s is %s with a lock fraction of 4%% (warn 5%%)", f.shortName(), f.Severity)
+		}
+	}
+	if got := findingsWithID(r, FindingSiteFraction); len(got) != 1 || got[0].Value != 0.04 {
+		t.Errorf("site findings = %+v, want one of value 0.04", got)
+	}
+	if r.Worst() != SeverityOK || r.WorstSeverity != SeverityOK {
+		t.Errorf("worst = %s", r.Worst())
+	}
+	for _, rec := range r.Recommendations {
+		if rec.Recommended != StrategyKeep {
+			t.Errorf("%s: recommended %s below the lock warn limit", rec.Component, rec.Recommended)
+		}
+	}
+}
+
+func TestProfilingDisabled(t *testing.T) {
+	tests := []struct {
+		name      string
+		lockValue float64
+		known     bool
+		want      Severity
+	}{
+		{"blind and contended", 0.3, true, SeverityWarn},
+		{"blind and fraction unknown", 0, false, SeverityWarn},
+		{"blind but locks are cheap", 0.01, true, SeverityOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, lock, gcr := handProfilingOff(t)
+			lock.LockFraction.Value, lock.LockFraction.Known = tt.lockValue, tt.known
+			r := Build(in, lock, gcr, DefaultThresholds())
+			got := findingsWithID(r, FindingProfilingDisabled)
+			if len(got) != 2 {
+				t.Fatalf("got %d profiling_disabled findings, want 2 (mutex and block)", len(got))
+			}
+			for _, f := range got {
+				if f.Severity != tt.want {
+					t.Errorf("%s: severity %s, want %s", f.Component, f.Severity, tt.want)
+				}
+			}
+			if !strings.Contains(got[0].Message, "runtime.SetMutexProfileFraction(") || !strings.Contains(got[1].Message, "runtime.SetBlockProfileRate(") {
+				t.Errorf("messages do not say how to enable profiling: %q / %q", got[0].Message, got[1].Message)
+			}
+		})
+	}
+}
+
+func TestProfilingEnabledRaisesNoFinding(t *testing.T) {
+	in, lock, gcr := handRWMutexWriteHeavy(t)
+	if got := findingsWithID(Build(in, lock, gcr, DefaultThresholds()), FindingProfilingDisabled); len(got) != 0 {
+		t.Errorf("profiling_disabled findings on a window with both rates set: %+v", got)
+	}
+}
+
+func TestEstimatesSaySo(t *testing.T) {
+	in, lock, gcr := handProfilingOff(t)
+	r := Build(in, lock, gcr, DefaultThresholds())
+	lf := findingsWithID(r, FindingLockFraction)
+	if len(lf) != 1 || !lf[0].Estimated || !strings.Contains(lf[0].Message, "estimated") {
+		t.Errorf("lock fraction finding = %+v, want an estimate that says so", lf)
+	}
+	pause := findingsWithID(r, FindingGCPauseP99)
+	if len(pause) != 1 || !pause[0].Estimated || pause[0].Severity != SeverityCrit {
+		t.Errorf("pause finding = %+v, want an estimated crit", pause)
+	}
+	if got := findingsWithID(r, FindingGCCPUFraction); len(got) != 0 {
+		t.Errorf("GC CPU fraction judged although MemStats cannot give it: %+v", got)
+	}
+	if !r.Lock.Estimated || !strings.Contains(r.Verdict, "(estimated)") {
+		t.Errorf("verdict %q does not flag the estimate", r.Verdict)
+	}
+}
+
+func TestBuildWithoutResults(t *testing.T) {
+	r := Build(Input{}, nil, nil, DefaultThresholds())
+	if r.Schema != Schema || r.Worst() != SeverityOK || len(r.Findings) != 0 {
+		t.Errorf("empty report = %+v", r)
+	}
+	joined := strings.Join(r.Notes, "\n")
+	if !strings.Contains(joined, "mutex collector did not run") || !strings.Contains(joined, "GC collector did not run") {
+		t.Errorf("notes do not explain the gaps: %q", r.Notes)
+	}
+	for _, write := range []func(*bytes.Buffer) error{
+		func(b *bytes.Buffer) error { return r.WriteText(b) },
+		func(b *bytes.Buffer) error { return r.WriteJSON(b) },
+		func(b *bytes.Buffer) error { return r.WriteMarkdown(b) },
+		func(b *bytes.Buffer) error { return r.WriteHTML(b) },
+	} {
+		var b bytes.Buffer
+		if err := write(&b); err != nil || b.Len() == 0 {
+			t.Errorf("rendering an empty report: %v (%d bytes)", err, b.Len())
+		}
+	}
+}
+
+func TestGoVersionDecidesLegacyAdvice(t *testing.T) {
+	for goVersion, wantRule := range map[string]string{
+		"go1.23.4": "legacy-syncmap-on-old-go",
+		"go1.25.0": "legacy-syncmap-experiment-off",
+	} {
+		in, lock, gcr := handLegacyGo123(t)
+		in.Window.Meta.GoVersion = goVersion
+		r := Build(in, lock, gcr, DefaultThresholds())
+		if len(r.Recommendations) == 0 {
+			t.Fatalf("%s: no recommendation", goVersion)
+		}
+		rec := r.Recommendations[0]
+		if rec.Rule != wantRule || rec.Recommended != StrategySyncMap || rec.Current != StrategySyncMapLegacy {
+			t.Errorf("%s: %s %s → %s, want rule %s", goVersion, rec.Rule, rec.Current, rec.Recommended, wantRule)
+		}
+	}
+}
+
+func TestRecommendationSkipsNonMapLocks(t *testing.T) {
+	in, lock, gcr := handRWMutexWriteHeavy(t)
+	r := Build(in, lock, gcr, DefaultThresholds())
+	for _, rec := range r.Recommendations {
+		if strings.Contains(rec.Component, "Logger") {
+			t.Errorf("a logger's uncontended mutex got map advice: %+v", rec)
+		}
+	}
+	if len(r.Recommendations) != 1 || r.Recommendations[0].Recommended != StrategySharded {
+		t.Errorf("recommendations = %+v, want the cache sharded", r.Recommendations)
+	}
+}
+
+// TestJSONContract checks the fields docs/report-schema.md promises.
+func TestJSONContract(t *testing.T) {
+	in, lock, gcr := handRWMutexWriteHeavy(t)
+	var b bytes.Buffer
+	if err := Build(in, lock, gcr, DefaultThresholds()).WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	has := func(obj any, path string, keys ...string) {
+		t.Helper()
+		m, ok := obj.(map[string]any)
+		if !ok {
+			t.Fatalf("%s is %T, not an object", path, obj)
+		}
+		for _, k := range keys {
+			if _, ok := m[k]; !ok {
+				t.Errorf("%s lacks %q", path, k)
+			}
+		}
+	}
+	first := func(key string) any {
+		t.Helper()
+		arr, ok := doc[key].([]any)
+		if !ok || len(arr) == 0 {
+			t.Fatalf("%s is empty or not an array", key)
+		}
+		return arr[0]
+	}
+	if doc["schema"] != "contendr.report/v1" {
+		t.Errorf("schema = %v", doc["schema"])
+	}
+	has(doc, "report", "schema", "target", "window", "worst", "verdict", "lock", "gc", "map_growth", "findings", "recommendations", "notes")
+	has(doc["target"], "target", "source", "go_version", "gomaxprocs", "labels")
+	has(doc["window"], "window", "seconds")
+	has(doc["lock"], "lock", "fraction", "estimated", "sites", "components", "runtime")
+	has(doc["lock"].(map[string]any)["sites"].([]any)[0], "lock.sites[0]", "component", "function", "kind", "side",
+		"delay_seconds_per_second", "contentions_per_second", "share", "fraction")
+	has(doc["gc"], "gc", "cpu_fraction", "pause_p99_seconds", "cycles_per_second", "alloc_bytes_per_second")
+	has(first("map_growth"), "map_growth[0]", "component", "kind", "bytes_per_second", "share_of_alloc")
+	has(first("findings"), "findings[0]", "id", "severity", "value", "threshold", "component", "message")
+	has(first("recommendations"), "recommendations[0]", "component", "current", "recommended", "confidence", "reasons", "evidence", "expected_gain")
+}
+
+func TestWriteHTMLIsSelfContainedAndEscaped(t *testing.T) {
+	in, lock, gcr := handRWMutexWriteHeavy(t)
+	evil := `main.(*X<script>alert(1)</script>)`
+	lock.Components[0].Name = evil
+	lock.Sites[0].Component = evil
+	var b bytes.Buffer
+	if err := Build(in, lock, gcr, DefaultThresholds()).WriteHTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	if strings.Contains(page, "<script>") {
+		t.Error("a component name reached the page unescaped")
+	}
+	if regexp.MustCompile(`(?i)(src|href)\s*=\s*"?(https?:)?//`).MatchString(page) || strings.Contains(page, "<link") {
+		t.Error("the page loads something from elsewhere; it must be self-contained")
+	}
+	for _, want := range []string{"<style>", "CRIT: lock fraction 31.0%", "rwmutex → sharded", "holds the lock that"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+func TestAnalyze(t *testing.T) {
+	if _, err := Analyze(Input{}, DefaultThresholds()); err == nil {
+		t.Error("Analyze without a window succeeded")
+	}
+	bad := DefaultThresholds()
+	bad.LockFraction = Level{Warn: 0.5, Crit: 0.1}
+	w := fixtureWindow(t, "go1.26-hashtriemap/rwmutex", "go1.26.8", 30)
+	if _, err := Analyze(Input{Window: w}, bad); err == nil {
+		t.Error("Analyze accepted warn above crit")
+	}
+	r, err := Analyze(Input{Window: withMetrics(w, 25, 50, 6, 60), Target: "rw.test:6060"}, DefaultThresholds())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Target.Source != "rw.test:6060" || !r.Lock.Known || len(r.Lock.Components) == 0 || r.Lock.Components[0].Name != "main.(*rwStore)" {
+		t.Errorf("report = source %q, lock known %v, components %+v", r.Target.Source, r.Lock.Known, r.Lock.Components)
+	}
+	if r.Worst() != SeverityCrit || len(r.Recommendations) == 0 || r.Recommendations[0].Current != StrategyRWMutex {
+		t.Errorf("worst %s, recommendations %+v", r.Worst(), r.Recommendations)
+	}
+}
