@@ -61,7 +61,7 @@ func TestMapGrowthFixtures(t *testing.T) {
 			}
 			shares := shareByKind(r)
 			for _, g := range r.MapGrowth {
-				t.Logf("%-22s %-18s %-40s %6.1f%% %12.0f B/s inferred=%v", g.Component, g.Kind, g.Function, 100*g.ShareOfAlloc, g.BytesPerSecond, g.Inferred)
+				t.Logf("%-22s %-18s %-40s %6.1f%% %d B of %d, inferred=%v", g.Component, g.Kind, g.Function, 100*g.ShareOfAlloc, g.Bytes, r.TotalAllocBytes, g.Inferred)
 			}
 			if shares[tt.kind] < tt.minShare {
 				t.Errorf("%s is %.1f%% of allocation, want ≥ %.0f%%", tt.kind, 100*shares[tt.kind], 100*tt.minShare)

@@ -1,6 +1,3 @@
-// Package gc measures what a window's allocation costs: GC pressure from
-// runtime/metrics (or two MemStats readings for a plain pprof target) and the
-// allocation that concurrent maps do to grow or copy themselves.
 package gc
 
 import "strings"
