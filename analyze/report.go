@@ -210,15 +210,13 @@ type MapGrowth struct {
 
 // Finding IDs.
 const (
-	FindingLockFraction       = "lock_fraction"
-	FindingSiteFraction       = "site_fraction"
-	FindingRuntimeLocks       = "runtime_lock_fraction"
-	FindingGCCPUFraction      = "gc_cpu_fraction"
-	FindingGCPauseP99         = "gc_pause_p99"
-	FindingMapGrowthShare     = "map_growth_share"
-	FindingProfilingDisabled  = "profiling_disabled"
-	FindingTargetRestarted    = "target_restarted"
-	FindingLockFractionAbsent = "lock_fraction_unknown"
+	FindingLockFraction      = "lock_fraction"
+	FindingSiteFraction      = "site_fraction"
+	FindingRuntimeLocks      = "runtime_lock_fraction"
+	FindingGCCPUFraction     = "gc_cpu_fraction"
+	FindingGCPauseP99        = "gc_pause_p99"
+	FindingMapGrowthShare    = "map_growth_share"
+	FindingProfilingDisabled = "profiling_disabled"
 )
 
 // Finding is one headline number judged against its threshold.
