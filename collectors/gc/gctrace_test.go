@@ -46,7 +46,7 @@ func TestCyclesAgreeWithGCTrace(t *testing.T) {
 	var inside bool
 	var traced, reported int
 	var reportedMaxPause float64 // seconds
-	var maxSTW float64 // ms, the larger of the two stop-the-world phases
+	var maxSTW float64           // ms, the larger of the two stop-the-world phases
 	sc := bufio.NewScanner(&stderr)
 	for sc.Scan() {
 		line := sc.Text()

@@ -166,6 +166,9 @@ func measure(t *testing.T, id string, fn func()) *window.Window {
 	for k, name := range kinds {
 		before[k] = snapshot(t, name)
 	}
+	// Writing the snapshots allocated: start the window with a fresh heap
+	// goal, so that their garbage does not trigger a cycle inside it.
+	runtime.GC()
 	w := &window.Window{ID: id, Start: time.Now(), Metrics: &window.SamplePair{Start: readMetrics(t)}}
 	fn()
 	w.Metrics.End = readMetrics(t)
@@ -226,8 +229,10 @@ func TestLiveCOWVersusMutex(t *testing.T) {
 	}
 	// Cloning a 4096-entry map on half the operations keeps the GC busy;
 	// overwriting keys of a plain map allocates next to nothing.
-	if cow.Pressure.CPUFraction < 0.02 || cow.Pressure.CPUFraction < 3*mu.Pressure.CPUFraction {
-		t.Errorf("GC CPU fraction cow %.4f vs mutex %.4f: want cow ≥ 0.02 and ≥ 3× mutex", cow.Pressure.CPUFraction, mu.Pressure.CPUFraction)
+	// The margin is loose: on a shared 2-core machine a single cycle's idle
+	// mark workers can lift the mutex side to a few percent.
+	if cow.Pressure.CPUFraction < mu.Pressure.CPUFraction+0.02 || cow.Pressure.CPUFraction < 2*mu.Pressure.CPUFraction {
+		t.Errorf("GC CPU fraction cow %.4f vs mutex %.4f: want cow above mutex by ≥ 0.02 and ≥ 2×", cow.Pressure.CPUFraction, mu.Pressure.CPUFraction)
 	}
 	if cow.Pressure.Cycles <= mu.Pressure.Cycles {
 		t.Errorf("GC cycles cow %d ≤ mutex %d", cow.Pressure.Cycles, mu.Pressure.Cycles)
