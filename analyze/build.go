@@ -347,45 +347,52 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// verdict says the worst severity, the headline numbers and the biggest
-// lever in one or two sentences.
+// verdict says, in the words an engineer would use in a review: how bad,
+// where the time goes, what crossed its limit and what to fix first.
 func verdict(r *Report) string {
-	var parts []string
-	if r.Lock.Known {
+	var where []string
+	switch {
+	case r.Lock.Known:
 		est := ""
 		if r.Lock.Estimated {
 			est = " (estimated)"
 		}
-		parts = append(parts, fmt.Sprintf("lock fraction %s%s", pct(r.Lock.Fraction), est))
-	} else {
-		parts = append(parts, "lock fraction unknown")
+		s := fmt.Sprintf("goroutines spend %s%s of their time waiting on locks", pct(r.Lock.Fraction), est)
+		if len(r.Lock.Components) > 0 && r.Lock.Components[0].Share >= 0.5 && r.Lock.Fraction > 0 {
+			s += fmt.Sprintf(", %s of it in %s", pct(r.Lock.Components[0].Share), r.Lock.Components[0].Name)
+		}
+		where = append(where, s)
+	default:
+		where = append(where, "the lock fraction is unknown")
 	}
 	if r.GC.Known && !r.GC.missing("cpu_fraction") {
-		parts = append(parts, fmt.Sprintf("GC CPU %s", pct(r.GC.CPUFraction)))
+		where = append(where, fmt.Sprintf("the GC takes %s of CPU", pct(r.GC.CPUFraction)))
 	}
-	head := strings.ToUpper(string(r.WorstSeverity))
+
 	var sb strings.Builder
-	sb.WriteString(head)
-	if len(parts) > 0 {
-		sb.WriteString(": " + strings.Join(parts, ", "))
-	}
-	switch r.WorstSeverity {
-	case SeverityOK:
-		sb.WriteString(". Nothing crosses a warn threshold")
-	default:
+	sb.WriteString(strings.ToUpper(string(r.WorstSeverity)) + ": " + strings.Join(where, "; "))
+	if r.WorstSeverity == SeverityOK {
+		sb.WriteString(". Nothing crosses a warn limit")
+	} else {
 		var over []string
 		for _, f := range r.Findings {
-			if f.Severity == r.WorstSeverity {
-				over = append(over, f.shortName())
+			if f.Severity != SeverityOK {
+				over = append(over, fmt.Sprintf("%s (%s)", f.shortName(), f.Severity))
 			}
 		}
-		sb.WriteString(". Over the " + string(r.WorstSeverity) + " limit: " + strings.Join(unique(over), ", "))
+		sb.WriteString(". Over the limit: " + strings.Join(unique(over), ", "))
 	}
 	for _, rec := range r.Recommendations {
-		if rec.Recommended != StrategyKeep {
-			fmt.Fprintf(&sb, ". Biggest lever: %s %s → %s", rec.Component, rec.Current, rec.Recommended)
-			break
+		if rec.Recommended == StrategyKeep {
+			continue
 		}
+		fmt.Fprintf(&sb, ". Fix first: %s %s → %s", rec.Component, rec.Current, rec.Recommended)
+		if g := rec.Gain.LockFraction; g > 0 {
+			fmt.Fprintf(&sb, ", up to %s of goroutine time back", pct(g))
+		} else if g := rec.Gain.AllocShare; g > 0 {
+			fmt.Fprintf(&sb, ", up to %s less allocation", pct(g))
+		}
+		break
 	}
 	sb.WriteString(".")
 	return sb.String()

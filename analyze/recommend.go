@@ -130,6 +130,10 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 	if rec.Recommended != StrategyKeep {
 		if r.FixesLock {
 			rec.Gain.LockFraction = f.Fraction
+			// A component cannot give back more than the process waits.
+			if lock != nil && lock.LockFraction.Known {
+				rec.Gain.LockFraction = min(f.Fraction, lock.LockFraction.Value)
+			}
 		}
 		if r.FixesGrowth {
 			rec.Gain.AllocShare = f.GrowthShare

@@ -216,7 +216,7 @@ func TestWriteHTMLIsSelfContainedAndEscaped(t *testing.T) {
 	if regexp.MustCompile(`(?i)(src|href)\s*=\s*"?(https?:)?//`).MatchString(page) || strings.Contains(page, "<link") {
 		t.Error("the page loads something from elsewhere; it must be self-contained")
 	}
-	for _, want := range []string{"<style>", "CRIT: lock fraction 31.0%", "rwmutex → sharded", "holds the lock that"} {
+	for _, want := range []string{"<style>", "CRIT: goroutines spend 31.0% of their time waiting on locks", "rwmutex → sharded", "holds the lock that"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
