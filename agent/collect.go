@@ -158,11 +158,15 @@ func (a *Agent) collect(ctx context.Context, cpu []byte, cpuNotes []string) (*wi
 			rates.MutexProfileFraction, rates.BlockProfileRate))
 	}
 
+	// estimate bounds the bundle's size from above, roughly: a delta holds
+	// fewer samples than the cumulative profile it comes from.
+	estimate := len(cpu) + windowJSONAllowance
 	for _, kind := range cumulativeKinds {
 		if err := ctx.Err(); err != nil {
 			return nil, from, fmt.Errorf("collecting window %s before the %s profile: %w", w.ID, kind, err)
 		}
-		cur, err := readProfile(kind)
+		cur, size, err := readProfileSized(kind)
+		estimate += size
 		if err != nil {
 			w.Note(fmt.Sprintf("%s profile missing: %v", kind, err))
 			continue
@@ -203,7 +207,7 @@ func (a *Agent) collect(ctx context.Context, cpu []byte, cpuNotes []string) (*wi
 	if err := ctx.Err(); err != nil {
 		return nil, from, fmt.Errorf("collecting window %s before capping its size: %w", w.ID, err)
 	}
-	if err := a.capSize(w); err != nil {
+	if err := a.capSize(w, estimate); err != nil {
 		return nil, from, fmt.Errorf("collecting window %s: %w", w.ID, err)
 	}
 	return w, next, nil
@@ -263,19 +267,26 @@ func withoutAgentWaits(p *profile.Profile) *profile.Profile {
 // readProfile reads a cumulative runtime profile (never forcing a GC: the
 // allocs profile is read as it stands, up to the last completed cycle).
 func readProfile(kind window.ProfileKind) (*profile.Profile, error) {
+	p, _, err := readProfileSized(kind)
+	return p, err
+}
+
+// readProfileSized also returns the size of the gzipped proto the runtime
+// wrote, an estimate of what the profile adds to a bundle.
+func readProfileSized(kind window.ProfileKind) (*profile.Profile, int, error) {
 	rp := pprof.Lookup(string(kind))
 	if rp == nil {
-		return nil, fmt.Errorf("the runtime has no %s profile", kind)
+		return nil, 0, fmt.Errorf("the runtime has no %s profile", kind)
 	}
 	var buf bytes.Buffer
 	if err := rp.WriteTo(&buf, 0); err != nil {
-		return nil, fmt.Errorf("writing the runtime's %s profile: %w", kind, err)
+		return nil, 0, fmt.Errorf("writing the runtime's %s profile: %w", kind, err)
 	}
 	p, err := window.ParseProfile(buf.Bytes(), 0)
 	if err != nil {
-		return nil, fmt.Errorf("reading the runtime's %s profile: %w", kind, err)
+		return nil, 0, fmt.Errorf("reading the runtime's %s profile: %w", kind, err)
 	}
-	return p, nil
+	return p, buf.Len(), nil
 }
 
 // readMetrics samples every runtime/metrics name a window carries; names
@@ -320,9 +331,18 @@ func readAllocatedBytes() uint64 {
 	return s[0].Value.Uint64()
 }
 
+// windowJSONAllowance is room for a bundle's window.json (metrics samples
+// with their histograms, notes): about 15 KB in practice.
+const windowJSONAllowance = 256 << 10
+
 // capSize drops a window's largest profiles until its bundle fits
-// WindowMaxBytes, noting each one dropped.
-func (a *Agent) capSize(w *window.Window) error {
+// WindowMaxBytes, noting each one dropped. Encoding a bundle only to measure
+// it costs about a third of a collection's allocation, so it is skipped when
+// the estimate is well under the cap.
+func (a *Agent) capSize(w *window.Window, estimate int) error {
+	if estimate <= a.cfg.WindowMaxBytes/2 {
+		return nil
+	}
 	for {
 		size, err := encodedSize(w)
 		if err != nil {
