@@ -1,0 +1,134 @@
+// Package alert turns the figures of consecutive windows into alerts: a rule
+// fires after N windows over its threshold, resolves after M under, and waits
+// out a cooldown before firing again. Alerts go to a callback, the log, an
+// optional Alertmanager-compatible webhook and an optional profile dump.
+//
+// The agent calls (*Evaluator).Observe once per closed window; the CLI's
+// watch command does the same for each window it fetches.
+package alert
+
+import (
+	"fmt"
+	"math"
+)
+
+// Metric names a figure a rule watches. The names are those of the analyze
+// package's thresholds, so one set of numbers configures both.
+type Metric string
+
+// Metrics a rule can watch.
+const (
+	// LockFraction is the process-wide lock fraction (DESIGN.md).
+	LockFraction Metric = "lock_fraction"
+	// SiteFraction is one component's lock fraction; the rule fires per
+	// component.
+	SiteFraction Metric = "site_fraction"
+	// GCCPUFraction is the window's GC CPU fraction.
+	GCCPUFraction Metric = "gc_cpu_fraction"
+	// GCPauseP99 is the 99th percentile GC pause, in seconds.
+	GCPauseP99 Metric = "gc_pause_p99_seconds"
+	// MapGrowthShare is the share of the window's allocation that maps
+	// spent growing or copying themselves.
+	MapGrowthShare Metric = "map_growth_share"
+)
+
+// Severity of a rule, as Alertmanager routes it.
+type Severity string
+
+// Severities, in increasing order.
+const (
+	Warn Severity = "warn"
+	Crit Severity = "crit"
+)
+
+// Rule fires when Metric reaches Threshold.
+type Rule struct {
+	// Name identifies the rule in metrics, events and file names; empty
+	// means "<metric>_<severity>", e.g. "lock_fraction_crit".
+	Name      string
+	Metric    Metric
+	Severity  Severity
+	Threshold float64
+	// Clear, when below Threshold, is the value a firing rule must fall
+	// under to count a window toward resolution (hysteresis): values
+	// between Clear and Threshold neither fire nor resolve. Zero means
+	// Threshold.
+	Clear float64
+}
+
+// DefaultRules are the warn and crit rules on every metric, at the values
+// analyze uses for its findings.
+func DefaultRules() []Rule {
+	return []Rule{
+		{Metric: LockFraction, Severity: Warn, Threshold: 0.05},
+		{Metric: LockFraction, Severity: Crit, Threshold: 0.20},
+		{Metric: SiteFraction, Severity: Warn, Threshold: 0.05},
+		{Metric: SiteFraction, Severity: Crit, Threshold: 0.15},
+		{Metric: GCCPUFraction, Severity: Warn, Threshold: 0.10},
+		{Metric: GCCPUFraction, Severity: Crit, Threshold: 0.25},
+		{Metric: GCPauseP99, Severity: Warn, Threshold: 0.005},
+		{Metric: GCPauseP99, Severity: Crit, Threshold: 0.050},
+		{Metric: MapGrowthShare, Severity: Warn, Threshold: 0.20},
+		{Metric: MapGrowthShare, Severity: Crit, Threshold: 0.50},
+	}
+}
+
+// withDefaults names r and checks it.
+func (r Rule) withDefaults() (Rule, error) {
+	switch r.Metric {
+	case LockFraction, SiteFraction, GCCPUFraction, GCPauseP99, MapGrowthShare:
+	default:
+		return r, fmt.Errorf("alert rule %q: unknown metric %q", r.Name, r.Metric)
+	}
+	switch r.Severity {
+	case "":
+		r.Severity = Warn
+	case Warn, Crit:
+	default:
+		return r, fmt.Errorf("alert rule %q: severity %q, want %q or %q", r.Name, r.Severity, Warn, Crit)
+	}
+	if r.Name == "" {
+		r.Name = string(r.Metric) + "_" + string(r.Severity)
+	}
+	if math.IsNaN(r.Threshold) || math.IsInf(r.Threshold, 0) || r.Threshold <= 0 {
+		return r, fmt.Errorf("alert rule %q: threshold %v, want a positive number", r.Name, r.Threshold)
+	}
+	if r.Clear <= 0 || r.Clear > r.Threshold {
+		r.Clear = r.Threshold
+	}
+	return r, nil
+}
+
+// Values are the figures of one window. NaN marks a figure the window could
+// not provide: rules on it neither advance nor reset.
+type Values struct {
+	LockFraction float64
+	// SiteFractions maps a component (e.g. "main.(*Cache)") to its lock
+	// fraction. A component missing from the map counts as 0.
+	SiteFractions     map[string]float64
+	GCCPUFraction     float64
+	GCPauseP99Seconds float64
+	MapGrowthShare    float64
+}
+
+// Unknown returns Values with every figure unknown, to fill in what a window
+// has.
+func Unknown() Values {
+	nan := math.NaN()
+	return Values{LockFraction: nan, GCCPUFraction: nan, GCPauseP99Seconds: nan, MapGrowthShare: nan}
+}
+
+// value returns the figure metric names (not SiteFraction).
+func (v Values) value(m Metric) float64 {
+	switch m {
+	case LockFraction:
+		return v.LockFraction
+	case GCCPUFraction:
+		return v.GCCPUFraction
+	case GCPauseP99:
+		return v.GCPauseP99Seconds
+	case MapGrowthShare:
+		return v.MapGrowthShare
+	}
+	return math.NaN()
+}
