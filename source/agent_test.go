@@ -17,7 +17,7 @@ import (
 
 // startAgent runs a real contendr agent in the test process and serves its
 // handler.
-func startAgent(t *testing.T, cfg agent.Config) string {
+func startAgent(t *testing.T, cfg agent.Config) (*agent.Agent, string) {
 	t.Helper()
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := agent.Start(cfg)
@@ -25,11 +25,23 @@ func startAgent(t *testing.T, cfg agent.Config) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Stop() })
-	return serve(t, a.Handler()).URL
+	return a, serve(t, a.Handler()).URL
+}
+
+// waitForWindow waits until the agent has closed its first window, so that
+// a loaded test machine does not turn into a "no window yet" failure.
+func waitForWindow(t *testing.T, a *agent.Agent) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); a.Latest() == nil; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the agent closed no window in 30s")
+		}
+	}
 }
 
 func TestLoadAgent(t *testing.T) {
-	url := startAgent(t, agent.Config{Interval: 300 * time.Millisecond, Token: "s3cret"})
+	a, url := startAgent(t, agent.Config{Interval: 300 * time.Millisecond, Token: "s3cret"})
+	waitForWindow(t, a)
 
 	_, err := Load(context.Background(), url, Options{Seconds: 5 * time.Second})
 	wantErrContains(t, err, url+": GET /debug/contendr/windows: 401 Unauthorized", "pass --header 'Authorization: Bearer <token>'")
@@ -63,7 +75,7 @@ func TestLoadAgent(t *testing.T) {
 }
 
 func TestLoadAgentWithoutWindow(t *testing.T) {
-	url := startAgent(t, agent.Config{Interval: time.Hour})
+	_, url := startAgent(t, agent.Config{Interval: time.Hour})
 	_, err := Load(context.Background(), url, Options{Seconds: time.Second})
 	wantErrContains(t, err, url+": the contendr agent has not closed a window yet (waited 1s)", "raise --seconds")
 	if !errors.Is(err, ErrNoWindow) {

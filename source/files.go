@@ -202,7 +202,7 @@ func isContention(p *profile.Profile) bool {
 
 // loadDir reads every profile in a directory (not its subdirectories).
 // Files that are not profiles — the test binary go test leaves, a README —
-// are skipped; window.json from an unpacked bundle supplies the metadata.
+// are skipped (with a note when the name looked like a profile's); window.json from an unpacked bundle supplies the metadata.
 func loadDir(ctx context.Context, dir string, opts Options) (*window.Window, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -210,7 +210,8 @@ func loadDir(ctx context.Context, dir string, opts Options) (*window.Window, err
 	}
 	var (
 		profiles []fileProfile
-		skipped  []string
+		skipped  []string // profile-like names that did not parse
+		looked   int      // files that were not profiles
 		header   *window.Window
 	)
 	for _, e := range entries {
@@ -231,14 +232,17 @@ func loadDir(ctx context.Context, dir string, opts Options) (*window.Window, err
 			if errors.Is(err, errUndecided) {
 				return nil, err // a profile we cannot place: say so rather than drop it
 			}
-			skipped = append(skipped, name)
+			looked++
+			if profileLike(name) {
+				skipped = append(skipped, fmt.Sprintf("%s (%s)", name, oneLine(errorWhat(err))))
+			}
 			continue
 		}
 		profiles = append(profiles, *fp)
 	}
 	if len(profiles) == 0 {
 		return nil, &Error{Target: dir, Kind: ErrNoProfiles,
-			What: fmt.Sprintf("no profiles in this directory (%d files looked at)", len(skipped)),
+			What: fmt.Sprintf("no profiles in this directory (%d files looked at)", looked),
 			Hint: "write them with go test -mutexprofile m.out -blockprofile b.out -cpuprofile c.out -memprofile mem.out, or name a profile file"}
 	}
 	w, err := assemble(dir, profiles, opts)
@@ -254,7 +258,7 @@ func loadDir(ctx context.Context, dir string, opts Options) (*window.Window, err
 		w = header
 	}
 	if len(skipped) > 0 {
-		w.Note(fmt.Sprintf("skipped %d files that are not profiles: %s", len(skipped), listSome(skipped, 5)))
+		w.Note(fmt.Sprintf("skipped %d files named like profiles that are not: %s", len(skipped), listSome(skipped, 5)))
 	}
 	return w, nil
 }
@@ -271,6 +275,33 @@ func readWindowJSON(path string, max int64) *window.Window {
 		return nil
 	}
 	return &w
+}
+
+// profileLike tells names a user would expect to be read as profiles;
+// skipping one of them deserves a note, skipping go.mod or a test binary
+// does not.
+func profileLike(name string) bool {
+	name = strings.ToLower(name)
+	for _, ext := range []string{".out", ".pb", ".pb.gz", ".prof", ".pprof", ".gz"} {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	for _, k := range window.Kinds {
+		if strings.Contains(name, string(k)) {
+			return true
+		}
+	}
+	return false
+}
+
+// errorWhat is what happened, without the target an *Error repeats.
+func errorWhat(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.What
+	}
+	return err.Error()
 }
 
 func listSome(names []string, n int) string {

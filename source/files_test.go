@@ -63,8 +63,10 @@ func kindsOf(w *window.Window) []window.ProfileKind {
 func TestLoadGoTestProfiles(t *testing.T) {
 	dir := t.TempDir()
 	writeGoTestProfiles(t, dir)
-	// go test leaves its binary next to the profiles.
+	// go test leaves its binary next to the profiles; a damaged profile
+	// deserves a note.
 	os.WriteFile(filepath.Join(dir, "pkg.test"), []byte("\x7fELF not a profile"), 0o755)
+	os.WriteFile(filepath.Join(dir, "old.out"), []byte("garbage"), 0o644)
 
 	paths := []string{filepath.Join(dir, "m.out"), filepath.Join(dir, "b.out"), filepath.Join(dir, "c.out"), filepath.Join(dir, "mem.out")}
 	fromFiles, err := LoadFiles(context.Background(), paths, Options{GoVersion: "go1.26.8"})
@@ -91,7 +93,7 @@ func TestLoadGoTestProfiles(t *testing.T) {
 			t.Errorf("meta = %+v", w.Meta)
 		}
 	}
-	if !strings.Contains(strings.Join(fromDir.Notes, "\n"), "skipped 1 files that are not profiles: pkg.test") {
+	if !strings.Contains(strings.Join(fromDir.Notes, "\n"), "skipped 1 files named like profiles that are not: old.out (not a pprof profile") {
 		t.Errorf("notes = %q", fromDir.Notes)
 	}
 }

@@ -341,8 +341,9 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("%s: cannot write the report: %w", path, err)
 	}
 	_, werr := tmp.Write(data)
+	merr := tmp.Chmod(0o644) // CreateTemp makes 0600; a report is meant to be shared
 	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
+	if err := errors.Join(werr, merr, cerr); err != nil {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("%s: cannot write the report: %w", path, err)
 	}
@@ -359,7 +360,7 @@ type progressLine struct {
 	mu     sync.Mutex
 	w      io.Writer
 	target string
-	shown  bool
+	last   string // the line on screen, "" when none
 }
 
 func newProgressLine(w io.Writer, target string) *progressLine {
@@ -375,8 +376,12 @@ func (p *progressLine) update(elapsed, total time.Duration) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "\r\033[Kcollecting %ds/%ds from %s", int(elapsed.Seconds()), int(total.Seconds()), p.target)
-	p.shown = true
+	line := fmt.Sprintf("collecting %ds/%ds from %s", int(elapsed.Seconds()), int(total.Seconds()), p.target)
+	if line == p.last {
+		return
+	}
+	fmt.Fprint(p.w, "\r\033[K"+line)
+	p.last = line
 }
 
 func (p *progressLine) clear() {
@@ -385,9 +390,9 @@ func (p *progressLine) clear() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.shown {
+	if p.last != "" {
 		fmt.Fprint(p.w, "\r\033[K")
-		p.shown = false
+		p.last = ""
 	}
 }
 
