@@ -125,6 +125,11 @@ func (a *Agent) start() error {
 	a.startCPU()
 	a.collectMu.Unlock()
 
+	if a.cfg.CPUProfileDuty >= a.cfg.Interval {
+		a.log.Warn("contendr agent: CPUProfileDuty fills the whole interval; the CPU profiler is always busy "+
+			"and /debug/pprof/profile, /debug/pprof/trace and /debug/fgprof will answer 409",
+			"cpu_profile_duty", a.cfg.CPUProfileDuty, "interval", a.cfg.Interval)
+	}
 	a.wg.Add(1)
 	go a.run()
 	a.log.Info("contendr agent started",

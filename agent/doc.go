@@ -37,7 +37,8 @@
 //     with SetRates or PUT /debug/contendr/config, and restores them on Stop:
 //     the mutex fraction to the value read at Start, the block rate — which
 //     the runtime cannot report — to Config.PreviousBlockRate (0 unless the
-//     host says otherwise). Stop is idempotent.
+//     host says otherwise). Stop is idempotent. The rates are process-wide:
+//     run one agent per process.
 //   - It registers nothing on http.DefaultServeMux and nothing on the global
 //     Prometheus registry unless Config.Registerer is
 //     prometheus.DefaultRegisterer. Its own listener (Config.ListenAddr)
