@@ -123,6 +123,7 @@ func lockSection(lock *mutex.Result) LockSection {
 			Name:                  c.Name,
 			Kinds:                 kindStrings(c.Kinds),
 			DelaySecondsPerSecond: c.DelaySecondsPerSecond,
+			DelaySeconds:          componentDelay(c),
 			Fraction:              c.Fraction,
 			Share:                 c.Share,
 			ReadDelaySeconds:      c.ReadDelaySeconds,
@@ -132,6 +133,19 @@ func lockSection(lock *mutex.Result) LockSection {
 		s.Components = append(s.Components, lc)
 	}
 	return s
+}
+
+// componentDelay is a component's delay over the window: the larger side's
+// total, as the collector does for the rate.
+func componentDelay(c *mutex.Component) float64 {
+	var holders, waiters float64
+	for _, s := range c.Holders {
+		holders += s.DelaySeconds
+	}
+	for _, s := range c.Waiters {
+		waiters += s.DelaySeconds
+	}
+	return max(holders, waiters)
 }
 
 // holderAndWaiter names the heaviest holder and the heaviest waiter that
@@ -176,6 +190,8 @@ func lockSite(site *mutex.Site) LockSite {
 		Primitive:             site.Primitive,
 		DelaySecondsPerSecond: site.DelaySecondsPerSecond,
 		ContentionsPerSecond:  site.ContentionsPerSecond,
+		DelaySeconds:          site.DelaySeconds,
+		Contentions:           site.Contentions,
 		Share:                 site.Share,
 		Fraction:              site.Fraction,
 	}
@@ -247,6 +263,7 @@ func mapGrowth(gcr *gc.Result) []MapGrowth {
 			Component:        g.Component,
 			Function:         g.Function,
 			Kind:             string(g.Kind),
+			Bytes:            g.Bytes,
 			BytesPerSecond:   g.BytesPerSecond,
 			ObjectsPerSecond: g.ObjectsPerSecond,
 			ShareOfAlloc:     g.ShareOfAlloc,
@@ -262,6 +279,7 @@ type componentGrowth struct {
 	Component      string
 	Share          float64
 	BytesPerSecond float64
+	Bytes          int64
 	Kinds          []gc.GrowthKind
 	Entries        []*gc.MapGrowth
 }
@@ -281,6 +299,7 @@ func growthByComponent(gcr *gc.Result) []*componentGrowth {
 		}
 		cg.Share += g.ShareOfAlloc
 		cg.BytesPerSecond += g.BytesPerSecond
+		cg.Bytes += g.Bytes
 		if !slices.Contains(cg.Kinds, g.Kind) {
 			cg.Kinds = append(cg.Kinds, g.Kind)
 		}
@@ -362,6 +381,10 @@ func verdict(r *Report) string {
 			s += fmt.Sprintf(", %s of it in %s", pct(r.Lock.Components[0].Share), r.Lock.Components[0].Name)
 		}
 		where = append(where, s)
+	case len(r.Lock.Components) > 0:
+		c := r.Lock.Components[0]
+		where = append(where, fmt.Sprintf("the lock fraction is unknown, but %s accounts for %s of all lock delay (%s)",
+			c.Name, pct(c.Share), delayText(c.DelaySecondsPerSecond, c.DelaySeconds)))
 	default:
 		where = append(where, "the lock fraction is unknown")
 	}

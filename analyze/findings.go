@@ -191,8 +191,8 @@ func growthFindings(gcr *gc.Result, th Thresholds) []Finding {
 		f := judge(FindingMapGrowthShare, cg.Share, th.MapGrowthShare, unitFraction)
 		f.Component = cg.Component
 		top := cg.Entries[0]
-		f.Message = fmt.Sprintf("%s's map grew or copied itself for %s of all allocation (%s/s, mostly %s in %s), %s",
-			cg.Component, pct(cg.Share), bytesHuman(cg.BytesPerSecond), top.Kind, top.Function, f.against())
+		f.Message = fmt.Sprintf("%s's map grew or copied itself for %s of all allocation (%s, mostly %s in %s), %s",
+			cg.Component, pct(cg.Share), bytesText(cg.BytesPerSecond, cg.Bytes), top.Kind, top.Function, f.against())
 		out = append(out, f)
 	}
 	return out

@@ -32,6 +32,8 @@ func dur(s float64) string {
 		return trim(s*1e6) + "µs"
 	case s < 1:
 		return trim(s*1e3) + "ms"
+	case s >= 100:
+		return strconv.FormatFloat(s, 'f', 0, 64) + "s"
 	}
 	return trim(s) + "s"
 }
@@ -55,3 +57,27 @@ func bytesHuman(b float64) string {
 // secondsPerSecond formats a delay rate: 2.95 s/s means about three
 // goroutines waiting at any moment.
 func secondsPerSecond(v float64) string { return trim(v) + " s/s" }
+
+// Rates need the window's length; profile files may not carry it. These
+// fall back to the window's totals when a rate is 0 but its total is not.
+
+func delayText(perSecond, total float64) string {
+	if perSecond == 0 && total > 0 {
+		return dur(total) + " of delay in total"
+	}
+	return secondsPerSecond(perSecond) + " of delay"
+}
+
+func contentionsText(perSecond float64, total int64) string {
+	if perSecond == 0 && total > 0 {
+		return fmt.Sprintf("%d contentions in total", total)
+	}
+	return fmt.Sprintf("%.0f contentions/s", perSecond)
+}
+
+func bytesText(perSecond float64, total int64) string {
+	if perSecond == 0 && total > 0 {
+		return bytesHuman(float64(total)) + " in total"
+	}
+	return bytesHuman(perSecond) + "/s"
+}

@@ -120,7 +120,7 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 		Rule:        r.ID,
 		Confidence:  confidence(r, f, lock),
 		Reasons:     []string{r.Reason(f)},
-		Evidence:    evidence(c, f, currentWhy, wl, tally),
+		Evidence:    evidence(c, f, currentWhy, wl, tally, lock == nil || !lock.LockFraction.Known),
 		Workload:    wl,
 	}
 	if rec.Recommended == rec.Current {
@@ -317,16 +317,19 @@ func round(v float64, digits int) float64 {
 }
 
 // evidence lists the numbers and stacks behind a recommendation.
-func evidence(c *candidate, f *facts, currentWhy string, wl Workload, t workloadTally) []string {
+func evidence(c *candidate, f *facts, currentWhy string, wl Workload, t workloadTally, lockUnknown bool) []string {
 	ev := []string{fmt.Sprintf("current strategy %s: %s", f.Current, currentWhy)}
 	if c.lock != nil {
 		lc := c.lock
 		frac := "lock fraction " + pct(lc.Fraction)
-		if wl.FractionLowerBound {
+		switch {
+		case wl.FractionLowerBound:
 			frac = fmt.Sprintf("lock fraction at least %s (no CPU profile: bounded by GOMAXPROCS %d)", pct(wl.Fraction), wl.GOMAXPROCS)
+		case lockUnknown:
+			frac = "lock fraction unknown"
 		}
-		ev = append(ev, fmt.Sprintf("%s (%s of all lock delay), %s of delay, kinds %s",
-			frac, pct(lc.Share), secondsPerSecond(lc.DelaySecondsPerSecond), strings.Join(kindStrings(lc.Kinds), ", ")))
+		ev = append(ev, fmt.Sprintf("%s (%s of all lock delay), %s, kinds %s",
+			frac, pct(lc.Share), delayText(lc.DelaySecondsPerSecond, componentDelay(lc)), strings.Join(kindStrings(lc.Kinds), ", ")))
 		for _, s := range firstN(visible(lc.Holders), 2) {
 			ev = append(ev, siteEvidence("holder", s))
 		}
@@ -339,7 +342,7 @@ func evidence(c *candidate, f *facts, currentWhy string, wl Workload, t workload
 	}
 	if c.growth != nil {
 		for _, g := range firstN(c.growth.Entries, 3) {
-			ev = append(ev, fmt.Sprintf("growth %s in %s: %s/s, %s of allocation", g.Kind, g.Function, bytesHuman(g.BytesPerSecond), pct(g.ShareOfAlloc)))
+			ev = append(ev, fmt.Sprintf("growth %s in %s: %s, %s of allocation", g.Kind, g.Function, bytesText(g.BytesPerSecond, g.Bytes), pct(g.ShareOfAlloc)))
 		}
 	}
 	if total := t.cpu.total(); total > 0 {
@@ -358,8 +361,8 @@ func evidence(c *candidate, f *facts, currentWhy string, wl Workload, t workload
 }
 
 func siteEvidence(side string, s *mutex.Site) string {
-	line := fmt.Sprintf("%s %s: %s of delay, %.0f contentions/s via %s", side, s.Function,
-		secondsPerSecond(s.DelaySecondsPerSecond), s.ContentionsPerSecond, orDefault(s.Primitive, string(s.Kind)))
+	line := fmt.Sprintf("%s %s: %s, %s via %s", side, s.Function,
+		delayText(s.DelaySecondsPerSecond, s.DelaySeconds), contentionsText(s.ContentionsPerSecond, s.Contentions), orDefault(s.Primitive, string(s.Kind)))
 	return line
 }
 

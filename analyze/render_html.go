@@ -84,14 +84,14 @@ func (r *Report) htmlView() htmlView {
 	for _, c := range r.Lock.Components {
 		hc := htmlComponent{
 			Name: c.Name, Fraction: r.componentFraction(c), Share: pct(c.Share),
-			Delay: secondsPerSecond(c.DelaySecondsPerSecond), Kinds: strings.Join(c.Kinds, ", "),
+			Delay: delayText(c.DelaySecondsPerSecond, c.DelaySeconds), Kinds: strings.Join(c.Kinds, ", "),
 			HoldsWaits: holdsWaits(c.Holder, c.Waiter),
 		}
 		for _, side := range []string{"holder", "waiter"} {
 			for _, s := range firstN(r.sitesOf(c.Name, side), 3) {
 				hc.Sites = append(hc.Sites, htmlSite{
-					Side: side, Function: s.Function, Delay: secondsPerSecond(s.DelaySecondsPerSecond),
-					Rate: fmt.Sprintf("%.0f/s", s.ContentionsPerSecond), Via: orDefault(s.Primitive, s.Kind),
+					Side: side, Function: s.Function, Delay: delayText(s.DelaySecondsPerSecond, s.DelaySeconds),
+					Rate: contentionsText(s.ContentionsPerSecond, s.Contentions), Via: orDefault(s.Primitive, s.Kind),
 				})
 			}
 		}
@@ -111,7 +111,7 @@ func (r *Report) htmlView() htmlView {
 	}
 	for _, g := range r.MapGrowth {
 		v.Growth = append(v.Growth, htmlGrowth{Component: g.Component, Kind: g.Kind,
-			Rate: bytesHuman(g.BytesPerSecond) + "/s", Share: pct(g.ShareOfAlloc), Function: g.Function})
+			Rate: bytesText(g.BytesPerSecond, g.Bytes), Share: pct(g.ShareOfAlloc), Function: g.Function})
 	}
 	for _, rec := range r.Recommendations {
 		v.Recommendations = append(v.Recommendations, htmlRecommendation{

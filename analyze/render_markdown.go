@@ -45,7 +45,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		for _, c := range r.Lock.Components {
 			hw := mdEscape(holdsWaits(c.Holder, c.Waiter))
 			p.f("| %s | %s | %s | %s | %s | %s |\n", mdCode(c.Name), r.componentFraction(c), pct(c.Share),
-				secondsPerSecond(c.DelaySecondsPerSecond), strings.Join(c.Kinds, ", "), hw)
+				delayText(c.DelaySecondsPerSecond, c.DelaySeconds), strings.Join(c.Kinds, ", "), hw)
 		}
 		p.f("\n")
 	}
@@ -70,7 +70,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if len(r.MapGrowth) > 0 {
 		p.f("### Map growth\n\n| component | kind | rate | share of allocation | in |\n|---|---|---|---|---|\n")
 		for _, g := range r.MapGrowth {
-			p.f("| %s | %s | %s/s | %s | %s |\n", mdCode(g.Component), g.Kind, bytesHuman(g.BytesPerSecond), pct(g.ShareOfAlloc), mdCode(g.Function))
+			p.f("| %s | %s | %s | %s | %s |\n", mdCode(g.Component), g.Kind, bytesText(g.BytesPerSecond, g.Bytes), pct(g.ShareOfAlloc), mdCode(g.Function))
 		}
 		p.f("\n")
 	}

@@ -79,7 +79,10 @@ func (r *Report) describeTarget() string {
 	if r.Target.Goroutines > 0 {
 		parts = append(parts, fmt.Sprintf("%d goroutines", r.Target.Goroutines))
 	}
-	win := fmt.Sprintf("window %s", dur(r.Window.Seconds))
+	win := "window length unknown"
+	if r.Window.Seconds > 0 {
+		win = "window " + dur(r.Window.Seconds)
+	}
 	if len(r.Window.Profiles) > 0 {
 		win += " (" + strings.Join(r.Window.Profiles, ", ") + ")"
 	}
@@ -151,14 +154,14 @@ func (r *Report) textLocks(p *printer) {
 	}
 	for _, c := range r.Lock.Components {
 		p.f("  %s  %s of goroutine time, %s of lock delay, %s  [%s]\n",
-			c.Name, r.componentFraction(c), pct(c.Share), secondsPerSecond(c.DelaySecondsPerSecond), strings.Join(c.Kinds, ", "))
+			c.Name, r.componentFraction(c), pct(c.Share), delayText(c.DelaySecondsPerSecond, c.DelaySeconds), strings.Join(c.Kinds, ", "))
 		if hw := holdsWaits(c.Holder, c.Waiter); hw != "" {
 			p.f("    %s\n", hw)
 		}
 		for _, side := range []string{"holder", "waiter"} {
 			for _, s := range firstN(r.sitesOf(c.Name, side), 3) {
-				p.f("    %-6s  %s  %s, %.0f/s via %s\n", side, s.Function, secondsPerSecond(s.DelaySecondsPerSecond),
-					s.ContentionsPerSecond, orDefault(s.Primitive, s.Kind))
+				p.f("    %-6s  %s  %s, %s via %s\n", side, s.Function, delayText(s.DelaySecondsPerSecond, s.DelaySeconds),
+					contentionsText(s.ContentionsPerSecond, s.Contentions), orDefault(s.Primitive, s.Kind))
 			}
 		}
 	}
@@ -167,7 +170,11 @@ func (r *Report) textLocks(p *printer) {
 		for _, s := range r.Lock.Runtime {
 			total += s.Fraction
 		}
-		p.f("  runtime-internal locks: %s of goroutine time, heaviest %s (not user code)\n", pct(total), r.Lock.Runtime[0].Function)
+		share := pct(total) + " of goroutine time"
+		if !r.Lock.Known {
+			share = "an unknown share of goroutine time"
+		}
+		p.f("  runtime-internal locks: %s, heaviest %s (not user code)\n", share, r.Lock.Runtime[0].Function)
 	}
 }
 
@@ -221,7 +228,7 @@ func (r *Report) textGrowth(p *printer) {
 		p.f("  no map growth or copying attributed to a component\n")
 	}
 	for _, g := range r.MapGrowth {
-		p.f("  %s  %s  %s/s, %s of allocation, in %s\n", g.Component, g.Kind, bytesHuman(g.BytesPerSecond), pct(g.ShareOfAlloc), g.Function)
+		p.f("  %s  %s  %s, %s of allocation, in %s\n", g.Component, g.Kind, bytesText(g.BytesPerSecond, g.Bytes), pct(g.ShareOfAlloc), g.Function)
 	}
 }
 

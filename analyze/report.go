@@ -151,8 +151,12 @@ type LockSite struct {
 	Primitive             string  `json:"primitive,omitempty"`
 	DelaySecondsPerSecond float64 `json:"delay_seconds_per_second"`
 	ContentionsPerSecond  float64 `json:"contentions_per_second"`
-	Share                 float64 `json:"share"`
-	Fraction              float64 `json:"fraction"`
+	// DelaySeconds and Contentions are the window's totals, the figures to
+	// read when the window's length is unknown (profile files).
+	DelaySeconds float64 `json:"delay_seconds"`
+	Contentions  int64   `json:"contentions"`
+	Share        float64 `json:"share"`
+	Fraction     float64 `json:"fraction"`
 	// Stack is the heaviest stack behind the site, leaf first.
 	Stack []string `json:"stack,omitempty"`
 }
@@ -162,10 +166,12 @@ type LockComponent struct {
 	Name                  string   `json:"name"`
 	Kinds                 []string `json:"kinds"`
 	DelaySecondsPerSecond float64  `json:"delay_seconds_per_second"`
-	Fraction              float64  `json:"fraction"`
-	Share                 float64  `json:"share"`
-	ReadDelaySeconds      float64  `json:"read_delay_seconds"`
-	WriteDelaySeconds     float64  `json:"write_delay_seconds"`
+	// DelaySeconds is the same over the whole window.
+	DelaySeconds      float64 `json:"delay_seconds"`
+	Fraction          float64 `json:"fraction"`
+	Share             float64 `json:"share"`
+	ReadDelaySeconds  float64 `json:"read_delay_seconds"`
+	WriteDelaySeconds float64 `json:"write_delay_seconds"`
 	// Holder and Waiter are the heaviest site on each side, so that a
 	// reader sees who makes whom wait.
 	Holder string `json:"holder,omitempty"`
@@ -199,6 +205,7 @@ type MapGrowth struct {
 	Component        string  `json:"component"`
 	Function         string  `json:"function"`
 	Kind             string  `json:"kind"`
+	Bytes            int64   `json:"bytes"`
 	BytesPerSecond   float64 `json:"bytes_per_second"`
 	ObjectsPerSecond float64 `json:"objects_per_second"`
 	ShareOfAlloc     float64 `json:"share_of_alloc"`

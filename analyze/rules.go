@@ -88,8 +88,12 @@ var rules = []rule{
 		Recommend:  always(StrategySyncMap),
 		Confidence: 0.8,
 		Reason: func(f *facts) string {
-			return fmt.Sprintf("%s runs the read/dirty sync.Map, whose new-key stores take one Mutex and whose promotions copy the whole map; "+
-				"build with Go ≥1.24, where sync.Map is a HashTrieMap without either cost (keep the code, upgrade the toolchain)", f.Go)
+			who := f.Go.String() + " runs"
+			if !f.Go.Known {
+				who = "the binary runs (Go ≤1.23, or GOEXPERIMENT=nosynchashtriemap)"
+			}
+			return fmt.Sprintf("%s the read/dirty sync.Map, whose new-key stores take one Mutex and whose promotions copy the whole map; "+
+				"build with Go ≥1.24 (without nosynchashtriemap), where sync.Map is a HashTrieMap without either cost: keep the code, upgrade the toolchain", who)
 		},
 		FixesLock: true, FixesGrowth: true,
 	},
