@@ -75,7 +75,7 @@ func Collect(w *window.Window, opts Options) (*Result, error) {
 		}
 	}
 
-	res.LockFraction = lockFraction(w, holders, waiters, res.MutexProfileEnabled, res.BlockProfileEnabled)
+	res.LockFraction = lockFraction(w, res.WindowSeconds, holders, waiters, res.MutexProfileEnabled, res.BlockProfileEnabled)
 	denominator := 0.0
 	if res.LockFraction.Known {
 		denominator = res.LockFraction.WaitSeconds + res.LockFraction.UserCPUSeconds

@@ -3,6 +3,7 @@ package mutex
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/google/pprof/profile"
 
@@ -10,56 +11,113 @@ import (
 )
 
 // lockFraction computes Δwait / (Δwait + Δuser_cpu) (DESIGN.md, "Lock
-// fraction").
+// fraction"), from runtime/metrics when the window has them, else from
+// profiles. Each half is read from the best source available:
 //
-// With runtime/metrics in the window, wait is /sync/mutex/wait/total and
-// user CPU /cpu/classes/user: Known, not Estimated. Without them the value
-// is estimated:
-//   - wait is the block profile's lock waits (sync.Mutex, RWMutex and
-//     sync.Map sites; channel, select, WaitGroup and Cond waits are not lock
-//     waits and stay out), or, with no usable block profile, the mutex
-//     profile's delay including runtime-internal locks (the metric counts
-//     those too);
-//   - user CPU is the CPU profile's total minus samples in GC and scavenger
-//     frames; with no CPU profile the fraction is not Known.
+// wait:
+//   - /sync/mutex/wait/total: exact, never sampled;
+//   - else the block profile's lock waits (sync.Mutex, RWMutex and sync.Map
+//     sites; channel, select, WaitGroup and Cond waits are not lock waits);
+//   - else the mutex profile's delay, runtime-internal locks included (the
+//     metric counts those too).
 //
-// The value is clamped to [0, 1).
-func lockFraction(w *window.Window, holders, waiters *side, mutexOn, blockOn bool) LockFraction {
-	wait, okWait := w.Metrics.Delta(window.MetricMutexWait)
-	user, okUser := w.Metrics.Delta(window.MetricCPUUser)
-	if okWait && okUser {
-		return LockFraction{Value: ratio(wait, user), Known: true, WaitSeconds: wait, UserCPUSeconds: user}
-	}
-
-	lf := LockFraction{Estimated: true}
-	var waitFrom string
+// user CPU:
+//   - Δ/cpu/classes/user. The runtime refreshes the /cpu/classes metrics
+//     only at the end of each GC cycle, so the delta covers the interval
+//     between the last GCs before the window's start and end, which
+//     Δ/cpu/classes/total (GOMAXPROCS × that interval) measures. When that
+//     interval is within 10% of the window, Δuser is used as is; otherwise
+//     it is scaled to the window (user share of the covered interval ×
+//     GOMAXPROCS × window) and the value is Estimated;
+//   - with no GC during the window (the CPU classes did not move): the CPU
+//     profile's total minus GC and scavenger frames;
+//   - with neither: GOMAXPROCS × window, the most user CPU there could
+//     have been, which makes the value a lower bound (Estimated).
+//
+// Known is false when either half has no source. The value is clamped to
+// [0, 1).
+func lockFraction(w *window.Window, seconds float64, holders, waiters *side, mutexOn, blockOn bool) LockFraction {
+	var lf LockFraction
+	var reasons []string
+	wait, waitMeasured := w.Metrics.Delta(window.MetricMutexWait)
 	switch {
+	case waitMeasured:
+		lf.WaitSeconds = wait
 	case waiters.present && blockOn:
 		lf.WaitSeconds = float64(waiters.totals[classLock]) / 1e9
-		waitFrom = "lock wait from the block profile's sync.Mutex, RWMutex and sync.Map waits (channel, select, WaitGroup and Cond waits excluded)"
+		reasons = append(reasons, "lock wait from the block profile's sync.Mutex, RWMutex and sync.Map waits (channel, select, WaitGroup and Cond waits excluded), as the window has no runtime/metrics")
 	case holders.present && mutexOn:
 		lf.WaitSeconds = float64(holders.totals[classLock]+holders.totals[classRuntime]) / 1e9
-		waitFrom = "lock wait from the mutex profile's delay (no usable block profile)"
+		reasons = append(reasons, "lock wait from the mutex profile's delay, as the window has no runtime/metrics and no usable block profile")
 	default:
-		lf.Reason = "no runtime/metrics and no enabled mutex or block profile: lock wait unknown"
+		lf.Estimated = true
+		lf.Reason = "lock wait unknown: no runtime/metrics and no enabled mutex or block profile"
 		return lf
 	}
 
-	cpu := w.Profile(window.CPU)
-	if cpu == nil {
-		lf.Reason = "no runtime/metrics and no CPU profile: user CPU time unknown, so the lock fraction is too (" + waitFrom + ")"
+	user, userMeasured, userFrom := userCPU(w, seconds)
+	lf.Estimated = !waitMeasured || !userMeasured
+	if userFrom != "" {
+		reasons = append(reasons, userFrom)
+	}
+	lf.Reason = strings.Join(reasons, "; ")
+	if user < 0 {
 		return lf
 	}
-	userCPU, err := userCPUSeconds(cpu)
-	if err != nil {
-		lf.Reason = fmt.Sprintf("no runtime/metrics and the CPU profile is unusable (%v): user CPU time unknown", err)
-		return lf
-	}
-	lf.UserCPUSeconds = userCPU
+	lf.UserCPUSeconds = user
 	lf.Value = ratio(lf.WaitSeconds, lf.UserCPUSeconds)
 	lf.Known = true
-	lf.Reason = "estimated without runtime/metrics: " + waitFrom + "; user CPU from the CPU profile minus GC and scavenger frames"
 	return lf
+}
+
+// userCPU returns the window's user CPU seconds (-1 when unknown), whether
+// it was measured rather than estimated, and, unless measured, where it
+// came from. See lockFraction for the order of sources.
+func userCPU(w *window.Window, seconds float64) (user float64, measured bool, from string) {
+	procs := gomaxprocs(w)
+	windowCPU := float64(procs) * seconds
+	deltaUser, okUser := w.Metrics.Delta(window.MetricCPUUser)
+	deltaTotal, okTotal := w.Metrics.Delta(window.MetricCPUTotal)
+	refreshed := okUser && (deltaTotal > 0 || !okTotal && deltaUser > 0)
+	switch {
+	case refreshed && (!okTotal || windowCPU <= 0):
+		return deltaUser, true, "" // nothing to judge the coverage by
+	case refreshed:
+		covered := deltaTotal / windowCPU
+		if covered >= 0.9 && covered <= 1.1 {
+			return deltaUser, true, ""
+		}
+		return deltaUser / deltaTotal * windowCPU, false, fmt.Sprintf(
+			"runtime/metrics refresh CPU time only at each GC, and the readings covered %.3gs of this %.3gs window: user CPU scaled to the window",
+			deltaTotal/float64(procs), seconds)
+	}
+	noGC := ""
+	if okUser {
+		noGC = "no GC ran during the window to refresh runtime/metrics' CPU time; "
+	}
+	if cpu := w.Profile(window.CPU); cpu != nil {
+		user, err := userCPUSeconds(cpu)
+		if err == nil {
+			return user, false, noGC + "user CPU from the CPU profile minus GC and scavenger frames"
+		}
+		noGC += fmt.Sprintf("the CPU profile is unusable (%v); ", err)
+	}
+	if okUser && windowCPU > 0 {
+		return windowCPU, false, noGC + fmt.Sprintf("user CPU taken as GOMAXPROCS (%d) × window, its upper bound, so the lock fraction is a lower bound", procs)
+	}
+	if okUser {
+		return -1, false, noGC + "no CPU profile, and GOMAXPROCS or the window's length is unknown: user CPU unknown, so no lock fraction"
+	}
+	return -1, false, "user CPU unknown: no runtime/metrics and no CPU profile, so no lock fraction"
+}
+
+// gomaxprocs is GOMAXPROCS at the window's end, from runtime/metrics or the
+// window's metadata; 0 when unknown.
+func gomaxprocs(w *window.Window) int {
+	if v, ok := w.Metrics.Last(window.MetricGOMAXPROCS); ok && v > 0 {
+		return int(v)
+	}
+	return max(w.Meta.GOMAXPROCS, 0)
 }
 
 // ratio is wait/(wait+user) clamped to [0, 1): 0 when nothing ran or

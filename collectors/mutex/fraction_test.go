@@ -50,6 +50,7 @@ func TestLockFraction(t *testing.T) {
 			stack{{"runtime.scanobject"}, {"runtime.gcDrain"}, {"runtime.gcBgMarkWorker"}},
 			stack{{"runtime._GC"}})
 	}
+	// Windows are 2 s long at GOMAXPROCS 2: 4 CPU-seconds of capacity.
 	tests := []struct {
 		name      string
 		metrics   *window.SamplePair
@@ -59,9 +60,22 @@ func TestLockFraction(t *testing.T) {
 	}{
 		{"runtime/metrics", metricsPair(1, 10, 3, 16), map[window.ProfileKind]*profile.Profile{window.Block: block(), window.CPU: cpu()},
 			LockFraction{Value: 0.25, Known: true, WaitSeconds: 2, UserCPUSeconds: 6}, nil},
-		{"all wait, no user CPU, stays below 1", metricsPair(0, 5, 5, 5), nil,
+		{"runtime/metrics refreshed over the window", withCPUTotal(metricsPair(1, 10, 3, 13), 100, 104),
+			map[window.ProfileKind]*profile.Profile{window.CPU: cpu()},
+			LockFraction{Value: 0.4, Known: true, WaitSeconds: 2, UserCPUSeconds: 3}, nil},
+		{"last refresh long before the window: user share scaled to it", withCPUTotal(metricsPair(1, 10, 3, 30), 100, 140), nil,
+			LockFraction{Value: 0.5, Known: true, Estimated: true, WaitSeconds: 2, UserCPUSeconds: 2},
+			[]string{"only at each GC", "scaled"}},
+		{"no GC in the window: user CPU from the CPU profile", withCPUTotal(metricsPair(1, 10, 3, 10), 100, 100),
+			map[window.ProfileKind]*profile.Profile{window.Block: block(), window.CPU: cpu()},
+			LockFraction{Value: 2 / (2 + 3e-3), Known: true, Estimated: true, WaitSeconds: 2, UserCPUSeconds: 3e-3},
+			[]string{"no GC", "CPU profile"}},
+		{"no GC and no CPU profile: a lower bound", withCPUTotal(metricsPair(1, 10, 3, 10), 100, 100), nil,
+			LockFraction{Value: 2.0 / 6, Known: true, Estimated: true, WaitSeconds: 2, UserCPUSeconds: 4},
+			[]string{"no GC", "lower bound"}},
+		{"all wait, no user CPU, stays below 1", withCPUTotal(metricsPair(0, 5, 5, 5), 100, 104), nil,
 			LockFraction{Value: math.Nextafter(1, 0), Known: true, WaitSeconds: 5}, nil},
-		{"no wait, no CPU", metricsPair(1, 1, 1, 1), nil,
+		{"idle", withCPUTotal(metricsPair(1, 1, 1, 1), 100, 104), nil,
 			LockFraction{Known: true}, nil},
 		{"block profile and CPU profile", nil, map[window.ProfileKind]*profile.Profile{window.Block: block(), window.Mutex: mutex(), window.CPU: cpu()},
 			LockFraction{Value: 1e-6 / (1e-6 + 3e-3), Known: true, Estimated: true, WaitSeconds: 1e-6, UserCPUSeconds: 3e-3},
@@ -69,18 +83,19 @@ func TestLockFraction(t *testing.T) {
 		{"mutex profile only, runtime locks included", nil, map[window.ProfileKind]*profile.Profile{window.Mutex: mutex(), window.CPU: cpu()},
 			LockFraction{Value: 3e-6 / (3e-6 + 3e-3), Known: true, Estimated: true, WaitSeconds: 3e-6, UserCPUSeconds: 3e-3},
 			[]string{"mutex profile", "CPU profile"}},
-		{"a restart invalidates the metrics", metricsPair(5, 10, 1, 16), map[window.ProfileKind]*profile.Profile{window.Block: block(), window.CPU: cpu()},
-			LockFraction{Value: 1e-6 / (1e-6 + 3e-3), Known: true, Estimated: true, WaitSeconds: 1e-6, UserCPUSeconds: 3e-3},
+		{"a restart invalidates the wait metric", metricsPair(5, 10, 1, 16), map[window.ProfileKind]*profile.Profile{window.Block: block(), window.CPU: cpu()},
+			LockFraction{Value: 1e-6 / (1e-6 + 6), Known: true, Estimated: true, WaitSeconds: 1e-6, UserCPUSeconds: 6},
 			[]string{"block profile"}},
 		{"no CPU profile", nil, map[window.ProfileKind]*profile.Profile{window.Block: block()},
 			LockFraction{Estimated: true, WaitSeconds: 1e-6}, []string{"no CPU profile"}},
 		{"nothing at all", nil, nil,
 			LockFraction{Estimated: true}, []string{"no runtime/metrics"}},
 	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := &window.Window{Metrics: tt.metrics, Profiles: tt.profiles,
-				Meta: window.Meta{MutexProfileFraction: 1, BlockProfileRate: 1}}
+			w := &window.Window{Start: start, End: start.Add(2 * time.Second), Metrics: tt.metrics, Profiles: tt.profiles,
+				Meta: window.Meta{MutexProfileFraction: 1, BlockProfileRate: 1, GOMAXPROCS: 2}}
 			res, err := Collect(w, Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -103,6 +118,12 @@ func TestLockFraction(t *testing.T) {
 			}
 		})
 	}
+}
+
+func withCPUTotal(p *window.SamplePair, start, end float64) *window.SamplePair {
+	p.Start.Values[window.MetricCPUTotal] = start
+	p.End.Values[window.MetricCPUTotal] = end
+	return p
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) <= 1e-12*math.Max(1, math.Abs(b)) }
