@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 
@@ -42,11 +43,11 @@ func syntheticProfile(n int) *profile.Profile {
 	for len(seen) < n {
 		depth := 4 + rng.IntN(24)
 		stack := []*profile.Location{leaves[rng.IntN(len(leaves))]}
-		// Frames near the root come from a small set, deeper ones from all
-		// functions, so that stacks share prefixes.
+		// Frames near the root come from a small set, deeper ones from a
+		// growing one, so that stacks share prefixes as in a real program.
 		for d := depth; d > 0; d-- {
-			width := min(funcs, 3+d*d)
-			stack = append(stack, locs[rng.IntN(width)])
+			width := min(funcs, 1+d/4)
+			stack = append(stack, locs[(d*7+rng.IntN(width))%funcs])
 		}
 		stack = append(stack, root)
 		var key strings.Builder
@@ -72,6 +73,20 @@ func BenchmarkRender100kStacks(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("100,000 stacks: %d frames in the merged tree", countFrames(g.Root))
+	// To compare with `go tool pprof -raw/-traces` on the same input, save
+	// the generated profile: FLAME_BENCH_PROFILE=/tmp/100k.pb.gz.
+	if path := os.Getenv("FLAME_BENCH_PROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := p.Write(f); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
 	formats := []struct {
 		name  string
 		write func(io.Writer) error

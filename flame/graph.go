@@ -127,7 +127,7 @@ func Build(p *profile.Profile, sampleType string) (*Graph, error) {
 		files:      make(map[string]string),
 		source:     p,
 	}
-	b := builder{frames: make(map[*profile.Location][]string), kids: make(map[*Node]map[string]*Node)}
+	b := builder{frames: make(map[*profile.Location][]string), kids: make(map[childKey]*Node)}
 	var path []string
 	for _, s := range p.Sample {
 		if idx >= len(s.Value) || s.Value[idx] <= 0 {
@@ -152,8 +152,15 @@ func Build(p *profile.Profile, sampleType string) (*Graph, error) {
 type builder struct {
 	// frames caches the root-first frame names of a location.
 	frames map[*profile.Location][]string
-	// kids indexes a node's children by name while the tree grows.
-	kids map[*Node]map[string]*Node
+	// kids indexes every node's children by name while the tree grows: one
+	// map for the whole tree rather than one per node, which for large
+	// profiles is most of the allocation.
+	kids map[childKey]*Node
+}
+
+type childKey struct {
+	parent *Node
+	name   string
 }
 
 // add walks path from n, creating frames as needed, and adds value (to
@@ -162,15 +169,11 @@ func (b *builder) add(n *Node, path []string, value, base int64) {
 	n.Value += value
 	n.Base += base
 	for _, name := range path {
-		byName := b.kids[n]
-		if byName == nil {
-			byName = make(map[string]*Node)
-			b.kids[n] = byName
-		}
-		child := byName[name]
+		key := childKey{n, name}
+		child := b.kids[key]
 		if child == nil {
 			child = &Node{Name: name}
-			byName[name] = child
+			b.kids[key] = child
 			n.Children = append(n.Children, child)
 		}
 		child.Value += value
