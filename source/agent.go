@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -18,27 +19,47 @@ const (
 	agentLatest  = "/debug/contendr/windows/latest"
 )
 
-// isAgent asks the target for the agent's window list: a JSON answer means
-// an agent; a 404 or anything that is not JSON, a plain pprof server.
+// agentWindow is the part of an entry of the agent's window list that
+// Load reads.
+type agentWindow struct {
+	ID  string    `json:"id"`
+	End time.Time `json:"end"`
+}
+
+// agentWindows asks the target for the agent's window list. A JSON array
+// means an agent; a 404 or any other answer, a plain pprof server.
 // Failures to connect or authenticate are errors either way.
-func (f *fetcher) isAgent(ctx context.Context) (bool, error) {
+func (f *fetcher) agentWindows(ctx context.Context) (list []agentWindow, isAgent bool, err error) {
 	resp, err := f.get(ctx, agentWindows, 0)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) && (e.Kind == ErrNotFound || e.Kind == ErrBadResponse || e.Kind == ErrNotProfile) {
-			return false, nil
+			return nil, false, nil
 		}
-		return false, err
+		return nil, false, err
 	}
-	return resp.contentType != "text/html" && json.Valid(resp.body), nil
+	if resp.contentType == "text/html" || json.Unmarshal(resp.body, &list) != nil {
+		return nil, false, nil
+	}
+	return list, true, nil
 }
 
 // loadAgent takes the agent's latest window, waiting up to opts.Seconds for
 // the first one, then adds the extra profiles asked for, recorded live.
-func (f *fetcher) loadAgent(ctx context.Context) (*window.Window, error) {
-	w, err := f.latestWindow(ctx)
+// With withPrevious it also returns the window before it, when the agent
+// still keeps one.
+func (f *fetcher) loadAgent(ctx context.Context, withPrevious bool) (w, previous *window.Window, err error) {
+	w, err = f.latestWindow(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if withPrevious {
+		if previous, err = f.previousWindow(ctx, w); err != nil {
+			if errors.Is(err, ErrCanceled) {
+				return nil, nil, err
+			}
+			w.Note("no previous window to compare with: " + oneLine(err.Error()))
+		}
 	}
 	w.Meta.Source = f.target
 	if f.opts.GoVersion != "" {
@@ -61,7 +82,7 @@ func (f *fetcher) loadAgent(ctx context.Context) (*window.Window, error) {
 		got, err := f.fetchAll(ctx, jobs, wait)
 		stop()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for k, p := range got.profiles {
 			w.SetProfile(k, p)
@@ -72,11 +93,40 @@ func (f *fetcher) loadAgent(ctx context.Context) (*window.Window, error) {
 	if f.opts.wants(window.Goroutine) && w.Profile(window.Goroutine) == nil {
 		p, err := f.profile(ctx, "/debug/pprof/goroutine", 0, window.Goroutine)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		w.SetProfile(window.Goroutine, p)
 	}
-	return w, nil
+	return w, previous, nil
+}
+
+// previousWindow fetches the window that closed last before w.
+func (f *fetcher) previousWindow(ctx context.Context, w *window.Window) (*window.Window, error) {
+	list, _, err := f.agentWindows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var prev *agentWindow
+	for i, entry := range list {
+		if entry.ID != w.ID && !entry.End.After(w.Start) && (prev == nil || entry.End.After(prev.End)) {
+			prev = &list[i]
+		}
+	}
+	if prev == nil {
+		return nil, nil
+	}
+	endpoint := agentWindows + "/" + url.PathEscape(prev.ID)
+	resp, err := f.get(ctx, endpoint, 0)
+	if err != nil {
+		return nil, err
+	}
+	pw, err := window.DecodeBundle(resp.body)
+	if err != nil {
+		return nil, &Error{Target: f.target, Kind: ErrNotProfile, Err: err,
+			What: "GET " + endpoint + ": " + oneLine(err.Error()), Hint: "check that the agent's version matches this CLI"}
+	}
+	pw.Meta.Source = f.target
+	return pw, nil
 }
 
 // latestWindow polls the agent's latest window until it has one or

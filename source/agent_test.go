@@ -74,6 +74,29 @@ func TestLoadAgent(t *testing.T) {
 	}
 }
 
+func TestLoadAgentWithPrevious(t *testing.T) {
+	a, url := startAgent(t, agent.Config{Interval: time.Hour})
+	first, err := a.CollectNow(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, prev, err := LoadWithPrevious(context.Background(), url, Options{Seconds: time.Second})
+	if err != nil || prev != nil {
+		t.Fatalf("with one window: previous %v, err %v; want none", prev, err)
+	}
+	second, err := a.CollectNow(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, prev, err := LoadWithPrevious(context.Background(), url, Options{Seconds: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.ID != second.ID || prev == nil || prev.ID != first.ID {
+		t.Errorf("got window %q after %v, want %q after %q", w.ID, prev, second.ID, first.ID)
+	}
+}
+
 func TestLoadAgentWithoutWindow(t *testing.T) {
 	_, url := startAgent(t, agent.Config{Interval: time.Hour})
 	_, err := Load(context.Background(), url, Options{Seconds: time.Second})

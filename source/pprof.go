@@ -16,20 +16,21 @@ import (
 )
 
 // loadURL tells an agent from a plain pprof server and reads a window from
-// either.
-func loadURL(ctx context.Context, target, rawURL string, opts Options) (*window.Window, error) {
+// either; only an agent has a previous window.
+func loadURL(ctx context.Context, target, rawURL string, opts Options, withPrevious bool) (w, previous *window.Window, err error) {
 	f, err := newFetcher(target, rawURL, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	agent, err := f.isAgent(ctx)
+	_, agent, err := f.agentWindows(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if agent {
-		return f.loadAgent(ctx)
+		return f.loadAgent(ctx, withPrevious)
 	}
-	return f.loadPprof(ctx)
+	w, err = f.loadPprof(ctx)
+	return w, nil, err
 }
 
 // wholeSeconds rounds d up to the whole seconds that ?seconds= takes.

@@ -112,10 +112,24 @@ func defaultClient() *http.Client {
 //
 // Every error is an *Error naming the target, what happened and what to do.
 func Load(ctx context.Context, target string, opts Options) (*window.Window, error) {
+	w, _, err := load(ctx, target, opts, false)
+	return w, err
+}
+
+// LoadWithPrevious is Load that also returns the window before the one
+// loaded, for figures measured across windows (the in-use growth of maps).
+// Only an agent keeps history: previous is nil for every other target, and
+// when the agent has one window only.
+func LoadWithPrevious(ctx context.Context, target string, opts Options) (w, previous *window.Window, err error) {
+	return load(ctx, target, opts, true)
+}
+
+func load(ctx context.Context, target string, opts Options, withPrevious bool) (w, previous *window.Window, err error) {
 	if u, ok := asURL(target); ok {
-		return loadURL(ctx, target, u, opts.withDefaults())
+		return loadURL(ctx, target, u, opts.withDefaults(), withPrevious)
 	}
-	return loadPath(ctx, target, opts)
+	w, err = loadPath(ctx, target, opts)
+	return w, nil, err
 }
 
 var hostPort = regexp.MustCompile(`^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):[0-9]+(/.*)?$`)

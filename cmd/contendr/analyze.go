@@ -222,19 +222,19 @@ func (o *analyzeOptions) analyzeOne(ctx context.Context, group []string, target 
 	progress := newProgressLine(stderr, target)
 	opts.Progress = progress.update
 	var (
-		w   *window.Window
-		err error
+		w, previous *window.Window
+		err         error
 	)
 	if len(group) > 1 {
 		w, err = source.LoadFiles(ctx, group, opts)
 	} else {
-		w, err = source.Load(ctx, group[0], opts)
+		w, previous, err = source.LoadWithPrevious(ctx, group[0], opts)
 	}
 	progress.clear()
 	if err != nil {
 		return nil, err // a *source.Error already names the target and what to do
 	}
-	report, err := analyze.Analyze(analyze.Input{Window: w, Target: target}, th)
+	report, err := analyze.Analyze(analyze.Input{Window: w, Previous: previous, Target: target}, th)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s; the window holds nothing contendr can analyze", target, err)
 	}
