@@ -38,6 +38,7 @@ func Build(in Input, lock *mutex.Result, gcr *gc.Result, th Thresholds) *Report 
 	if w == nil {
 		w = &window.Window{}
 	}
+	lock, reconciled := reconcile(lock)
 	r := &Report{
 		Schema:          Schema,
 		Target:          targetOf(in, w),
@@ -52,6 +53,9 @@ func Build(in Input, lock *mutex.Result, gcr *gc.Result, th Thresholds) *Report 
 	r.Findings = findings(w, lock, gcr, th)
 	r.Recommendations = recommend(w, lock, gcr, th)
 	r.Notes = notes(w, lock, gcr)
+	if reconciled != "" {
+		r.Notes = append(r.Notes, reconciled)
+	}
 	r.WorstSeverity = r.Worst()
 	r.Verdict = verdict(r)
 	return r
@@ -133,6 +137,50 @@ func lockSection(lock *mutex.Result) LockSection {
 		s.Components = append(s.Components, lc)
 	}
 	return s
+}
+
+// reconcile keeps per-component fractions consistent with the process-wide
+// lock fraction. Both divide by wait + user CPU, but the delay comes from
+// the profiles and the process figure from the runtime's counter (or an
+// estimate); when the profiles cover more than the counter — a user-CPU
+// estimate, cumulative profiles without a delta — a component could show
+// 120% of goroutine time. The counter is the authority for the total, the
+// profiles for how it splits: fraction = share × lock fraction. The
+// caller's result is not modified; the note says what was done.
+func reconcile(lock *mutex.Result) (*mutex.Result, string) {
+	if lock == nil || !lock.LockFraction.Known || len(lock.Components) == 0 {
+		return lock, ""
+	}
+	lf := lock.LockFraction.Value
+	top := lock.Components[0]
+	if top.Fraction <= max(lf*1.25, lf+0.02) {
+		return lock, ""
+	}
+	note := fmt.Sprintf("the profiles and the lock counter disagree: the profiles put %s at %s of goroutine time, more than the process-wide %s; "+
+		"component and site fractions are shown as their share of lock delay × the process-wide lock fraction", top.Name, pct(top.Fraction), pct(lf))
+	out := *lock
+	scaled := map[*mutex.Site]*mutex.Site{}
+	scale := func(sites []*mutex.Site) []*mutex.Site {
+		res := make([]*mutex.Site, len(sites))
+		for i, s := range sites {
+			if scaled[s] == nil {
+				c := *s
+				c.Fraction = s.Share * lf
+				scaled[s] = &c
+			}
+			res[i] = scaled[s]
+		}
+		return res
+	}
+	out.Sites = scale(lock.Sites)
+	out.Components = make([]*mutex.Component, len(lock.Components))
+	for i, c := range lock.Components {
+		cc := *c
+		cc.Fraction = c.Share * lf
+		cc.Holders, cc.Waiters = scale(c.Holders), scale(c.Waiters)
+		out.Components[i] = &cc
+	}
+	return &out, note
 }
 
 // componentDelay is a component's delay over the window: the larger side's
@@ -332,15 +380,10 @@ func notes(w *window.Window, lock *mutex.Result, gcr *gc.Result) []string {
 		case !lf.Known:
 			add("the lock fraction is unknown: the window has neither runtime/metrics nor a mutex/block profile with a CPU profile to estimate it from")
 		case lf.Estimated:
-			add("the lock fraction is an estimate (" + orDefault(lf.Reason, "no runtime/metrics in the window") + "); an agent or runtime/metrics gives the exact figure")
+			add("the lock fraction is an estimate: " + orDefault(lf.Reason, "the window had no runtime/metrics"))
 		}
 		for _, n := range lock.Notes {
 			add(n)
-		}
-		if lf.Known && len(lock.Components) > 0 && lock.Components[0].Fraction > max(lf.Value*1.25, lf.Value+0.02) {
-			add(fmt.Sprintf("the profiles and the lock counter disagree: %s alone accounts for %s of goroutine time, more than the process-wide %s; "+
-				"the profiles likely cover a longer span than the window (cumulative profiles without a delta)",
-				lock.Components[0].Name, pct(lock.Components[0].Fraction), pct(lf.Value)))
 		}
 	}
 	if gcr == nil {

@@ -244,3 +244,26 @@ func TestAnalyze(t *testing.T) {
 		t.Errorf("worst %s, recommendations %+v", r.Worst(), r.Recommendations)
 	}
 }
+
+func TestReconcileKeepsComponentsWithinTheProcess(t *testing.T) {
+	in, lock, gcr := handRWMutexWriteHeavy(t)
+	// The profiles say more than the counter: a user-CPU estimate that
+	// came out low.
+	lock.LockFraction.Value = 0.2
+	lock.Components[0].Fraction = 0.6
+	r := Build(in, lock, gcr, DefaultThresholds())
+	for _, f := range findingsWithID(r, FindingSiteFraction) {
+		if f.Value > r.Lock.Fraction {
+			t.Errorf("%s = %g exceeds the process-wide %g", f.shortName(), f.Value, r.Lock.Fraction)
+		}
+	}
+	if got, want := r.Lock.Components[0].Fraction, 0.94*0.2; got < want-1e-9 || got > want+1e-9 {
+		t.Errorf("component fraction = %g, want share × lock fraction = %g", got, want)
+	}
+	if !strings.Contains(strings.Join(r.Notes, "\n"), "disagree") {
+		t.Errorf("no note explains the reconciliation: %q", r.Notes)
+	}
+	if lock.Components[0].Fraction != 0.6 {
+		t.Error("Build modified the caller's collector result")
+	}
+}
