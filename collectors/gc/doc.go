@@ -23,7 +23,9 @@
 // phase apart: MemStats pauses are per cycle, runtime/metrics ones per phase. The GC CPU fraction
 // needs a CPU profile of the window (samples under gcBgMarkWorker,
 // gcAssistAlloc, markroot, gcDrain …, over all samples: a share of busy CPU,
-// so higher than the runtime/metrics figure on an idle process);
+// so higher than the runtime/metrics figure on an idle process, and lower
+// where pauses are long, since runtime/metrics charges a stop-the-world
+// pause as GOMAXPROCS × its length and a CPU profile sees no samples then);
 // MemStats.GCCPUFraction is an average since process start and is never
 // used.
 //

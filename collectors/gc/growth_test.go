@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/window"
+	"github.com/google/pprof/profile"
 )
 
 const fixtures = "../../testdata/profiles/"
@@ -79,5 +80,53 @@ func TestMapGrowthFixtures(t *testing.T) {
 				t.Errorf("BytesPerSecond = %v, want Bytes/10 s = %v", top.BytesPerSecond, float64(top.Bytes)/10)
 			}
 		})
+	}
+}
+
+// allocsWith builds an allocs profile of one copy-on-write writer stack
+// holding inuse bytes, next to one unrelated allocation.
+func allocsWith(allocBytes, inuseBytes int64) *profile.Profile {
+	names := []string{"maps.clone", "maps.Clone[go.shape.map[int]int,go.shape.int,go.shape.int]", "main.(*Store).Set", "main.main", "bytes.growSlice"}
+	p := &profile.Profile{
+		SampleType: []*profile.ValueType{{Type: "alloc_objects", Unit: "count"}, {Type: "alloc_space", Unit: "bytes"},
+			{Type: "inuse_objects", Unit: "count"}, {Type: "inuse_space", Unit: "bytes"}},
+		DefaultSampleType: "alloc_space",
+	}
+	var locs []*profile.Location
+	for i, name := range names {
+		fn := &profile.Function{ID: uint64(i + 1), Name: name}
+		loc := &profile.Location{ID: uint64(i + 1), Line: []profile.Line{{Function: fn}}}
+		p.Function, p.Location, locs = append(p.Function, fn), append(p.Location, loc), append(locs, loc)
+	}
+	p.Sample = []*profile.Sample{
+		{Location: locs[:4], Value: []int64{allocBytes / 1024, allocBytes, inuseBytes / 1024, inuseBytes}},
+		{Location: []*profile.Location{locs[4], locs[3]}, Value: []int64{1, allocBytes, 1, 4096}},
+	}
+	return p
+}
+
+func TestInUseGrowthAcrossWindows(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	prev := &window.Window{ID: "1", Start: t0, End: t0.Add(10 * time.Second)}
+	prev.SetProfile(window.Allocs, allocsWith(1<<20, 64<<10))
+	w := &window.Window{ID: "2", Start: t0.Add(10 * time.Second), End: t0.Add(20 * time.Second)}
+	w.SetProfile(window.Allocs, allocsWith(3<<20, 256<<10))
+
+	r, err := Collect(w, prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.MapGrowth) != 1 {
+		t.Fatalf("growth %+v, want the one clone", r.MapGrowth)
+	}
+	g := r.MapGrowth[0]
+	want := MapGrowth{Component: "main.(*Store)", Function: "main.(*Store).Set", Kind: GrowthCOWClone,
+		Bytes: 3 << 20, Objects: 3 << 10, BytesPerSecond: 3 << 20 / 10.0, ObjectsPerSecond: 3 << 10 / 10.0,
+		ShareOfAlloc: 0.5, InUseGrowthBytes: 192 << 10}
+	if *g != want {
+		t.Errorf("got  %+v\nwant %+v", *g, want)
+	}
+	if r, _ := Collect(w, nil); r.MapGrowth[0].InUseGrowthBytes != 0 {
+		t.Error("in-use growth reported without a previous window")
 	}
 }

@@ -154,8 +154,25 @@ func snapshot(t *testing.T, name string) *profile.Profile {
 	return p
 }
 
-// measure builds a window around fn the way the agent does: runtime/metrics
-// at both ends, and allocs and mutex profile deltas.
+// readHeapDebug1 reads MemStats the way a plain pprof target serves them:
+// the text of /debug/pprof/heap?debug=1.
+func readHeapDebug1(t *testing.T) window.MemStats {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := pprof.Lookup("heap").WriteTo(&buf, 1); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := window.ParseMemStats(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms.Time = time.Now()
+	return ms
+}
+
+// measure builds a window around fn the way the agent does — runtime/metrics
+// at both ends, allocs and mutex profile deltas — plus what a plain pprof
+// target gives: heap?debug=1 MemStats at both ends and a CPU profile.
 func measure(t *testing.T, id string, fn func()) *window.Window {
 	t.Helper()
 	kinds := map[window.ProfileKind]string{window.Allocs: "allocs", window.Mutex: "mutex"}
@@ -166,13 +183,27 @@ func measure(t *testing.T, id string, fn func()) *window.Window {
 	for k, name := range kinds {
 		before[k] = snapshot(t, name)
 	}
+	memStatsStart := readHeapDebug1(t)
 	// Writing the snapshots allocated: start the window with a fresh heap
-	// goal, so that their garbage does not trigger a cycle inside it.
+	// goal, so that their garbage does not trigger a cycle inside it. The
+	// MemStats readings see this one forced cycle more.
 	runtime.GC()
-	w := &window.Window{ID: id, Start: time.Now(), Metrics: &window.SamplePair{Start: readMetrics(t)}}
+	var cpu bytes.Buffer
+	if err := pprof.StartCPUProfile(&cpu); err != nil {
+		t.Fatal(err)
+	}
+	w := &window.Window{ID: id, Metrics: &window.SamplePair{Start: readMetrics(t)}}
+	w.Start = time.Now()
 	fn()
-	w.Metrics.End = readMetrics(t)
 	w.End = time.Now()
+	w.Metrics.End = readMetrics(t)
+	w.MemStats = &window.MemStatsPair{Start: memStatsStart, End: readHeapDebug1(t)}
+	pprof.StopCPUProfile()
+	cpuProfile, err := window.ParseProfile(cpu.Bytes(), 0)
+	if err != nil {
+		t.Fatalf("cpu profile: %v", err)
+	}
+	w.SetProfile(window.CPU, cpuProfile)
 	runtime.GC()
 	for k, name := range kinds {
 		delta, restarted, err := window.Delta(before[k], snapshot(t, name))
@@ -196,6 +227,7 @@ func TestLiveCOWVersusMutex(t *testing.T) {
 	defer runtime.SetMutexProfileFraction(prevFraction)
 
 	results := map[string]*Result{}
+	var cowWindow *window.Window
 	for _, tc := range []struct {
 		name  string
 		store mapStore
@@ -209,6 +241,9 @@ func TestLiveCOWVersusMutex(t *testing.T) {
 			t.Fatal(err)
 		}
 		results[tc.name] = r
+		if tc.name == "cow" {
+			cowWindow = w
+		}
 		p := r.Pressure
 		t.Logf("%s: gc cpu %.3f assist %.2f cycles %d (%.1f/s) alloc %.1f MB/s pause p99 %.2gs; sampled alloc %d B",
 			tc.name, p.CPUFraction, p.AssistShare, p.Cycles, p.CyclesPerSecond, p.AllocBytesPerSecond/1e6, p.PauseP99Seconds, r.TotalAllocBytes)
@@ -218,6 +253,7 @@ func TestLiveCOWVersusMutex(t *testing.T) {
 	}
 
 	cow, mu := results["cow"], results["mutex"]
+	checkMemStatsAgree(t, cowWindow, cow)
 	if len(cow.MapGrowth) == 0 || cow.MapGrowth[0].Kind != GrowthCOWClone || cow.MapGrowth[0].Component != "github.com/contendr/contendr/collectors/gc.(*cowStore)" {
 		t.Fatalf("cow: largest growth %+v, want cow-clone in (*cowStore)", cow.MapGrowth)
 	}
@@ -236,5 +272,31 @@ func TestLiveCOWVersusMutex(t *testing.T) {
 	}
 	if cow.Pressure.Cycles <= mu.Pressure.Cycles {
 		t.Errorf("GC cycles cow %d ≤ mutex %d", cow.Pressure.Cycles, mu.Pressure.Cycles)
+	}
+}
+
+// checkMemStatsAgree reads the same window as a plain pprof target would
+// (MemStats and a CPU profile, no runtime/metrics) and compares.
+func checkMemStatsAgree(t *testing.T, w *window.Window, fromMetrics *Result) {
+	t.Helper()
+	plain := *w
+	plain.Metrics = nil
+	r, err := Collect(&plain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, m := r.Pressure, fromMetrics.Pressure
+	t.Logf("memstats path: gc cpu %.3f (cpu profile, busy share) vs %.3f; cycles %d vs %d; alloc %.1f vs %.1f MB/s; pause max %.2g vs ≤ %.2g s",
+		p.CPUFraction, m.CPUFraction, p.Cycles, m.Cycles, p.AllocBytesPerSecond/1e6, m.AllocBytesPerSecond/1e6, p.PauseMaxSeconds, m.PauseMaxSeconds)
+	if p.Source != "memstats" || !p.Estimated {
+		t.Errorf("source %q estimated %v, want memstats and estimated", p.Source, p.Estimated)
+	}
+	// The MemStats readings bracket the metrics ones and the forced cycle
+	// that starts the window; another may end in between.
+	if d := p.Cycles - (m.Cycles + 1); d < -2 || d > 2 {
+		t.Errorf("cycles: memstats %d, runtime/metrics %d", p.Cycles, m.Cycles)
+	}
+	if p.CPUFraction <= 0.01 {
+		t.Errorf("GC CPU share from the CPU profile %.4f: want the COW workload's GC work visible", p.CPUFraction)
 	}
 }

@@ -117,7 +117,7 @@ func pressureFromMemStats(ms *window.MemStatsPair, cpu *profile.Profile, seconds
 	} else {
 		p.CPUFraction = frac
 		p.Estimated = true
-		notes = append(notes, "GC CPU fraction estimated from the CPU profile's GC frames over all sampled CPU (busy time), not over GOMAXPROCS × window as runtime/metrics would")
+		notes = append(notes, "GC CPU fraction estimated from the CPU profile's GC frames over all sampled CPU (busy time), not over GOMAXPROCS × window as runtime/metrics would; stop-the-world pauses are not in it")
 	}
 	p.Missing = append(p.Missing,
 		"assist_share: MemStats has no mark-assist time",
