@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/alert"
+	"github.com/contendr/contendr/analyze"
 	"github.com/contendr/contendr/window"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -244,6 +245,38 @@ func TestEventsAreLogged(t *testing.T) {
 	for _, want := range []string{"contendr alert firing", "contendr alert resolved", "rule=lock_fraction_crit"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+// The agent must alert on what `contendr analyze` reports: the same names
+// and the same limits.
+func TestDefaultRulesMatchAnalyzeThresholds(t *testing.T) {
+	th := analyze.DefaultThresholds()
+	levels := map[alert.Metric]analyze.Level{
+		alert.LockFraction:   th.LockFraction,
+		alert.SiteFraction:   th.SiteFraction,
+		alert.GCCPUFraction:  th.GCCPUFraction,
+		alert.GCPauseP99:     th.GCPauseP99,
+		alert.MapGrowthShare: th.MapGrowthShare,
+	}
+	ids := map[alert.Metric]string{
+		alert.LockFraction:   analyze.FindingLockFraction,
+		alert.SiteFraction:   analyze.FindingSiteFraction,
+		alert.GCCPUFraction:  analyze.FindingGCCPUFraction,
+		alert.GCPauseP99:     analyze.FindingGCPauseP99,
+		alert.MapGrowthShare: analyze.FindingMapGrowthShare,
+	}
+	for _, r := range alert.DefaultRules() {
+		if string(r.Metric) != ids[r.Metric] {
+			t.Errorf("metric %q is called %q in analyze", r.Metric, ids[r.Metric])
+		}
+		want := levels[r.Metric].Warn
+		if r.Severity == alert.Crit {
+			want = levels[r.Metric].Crit
+		}
+		if r.Threshold != want {
+			t.Errorf("%s %s threshold %v, analyze says %v", r.Metric, r.Severity, r.Threshold, want)
 		}
 	}
 }

@@ -26,7 +26,7 @@ const (
 	// GCCPUFraction is the window's GC CPU fraction.
 	GCCPUFraction Metric = "gc_cpu_fraction"
 	// GCPauseP99 is the 99th percentile GC pause, in seconds.
-	GCPauseP99 Metric = "gc_pause_p99_seconds"
+	GCPauseP99 Metric = "gc_pause_p99"
 	// MapGrowthShare is the share of the window's allocation that maps
 	// spent growing or copying themselves.
 	MapGrowthShare Metric = "map_growth_share"
@@ -57,19 +57,20 @@ type Rule struct {
 }
 
 // DefaultRules are the warn and crit rules on every metric, at the values
-// analyze uses for its findings.
+// of analyze.DefaultThresholds (a test holds them equal), so that the agent
+// alerts on what `contendr analyze` calls warn and crit.
 func DefaultRules() []Rule {
 	return []Rule{
 		{Metric: LockFraction, Severity: Warn, Threshold: 0.05},
 		{Metric: LockFraction, Severity: Crit, Threshold: 0.20},
-		{Metric: SiteFraction, Severity: Warn, Threshold: 0.05},
-		{Metric: SiteFraction, Severity: Crit, Threshold: 0.15},
+		{Metric: SiteFraction, Severity: Warn, Threshold: 0.025},
+		{Metric: SiteFraction, Severity: Crit, Threshold: 0.10},
 		{Metric: GCCPUFraction, Severity: Warn, Threshold: 0.10},
 		{Metric: GCCPUFraction, Severity: Crit, Threshold: 0.25},
-		{Metric: GCPauseP99, Severity: Warn, Threshold: 0.005},
-		{Metric: GCPauseP99, Severity: Crit, Threshold: 0.050},
-		{Metric: MapGrowthShare, Severity: Warn, Threshold: 0.20},
-		{Metric: MapGrowthShare, Severity: Crit, Threshold: 0.50},
+		{Metric: GCPauseP99, Severity: Warn, Threshold: 0.001},
+		{Metric: GCPauseP99, Severity: Crit, Threshold: 0.010},
+		{Metric: MapGrowthShare, Severity: Warn, Threshold: 0.30},
+		{Metric: MapGrowthShare, Severity: Crit, Threshold: 0.60},
 	}
 }
 
@@ -131,4 +132,14 @@ func (v Values) value(m Metric) float64 {
 		return v.MapGrowthShare
 	}
 	return math.NaN()
+}
+
+// Pair returns the warn and crit rules on m, the shape of one of analyze's
+// threshold levels: Pair(alert.LockFraction, th.LockFraction.Warn,
+// th.LockFraction.Crit).
+func Pair(m Metric, warn, crit float64) []Rule {
+	return []Rule{
+		{Metric: m, Severity: Warn, Threshold: warn},
+		{Metric: m, Severity: Crit, Threshold: crit},
+	}
 }
