@@ -1,0 +1,96 @@
+package gc
+
+import (
+	"testing"
+
+	"github.com/contendr/contendr/window"
+	"github.com/google/pprof/profile"
+)
+
+func TestClassify(t *testing.T) {
+	c := &classifier{lockTakers: map[string]bool{"main.(*Cache).Set": true}}
+	tests := []struct {
+		name     string
+		stack    []string // leaf first
+		kind     GrowthKind
+		function string
+		inferred bool
+	}{
+		{"legacy dirty copy", []string{"sync.(*Map).dirtyLocked", "sync.(*Map).LoadOrStore", "main.(*S).op", "main.main.func1"},
+			GrowthSyncMapDirty, "main.(*S).op", false},
+		{"legacy lock wait is not growth", []string{"internal/sync.runtime_SemacquireMutex", "internal/sync.(*Mutex).lockSlow", "sync.(*Mutex).Lock", "sync.(*Map).Swap", "main.(*S).op"},
+			"", "", false},
+		{"hashtriemap insert", []string{"internal/sync.newEntryNode[go.shape.string,go.shape.int]", "internal/sync.(*HashTrieMap[go.shape.string,go.shape.int]).Swap", "sync.(*Map).Swap", "sync.(*Map).Store", "main.(*S).put"},
+			GrowthHashTrieMap, "main.(*S).put", false},
+		{"hashtriemap under unique.Make is not the user's map", []string{"internal/sync.newEntryNode[go.shape.string,go.shape.string]", "internal/sync.(*HashTrieMap[go.shape.string,go.shape.string]).LoadOrStore", "unique.Make[go.shape.string]", "main.intern"},
+			"", "", false},
+		{"maps.Clone", []string{"maps.clone", "maps.Clone[go.shape.map[string]int,go.shape.string,go.shape.int]", "example.com/svc.(*Routes).Add"},
+			GrowthCOWClone, "example.com/svc.(*Routes).Add", false},
+		{"visible Go map growth", []string{"internal/runtime/maps.newarray", "internal/runtime/maps.newTable", "internal/runtime/maps.(*table).grow", "runtime.mapassign_faststr", "main.(*Index).Add"},
+			GrowthGoMap, "main.(*Index).Add", false},
+		{"makemap", []string{"runtime.makemap_small", "main.newIndex"}, GrowthGoMap, "main.newIndex", false},
+		{"hidden growth in a lock taker", []string{"main.(*Cache).Set", "main.handler"}, GrowthGoMap, "main.(*Cache).Set", true},
+		{"hidden allocation elsewhere is not growth", []string{"main.(*Cache).Get", "main.handler"}, "", "", false},
+		{"growth inside a closure called by the map's Range is not the map's", []string{"main.main.func2", "sync.(*Map).Range", "main.main"}, "", "", false},
+		{"runtime only", []string{"runtime.malg", "runtime.newproc1"}, "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key, ok := c.classify(tt.stack)
+			if ok != (tt.kind != "") || key.kind != tt.kind || key.function != tt.function || key.inferred != tt.inferred {
+				t.Errorf("classify = %+v, %v; want kind %q function %q inferred %v", key, ok, tt.kind, tt.function, tt.inferred)
+			}
+		})
+	}
+}
+
+// stackSample builds a profile sample from function names, leaf first.
+func stackSample(p *profile.Profile, values []int64, names ...string) {
+	var locs []*profile.Location
+	for _, name := range names {
+		fn := &profile.Function{ID: uint64(len(p.Function) + 1), Name: name}
+		loc := &profile.Location{ID: uint64(len(p.Location) + 1), Line: []profile.Line{{Function: fn}}}
+		p.Function, p.Location, locs = append(p.Function, fn), append(p.Location, loc), append(locs, loc)
+	}
+	p.Sample = append(p.Sample, &profile.Sample{Location: locs, Value: values})
+}
+
+// A writer that makes a new map and fills it is a hand-written copy.
+func TestCopyLoopIsCOW(t *testing.T) {
+	p := &profile.Profile{SampleType: []*profile.ValueType{{Type: "alloc_objects", Unit: "count"}, {Type: "alloc_space", Unit: "bytes"}}}
+	stackSample(p, []int64{1, 4096}, "runtime.makemap", "main.(*Table).Put")
+	stackSample(p, []int64{4, 16384}, "internal/runtime/maps.newarray", "runtime.mapassign_fast64", "main.(*Table).Put")
+	stackSample(p, []int64{2, 8192}, "runtime.mapassign_fast64", "main.(*Other).Put")
+	w := &window.Window{}
+	w.SetProfile(window.Allocs, p)
+	r, err := Collect(w, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]GrowthKind{}
+	for _, g := range r.MapGrowth {
+		got[g.Function] = g.Kind
+	}
+	if got["main.(*Table).Put"] != GrowthCOWClone || got["main.(*Other).Put"] != GrowthGoMap || len(r.MapGrowth) != 2 {
+		t.Errorf("growth %v, want Table.Put a copy loop (cow-clone) and Other.Put Go map growth", got)
+	}
+	if r.MapGrowth[0].Bytes != 4096+16384 {
+		t.Errorf("copy loop bytes %d, want makemap and mapassign summed", r.MapGrowth[0].Bytes)
+	}
+}
+
+func TestGCFractionFromCPUProfile(t *testing.T) {
+	p := &profile.Profile{SampleType: []*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "cpu", Unit: "nanoseconds"}}}
+	stackSample(p, []int64{3, 30e6}, "runtime.scanobject", "runtime.gcDrain", "runtime.gcBgMarkWorker.func2", "runtime.systemstack", "runtime.gcBgMarkWorker")
+	stackSample(p, []int64{1, 10e6}, "runtime.scanobject", "runtime.gcDrainN", "runtime.gcAssistAlloc1", "runtime.gcAssistAlloc.func2", "runtime.mallocgc", "main.work")
+	stackSample(p, []int64{6, 60e6}, "main.work", "main.main")
+	w := &window.Window{ID: "cpu-only"}
+	w.SetProfile(window.CPU, p)
+	r, err := Collect(w, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Pressure.Source != "cpu-profile" || r.Pressure.CPUFraction != 0.4 || !r.Pressure.Estimated {
+		t.Errorf("pressure %+v, want source cpu-profile, estimated, fraction 0.4", r.Pressure)
+	}
+}
