@@ -181,3 +181,45 @@ func mouseAt(name string, act func(x, y float64, opts ...chromedp.MouseOption) c
 		return err
 	})
 }
+
+// TestDiffHTMLInBrowser opens a differential page: frames are coloured by
+// change and the vanished stacks are listed.
+func TestDiffHTMLInBrowser(t *testing.T) {
+	ctx := browser.New(t)
+	base := buildFixture(t, "go1.25-legacy-syncmap/mutex.pb.gz", "")
+	target := buildFixture(t, "go1.26-hashtriemap/syncmap/mutex.pb.gz", "")
+	d, err := Diff(base, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(t.TempDir(), "diff.html")
+	if err := os.WriteFile(page, render(t, func(w io.Writer) error { return WriteHTML(w, d, Options{Icicle: true}) }), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate("file://"+page),
+		chromedp.WaitVisible(chromedp.CSS(".cf-frame")),
+		chromedp.Click(chromedp.CSS(".cf-vanished summary")),
+	); err != nil {
+		t.Fatalf("loading the page: %v", err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[
+		document.querySelectorAll(".cf-frame").length,
+		new Set(Array.from(document.querySelectorAll(".cf-frame")).map(f => f.style.background)).size,
+		document.querySelectorAll(".cf-vanished li").length]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0] == 0 || got[1] < 3 || got[2] == 0 {
+		t.Errorf("%d frames in %d colours, %d vanished stacks listed; want frames in several colours and a list", got[0], got[1], got[2])
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(browser.ArtifactDir(t), "flame-diff.png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}

@@ -151,7 +151,11 @@ func (l *svgLayout) frame(n *Node, d int, x, w float64) {
 		`<rect x="%.2f" y="%d" width="%.2f" height="%d" fill="%s" rx="2"/>`,
 		x, w, d, escape(n.Name), escape(l.tooltip(n)), px, y, pw, svgFrameH-1, fill)
 	if pw >= svgMinLabelPx {
-		fmt.Fprintf(l.bw, `<text x="%.2f" y="%d">%s</text>`, px+3, y+svgFrameH-4, escape(fitLabel(n.Name, pw)))
+		style := ""
+		if isDark(fill) {
+			style = ` style="fill:#fff"`
+		}
+		fmt.Fprintf(l.bw, `<text x="%.2f" y="%d"%s>%s</text>`, px+3, y+svgFrameH-4, style, escape(fitLabel(n.Name, pw)))
 	}
 	l.bw.WriteString("</g>\n")
 	for _, c := range n.Children {
@@ -211,6 +215,15 @@ var genericArgs = regexp.MustCompile(`\[[^\[\]]*\]`)
 func shortLabel(name string) string {
 	name = genericArgs.ReplaceAllString(name, "[…]")
 	return name[strings.LastIndexByte(name, '/')+1:]
+}
+
+// isDark tells whether a "#rrggbb" fill needs light text.
+func isDark(hex string) bool {
+	var r, g, b uint8
+	if _, err := fmt.Sscanf(hex, "#%02x%02x%02x", &r, &g, &b); err != nil {
+		return false
+	}
+	return 0.299*float64(r)+0.587*float64(g)+0.114*float64(b) < 128
 }
 
 func treeDepth(n *Node) int {

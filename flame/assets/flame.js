@@ -242,6 +242,19 @@
     this.render();
   };
 
+  // shortLabel mirrors flame/svg.go: drop the import path and generic type
+  // arguments of a name too long for its frame; hover shows the full name.
+  function shortLabel(name) {
+    name = name.replace(/\[[^\[\]]*\]/g, "[\u2026]");
+    return name.slice(name.lastIndexOf("/") + 1);
+  }
+
+  // isDark tells whether an "rgb(r, g, b)" fill needs light text.
+  function isDark(rgb) {
+    var m = /rgb\((\d+),\s*(\d+),\s*(\d+)/.exec(rgb);
+    return !!m && 0.299 * m[1] + 0.587 * m[2] + 0.114 * m[3] < 128;
+  }
+
   function shortName(name) {
     var i = name.lastIndexOf("/");
     return name.slice(i + 1);
@@ -331,7 +344,9 @@
       div.style.background = self.color(n);
       if (self.re && !n.synthetic && self.re.test(n.name)) div.classList.add("cf-match");
       if (n === self.selected) div.classList.add("cf-selected");
-      if (fr.w * width >= 24) div.appendChild(el("span", "", n.name));
+      var px = fr.w * width;
+      if (px >= 24) div.appendChild(el("span", "", px / 7.3 < n.name.length ? shortLabel(n.name) : n.name));
+      if (isDark(div.style.background)) div.classList.add("cf-dark");
       frag.appendChild(div);
     });
     chart.textContent = "";
