@@ -16,11 +16,13 @@ import (
 // frame (between it and the allocation); the user frame and its component
 // take the blame. In order:
 //
-//  1. legacy sync.Map: a sync.(*Map).* frame with no internal/sync frame —
-//     dirtyLocked's O(n) copy and the dirty map's own growth on new keys;
-//  2. Go ≥1.24 sync.Map: internal/sync.newEntryNode/newIndirectNode under
+//  1. Go ≥1.24 sync.Map: internal/sync.newEntryNode/newIndirectNode under
 //     sync.(*Map).* (unique.Make uses the same HashTrieMap: not the user's
 //     map, not counted);
+//  2. legacy sync.Map: a sync.(*Map).* frame with no HashTrieMap frame —
+//     dirtyLocked's O(n) copy plus what the map allocates on writes
+//     (entries, boxed values, the dirty map's growth), but not the sudogs
+//     of goroutines waiting on its mutex;
 //  3. copy-on-write: maps.Clone, runtime.mapclone/maps_clone,
 //     internal/runtime/maps.(*Map).Clone;
 //  4. Go map growth: internal/runtime/maps.*, runtime.makemap*,
