@@ -2,6 +2,7 @@ package mutex
 
 import (
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -147,8 +148,9 @@ func readSide(reader *stackReader, p *profile.Profile, which Side) (*side, error
 	if err != nil {
 		return nil, err
 	}
+	reader.forProfile(p)
 	var buf []*frame
-	var key strings.Builder
+	var key []byte
 	for _, sample := range p.Sample {
 		if delayIdx >= len(sample.Value) {
 			return nil, fmt.Errorf("a sample has %d values, want at least %d", len(sample.Value), delayIdx+1)
@@ -175,15 +177,16 @@ func readSide(reader *stackReader, p *profile.Profile, which Side) (*side, error
 		acc.contentions += contentions
 		s.totals[classOf(acc.key.kind)] += delay
 
-		key.Reset()
+		// Stacks merge by function names (not addresses), keyed by the
+		// frames' ids: four bytes a frame, no allocation to look up.
+		key = key[:0]
 		for _, f := range buf {
-			key.WriteString(f.Name)
-			key.WriteByte('\n')
+			key = binary.LittleEndian.AppendUint32(key, f.id)
 		}
-		st := acc.stacks[key.String()]
+		st := acc.stacks[string(key)]
 		if st == nil {
 			st = &stackAcc{frames: slices.Clone(buf)}
-			acc.stacks[key.String()] = st
+			acc.stacks[string(key)] = st
 		}
 		st.delay += delay
 		st.contentions += contentions

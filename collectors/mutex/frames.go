@@ -26,18 +26,46 @@ type frame struct {
 	// site is the first frame above them.
 	machinery bool
 	prim      primitive
+	// id numbers the frame within its stackReader, to key stacks cheaply.
+	id uint32
 }
 
 // stackReader turns samples into leaf-first frame lists, parsing each
 // function name and each location once: a profile repeats the same few
-// hundred frames across thousands of stacks.
+// hundred frames across thousands of stacks. Function names are shared
+// across profiles; locations belong to one profile, so use forProfile
+// before reading a profile's samples.
 type stackReader struct {
-	byName     map[string]*frame
-	byLocation map[*profile.Location][]*frame
+	byName map[string]*frame
+	// byID holds each location's frames, indexed by Location.ID, which
+	// the runtime and pprof number densely from 1; byPointer is the
+	// fallback for profiles with sparse IDs.
+	byID      [][]*frame
+	byPointer map[*profile.Location][]*frame
 }
 
 func newStackReader() *stackReader {
-	return &stackReader{byName: map[string]*frame{}, byLocation: map[*profile.Location][]*frame{}}
+	return &stackReader{byName: map[string]*frame{}}
+}
+
+// forProfile resolves every location of p up front.
+func (r *stackReader) forProfile(p *profile.Profile) {
+	r.byID, r.byPointer = nil, nil
+	var maxID uint64
+	for _, loc := range p.Location {
+		maxID = max(maxID, loc.ID)
+	}
+	if maxID <= uint64(2*len(p.Location)+16) {
+		r.byID = make([][]*frame, maxID+1)
+		for _, loc := range p.Location {
+			r.byID[loc.ID] = r.resolve(loc)
+		}
+		return
+	}
+	r.byPointer = make(map[*profile.Location][]*frame, len(p.Location))
+	for _, loc := range p.Location {
+		r.byPointer[loc] = r.resolve(loc)
+	}
 }
 
 // frames returns the sample's frames, leaf first. A location holding
@@ -53,10 +81,18 @@ func (r *stackReader) frames(s *profile.Sample, buf []*frame) []*frame {
 }
 
 func (r *stackReader) location(loc *profile.Location) []*frame {
-	if fs, ok := r.byLocation[loc]; ok {
+	if r.byID != nil && loc.ID < uint64(len(r.byID)) && r.byID[loc.ID] != nil {
+		return r.byID[loc.ID]
+	}
+	if fs, ok := r.byPointer[loc]; ok {
 		return fs
 	}
-	var fs []*frame
+	// A sample location missing from p.Location: resolve it on the spot.
+	return r.resolve(loc)
+}
+
+func (r *stackReader) resolve(loc *profile.Location) []*frame {
+	fs := make([]*frame, 0, len(loc.Line))
 	for _, line := range loc.Line {
 		if line.Function == nil {
 			continue
@@ -67,7 +103,6 @@ func (r *stackReader) location(loc *profile.Location) []*frame {
 		// Unsymbolized: name it by address, as pprof does.
 		fs = append(fs, r.frame(fmt.Sprintf("0x%x", loc.Address)))
 	}
-	r.byLocation[loc] = fs
 	return fs
 }
 
@@ -76,6 +111,7 @@ func (r *stackReader) frame(name string) *frame {
 		return f
 	}
 	f := parseFrame(name)
+	f.id = uint32(len(r.byName))
 	r.byName[name] = f
 	return f
 }

@@ -1,6 +1,7 @@
 package mutex
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/pprof/profile"
@@ -22,20 +23,28 @@ func contentionProfile(stacks ...stack) *profile.Profile {
 		Period:     1,
 	}
 	funcs := map[string]*profile.Function{}
+	// Like the runtime, one location per distinct frame, shared by every
+	// stack through it.
+	locs := map[string]*profile.Location{}
 	for i, st := range stacks {
 		s := &profile.Sample{Value: []int64{int64(i + 1), int64(1000 * (i + 1))}}
 		for _, names := range st {
-			loc := &profile.Location{ID: uint64(len(p.Location) + 1), Address: uint64(0x1000 + len(p.Location))}
-			for _, name := range names {
-				fn := funcs[name]
-				if fn == nil {
-					fn = &profile.Function{ID: uint64(len(p.Function) + 1), Name: name, SystemName: name}
-					funcs[name] = fn
-					p.Function = append(p.Function, fn)
+			locKey := strings.Join(names, "\n")
+			loc := locs[locKey]
+			if loc == nil {
+				loc = &profile.Location{ID: uint64(len(p.Location) + 1), Address: uint64(0x1000 + len(p.Location))}
+				for _, name := range names {
+					fn := funcs[name]
+					if fn == nil {
+						fn = &profile.Function{ID: uint64(len(p.Function) + 1), Name: name, SystemName: name}
+						funcs[name] = fn
+						p.Function = append(p.Function, fn)
+					}
+					loc.Line = append(loc.Line, profile.Line{Function: fn})
 				}
-				loc.Line = append(loc.Line, profile.Line{Function: fn})
+				locs[locKey] = loc
+				p.Location = append(p.Location, loc)
 			}
-			p.Location = append(p.Location, loc)
 			s.Location = append(s.Location, loc)
 		}
 		p.Sample = append(p.Sample, s)
