@@ -197,15 +197,15 @@ func readSide(reader *stackReader, p *profile.Profile, which Side) (*side, error
 // site resolves a leaf-first stack to its site accumulator.
 func (s *side) site(frames []*frame) *siteAcc {
 	siteIdx, primIdx := locate(frames)
-	// The primitive frames run from the leaf up to the site; when no frame
-	// is outside the machinery the site itself is one of them.
-	prims := frames[:siteIdx]
-	if frames[siteIdx].machinery || isRuntimeLeaf(frames) {
-		prims = frames[:siteIdx+1]
-	}
-	kind := kindOf(prims)
-	if isRuntimeLeaf(frames) {
-		kind = KindRuntime
+	kind := KindRuntime
+	if !isRuntimeLeaf(frames) {
+		// The primitive frames run from the leaf up to the site; when no
+		// frame is outside the machinery the site itself is one of them.
+		prims := frames[:siteIdx]
+		if frames[siteIdx].machinery {
+			prims = frames[:siteIdx+1]
+		}
+		kind = kindOf(prims)
 	}
 	key := siteKey{function: frames[siteIdx].Name, kind: kind}
 	if primIdx >= 0 {
@@ -240,9 +240,7 @@ func (s *side) build(seconds, denominator float64, topStacks int) (sites, runtim
 			site.DelaySecondsPerSecond = site.DelaySeconds / seconds
 			site.ContentionsPerSecond = float64(site.Contentions) / seconds
 		}
-		if total := s.totals[classOf(site.Kind)]; total > 0 {
-			site.Share = float64(acc.delay) / float64(total)
-		}
+		site.Share = share(float64(acc.delay), float64(s.totals[classOf(site.Kind)]))
 		if denominator > 0 {
 			site.Fraction = site.DelaySeconds / denominator
 		}

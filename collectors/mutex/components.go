@@ -67,9 +67,11 @@ func components(sites []*Site, holders, waiters *side, seconds, denominator floa
 	return out
 }
 
+// share is part/total in [0, 1]; summing float delays can overshoot by an
+// ulp.
 func share(part, total float64) float64 {
 	if total <= 0 {
 		return 0
 	}
-	return part / total
+	return min(part/total, 1)
 }

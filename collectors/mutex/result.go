@@ -89,8 +89,10 @@ type Component struct {
 // LockFraction is Δwait / (Δwait + Δuser_cpu) over the window.
 type LockFraction struct {
 	Value float64 `json:"value"`
-	// Estimated is set when the window had no runtime/metrics and the value
-	// was derived from profiles; Reason says from what.
+	// Estimated is set when either half was not measured over exactly the
+	// window by runtime/metrics: derived from profiles, or user CPU scaled
+	// or bounded because the runtime refreshes its CPU metrics only at GC
+	// (see lockFraction in fraction.go). Reason says what was used.
 	Estimated bool   `json:"estimated"`
 	Reason    string `json:"reason,omitempty"`
 	// Known is false when neither runtime/metrics nor profiles allow a value.
