@@ -25,6 +25,7 @@ func runMatrix(ctx context.Context, args []string) error {
 	valueSize := fs.Int("value-size", 0, "bytes allocated per write")
 	shards := fs.Int("shards", strategy.DefaultShards, "shard count of the sharded strategy")
 	out := fs.String("out", "testapps/maplab/results", "directory for results.json and results.md")
+	gate := gateFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,6 +47,7 @@ func runMatrix(ctx context.Context, args []string) error {
 		Options:    strategy.Options{Shards: *shards},
 		Progress:   os.Stderr,
 		Command:    commandLine(),
+		Gate:       gate,
 	})
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ func runOverhead(ctx context.Context, args []string) error {
 	keys := fs.Int("keys", workload.DefaultKeys, "prefilled keys")
 	goroutines := fs.Int("goroutines", workload.DefaultGoroutines, "worker goroutines")
 	out := fs.String("out", "testapps/maplab/results", "directory for overhead.json and overhead.md")
+	gate := gateFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,6 +41,7 @@ func runOverhead(ctx context.Context, args []string) error {
 		Interval: *interval,
 		Progress: os.Stderr,
 		Command:  commandLine(),
+		Gate:     gate,
 	})
 	if err != nil {
 		return err

@@ -15,6 +15,9 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/contendr/contendr/testapps/maplab/matrix"
 )
 
 func main() {
@@ -57,4 +60,15 @@ func splitList(value string, all []string) []string {
 		}
 	}
 	return out
+}
+
+// gateFlags binds the flags of a matrix.Gate, which keeps measurements
+// away from moments when other processes load the machine.
+func gateFlags(fs *flag.FlagSet) *matrix.Gate {
+	g := &matrix.Gate{}
+	fs.Float64Var(&g.MaxBusy, "max-busy", 0.25, "before each run, wait until other processes use at most this share of the CPUs (0: don't wait)")
+	fs.Float64Var(&g.MaxStolen, "max-stolen", 0.05, "repeat a run when other processes took more than this share of it (0: never)")
+	fs.IntVar(&g.Retries, "retries", 2, "repeats of a disturbed run")
+	fs.DurationVar(&g.Budget, "gate-budget", 10*time.Minute, "total time the gate may spend waiting and repeating")
+	return g
 }

@@ -26,6 +26,9 @@ type Config struct {
 	// Command is the command line that produced the results, quoted in the
 	// report header so that the table can be regenerated.
 	Command string
+	// Gate, when set, holds runs back while other processes load the
+	// machine and repeats disturbed runs.
+	Gate *Gate
 }
 
 // Step is one run in the plan.
@@ -80,7 +83,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("matrix interrupted after %d of %d runs: %w", i, len(plan), err)
 		}
-		r, err := runOne(ctx, step, specs[step.Workload], cfg.Options)
+		r, err := runGated(ctx, cfg, step, specs[step.Workload])
 		if err != nil {
 			return nil, err
 		}
@@ -88,8 +91,8 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		if cfg.Progress != nil {
 			done := time.Since(start)
 			eta := done / time.Duration(i+1) * time.Duration(len(plan)-i-1)
-			fmt.Fprintf(cfg.Progress, "[%d/%d] round %d  %-12s %-8s %14.0f ops/s   ETA %s\n",
-				i+1, len(plan), step.Round+1, step.Workload, step.Strategy, r.OpsPerSec, eta.Round(time.Second))
+			fmt.Fprintf(cfg.Progress, "[%d/%d] round %d  %-12s %-8s %14.0f ops/s  stolen %3.0f%%   ETA %s\n",
+				i+1, len(plan), step.Round+1, step.Workload, step.Strategy, r.OpsPerSec, 100*r.StolenShare, eta.Round(time.Second))
 		}
 	}
 	res.Meta.LoadAverageAfter = LoadAverage()
@@ -97,22 +100,36 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	return res, nil
 }
 
-func runOne(ctx context.Context, step Step, spec workload.Spec, opts strategy.Options) (RunResult, error) {
-	m, err := strategy.New(step.Strategy, opts)
+func runGated(ctx context.Context, cfg Config, step Step, spec workload.Spec) (RunResult, error) {
+	run := func() (workload.Result, error) { return runOne(ctx, step, spec, cfg.Options) }
+	gate := cfg.Gate
+	if gate == nil {
+		gate = &Gate{}
+	}
+	r, attempts, err := gate.Run(ctx, cfg.Progress, run)
 	if err != nil {
 		return RunResult{}, err
+	}
+	return RunResult{
+		Step: step, Ops: r.Ops, Ranges: r.Ranges, Seconds: r.Elapsed.Seconds(), OpsPerSec: r.OpsPerSec,
+		CPUSeconds: r.CPUSeconds, CPUShare: r.CPUShare, OpsPerCPUSecond: r.OpsPerCPUSecond,
+		StolenShare: r.StolenShare, Attempts: attempts,
+	}, nil
+}
+
+func runOne(ctx context.Context, step Step, spec workload.Spec, opts strategy.Options) (workload.Result, error) {
+	m, err := strategy.New(step.Strategy, opts)
+	if err != nil {
+		return workload.Result{}, err
 	}
 	// Start every run from a collected heap, so one run's garbage (cow's
 	// clones, legacy's copies) is not paid for by the next.
 	runtime.GC()
 	r, err := workload.Run(ctx, m, spec)
 	if err != nil {
-		return RunResult{}, fmt.Errorf("running %s on %s: %w", step.Workload, step.Strategy, err)
+		return workload.Result{}, fmt.Errorf("running %s on %s: %w", step.Workload, step.Strategy, err)
 	}
-	return RunResult{
-		Step: step, Ops: r.Ops, Ranges: r.Ranges, Seconds: r.Elapsed.Seconds(), OpsPerSec: r.OpsPerSec,
-		CPUSeconds: r.CPUSeconds, CPUShare: r.CPUShare, OpsPerCPUSecond: r.OpsPerCPUSecond,
-	}, nil
+	return r, nil
 }
 
 func (cfg Config) validate() error {

@@ -140,7 +140,7 @@ func TestRunWritesTable(t *testing.T) {
 	table := md.String()
 	for _, want := range []string{
 		"Command: `go run ./testapps/maplab matrix -test`",
-		"| workload | mutex | cow | legacy | best | spread |",
+		"| workload | mutex | cow | legacy | best | spread | stolen |",
 		"| read-heavy |", "| write-heavy |", "GOMAXPROCS=",
 	} {
 		if !strings.Contains(table, want) {
@@ -166,6 +166,39 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	for _, tt := range tests {
 		if _, err := matrix.Run(context.Background(), tt.cfg); err == nil {
 			t.Errorf("%s: Run returned no error", tt.name)
+		}
+	}
+}
+
+// TestGateRepeatsDisturbedRuns feeds the gate runs whose stolen share
+// falls, and checks it keeps the least disturbed one within its retries.
+func TestGateRepeatsDisturbedRuns(t *testing.T) {
+	tests := []struct {
+		name         string
+		gate         matrix.Gate
+		stolen       []float64
+		wantAttempts int
+		wantStolen   float64
+	}{
+		{"clean first run", matrix.Gate{MaxStolen: 0.1, Retries: 3, Budget: time.Minute}, []float64{0.05}, 1, 0.05},
+		{"retried until clean", matrix.Gate{MaxStolen: 0.1, Retries: 3, Budget: time.Minute}, []float64{0.5, 0.3, 0.08}, 3, 0.08},
+		{"retries exhausted, least stolen kept", matrix.Gate{MaxStolen: 0.1, Retries: 2, Budget: time.Minute}, []float64{0.5, 0.2, 0.4}, 3, 0.2},
+		{"no budget", matrix.Gate{MaxStolen: 0.1, Retries: 3}, []float64{0.5}, 1, 0.5},
+		{"zero gate", matrix.Gate{}, []float64{0.9}, 1, 0.9},
+	}
+	for _, tt := range tests {
+		calls := 0
+		run := func() (workload.Result, error) {
+			r := workload.Result{StolenShare: tt.stolen[calls]}
+			calls++
+			return r, nil
+		}
+		r, attempts, err := tt.gate.Run(context.Background(), nil, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if attempts != tt.wantAttempts || r.StolenShare != tt.wantStolen {
+			t.Errorf("%s: %d attempts keeping stolen %.2f, want %d keeping %.2f", tt.name, attempts, r.StolenShare, tt.wantAttempts, tt.wantStolen)
 		}
 	}
 }

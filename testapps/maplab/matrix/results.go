@@ -59,6 +59,10 @@ type RunResult struct {
 	CPUSeconds      float64 `json:"cpu_seconds"`
 	CPUShare        float64 `json:"cpu_share"`
 	OpsPerCPUSecond float64 `json:"ops_per_cpu_second"`
+	// StolenShare is workload.Result.StolenShare of the attempt kept;
+	// Attempts counts the runs the Gate made for this step.
+	StolenShare float64 `json:"stolen_share"`
+	Attempts    int     `json:"attempts"`
 }
 
 // Cell summarizes the runs of one strategy on one workload.
@@ -78,6 +82,7 @@ type Cell struct {
 	// ops per second when other processes share the machine.
 	MedianOpsPerCPUSecond float64 `json:"median_ops_per_cpu_second"`
 	MedianCPUShare        float64 `json:"median_cpu_share"`
+	MedianStolenShare     float64 `json:"median_stolen_share"`
 }
 
 func newMeta(cfg Config) Meta {
@@ -156,19 +161,20 @@ func Summarize(strategies, workloads []string, runs []RunResult) ([]Cell, map[st
 		row := make([]Cell, 0, len(strategies))
 		for _, s := range strategies {
 			c := Cell{Workload: w, Strategy: s}
-			var perCPU, shares []float64
+			var perCPU, shares, stolen []float64
 			for _, run := range runs {
 				if run.Workload == w && run.Strategy == s {
 					c.Runs = append(c.Runs, run.OpsPerSec)
 					perCPU = append(perCPU, run.OpsPerCPUSecond)
 					shares = append(shares, run.CPUShare)
+					stolen = append(stolen, run.StolenShare)
 				}
 			}
 			if len(c.Runs) == 0 {
 				continue
 			}
 			c.Median = median(c.Runs)
-			c.MedianOpsPerCPUSecond, c.MedianCPUShare = median(perCPU), median(shares)
+			c.MedianOpsPerCPUSecond, c.MedianCPUShare, c.MedianStolenShare = median(perCPU), median(shares), median(stolen)
 			if c.Median > 0 {
 				c.SpreadPct = 100 * (slices.Max(c.Runs) - slices.Min(c.Runs)) / c.Median
 			}
@@ -264,13 +270,15 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 		m.Date.Format(time.RFC3339), m.GoVersion, m.GOOS, m.GOARCH, m.GOMAXPROCS, m.NumCPU, m.CPUModel)
 	fmt.Fprintf(&b, "Each cell: median of %d runs of %gs, runs interleaved round-robin, agent off.\n\n", m.Repeat, m.RunSeconds)
 	b.WriteString("Cells: median operations per second (margin to the workload's best). ")
-	b.WriteString("Spread: the largest (max − min)/median over the row's cells, to tell margins from noise.\n\n")
+	b.WriteString("Spread: the largest (max − min)/median over the row's cells, to tell margins from noise. ")
+	b.WriteString("Stolen: the largest median share of a cell's run time that other processes took from maplab's threads ")
+	b.WriteString("(runnable but waiting for a CPU, from Linux schedstat); above a few percent, read the row with care.\n\n")
 
-	b.WriteString("| workload | " + strings.Join(r.Strategies, " | ") + " | best | spread |\n")
-	b.WriteString("|---|" + strings.Repeat("---:|", len(r.Strategies)) + "---|---:|\n")
+	b.WriteString("| workload | " + strings.Join(r.Strategies, " | ") + " | best | spread | stolen |\n")
+	b.WriteString("|---|" + strings.Repeat("---:|", len(r.Strategies)) + "---|---:|---:|\n")
 	for _, name := range r.workloadNames() {
 		fmt.Fprintf(&b, "| %s |", name)
-		spread := 0.0
+		spread, stolen := 0.0, 0.0
 		for _, s := range r.Strategies {
 			c, ok := r.Cell(name, s)
 			switch {
@@ -281,9 +289,9 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 			default:
 				fmt.Fprintf(&b, " %s (%+.0f%%) |", formatRate(c.Median), c.MarginPct)
 			}
-			spread = max(spread, c.SpreadPct)
+			spread, stolen = max(spread, c.SpreadPct), max(stolen, c.MedianStolenShare)
 		}
-		fmt.Fprintf(&b, " %s | %.0f%% |\n", r.Best[name], spread)
+		fmt.Fprintf(&b, " %s | %.0f%% | %.0f%% |\n", r.Best[name], spread, 100*stolen)
 	}
 
 	b.WriteString("\nThe same runs per CPU-second the process used (median ops per CPU-second, and in brackets the median share of ")

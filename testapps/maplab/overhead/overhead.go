@@ -89,6 +89,9 @@ type Config struct {
 	Interval time.Duration
 	Progress io.Writer
 	Command  string
+	// Gate, when set, holds runs back while other processes load the
+	// machine and repeats disturbed runs.
+	Gate *matrix.Gate
 }
 
 // Step is one run: a case with the agent off (Rate nil) or on at Rate.
@@ -132,19 +135,23 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("overhead benchmark interrupted after %d of %d runs: %w", i, len(plan), err)
 		}
-		r, err := runOne(ctx, cfg, step)
+		gate := cfg.Gate
+		if gate == nil {
+			gate = &matrix.Gate{}
+		}
+		r, _, err := gate.Run(ctx, cfg.Progress, func() (workload.Result, error) { return runOne(ctx, cfg, step) })
 		if err != nil {
 			return nil, err
 		}
-		res.Samples = append(res.Samples, Sample{Step: step, OpsPerSec: r.OpsPerSec, OpsPerCPUSecond: r.OpsPerCPUSecond})
+		res.Samples = append(res.Samples, Sample{Step: step, OpsPerSec: r.OpsPerSec, OpsPerCPUSecond: r.OpsPerCPUSecond, StolenShare: r.StolenShare})
 		if cfg.Progress != nil {
 			agentState := "off"
 			if step.Rate != nil {
 				agentState = "on " + step.Rate.String()
 			}
 			eta := time.Since(start) / time.Duration(i+1) * time.Duration(len(plan)-i-1)
-			fmt.Fprintf(cfg.Progress, "[%d/%d] round %d  %-20s agent %-12s %14.0f ops/s   ETA %s\n",
-				i+1, len(plan), step.Round+1, cfg.Cases[step.Case], agentState, r.OpsPerSec, eta.Round(time.Second))
+			fmt.Fprintf(cfg.Progress, "[%d/%d] round %d  %-20s agent %-12s %14.0f ops/s  stolen %3.0f%%   ETA %s\n",
+				i+1, len(plan), step.Round+1, cfg.Cases[step.Case], agentState, r.OpsPerSec, 100*r.StolenShare, eta.Round(time.Second))
 		}
 	}
 	res.Meta.LoadAverageAfter = matrix.LoadAverage()

@@ -25,6 +25,11 @@ type Result struct {
 	CPUSeconds      float64 `json:"cpu_seconds"`
 	CPUShare        float64 `json:"cpu_share"`
 	OpsPerCPUSecond float64 `json:"ops_per_cpu_second"`
+	// StolenShare is the time this process's threads were runnable but
+	// waiting for a CPU (Linux schedstat), over Elapsed × GOMAXPROCS: the
+	// share of the run that other processes took. Above a few percent the
+	// throughput says as much about the machine as about the map.
+	StolenShare float64 `json:"stolen_share"`
 }
 
 // Run prefills m, then runs spec on it from spec.Goroutines goroutines for
@@ -48,7 +53,7 @@ func Run(ctx context.Context, m strategy.Map, spec Spec) (Result, error) {
 	// One flag read by every worker between operations: cheaper than a
 	// channel receive, and the cache line is only ever written once.
 	var stop atomic.Bool
-	cpuStart := processCPU()
+	cpuStart, waitStart := processCPU(), runQueueWait()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, w := range workers {
@@ -58,7 +63,7 @@ func Run(ctx context.Context, m strategy.Map, spec Spec) (Result, error) {
 	stop.Store(true)
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu := processCPU() - cpuStart
+	cpu, stolen := processCPU()-cpuStart, stolenSince(waitStart)
 
 	res := Result{Elapsed: elapsed, CPUSeconds: cpu.Seconds()}
 	for _, w := range workers {
@@ -67,7 +72,9 @@ func Run(ctx context.Context, m strategy.Map, spec Spec) (Result, error) {
 	}
 	if elapsed > 0 {
 		res.OpsPerSec = float64(res.Ops) / elapsed.Seconds()
-		res.CPUShare = cpu.Seconds() / (elapsed.Seconds() * float64(runtime.GOMAXPROCS(0)))
+		capacity := elapsed.Seconds() * float64(runtime.GOMAXPROCS(0))
+		res.CPUShare = cpu.Seconds() / capacity
+		res.StolenShare = stolen.Seconds() / capacity
 	}
 	if cpu > 0 {
 		res.OpsPerCPUSecond = float64(res.Ops) / cpu.Seconds()

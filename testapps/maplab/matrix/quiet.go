@@ -1,0 +1,111 @@
+package matrix
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/contendr/contendr/testapps/maplab/workload"
+)
+
+// Gate keeps runs away from moments when other processes hold the
+// machine's cores: before a run it waits for the CPUs to be mostly idle, and
+// it repeats a run whose threads spent too long waiting for a CPU. All of
+// its waiting and repeating draws on one Budget, so a machine that never
+// quiets down still finishes, with the stolen share recorded in the results.
+// The zero Gate runs everything at once.
+type Gate struct {
+	// MaxBusy is the share of all CPUs others may use before a run starts.
+	MaxBusy float64
+	// MaxStolen is the workload.Result.StolenShare above which a run is
+	// repeated (0: never repeat); Retries bounds the repeats.
+	MaxStolen float64
+	Retries   int
+	// Budget is the total time the gate may spend waiting and repeating.
+	Budget time.Duration
+
+	spent time.Duration
+}
+
+// Run calls run, waiting and repeating as the gate allows, and returns the
+// attempt that other processes disturbed least with the attempt count.
+func (g *Gate) Run(ctx context.Context, progress io.Writer, run func() (workload.Result, error)) (workload.Result, int, error) {
+	var best workload.Result
+	attempts := 0
+	for {
+		g.waitQuiet(ctx)
+		start := time.Now()
+		r, err := run()
+		if err != nil {
+			return r, attempts, err
+		}
+		attempts++
+		if attempts == 1 || r.StolenShare < best.StolenShare {
+			best = r
+		}
+		if g.MaxStolen <= 0 || r.StolenShare <= g.MaxStolen || attempts > g.Retries || g.spent >= g.Budget || ctx.Err() != nil {
+			return best, attempts, nil
+		}
+		g.spent += time.Since(start)
+		if progress != nil {
+			fmt.Fprintf(progress, "    other processes took %.0f%% of the run: repeating it\n", 100*r.StolenShare)
+		}
+	}
+}
+
+// waitQuiet polls the machine's CPU use until it is at most MaxBusy or the
+// budget runs out.
+func (g *Gate) waitQuiet(ctx context.Context) {
+	const probe = 500 * time.Millisecond
+	for g.MaxBusy > 0 && g.spent < g.Budget && ctx.Err() == nil {
+		busy, ok := machineBusy(probe)
+		g.spent += probe
+		if !ok || busy <= g.MaxBusy {
+			return
+		}
+	}
+}
+
+// machineBusy measures the share of all CPUs that was not idle over d, from
+// /proc/stat. maplab itself is idle while it measures, so this is others.
+func machineBusy(d time.Duration) (float64, bool) {
+	idle0, total0, ok := cpuTimes()
+	if !ok {
+		return 0, false
+	}
+	time.Sleep(d)
+	idle1, total1, ok := cpuTimes()
+	if !ok || total1 <= total0 {
+		return 0, false
+	}
+	return 1 - float64(idle1-idle0)/float64(total1-total0), true
+}
+
+// cpuTimes reads the aggregate "cpu" line of /proc/stat: idle (idle +
+// iowait) and total jiffies.
+func cpuTimes() (idle, total uint64, ok bool) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 6 || fields[0] != "cpu" {
+		return 0, 0, false
+	}
+	for i, f := range fields[1:] {
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return 0, 0, false
+		}
+		total += v
+		if i == 3 || i == 4 { // idle, iowait
+			idle += v
+		}
+	}
+	return idle, total, true
+}
