@@ -1,0 +1,337 @@
+// Package rules_test checks the shipped Prometheus rules: promtool's syntax
+// check and unit tests, and a real Prometheus scraping two processes with
+// the contendr agent embedded, one contended and one not.
+package rules_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const rulesFile = "contendr-rules.yml"
+
+// tool finds a binary the test needs: missing, the test is skipped, except
+// in CI where it must be there.
+func tool(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not found in PATH (install Prometheus: apt-get install prometheus)", name)
+		}
+		t.Skipf("%s not found in PATH; install Prometheus (apt-get install prometheus) to run this test", name)
+	}
+	return path
+}
+
+func runTool(t *testing.T, stdin io.Reader, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(tool(t, name), args...)
+	cmd.Stdin = stdin
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func TestRulesPassPromtoolCheck(t *testing.T) {
+	out := runTool(t, nil, "promtool", "check", "rules", rulesFile)
+	t.Log(strings.TrimSpace(out))
+}
+
+func TestRulesPassPromtoolUnitTests(t *testing.T) {
+	tests, err := filepath.Glob(filepath.Join("tests", "*.yml"))
+	if err != nil || len(tests) == 0 {
+		t.Fatalf("no promtool tests in tests/ (%v)", err)
+	}
+	out := runTool(t, nil, "promtool", append([]string{"test", "rules"}, tests...)...)
+	t.Log(strings.TrimSpace(out))
+}
+
+// TestAlertsFireInRealPrometheus runs the shipped alert expressions, with
+// their for: durations cut to seconds, in a real Prometheus scraping a
+// contended canary and an uncontended baseline of the same service.
+func TestAlertsFireInRealPrometheus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Prometheus and two processes; skipped with -short")
+	}
+	prometheusBin := tool(t, "prometheus")
+	tool(t, "promtool")
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+
+	target := buildLoadTarget(t, dir)
+	canary := startLoadTarget(ctx, t, target, "-contend", "-service", "demo", "-role", "canary")
+	baseline := startLoadTarget(ctx, t, target, "-service", "demo", "-role", "baseline")
+
+	// The agent's exposition must be clean for Prometheus' own linter.
+	for _, url := range []string{canary, baseline} {
+		body := metricsAfterFirstWindow(t, url)
+		for _, series := range []string{"go_sync_mutex_wait_total_seconds_total", "go_cpu_classes_user_cpu_seconds_total",
+			"go_cpu_classes_gc_total_cpu_seconds_total", "go_cpu_classes_total_cpu_seconds_total", "contendr_gc_cpu_fraction"} {
+			if !strings.Contains(body, "\n"+series) {
+				t.Errorf("%s/metrics lacks %s, which the rules read", url, series)
+			}
+		}
+		runTool(t, strings.NewReader(body), "promtool", "check", "metrics")
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	rules := fastRules(t, dir)
+	promURL := startPrometheus(ctx, t, prometheusBin, dir, rules, canary, baseline)
+
+	// Wait (polling, bounded) until the canary's alerts fire.
+	want := []string{"ContendrLockContentionHigh", "ContendrCanaryContentionRegression"}
+	var alerts []promAlert
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		alerts = activeAlerts(t, promURL)
+		if allFiring(alerts, want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alerts %v did not fire within 90s; active: %+v", want, alerts)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	for _, a := range alerts {
+		t.Logf("%s %v: %s (value %s)", a.State, a.Labels, a.Annotations["summary"], a.Value)
+		if a.Labels["role"] == "baseline" {
+			t.Errorf("alert %s fired for the uncontended baseline: %+v", a.Labels["alertname"], a)
+		}
+	}
+	for _, expr := range []string{"service_role:contendr_lock_fraction:ratio_rate1m",
+		"service:contendr_lock_fraction:canary_baseline_ratio", "service_role:contendr_gc_cpu_fraction:ratio_rate1m"} {
+		t.Logf("%s = %s", expr, query(t, promURL, expr))
+	}
+}
+
+type promAlert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	State       string            `json:"state"`
+	Value       string            `json:"value"`
+}
+
+func allFiring(alerts []promAlert, names []string) bool {
+	for _, name := range names {
+		found := false
+		for _, a := range alerts {
+			if a.Labels["alertname"] == name && a.State == "firing" && a.Labels["service"] == "demo" &&
+				a.Labels["role"] != "baseline" {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// buildLoadTarget compiles testdata/loadtarget, a process with the agent
+// embedded.
+func buildLoadTarget(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "loadtarget")
+	cmd := exec.Command(tool(t, "go"), "build", "-o", bin, "./testdata/loadtarget")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the load target: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startLoadTarget starts the target and returns its agent's URL, which it
+// prints first.
+func startLoadTarget(ctx context.Context, t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting load target: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("load target %v printed no address: %v\n%s", args, err, stderr.String())
+	}
+	return strings.TrimSpace(line)
+}
+
+// fastRules writes the shipped rules with every for: duration cut to 3s.
+func fastRules(t *testing.T, dir string) string {
+	t.Helper()
+	data, err := os.ReadFile(rulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	replaced := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "for: ") {
+			line = line[:strings.Index(line, "for: ")] + "for: 3s"
+			replaced++
+		}
+		lines = append(lines, line)
+	}
+	if replaced == 0 {
+		t.Fatal("no for: durations found in the rules")
+	}
+	path := filepath.Join(dir, "rules.yml")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func startPrometheus(ctx context.Context, t *testing.T, bin, dir, rules, canary, baseline string) string {
+	t.Helper()
+	hostOf := func(u string) string { return strings.TrimPrefix(u, "http://") }
+	config := fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [%q]
+scrape_configs:
+  - job_name: contendr
+    honor_labels: true
+    static_configs:
+      - targets: [%q]
+        labels: {service: demo, role: canary}
+      - targets: [%q]
+        labels: {service: demo, role: baseline}
+`, rules, hostOf(canary), hostOf(baseline))
+	configPath := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(configPath, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	cmd := exec.CommandContext(ctx, bin, "--config.file="+configPath, "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr, "--log.level=warn")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting prometheus: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("prometheus log:\n%s", logs.String())
+		}
+	})
+	url := "http://" + addr
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		resp, err := http.Get(url + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return url
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("prometheus not ready after 30s: %v\n%s", err, logs.String())
+		}
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// metricsAfterFirstWindow waits for the agent's first window (its lock
+// figures appear with it) and returns its /metrics.
+func metricsAfterFirstWindow(t *testing.T, agentURL string) string {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		body := get(t, agentURL+"/metrics")
+		if strings.Contains(body, "\ncontendr_lock_wait_fraction") {
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s/metrics has no contendr_lock_wait_fraction 30s after start:\n%s", agentURL, body)
+		}
+	}
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %v %s\n%s", url, err, resp.Status, body)
+	}
+	return string(body)
+}
+
+func activeAlerts(t *testing.T, promURL string) []promAlert {
+	t.Helper()
+	var resp struct {
+		Status string `json:"status"`
+		Data   struct {
+			Alerts []promAlert `json:"alerts"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(get(t, promURL+"/api/v1/alerts")), &resp); err != nil || resp.Status != "success" {
+		t.Fatalf("reading /api/v1/alerts: %v (status %q)", err, resp.Status)
+	}
+	return resp.Data.Alerts
+}
+
+// query returns an instant query's result as "labels=value" pairs.
+func query(t *testing.T, promURL, expr string) string {
+	t.Helper()
+	var resp struct {
+		Data struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  [2]any            `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	body := get(t, promURL+"/api/v1/query?query="+url.QueryEscape(expr))
+	if err := json.Unmarshal([]byte(body), &resp); err != nil {
+		t.Fatalf("query %s: %v", expr, err)
+	}
+	var parts []string
+	for _, r := range resp.Data.Result {
+		delete(r.Metric, "__name__")
+		parts = append(parts, fmt.Sprintf("%v=%v", r.Metric, r.Value[1]))
+	}
+	return strings.Join(parts, " ")
+}
