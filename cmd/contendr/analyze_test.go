@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contendr/contendr/agent"
 	"github.com/contendr/contendr/analyze"
 )
 
@@ -329,5 +332,34 @@ func TestAnalyzeLivePprofServer(t *testing.T) {
 	code, stdout, stderr = execute(t, ctx, "analyze", url, "--seconds", "30")
 	if code != exitError || stdout != "" || !strings.HasPrefix(stderr, "contendr: "+url+": interrupted while fetching") {
 		t.Errorf("interrupted: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+func TestAnalyzeAgentWithToken(t *testing.T) {
+	a, err := agent.Start(agent.Config{Interval: time.Hour, Token: "s3cret", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	for range 2 {
+		if _, err := a.CollectNow(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+
+	code, stdout, stderr := execute(t, context.Background(), "analyze", srv.URL, "--header", "Authorization: Bearer s3cret", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if r := decodeReports(t, stdout)[0]; r.Target.GoVersion != runtime.Version() {
+		t.Errorf("report's Go version %q, want the agent's %q", r.Target.GoVersion, runtime.Version())
+	}
+
+	code, _, stderr = execute(t, context.Background(), "analyze", srv.URL, "--header", "Authorization: Bearer wrong")
+	if want := "contendr: " + srv.URL + ": GET /debug/contendr/windows: 401 Unauthorized"; code != exitError || !strings.HasPrefix(stderr, want) ||
+		!strings.HasSuffix(stderr, "the Authorization header was rejected; check the token\n") {
+		t.Errorf("wrong token: exit %d, stderr %q", code, stderr)
 	}
 }
