@@ -70,6 +70,9 @@ func Collect(w *window.Window, opts Options) (*Result, error) {
 	res.Notes = append(res.Notes, notes...)
 	res.BlockProfileEnabled, notes = profilingState(window.Block, w.Meta.BlockProfileRate, waiters)
 	res.Notes = append(res.Notes, notes...)
+	if w.Meta.Restarted {
+		res.Notes = append(res.Notes, "the target restarted during the window: its profiles hold only what happened since the restart")
+	}
 	for _, s := range []*side{holders, waiters} {
 		if s.negative > 0 {
 			res.Notes = append(res.Notes, fmt.Sprintf("ignored %d %s-side samples with negative values (a broken delta)", s.negative, s.side))
