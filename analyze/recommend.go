@@ -78,8 +78,10 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 	}
 	current, currentWhy := currentStrategy(c.name, c.lock, growth)
 	wl, tally := measureWorkload(w, lock, c, th)
+	// Map frames, map-like method names (Get, Store, …) or the strategy
+	// itself say the lock guards a map.
 	mapEvidence := c.growth != nil || current == StrategySyncMap || current == StrategySyncMapLegacy ||
-		current == StrategyCOW || current == StrategySharded || tally.cpu.mapFrames > 0 || tally.contention.mapFrames > 0
+		current == StrategyCOW || current == StrategySharded || tally.cpu.total() > 0 || tally.contention.total() > 0
 	if !mapEvidence && !wl.Contention.AtLeast(SeverityWarn) {
 		return Recommendation{}, false
 	}
@@ -141,7 +143,7 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 	}
 	rec.ExpectedGain = expectedGain(rec, f)
 	if rec.Recommended == StrategyKeep {
-		rec.Decide = whatWouldDecide(f, w)
+		rec.Decide = whatWouldDecide(r, f, w)
 	}
 	if !mapEvidence {
 		rec.Reasons = append(rec.Reasons, "no map frame was seen under this component: the advice assumes its lock guards a map")
@@ -308,6 +310,10 @@ func confidence(r rule, f *facts, lock *mutex.Result) float64 {
 	if !f.Go.Known && (f.Current == StrategySyncMap || f.Current == StrategySyncMapLegacy) {
 		c *= 0.8
 	}
+	// maplab measured GOMAXPROCS=2; elsewhere its rules are extrapolated.
+	if strings.HasPrefix(r.Source, maplabSource) && f.Procs != 2 {
+		c *= 0.8
+	}
 	return round(c, 2)
 }
 
@@ -389,9 +395,13 @@ func workloadReasons(f *facts) []string {
 		out = append(out, "Range/iteration runs under this component: a full scan holds the lock (or, in the legacy sync.Map, forces a promotion)")
 	}
 	if f.Current == StrategySyncMap || f.Current == StrategySyncMapLegacy {
-		if f.Go.hashTrieSyncMap() && f.Current == StrategySyncMap {
+		switch {
+		case !f.Go.Known:
+		case f.Go.hashTrieSyncMap() && f.Current == StrategySyncMap:
 			out = append(out, fmt.Sprintf("target runs %s: sync.Map is the HashTrieMap (Go ≥1.24)", f.Go))
-		} else if f.Go.Known {
+		case f.Go.hashTrieSyncMap() && f.SyncMapFrames:
+			out = append(out, fmt.Sprintf("target runs %s, whose sync.Map is the HashTrieMap by default, yet shows the legacy one: it was built with GOEXPERIMENT=nosynchashtriemap", f.Go))
+		case !f.Go.hashTrieSyncMap():
 			out = append(out, fmt.Sprintf("target runs %s: sync.Map is the legacy read/dirty map (Go ≤1.23)", f.Go))
 		}
 	}
@@ -417,14 +427,18 @@ func expectedGain(rec Recommendation, f *facts) string {
 		return "a cheaper write or read path; the window does not bound the gain"
 	}
 	s := strings.Join(parts, ", and ")
-	if m := measured(f.Current, rec.Recommended, f.Mix); m != "" {
+	if m := measured(f.Current, rec.Recommended, f); m != "" {
 		s += "; " + m
 	}
 	return s
 }
 
 // whatWouldDecide says which data would turn a "keep" into a change.
-func whatWouldDecide(f *facts, w *window.Window) string {
+func whatWouldDecide(r rule, f *facts, w *window.Window) string {
+	if r.ID == "locked-map-few-cores" {
+		return fmt.Sprintf("no profile can: maplab found no faster map strategy than a single lock on 2 Ps; "+
+			"a window taken at GOMAXPROCS ≥ %d would be judged by the many-core rules, where sharding becomes the candidate", manyCores)
+	}
 	var need []string
 	if w.Profile(window.Mutex) == nil || w.Profile(window.Block) == nil {
 		need = append(need, "mutex and block profiles (runtime.SetMutexProfileFraction, runtime.SetBlockProfileRate)")

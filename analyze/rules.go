@@ -8,9 +8,30 @@ import (
 )
 
 // This file holds the whole map-strategy rule table: one place to read,
-// change and check against the ground truth measured by testapps/maplab.
-// Rules are tried in order; the first whose When holds decides. Each rule
-// names its source.
+// change and check against the ground truth measured by testapps/maplab
+// (testapps/maplab/results/results.md; TestRulesAgainstMaplab holds the
+// table to it). Rules are tried in order; the first whose When holds
+// decides. Each rule names its source.
+//
+// What the ground truth says, on GOMAXPROCS=2 (the only machine measured),
+// 64 goroutines, 100,000 int keys:
+//   - A single lock is never beaten: on every workload the best strategy
+//     is Mutex+map or RWMutex+map. 32 RWMutex shards come within 6–8% on
+//     balanced and overwrite and lose 24–70% elsewhere; with two Ps only
+//     two goroutines run at a time, so splitting the lock buys little and
+//     the high lock fraction is goroutines queueing, not lost parallelism.
+//   - RWMutex beats Mutex when reads dominate (read-mostly +58%,
+//     read-heavy +75%, hotkey +37%); Mutex beats RWMutex when writes are
+//     common (balanced +74%, overwrite +291%, range +20%).
+//   - sync.Map (Go 1.26 HashTrieMap) is 74–97% slower than the best locked
+//     map on every workload, read-mostly included (int keys box into
+//     interfaces and every store allocates a node); xsync 38–89% slower.
+//   - The legacy read/dirty design is 77–96% slower than the best, worst
+//     on range (promotion and O(n) copy per Range); COW is ~100% slower on
+//     every workload that writes at all (a 100,000-key clone per write).
+// The Go issue tracker's claims (sharding, HashTrieMap, RWMutex reader
+// contention) concern many cores; they are kept for GOMAXPROCS ≥ 8, with
+// lower confidence and said to be unmeasured here.
 
 // facts is what the rules see about one component.
 type facts struct {
@@ -37,7 +58,7 @@ type facts struct {
 	RLockCPUShare float64
 
 	Goroutines int
-	Procs      int
+	Procs      int // GOMAXPROCS; 0 when unknown
 	// SyncMapFrames is true when sync.(*Map) frames were seen (as opposed to
 	// a hand-written read/dirty map).
 	SyncMapFrames bool
@@ -52,9 +73,23 @@ func (f *facts) writesMatter() bool {
 }
 func (f *facts) hasGrowth(k gc.GrowthKind) bool { return slices.Contains(f.GrowthKinds, k) }
 
-// manyCores is where RWMutex reader-count contention starts to dominate
-// (golang/go#17973: RLock/RUnlock degrade from 4 Ps upward, 8x at 64).
+// manyCores is where the many-core rules take over: RWMutex reader-count
+// contention grows from 4 Ps upward (golang/go#17973: 8x at 64), and
+// HashTrieMap and sharding are built for parallelism that two Ps lack.
 const manyCores = 8
+
+// fewCores is the regime maplab measured (GOMAXPROCS=2), extended to an
+// unknown GOMAXPROCS and to 3–7 Ps with less confidence (see confidence).
+func (f *facts) fewCores() bool { return f.Procs < manyCores }
+
+// lockedFor picks the locked map maplab found fastest for the mix: RWMutex
+// when reads dominate, Mutex otherwise (and for Range, where Mutex led).
+func lockedFor(f *facts) Strategy {
+	if f.readHeavy() && !f.Range {
+		return StrategyRWMutex
+	}
+	return StrategyMutex
+}
 
 // rule is one row of the table.
 type rule struct {
@@ -74,19 +109,43 @@ type rule struct {
 
 func always(s Strategy) func(*facts) Strategy { return func(*facts) Strategy { return s } }
 
+// maplabSource names the ground truth the few-core rules rest on.
+const maplabSource = "testapps/maplab/results/results.md (GOMAXPROCS=2, 64 goroutines, 100k int keys, go1.26.8, measured 2026-11-25)"
+
 // rules is the table, most specific first.
 var rules = []rule{
+	// ── sync.Map, legacy read/dirty design ──────────────────────────────
+	{
+		ID: "legacy-syncmap-few-cores",
+		Source: maplabSource + ": legacy read/dirty map 77–96% slower than the best locked map on every workload, 96% on range; " +
+			"golang/go#21035 (one Mutex for new keys, O(n) copy per promotion)",
+		When: func(f *facts) bool {
+			return f.Current == StrategySyncMapLegacy && f.fewCores() && (f.contended() || f.growing() || f.Range)
+		},
+		Recommend:  lockedFor,
+		Confidence: 0.7,
+		Reason: func(f *facts) string {
+			what := "the read/dirty sync.Map"
+			if !f.SyncMapFrames {
+				what = "a hand-written read/dirty map"
+			}
+			return fmt.Sprintf("%s takes one Mutex for new keys and copies the whole map on each promotion (Range forces one); "+
+				"on %s a plain map under %s was fastest for this mix in maplab, and the Go ≥1.24 HashTrieMap was slower still",
+				what, procsText(f), lockedFor(f))
+		},
+		FixesLock: true, FixesGrowth: true,
+	},
 	{
 		ID: "legacy-syncmap-on-old-go",
 		Source: "golang/go#21035 (legacy sync.Map: one Mutex guards new keys; every promotion copies the map), " +
-			"golang/go#70683 and the Go 1.24 release notes (HashTrieMap replaces it); " +
-			"testdata/profiles/go1.25-legacy-syncmap (99.7% of allocation in dirtyLocked, ~50x slower per op than go1.26)",
+			"golang/go#70683 and the Go 1.24 release notes (HashTrieMap replaces it, scales for disjoint-key writes); " +
+			"testdata/profiles/go1.25-legacy-syncmap (99.7% of allocation in dirtyLocked, ~50x slower per op than go1.26); not measured on many cores here",
 		When: func(f *facts) bool {
 			return f.Current == StrategySyncMapLegacy && f.SyncMapFrames && !f.Go.hashTrieSyncMap() &&
 				(f.contended() || f.growing() || f.Range)
 		},
 		Recommend:  always(StrategySyncMap),
-		Confidence: 0.8,
+		Confidence: 0.6,
 		Reason: func(f *facts) string {
 			who := f.Go.String() + " runs"
 			if !f.Go.Known {
@@ -99,13 +158,13 @@ var rules = []rule{
 	},
 	{
 		ID:     "legacy-syncmap-experiment-off",
-		Source: "golang/go#70683 (GOEXPERIMENT=nosynchashtriemap restores the legacy sync.Map on Go ≥1.24)",
+		Source: "golang/go#70683 (GOEXPERIMENT=nosynchashtriemap restores the legacy sync.Map on Go ≥1.24); not measured on many cores here",
 		When: func(f *facts) bool {
 			return f.Current == StrategySyncMapLegacy && f.SyncMapFrames && f.Go.hashTrieSyncMap() &&
 				(f.contended() || f.growing() || f.Range)
 		},
 		Recommend:  always(StrategySyncMap),
-		Confidence: 0.75,
+		Confidence: 0.6,
 		Reason: func(f *facts) string {
 			return fmt.Sprintf("the binary is %s yet its sync.Map is the legacy read/dirty one: it was built with GOEXPERIMENT=nosynchashtriemap; "+
 				"drop the experiment to get the HashTrieMap", f.Go)
@@ -115,7 +174,7 @@ var rules = []rule{
 	{
 		ID: "handwritten-read-dirty-map",
 		Source: "golang/go#21035 (the read/dirty design's O(n) copy on promotion and single write lock); " +
-			"golang/go#70683 (HashTrieMap scales for disjoint-key writes)",
+			"golang/go#70683 (HashTrieMap scales for disjoint-key writes); not measured on many cores here",
 		When: func(f *facts) bool {
 			return f.Current == StrategySyncMapLegacy && !f.SyncMapFrames && (f.contended() || f.growing())
 		},
@@ -125,53 +184,126 @@ var rules = []rule{
 			}
 			return StrategySharded
 		},
-		Confidence: 0.6,
+		Confidence: 0.5,
 		Reason: func(f *facts) string {
 			return "the component copies its whole map when it promotes writes (a hand-written read/dirty map); " +
-				"every new key pays O(n) — sharding (or sync.Map on Go ≥1.24 for read-heavy use) removes the copy"
+				"every new key pays O(n) — on many cores sharding (or sync.Map on Go ≥1.24 for read-heavy use) removes the copy"
 		},
 		FixesLock: true, FixesGrowth: true,
 	},
+
+	// ── copy on write ───────────────────────────────────────────────────
 	{
-		ID:     "cow-heavy-clones",
-		Source: "DESIGN.md known fact: COW makes every write O(n), only for rarely written, often read maps",
+		ID: "cow-heavy-clones",
+		Source: maplabSource + ": COW ~100% slower than the best on every workload that writes, read-mostly (1% writes) included; " +
+			"DESIGN.md known fact: COW makes every write O(n)",
 		When: func(f *facts) bool {
-			return f.Current == StrategyCOW && f.growing()
+			return f.Current == StrategyCOW && (f.growing() || f.contended())
 		},
 		Recommend: func(f *facts) Strategy {
-			if f.readMostly() && f.Go.hashTrieSyncMap() {
+			switch {
+			case f.fewCores():
+				return lockedFor(f)
+			case f.readMostly() && f.Go.hashTrieSyncMap():
 				return StrategySyncMap
 			}
 			return StrategySharded
 		},
-		Confidence: 0.7,
+		Confidence: 0.75,
 		Reason: func(f *facts) string {
 			return fmt.Sprintf("each write clones the whole map: clones are %s of all allocation; "+
-				"copy on write only pays off when writes are rare", pct(f.GrowthShare))
+				"copy on write only pays off when writes are so rare that no window sees them", pct(f.GrowthShare))
 		},
-		FixesGrowth: true,
+		FixesLock: true, FixesGrowth: true,
+	},
+
+	// ── sync.Map, HashTrieMap (Go ≥1.24) ────────────────────────────────
+	{
+		ID: "syncmap-few-cores",
+		Source: maplabSource + ": sync.Map (HashTrieMap) 74–97% slower than the best locked map on every workload; " +
+			"DESIGN.md known fact: a node allocation per store, overwrites included",
+		When: func(f *facts) bool {
+			return f.Current == StrategySyncMap && f.fewCores() && (f.contended() || f.growing())
+		},
+		Recommend:  lockedFor,
+		Confidence: 0.6,
+		Reason: func(f *facts) string {
+			return fmt.Sprintf("on %s, a plain map under %s beat sync.Map on every maplab workload: sync.Map boxes keys and values "+
+				"into interfaces and allocates an entry node on every store (here %s of all allocation), costs that only "+
+				"many cores' parallel reads repay", procsText(f), lockedFor(f), pct(f.GrowthShare))
+		},
+		FixesLock: true, FixesGrowth: true,
 	},
 	{
 		ID: "syncmap-overwrite-allocation",
 		Source: "DESIGN.md known fact: overwriting a key allocates nothing in a Go map but a node per write in HashTrieMap; " +
-			"testdata/profiles/go1.26-hashtriemap/syncmap (95% of allocation in newEntryNode)",
+			"testdata/profiles/go1.26-hashtriemap/syncmap (95% of allocation in newEntryNode); not measured on many cores here",
 		When: func(f *facts) bool {
 			return f.Current == StrategySyncMap && f.growing() && f.hasGrowth(gc.GrowthHashTrieMap) && f.writesMatter()
 		},
 		Recommend:  always(StrategySharded),
-		Confidence: 0.5,
+		Confidence: 0.45,
 		Reason: func(f *facts) string {
 			return fmt.Sprintf("sync.Map allocates an entry node on every store, overwrite included (%s of all allocation here); "+
 				"a sharded Go map overwrites in place and takes that load off the GC", pct(f.GrowthShare))
 		},
 		FixesGrowth: true,
 	},
+
+	// ── Mutex / RWMutex + map ───────────────────────────────────────────
+	{
+		ID:     "mutex-read-heavy-few-cores",
+		Source: maplabSource + ": RWMutex over Mutex +58% on read-mostly, +75% on read-heavy, +37% on hotkey",
+		When: func(f *facts) bool {
+			return f.Current == StrategyMutex && f.fewCores() && f.contended() && f.readHeavy() && !f.Range
+		},
+		Recommend:  always(StrategyRWMutex),
+		Confidence: 0.65,
+		Reason: func(f *facts) string {
+			return fmt.Sprintf("%s of the map work reads, yet every reader takes the exclusive lock: with an RWMutex readers "+
+				"proceed together, which maplab measured as the fastest strategy for this mix on %s", pct(f.ReadShare), procsText(f))
+		},
+		FixesLock: true,
+	},
+	{
+		ID:     "rwmutex-writes-few-cores",
+		Source: maplabSource + ": Mutex over RWMutex +74% on balanced, +291% on overwrite, +20% on range, +48% per CPU-second on write-heavy; golang/go#76808",
+		When: func(f *facts) bool {
+			return f.Current == StrategyRWMutex && f.fewCores() && f.contended() && (f.writesMatter() || f.Range)
+		},
+		Recommend:  always(StrategyMutex),
+		Confidence: 0.6,
+		Reason: func(f *facts) string {
+			return fmt.Sprintf("writes are %s of the map work: an RWMutex costs more per operation than a Mutex and its readers "+
+				"rarely overlap, so a plain Mutex was faster on this mix in maplab (%s)", pct(1-f.ReadShare), procsText(f))
+		},
+		FixesLock: true,
+	},
+	{
+		ID: "locked-map-few-cores",
+		Source: maplabSource + ": on every workload the best strategy was Mutex+map or RWMutex+map; " +
+			"32 shards came within 6–8% at best and lost up to 70%",
+		When: func(f *facts) bool {
+			return (f.Current == StrategyMutex || f.Current == StrategyRWMutex) && f.fewCores() && f.contended()
+		},
+		Recommend:  always(StrategyKeep),
+		Confidence: 0.55,
+		Reason: func(f *facts) string {
+			mix := "for this mix"
+			if f.Mix == "unknown" {
+				mix = "on any workload"
+			}
+			return fmt.Sprintf("on %s no map strategy beat a single lock %s in maplab: with %d goroutines "+
+				"the waiting is goroutines queueing for a briefly held lock, not lost parallelism; shorten the critical section "+
+				"(compute outside the lock) or bound the goroutines that touch the map", procsText(f), mix, f.Goroutines)
+		},
+	},
 	{
 		ID: "rwmutex-readers-many-cores",
 		Source: "golang/go#17973 (RWMutex RLock/RUnlock contend on one reader-count cache line; " +
-			"8x slower at 64 Ps with no writer), golang/go#70683 (HashTrieMap Loads scale to 24 cores)",
+			"8x slower at 64 Ps with no writer), golang/go#70683 (HashTrieMap Loads scale to 24 cores); not measured on many cores here",
 		When: func(f *facts) bool {
-			return f.Current == StrategyRWMutex && f.readHeavy() && f.Procs >= manyCores &&
+			return f.Current == StrategyRWMutex && f.readHeavy() && !f.fewCores() &&
 				(f.contended() || f.RLockCPUShare >= 0.10)
 		},
 		Recommend: func(f *facts) Strategy {
@@ -180,7 +312,7 @@ var rules = []rule{
 			}
 			return StrategySharded
 		},
-		Confidence: 0.65,
+		Confidence: 0.5,
 		Reason: func(f *facts) string {
 			return fmt.Sprintf("%s of the work reads, on %d Ps: every RLock writes the same reader counter, "+
 				"so readers contend with each other even without a writer", pct(f.ReadShare), f.Procs)
@@ -190,26 +322,26 @@ var rules = []rule{
 	{
 		ID: "locked-map-writes-contended",
 		Source: "golang/go#20360 and #21035 (sharding splits one lock's contention N ways); " +
-			"golang/go#76808 (RWMutex is no better than Mutex when writes are common)",
+			"golang/go#76808 (RWMutex is no better than Mutex when writes are common); not measured on many cores here",
 		When: func(f *facts) bool {
 			return (f.Current == StrategyMutex || f.Current == StrategyRWMutex) && f.contended() &&
 				(f.writesMatter() || f.Mix == "unknown")
 		},
 		Recommend:  always(StrategySharded),
-		Confidence: 0.75,
+		Confidence: 0.55,
 		Reason: func(f *facts) string {
 			mix := "writes are common (" + pct(1-f.ReadShare) + " of map work)"
 			if f.Mix == "unknown" {
 				mix = "the read/write mix is not measured"
 			}
-			return fmt.Sprintf("one lock serialises every operation and %s: N shards keyed by hash let disjoint keys proceed in parallel", mix)
+			return fmt.Sprintf("one lock serialises every operation on %d Ps and %s: N shards keyed by hash let disjoint keys proceed in parallel", f.Procs, mix)
 		},
 		FixesLock: true,
 	},
 	{
 		ID: "mutex-map-read-heavy-contended",
 		Source: "sync.Map doc (\"entry written once but read many times\") and golang/go#70683 (HashTrieMap Loads take no lock); " +
-			"golang/go#28938 (legacy sync.Map is slower than a locked map once writes are ~1 in 8)",
+			"golang/go#28938 (legacy sync.Map is slower than a locked map once writes are ~1 in 8); not measured on many cores here",
 		When: func(f *facts) bool {
 			return (f.Current == StrategyMutex || f.Current == StrategyRWMutex) && f.contended() && f.readHeavy()
 		},
@@ -219,13 +351,15 @@ var rules = []rule{
 			}
 			return StrategySharded
 		},
-		Confidence: 0.6,
+		Confidence: 0.5,
 		Reason: func(f *facts) string {
-			return fmt.Sprintf("%s of the map work reads, yet readers queue behind one lock: lock-free reads (sync.Map) "+
-				"or per-shard locks take them out of the queue", pct(f.ReadShare))
+			return fmt.Sprintf("%s of the map work reads, yet readers queue behind one lock on %d Ps: lock-free reads (sync.Map) "+
+				"or per-shard locks take them out of the queue", pct(f.ReadShare), f.Procs)
 		},
 		FixesLock: true,
 	},
+
+	// ── growth, and what no strategy fixes ──────────────────────────────
 	{
 		ID: "gomap-growth-churn",
 		Source: "Go maps grow by doubling and copying (runtime map growth); every strategy that stores keys in Go maps pays it, " +
@@ -241,7 +375,6 @@ var rules = []rule{
 				"doubles to hold them; switching strategy does not remove that — presize it with make(map[K]V, n) "+
 				"or delete keys that are no longer needed", pct(f.GrowthShare))
 		},
-		FixesGrowth: true,
 	},
 	{
 		ID:     "sharded-still-contended",
@@ -294,23 +427,78 @@ func decide(f *facts) rule {
 	return thinRule
 }
 
-// measurement is one ground-truth comparison from testapps/maplab.
-type measurement struct {
-	From, To Strategy
-	Mix      string // workload mix it was measured on
-	Summary  string
+func procsText(f *facts) string {
+	if f.Procs <= 0 {
+		return "few cores (GOMAXPROCS unknown; maplab measured 2)"
+	}
+	return fmt.Sprintf("GOMAXPROCS %d", f.Procs)
 }
 
-// measurements are the maplab results the rules cite, so that an expected
-// gain quotes a measured ratio rather than a guess.
-var measurements = []measurement{}
+// maplabRow is one workload row of the ground truth: median operations
+// per second of wall time and per CPU-second, by strategy. Copied from
+// testapps/maplab/results/results.md; TestRulesAgainstMaplab reads the
+// results.json next to it when present.
+type maplabRow struct {
+	Workload  string
+	OpsPerSec map[Strategy]float64
+	OpsPerCPU map[Strategy]float64
+}
 
-// measured returns the maplab comparison for a change on a mix, or "".
-func measured(from, to Strategy, mix string) string {
-	for _, m := range measurements {
-		if m.From == from && m.To == to && m.Mix == mix {
-			return m.Summary
+var maplab = []maplabRow{
+	{"read-mostly",
+		map[Strategy]float64{StrategyMutex: 4.14e6, StrategyRWMutex: 6.55e6, StrategySyncMap: 394.5e3, StrategySharded: 4.51e6, StrategyCOW: 29.1e3, StrategyXsync: 1.77e6, StrategySyncMapLegacy: 845.1e3},
+		map[Strategy]float64{StrategyMutex: 8.82e6, StrategyRWMutex: 8.22e6, StrategySyncMap: 1.41e6, StrategySharded: 10.25e6, StrategyCOW: 56.1e3, StrategyXsync: 7.42e6, StrategySyncMapLegacy: 3.70e6}},
+	{"read-heavy",
+		map[Strategy]float64{StrategyMutex: 3.37e6, StrategyRWMutex: 5.90e6, StrategySyncMap: 317.4e3, StrategySharded: 3.48e6, StrategyCOW: 2.5e3, StrategyXsync: 1.40e6, StrategySyncMapLegacy: 968.9e3},
+		map[Strategy]float64{StrategyMutex: 7.46e6, StrategyRWMutex: 11.07e6, StrategySyncMap: 1.19e6, StrategySharded: 10.50e6, StrategyCOW: 4.7e3, StrategyXsync: 5.65e6, StrategySyncMapLegacy: 3.98e6}},
+	{"balanced",
+		map[Strategy]float64{StrategyMutex: 3.99e6, StrategyRWMutex: 2.29e6, StrategySyncMap: 160.8e3, StrategySharded: 3.69e6, StrategyCOW: 341, StrategyXsync: 652.0e3, StrategySyncMapLegacy: 615.0e3},
+		map[Strategy]float64{StrategyMutex: 10.79e6, StrategyRWMutex: 10.60e6, StrategySyncMap: 678.7e3, StrategySharded: 7.43e6, StrategyCOW: 972, StrategyXsync: 3.26e6, StrategySyncMapLegacy: 2.16e6}},
+	{"write-heavy",
+		map[Strategy]float64{StrategyMutex: 2.53e6, StrategyRWMutex: 2.73e6, StrategySyncMap: 154.7e3, StrategySharded: 2.08e6, StrategyCOW: 223, StrategyXsync: 694.8e3, StrategySyncMapLegacy: 625.9e3},
+		map[Strategy]float64{StrategyMutex: 6.73e6, StrategyRWMutex: 4.55e6, StrategySyncMap: 600.4e3, StrategySharded: 5.01e6, StrategyCOW: 475, StrategyXsync: 2.75e6, StrategySyncMapLegacy: 1.70e6}},
+	{"range",
+		map[Strategy]float64{StrategyMutex: 2.11e6, StrategyRWMutex: 1.76e6, StrategySyncMap: 166.3e3, StrategySharded: 1.63e6, StrategyCOW: 1.6e3, StrategyXsync: 373.8e3, StrategySyncMapLegacy: 84.6e3},
+		map[Strategy]float64{StrategyMutex: 4.08e6, StrategyRWMutex: 3.67e6, StrategySyncMap: 537.4e3, StrategySharded: 3.32e6, StrategyCOW: 3.9e3, StrategyXsync: 1.61e6, StrategySyncMapLegacy: 313.0e3}},
+}
+
+// maplabWorkload is the ground-truth row closest to f: range when the
+// component ranges, else its mix.
+func maplabWorkload(f *facts) string {
+	if f.Range {
+		return "range"
+	}
+	return f.Mix
+}
+
+// measured quotes maplab's comparison of two strategies on f's workload,
+// or "" when the table has no such row (many cores, unknown mix).
+func measured(from, to Strategy, f *facts) string {
+	if !f.fewCores() {
+		return ""
+	}
+	for _, row := range maplab {
+		if row.Workload != maplabWorkload(f) {
+			continue
 		}
+		a, b := row.OpsPerSec[from], row.OpsPerSec[to]
+		ac, bc := row.OpsPerCPU[from], row.OpsPerCPU[to]
+		if a == 0 || b == 0 {
+			return ""
+		}
+		return fmt.Sprintf("maplab %s on 2 Ps: %s %s ops/s vs %s %s (%+.0f%%), per CPU-second %+.0f%%",
+			row.Workload, to, rate(b), from, rate(a), (b/a-1)*100, (bc/ac-1)*100)
 	}
 	return ""
+}
+
+// rate formats operations per second: 6.55M, 394k.
+func rate(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.0fk", v/1e3)
+	}
+	return fmt.Sprintf("%.0f", v)
 }

@@ -11,62 +11,100 @@ import (
 func baseFacts() facts {
 	return facts{
 		Component: "main.(*Cache)", Current: StrategyMutex, Go: goVersion{Minor: 26, Known: true},
-		Mix: "write-heavy", ReadShare: 0.2, MixSource: "cpu-profile",
+		Mix: "write-heavy", ReadShare: 0.1, MixSource: "cpu-profile",
 		Contention: SeverityCrit, Fraction: 0.3, Growth: SeverityOK,
 		Goroutines: 64, Procs: 2, SyncMapFrames: false,
 	}
 }
 
 func TestRules(t *testing.T) {
+	many := func(f *facts) { f.Procs = 16 }
 	tests := []struct {
 		name     string
 		edit     func(f *facts)
 		wantRule string
 		want     Strategy
 	}{
-		{"mutex write-heavy contended → sharded", func(f *facts) {}, "locked-map-writes-contended", StrategySharded},
-		{"rwmutex balanced contended → sharded", func(f *facts) { f.Current, f.Mix, f.ReadShare = StrategyRWMutex, "balanced", 0.5 }, "locked-map-writes-contended", StrategySharded},
-		{"mutex contended, mix unknown → sharded", func(f *facts) { f.Mix, f.MixSource = "unknown", "" }, "locked-map-writes-contended", StrategySharded},
-		{"mutex read-mostly contended on go1.26 → syncmap", func(f *facts) { f.Mix, f.ReadShare = "read-mostly", 0.95 }, "mutex-map-read-heavy-contended", StrategySyncMap},
-		{"mutex read-mostly contended on go1.22 with churn → sharded", func(f *facts) {
-			f.Mix, f.ReadShare, f.Go, f.Growth = "read-mostly", 0.95, goVersion{Minor: 22, Known: true}, SeverityWarn
+		// Few cores: the regime maplab measured.
+		{"2 Ps: mutex write-heavy contended → keep (no strategy beat one lock)", func(f *facts) {}, "locked-map-few-cores", StrategyKeep},
+		{"2 Ps: mutex contended, mix unknown → keep", func(f *facts) { f.Mix, f.MixSource = "unknown", "" }, "locked-map-few-cores", StrategyKeep},
+		{"2 Ps: mutex read-heavy contended → rwmutex", func(f *facts) { f.Mix, f.ReadShare = "read-heavy", 0.9 }, "mutex-read-heavy-few-cores", StrategyRWMutex},
+		{"2 Ps: mutex read-mostly with Range → keep (mutex led on range)", func(f *facts) { f.Mix, f.ReadShare, f.Range = "read-mostly", 0.99, true }, "locked-map-few-cores", StrategyKeep},
+		{"2 Ps: rwmutex balanced contended → mutex", func(f *facts) { f.Current, f.Mix, f.ReadShare = StrategyRWMutex, "balanced", 0.5 }, "rwmutex-writes-few-cores", StrategyMutex},
+		{"2 Ps: rwmutex read-heavy contended → keep", func(f *facts) { f.Current, f.Mix, f.ReadShare = StrategyRWMutex, "read-heavy", 0.9 }, "locked-map-few-cores", StrategyKeep},
+		{"GOMAXPROCS unknown counts as few cores", func(f *facts) { f.Procs = 0; f.Mix, f.ReadShare = "read-heavy", 0.9 }, "mutex-read-heavy-few-cores", StrategyRWMutex},
+		{"2 Ps: legacy sync.Map write-heavy → mutex", func(f *facts) {
+			f.Current, f.SyncMapFrames, f.Go, f.Growth = StrategySyncMapLegacy, true, goVersion{Minor: 23, Known: true}, SeverityCrit
+		}, "legacy-syncmap-few-cores", StrategyMutex},
+		{"2 Ps: legacy sync.Map read-heavy → rwmutex", func(f *facts) {
+			f.Current, f.SyncMapFrames, f.Mix, f.ReadShare = StrategySyncMapLegacy, true, "read-heavy", 0.9
+		}, "legacy-syncmap-few-cores", StrategyRWMutex},
+		{"2 Ps: hand-written read/dirty map → mutex", func(f *facts) { f.Current, f.Growth = StrategySyncMapLegacy, SeverityCrit }, "legacy-syncmap-few-cores", StrategyMutex},
+		{"2 Ps: cow with heavy clones, read-mostly → rwmutex", func(f *facts) {
+			f.Current, f.Growth, f.GrowthShare, f.Mix, f.ReadShare, f.Contention = StrategyCOW, SeverityCrit, 0.7, "read-mostly", 0.99, SeverityOK
+		}, "cow-heavy-clones", StrategyRWMutex},
+		{"2 Ps: sync.Map contended, read-mostly → rwmutex", func(f *facts) {
+			f.Current, f.Mix, f.ReadShare = StrategySyncMap, "read-mostly", 0.99
+		}, "syncmap-few-cores", StrategyRWMutex},
+		{"2 Ps: sync.Map node allocation, write-heavy → mutex", func(f *facts) {
+			f.Current, f.Growth, f.GrowthKinds, f.Contention = StrategySyncMap, SeverityCrit, []gc.GrowthKind{gc.GrowthHashTrieMap}, SeverityOK
+		}, "syncmap-few-cores", StrategyMutex},
+
+		// Many cores: the issue tracker's rules, unmeasured here.
+		{"16 Ps: mutex write-heavy contended → sharded", many, "locked-map-writes-contended", StrategySharded},
+		{"16 Ps: rwmutex balanced contended → sharded", func(f *facts) { many(f); f.Current, f.Mix, f.ReadShare = StrategyRWMutex, "balanced", 0.5 }, "locked-map-writes-contended", StrategySharded},
+		{"16 Ps: mutex read-mostly contended on go1.26 → syncmap", func(f *facts) { many(f); f.Mix, f.ReadShare = "read-mostly", 0.99 }, "mutex-map-read-heavy-contended", StrategySyncMap},
+		{"16 Ps: mutex read-mostly on go1.22 with churn → sharded", func(f *facts) {
+			many(f)
+			f.Mix, f.ReadShare, f.Go, f.Growth = "read-mostly", 0.99, goVersion{Minor: 22, Known: true}, SeverityWarn
 		}, "mutex-map-read-heavy-contended", StrategySharded},
-		{"mutex read-mostly contended on go1.22, stable keys → syncmap", func(f *facts) {
-			f.Mix, f.ReadShare, f.Go = "read-mostly", 0.95, goVersion{Minor: 22, Known: true}
-		}, "mutex-map-read-heavy-contended", StrategySyncMap},
-		{"mutex read-heavy contended → sharded", func(f *facts) { f.Mix, f.ReadShare = "read-heavy", 0.8 }, "mutex-map-read-heavy-contended", StrategySharded},
-		{"rwmutex read-heavy on 16 Ps, RLock burns CPU → syncmap", func(f *facts) {
-			f.Current, f.Mix, f.ReadShare, f.Procs, f.Contention, f.RLockCPUShare = StrategyRWMutex, "read-mostly", 0.97, 16, SeverityOK, 0.3
+		{"16 Ps: rwmutex read-heavy, RLock burns CPU, go1.26 → syncmap", func(f *facts) {
+			many(f)
+			f.Current, f.Mix, f.ReadShare, f.Contention, f.RLockCPUShare = StrategyRWMutex, "read-mostly", 0.99, SeverityOK, 0.3
 		}, "rwmutex-readers-many-cores", StrategySyncMap},
-		{"rwmutex read-heavy on 16 Ps, go1.21 → sharded", func(f *facts) {
-			f.Current, f.Mix, f.ReadShare, f.Procs, f.Go = StrategyRWMutex, "read-mostly", 0.97, 16, goVersion{Minor: 21, Known: true}
+		{"16 Ps: rwmutex read-heavy on go1.21 → sharded", func(f *facts) {
+			many(f)
+			f.Current, f.Mix, f.ReadShare, f.Go = StrategyRWMutex, "read-mostly", 0.99, goVersion{Minor: 21, Known: true}
 		}, "rwmutex-readers-many-cores", StrategySharded},
-		{"legacy sync.Map on go1.23 with dirty copies → syncmap (upgrade)", func(f *facts) {
+		{"16 Ps: legacy sync.Map on go1.23 with dirty copies → syncmap (upgrade Go)", func(f *facts) {
+			many(f)
 			f.Current, f.SyncMapFrames, f.Go, f.Growth, f.GrowthKinds = StrategySyncMapLegacy, true, goVersion{Minor: 23, Known: true}, SeverityCrit, []gc.GrowthKind{gc.GrowthSyncMapDirty}
 		}, "legacy-syncmap-on-old-go", StrategySyncMap},
-		{"legacy sync.Map, Range only, unknown Go → syncmap", func(f *facts) {
+		{"16 Ps: legacy sync.Map, Range only, unknown Go → syncmap", func(f *facts) {
+			many(f)
 			f.Current, f.SyncMapFrames, f.Go, f.Contention, f.Range = StrategySyncMapLegacy, true, goVersion{}, SeverityOK, true
 		}, "legacy-syncmap-on-old-go", StrategySyncMap},
-		{"legacy sync.Map on go1.25 → nosynchashtriemap experiment", func(f *facts) {
+		{"16 Ps: legacy sync.Map on go1.25 → drop nosynchashtriemap", func(f *facts) {
+			many(f)
 			f.Current, f.SyncMapFrames, f.Go = StrategySyncMapLegacy, true, goVersion{Minor: 25, Known: true}
 		}, "legacy-syncmap-experiment-off", StrategySyncMap},
-		{"hand-written read/dirty map, write-heavy → sharded", func(f *facts) {
+		{"16 Ps: hand-written read/dirty map, write-heavy → sharded", func(f *facts) {
+			many(f)
 			f.Current, f.Growth = StrategySyncMapLegacy, SeverityCrit
 		}, "handwritten-read-dirty-map", StrategySharded},
-		{"hand-written read/dirty map, read-mostly on go1.26 → syncmap", func(f *facts) {
-			f.Current, f.Growth, f.Mix, f.ReadShare = StrategySyncMapLegacy, SeverityCrit, "read-mostly", 0.95
+		{"16 Ps: hand-written read/dirty map, read-mostly on go1.26 → syncmap", func(f *facts) {
+			many(f)
+			f.Current, f.Growth, f.Mix, f.ReadShare = StrategySyncMapLegacy, SeverityCrit, "read-mostly", 0.99
 		}, "handwritten-read-dirty-map", StrategySyncMap},
-		{"cow with heavy clones, write-heavy → sharded", func(f *facts) {
+		{"16 Ps: cow with heavy clones, write-heavy → sharded", func(f *facts) {
+			many(f)
 			f.Current, f.Growth, f.GrowthShare, f.Contention = StrategyCOW, SeverityCrit, 0.7, SeverityOK
 		}, "cow-heavy-clones", StrategySharded},
-		{"cow with heavy clones, read-mostly on go1.26 → syncmap", func(f *facts) {
-			f.Current, f.Growth, f.Mix, f.ReadShare = StrategyCOW, SeverityWarn, "read-mostly", 0.93
+		{"16 Ps: cow with heavy clones, read-mostly on go1.26 → syncmap", func(f *facts) {
+			many(f)
+			f.Current, f.Growth, f.Mix, f.ReadShare = StrategyCOW, SeverityWarn, "read-mostly", 0.99
 		}, "cow-heavy-clones", StrategySyncMap},
-		{"syncmap overwrite-heavy allocation → sharded", func(f *facts) {
+		{"16 Ps: sync.Map overwrite-heavy allocation → sharded", func(f *facts) {
+			many(f)
 			f.Current, f.Growth, f.GrowthKinds, f.Contention = StrategySyncMap, SeverityCrit, []gc.GrowthKind{gc.GrowthHashTrieMap}, SeverityOK
 		}, "syncmap-overwrite-allocation", StrategySharded},
-		{"syncmap contended on hot keys → keep", func(f *facts) { f.Current = StrategySyncMap }, "syncmap-contended-hot-keys", StrategyKeep},
-		{"sharded still contended → keep", func(f *facts) { f.Current = StrategySharded }, "sharded-still-contended", StrategyKeep},
+		{"16 Ps: sync.Map contended on hot keys → keep", func(f *facts) { many(f); f.Current = StrategySyncMap }, "syncmap-contended-hot-keys", StrategyKeep},
+
+		// Either regime.
+		{"go map growth without contention → keep (presize)", func(f *facts) {
+			f.Contention, f.Growth, f.GrowthKinds = SeverityOK, SeverityCrit, []gc.GrowthKind{gc.GrowthGoMap}
+		}, "gomap-growth-churn", StrategyKeep},
+		{"sharded still contended → keep", func(f *facts) { many(f); f.Current = StrategySharded }, "sharded-still-contended", StrategyKeep},
 		{"thin evidence → keep", func(f *facts) { f.Contention, f.Fraction = SeverityOK, 0.01 }, "keep-thin-evidence", StrategyKeep},
 		{"quiet legacy sync.Map → keep", func(f *facts) {
 			f.Current, f.SyncMapFrames, f.Contention, f.Go = StrategySyncMapLegacy, true, SeverityOK, goVersion{Minor: 20, Known: true}

@@ -1,0 +1,110 @@
+package analyze
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/contendr/contendr/collectors/gc"
+)
+
+// maplabResults is the part of testapps/maplab/results/results.json the
+// rules are checked against.
+type maplabResults struct {
+	Meta struct {
+		GOMAXPROCS int `json:"gomaxprocs"`
+	} `json:"meta"`
+	Cells []struct {
+		Workload        string  `json:"workload"`
+		Strategy        string  `json:"strategy"`
+		OpsPerSec       float64 `json:"median_ops_per_sec"`
+		OpsPerCPUSecond float64 `json:"median_ops_per_cpu_second"`
+	} `json:"cells"`
+}
+
+// maplabStrategies maps maplab's strategy names to ours; maplab's
+// "legacy" is a hand-written read/dirty map.
+var maplabStrategies = map[string]Strategy{
+	"mutex": StrategyMutex, "rwmutex": StrategyRWMutex, "syncmap": StrategySyncMap, "sharded": StrategySharded,
+	"cow": StrategyCOW, "xsync": StrategyXsync, "legacy": StrategySyncMapLegacy,
+}
+
+// maplabMixes gives each maplab workload the facts a profile of it shows.
+var maplabMixes = map[string]func(f *facts){
+	"read-mostly": func(f *facts) { f.Mix, f.ReadShare = "read-mostly", 0.99 },
+	"read-heavy":  func(f *facts) { f.Mix, f.ReadShare = "read-heavy", 0.9 },
+	"hotkey":      func(f *facts) { f.Mix, f.ReadShare = "read-heavy", 0.9 },
+	"balanced":    func(f *facts) { f.Mix, f.ReadShare = "balanced", 0.5 },
+	"churn":       func(f *facts) { f.Mix, f.ReadShare = "balanced", 0.5 },
+	"write-heavy": func(f *facts) { f.Mix, f.ReadShare = "write-heavy", 0.1 },
+	"overwrite":   func(f *facts) { f.Mix, f.ReadShare = "write-heavy", 0 },
+	"range":       func(f *facts) { f.Mix, f.ReadShare, f.Range = "read-heavy", 0.9, true },
+}
+
+// TestRulesAgainstMaplab holds the rule table to the ground truth: for
+// every measured workload and every strategy a user may run today, as a
+// contended profile of it would look, the advice must not be measurably
+// slower than what the user has (10% margin on both wall-clock and
+// per-CPU-second throughput), and a strategy maplab found far slower than
+// the best (below half of it on both) must not be kept.
+func TestRulesAgainstMaplab(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "testapps", "maplab", "results", "results.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skip("testapps/maplab/results/results.json not present: run the maplab matrix")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res maplabResults
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	type cell struct{ wall, cpu float64 }
+	table := map[string]map[Strategy]cell{}
+	for _, c := range res.Cells {
+		if table[c.Workload] == nil {
+			table[c.Workload] = map[Strategy]cell{}
+		}
+		table[c.Workload][maplabStrategies[c.Strategy]] = cell{c.OpsPerSec, c.OpsPerCPUSecond}
+	}
+	growthOf := map[Strategy]gc.GrowthKind{StrategySyncMap: gc.GrowthHashTrieMap, StrategyCOW: gc.GrowthCOWClone, StrategySyncMapLegacy: gc.GrowthSyncMapDirty}
+	for workload, row := range table {
+		mix, ok := maplabMixes[workload]
+		if !ok {
+			t.Errorf("maplab workload %q has no facts here: add it to maplabMixes", workload)
+			continue
+		}
+		var best cell
+		for _, c := range row {
+			best = cell{max(best.wall, c.wall), max(best.cpu, c.cpu)}
+		}
+		for _, current := range []Strategy{StrategyMutex, StrategyRWMutex, StrategySyncMap, StrategyCOW, StrategySyncMapLegacy} {
+			f := facts{
+				Component: "strategy.(*Map)", Current: current, Go: goVersion{Minor: 26, Known: true}, MixSource: "cpu-profile",
+				Contention: SeverityCrit, Fraction: 0.5, Growth: SeverityOK, Goroutines: 64, Procs: res.Meta.GOMAXPROCS,
+			}
+			if k, ok := growthOf[current]; ok {
+				f.Growth, f.GrowthShare, f.GrowthKinds = SeverityCrit, 0.8, []gc.GrowthKind{k}
+			}
+			mix(&f)
+			r := decide(&f)
+			advice := r.Recommend(&f)
+			have := row[current]
+			if advice != StrategyKeep {
+				got := row[advice]
+				if got.wall < 0.9*have.wall && got.cpu < 0.9*have.cpu {
+					t.Errorf("%s, %s: rule %s advises %s, which maplab measured slower (%.3g vs %.3g ops/s, %.3g vs %.3g per CPU-s)",
+						workload, current, r.ID, advice, got.wall, have.wall, got.cpu, have.cpu)
+				}
+				continue
+			}
+			if have.wall < 0.5*best.wall && have.cpu < 0.5*best.cpu {
+				t.Errorf("%s, %s: rule %s keeps a strategy maplab measured at under half the best (%.3g vs %.3g ops/s)",
+					workload, current, r.ID, have.wall, best.wall)
+			}
+		}
+	}
+}
