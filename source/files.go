@@ -351,6 +351,9 @@ func assemble(target string, profiles []fileProfile, opts Options) (*window.Wind
 			w.Note(fmt.Sprintf("the %s profile %s is empty: nothing contended, or %s profiling was off in the process that wrote it", k, fp.path, k))
 		}
 	}
+	if w.Profile(window.Mutex) == nil && w.Profile(window.Block) == nil {
+		w.Note("no mutex or block profile among the files, so lock contention is not measured; add them (go test -mutexprofile m.out -blockprofile b.out)")
+	}
 	if w.Meta.GoVersion == "" {
 		w.Note("Go version unknown for profile files (pass --go-version); map advice assumes the newest Go")
 	}

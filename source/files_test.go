@@ -93,6 +93,13 @@ func TestLoadGoTestProfiles(t *testing.T) {
 			t.Errorf("meta = %+v", w.Meta)
 		}
 	}
+	cpuOnly, err := Load(context.Background(), filepath.Join(dir, "c.out"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(cpuOnly.Notes, "\n"), "no mutex or block profile among the files") {
+		t.Errorf("a lone CPU profile should say contention is not measured: %q", cpuOnly.Notes)
+	}
 	if !strings.Contains(strings.Join(fromDir.Notes, "\n"), "skipped 1 files named like profiles that are not: old.out (not a pprof profile") {
 		t.Errorf("notes = %q", fromDir.Notes)
 	}
