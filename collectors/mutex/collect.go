@@ -39,10 +39,16 @@ type Options struct {
 //     sites by the side's lock delay, channel/select/WaitGroup/Cond sites
 //     by the side's other blocking, runtime sites by the side's
 //     runtime-internal lock delay.
-//   - Fraction divides the delay by the lock fraction's denominator, the
-//     window's wait + user CPU seconds (LockFraction.WaitSeconds +
-//     LockFraction.UserCPUSeconds), so that a lock site's Fraction is its
-//     part of LockFraction.Value. It is 0 when that denominator is unknown.
+//   - Fraction is the site's part of LockFraction.Value: the site's delay
+//     over its side's total of lock and runtime-lock delay, times
+//     LockFraction.Value. It equals delay / (wait + user CPU) when the
+//     profile and /sync/mutex/wait/total agree on the total wait; they
+//     measure it differently (the profile samples, and the mutex profile
+//     attributes at unlock time), so the profile says where and the
+//     metric says how much, and a side's fractions sum to the lock
+//     fraction instead of overshooting it. Fraction is 0 for channel,
+//     select, WaitGroup and Cond sites, which are not lock waits, and when
+//     the lock fraction is unknown.
 func Collect(w *window.Window, opts Options) (*Result, error) {
 	if w == nil {
 		return nil, errors.New("collecting lock sites: no window")
@@ -80,18 +86,18 @@ func Collect(w *window.Window, opts Options) (*Result, error) {
 	}
 
 	res.LockFraction = lockFraction(w, res.WindowSeconds, holders, waiters, res.MutexProfileEnabled, res.BlockProfileEnabled)
-	denominator := 0.0
+	lockFraction := 0.0
 	if res.LockFraction.Known {
-		denominator = res.LockFraction.WaitSeconds + res.LockFraction.UserCPUSeconds
+		lockFraction = res.LockFraction.Value
 	}
 	for _, s := range []*side{holders, waiters} {
-		sites, runtime := s.build(res.WindowSeconds, denominator, opts.TopStacks)
+		sites, runtime := s.build(res.WindowSeconds, lockFraction, opts.TopStacks)
 		res.Sites = append(res.Sites, sites...)
 		res.Runtime = append(res.Runtime, runtime...)
 	}
 	slices.SortFunc(res.Sites, compareSites)
 	slices.SortFunc(res.Runtime, compareSites)
-	res.Components = components(res.Sites, holders, waiters, res.WindowSeconds, denominator)
+	res.Components = components(res.Sites, holders, waiters, res.WindowSeconds)
 	return res, nil
 }
 
@@ -227,7 +233,8 @@ func (s *side) site(frames []*frame) *siteAcc {
 }
 
 // build turns the accumulators into Sites: user sites and runtime sites.
-func (s *side) build(seconds, denominator float64, topStacks int) (sites, runtime []*Site) {
+func (s *side) build(seconds, lockFraction float64, topStacks int) (sites, runtime []*Site) {
+	waitTotal := float64(s.totals[classLock] + s.totals[classRuntime])
 	for _, acc := range s.sites {
 		site := &Site{
 			Function:     acc.key.function,
@@ -244,8 +251,8 @@ func (s *side) build(seconds, denominator float64, topStacks int) (sites, runtim
 			site.ContentionsPerSecond = float64(site.Contentions) / seconds
 		}
 		site.Share = share(float64(acc.delay), float64(s.totals[classOf(site.Kind)]))
-		if denominator > 0 {
-			site.Fraction = site.DelaySeconds / denominator
+		if classOf(site.Kind) != classBlocking {
+			site.Fraction = share(float64(acc.delay), waitTotal) * lockFraction
 		}
 		if site.Kind == KindRuntime {
 			runtime = append(runtime, site)

@@ -9,9 +9,10 @@ import (
 // components joins the lock sites of both sides per component. Channel,
 // select, WaitGroup and Cond sites stay out: a component is what a map or
 // lock strategy is chosen for, and those waits are not lock contention.
-func components(sites []*Site, holders, waiters *side, seconds, denominator float64) []*Component {
+func components(sites []*Site, holders, waiters *side, seconds float64) []*Component {
 	byName := map[string]*Component{}
-	var holderDelay, waiterDelay = map[string]float64{}, map[string]float64{}
+	holderDelay, waiterDelay := map[string]float64{}, map[string]float64{}
+	holderFraction, waiterFraction := map[string]float64{}, map[string]float64{}
 	for _, s := range sites {
 		if classOf(s.Kind) != classLock {
 			continue
@@ -28,9 +29,11 @@ func components(sites []*Site, holders, waiters *side, seconds, denominator floa
 		case Holder:
 			c.Holders = append(c.Holders, s)
 			holderDelay[c.Name] += s.DelaySeconds
+			holderFraction[c.Name] += s.Fraction
 		case Waiter:
 			c.Waiters = append(c.Waiters, s)
 			waiterDelay[c.Name] += s.DelaySeconds
+			waiterFraction[c.Name] += s.Fraction
 			switch s.Kind {
 			case KindRWMutexRead:
 				c.ReadDelaySeconds += s.DelaySeconds
@@ -49,15 +52,12 @@ func components(sites []*Site, holders, waiters *side, seconds, denominator floa
 		slices.SortFunc(c.Waiters, compareSites)
 		// Both sides measure the same waiting from different ends; the
 		// larger one is the better-sampled reading of it.
-		c.DelaySeconds, c.Share = holderDelay[c.Name], share(holderDelay[c.Name], holderTotal)
+		c.DelaySeconds, c.Share, c.Fraction = holderDelay[c.Name], share(holderDelay[c.Name], holderTotal), holderFraction[c.Name]
 		if w := waiterDelay[c.Name]; w > c.DelaySeconds {
-			c.DelaySeconds, c.Share = w, share(w, waiterTotal)
+			c.DelaySeconds, c.Share, c.Fraction = w, share(w, waiterTotal), waiterFraction[c.Name]
 		}
 		if seconds > 0 {
 			c.DelaySecondsPerSecond = c.DelaySeconds / seconds
-		}
-		if denominator > 0 {
-			c.Fraction = c.DelaySeconds / denominator
 		}
 		out = append(out, c)
 	}

@@ -166,6 +166,13 @@ func TestFlatMatchesPprof(t *testing.T) {
 	if err != nil {
 		t.Skip("go not on PATH: cannot run go tool pprof")
 	}
+	// `go tool -n` prints the pprof binary's path: running it directly
+	// spares a go command start-up per file.
+	pathOut, err := exec.Command(goBin, "tool", "-n", "pprof").Output()
+	if err != nil {
+		t.Fatalf("go tool -n pprof: %v", err)
+	}
+	pprofBin := strings.TrimSpace(string(pathOut))
 	for _, fx := range fixtures {
 		w := loadFixture(t, fx.dir)
 		res, err := Collect(w, keepAllStacks)
@@ -175,10 +182,10 @@ func TestFlatMatchesPprof(t *testing.T) {
 		for side, kind := range map[Side]window.ProfileKind{Holder: window.Mutex, Waiter: window.Block} {
 			t.Run(fx.dir+"/"+string(kind), func(t *testing.T) {
 				file := filepath.Join(fixtureRoot, fx.dir, string(kind)+".pb.gz")
-				out, err := exec.Command(goBin, "tool", "pprof", "-top", "-nodecount=1000000",
+				out, err := exec.Command(pprofBin, "-top", "-nodecount=1000000",
 					"-nodefraction=0", "-edgefraction=0", "-sample_index=delay", "-unit=ns", file).CombinedOutput()
 				if err != nil {
-					t.Fatalf("go tool pprof: %v\n%s", err, out)
+					t.Fatalf("%s: %v\n%s", pprofBin, err, out)
 				}
 				want, wantTotal := parsePprofTop(t, out)
 

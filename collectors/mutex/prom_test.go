@@ -13,8 +13,10 @@ import (
 )
 
 // promWindow is a 2-second window measured with runtime/metrics (wait 4 µs,
-// user CPU 4 µs: lock fraction 0.5, denominator 8 µs). Waiters: Get 1 µs,
-// Set 2 µs, a channel 3 µs; holders: Get 1 µs, a runtime lock 2 µs.
+// user CPU 4 µs: lock fraction 0.5). Waiters: Get 1 µs, Set 2 µs, a
+// channel 3 µs; holders: Get 1 µs, a runtime lock 2 µs. Set's fraction is
+// its 2/3 of the waiters' lock delay × 0.5; Get's holder fraction 1/3 of
+// the holders' × 0.5.
 func promWindow(id string) *window.Window {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	w := &window.Window{ID: id, Start: start, End: start.Add(2 * time.Second),
@@ -44,8 +46,8 @@ contendr_lock_site_delay_seconds_per_second{component="main.(*C)",function="main
 contendr_lock_site_delay_seconds_per_second{component="main.(*C)",function="main.(*C).Get",kind="mutex",service="api",side="holder"} 5e-07
 # HELP contendr_lock_site_fraction A lock site's part of contendr_lock_wait_fraction over the latest window, for the heaviest sites only.
 # TYPE contendr_lock_site_fraction gauge
-contendr_lock_site_fraction{component="main.(*C)",function="main.(*C).Set",kind="mutex",service="api",side="waiter"} 0.25
-contendr_lock_site_fraction{component="main.(*C)",function="main.(*C).Get",kind="mutex",service="api",side="holder"} 0.125
+contendr_lock_site_fraction{component="main.(*C)",function="main.(*C).Set",kind="mutex",service="api",side="waiter"} 0.3333333333333333
+contendr_lock_site_fraction{component="main.(*C)",function="main.(*C).Get",kind="mutex",service="api",side="holder"} 0.16666666666666666
 # HELP contendr_lock_runtime_delay_seconds_per_second Runtime-internal lock delay per second of the latest window, from the mutex profile.
 # TYPE contendr_lock_runtime_delay_seconds_per_second gauge
 contendr_lock_runtime_delay_seconds_per_second{service="api"} 1e-06

@@ -47,8 +47,9 @@ type Site struct {
 	// Per second of window.
 	DelaySecondsPerSecond float64 `json:"delay_seconds_per_second"`
 	ContentionsPerSecond  float64 `json:"contentions_per_second"`
-	// Share of the side's total lock delay; Fraction of the lock-fraction
-	// denominator (wait + user CPU), comparable with LockFraction.Value.
+	// Share of the side's total lock delay; Fraction is the site's part of
+	// LockFraction.Value (Share of the side's lock and runtime-lock delay ×
+	// LockFraction.Value; see Collect), 0 for non-lock waits.
 	Share    float64 `json:"share"`
 	Fraction float64 `json:"fraction"`
 
@@ -73,9 +74,8 @@ type Component struct {
 	Waiters []*Site `json:"waiters"`
 	// DelaySeconds is the larger of the two sides' totals (each side
 	// measures the same waiting from a different end); DelaySecondsPerSecond
-	// is it per second of window, Fraction it over the lock-fraction
-	// denominator, and Share it over the total lock delay of the side it
-	// was taken from.
+	// is it per second of window, and Fraction and Share are its sites'
+	// Fraction and Share summed on the side it was taken from.
 	DelaySeconds          float64 `json:"delay_seconds"`
 	DelaySecondsPerSecond float64 `json:"delay_seconds_per_second"`
 	Fraction              float64 `json:"fraction"`
