@@ -168,7 +168,6 @@ func (f *fetcher) loadPprof(ctx context.Context) (*window.Window, error) {
 	if w.Meta.GoVersion == "" {
 		w.Note("Go version unknown for a plain pprof target (pass --go-version); map advice assumes the newest Go")
 	}
-	w.Note("plain pprof target: no runtime/metrics, so the lock fraction is estimated from the block/mutex and CPU profiles, and GC figures come from MemStats")
 	return w, nil
 }
 
