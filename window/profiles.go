@@ -52,11 +52,18 @@ func ParseProfile(data []byte, limit int64) (*profile.Profile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a pprof profile: %w", err)
 	}
+	if isText(raw) {
+		nameLegacyFrames(p, raw)
+	}
 	if err := p.CheckValid(); err != nil {
 		return nil, fmt.Errorf("invalid profile: %w", err)
 	}
 	return p, nil
 }
+
+// isText tells the runtime's ?debug=1 text formats from proto, whose first
+// byte is a field tag.
+func isText(b []byte) bool { return len(b) > 0 && (b[0] == '-' || b[0] == '#' || b[0] == 'h') }
 
 func looksLikeHTML(b []byte) bool {
 	head := strings.ToLower(strings.TrimSpace(string(b[:min(len(b), 512)])))

@@ -231,3 +231,25 @@ func FuzzParseProfile(f *testing.F) {
 		_, _ = ParseProfile(data, 1<<20)
 	})
 }
+
+func TestParseProfileNamesDebug1TextFrames(t *testing.T) {
+	p := parseFixture(t, "text/mutex-debug1.txt")
+	var names []string
+	for _, l := range p.Sample[0].Location {
+		for _, line := range l.Line {
+			names = append(names, line.Function.Name)
+		}
+	}
+	want := []string{"sync.(*Mutex).Unlock", "main.(*store).set", "main.main.func1"}
+	if len(names) < len(want) {
+		t.Fatalf("frames = %v, want them to start with %v", names, want)
+	}
+	for i := range want {
+		if names[i] != want[i] {
+			t.Fatalf("frames = %v, want them to start with %v", names, want)
+		}
+	}
+	if got := DetectKind(p); got != Mutex {
+		t.Errorf("DetectKind = %q, want mutex", got)
+	}
+}
