@@ -102,8 +102,8 @@ func (f *fetcher) loadPprof(ctx context.Context) (*window.Window, error) {
 		MemProfileRate:       window.Unknown,
 	}}
 
-	// The heap endpoint answers at once: it is also the check that
-	// net/http/pprof is there at all.
+	// The heap endpoint answers without a window to wait for: it is also
+	// the check that net/http/pprof is there at all.
 	startMem, memRate, memErr := f.memStats(ctx)
 	if memErr != nil && !isParseError(memErr) {
 		return nil, memErr
