@@ -46,7 +46,10 @@ func New(t testing.TB) context.Context {
 		t.Skip("chromium not installed; skipping the browser test")
 	}
 	// Flags keep the run hermetic: no sandbox (containers lack the
-	// namespaces), no GPU, no network chatter, a throwaway profile.
+	// namespaces), no GPU, no network chatter. Without a UserDataDir option
+	// chromedp passes --user-data-dir=<a fresh temp dir> and removes it,
+	// retrying while Chromium's child processes still write there (a
+	// t.TempDir would fail its own cleanup on that race).
 	// remote.WebSocket makes chromedp start the browser with
 	// --remote-debugging-port=0 and speak CDP over that websocket.
 	opts := []chromedp.ExecAllocatorOption{
@@ -61,14 +64,14 @@ func New(t testing.TB) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
 	// Bound the whole session so that a hung browser fails the test
 	// instead of the package timeout.
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	// The limit is generous: a loaded 2-core CI machine is slow.
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancelTab()
