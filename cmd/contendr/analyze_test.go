@@ -363,3 +363,24 @@ func TestAnalyzeAgentWithToken(t *testing.T) {
 		t.Errorf("wrong token: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestProgressLine checks the terminal line: redrawn only when its text
+// changes, erased at the end. (newProgressLine only enables it on a
+// terminal; `script` showed the real thing.)
+func TestProgressLine(t *testing.T) {
+	var term bytes.Buffer
+	p := &progressLine{w: &term, target: "http://127.0.0.1:6060"}
+	p.update(0, 10*time.Second)
+	p.update(200*time.Millisecond, 10*time.Second)
+	p.update(3*time.Second, 10*time.Second)
+	p.clear()
+	want := "\r\033[Kcollecting 0s/10s from http://127.0.0.1:6060" +
+		"\r\033[Kcollecting 3s/10s from http://127.0.0.1:6060" +
+		"\r\033[K"
+	if term.String() != want {
+		t.Errorf("terminal got %q\nwant %q", term.String(), want)
+	}
+	if silent := newProgressLine(&term, "x"); silent.w != nil {
+		t.Error("a progress line on a buffer, not a terminal, should stay silent")
+	}
+}
