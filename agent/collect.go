@@ -69,10 +69,18 @@ func (a *Agent) closeWindow() (*window.Window, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), a.collectTimeout())
 	defer cancel()
 
+	// Locked to its thread, the collection's CPU time is the thread's.
+	runtime.LockOSThread()
 	began := time.Now()
+	cpuBefore, cpuOK := threadCPUTime()
 	allocatedBefore := readAllocatedBytes()
 	w, next, err := a.collectSafely(ctx, cpu, cpuNotes)
-	a.metrics.observe(time.Since(began), readAllocatedBytes()-allocatedBefore, err)
+	cost := collectionCost{wall: time.Since(began), allocated: readAllocatedBytes() - allocatedBefore}
+	if cpuAfter, ok := threadCPUTime(); ok && cpuOK {
+		cost.cpu = cpuAfter - cpuBefore
+	}
+	runtime.UnlockOSThread()
+	a.metrics.observe(cost, err)
 
 	if err != nil {
 		a.logCollectError(err)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/contendr/contendr/window"
 )
 
@@ -235,6 +237,12 @@ func TestBundleOfAContendedWindow(t *testing.T) {
 	if len(list) != 1 || list[0].ID != collected.ID || list[0].LockFraction == nil || *list[0].LockFraction <= 0 ||
 		!strings.Contains(fmt.Sprint(list[0].Profiles), "mutex") {
 		t.Errorf("windows list = %+v", list)
+	}
+
+	if threadCPUSupported {
+		if cpu := testutil.ToFloat64(a.metrics.collectCPU); cpu <= 0 {
+			t.Errorf("contendr_agent_collect_cpu_seconds_total = %v after a collection", cpu)
+		}
 	}
 
 	metrics := readBody(t, get(t, srv.URL+"/metrics", ""))

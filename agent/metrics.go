@@ -21,6 +21,7 @@ import (
 // collectors/gc).
 type selfMetrics struct {
 	collectSeconds prometheus.Counter
+	collectCPU     prometheus.Counter // nil where thread CPU time is unavailable
 	collections    prometheus.Counter
 	errors         prometheus.Counter
 	allocBytes     prometheus.Counter
@@ -50,8 +51,13 @@ func newSelfMetrics(cfg Config, latest func() *window.Window, log *slog.Logger) 
 		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels})
 	}
 	m.collectSeconds = counter("contendr_agent_collect_seconds_total",
-		"Wall-clock seconds the agent spent collecting windows (wall time, not CPU time: "+
-			"the collection runs on one goroutine, so it bounds the CPU it used).")
+		"Wall-clock seconds the agent spent collecting windows (an upper bound of their CPU time: "+
+			"a collection runs on one goroutine).")
+	if threadCPUSupported {
+		m.collectCPU = counter("contendr_agent_collect_cpu_seconds_total",
+			"CPU seconds the agent's collections used: the collecting thread's CPU time (getrusage RUSAGE_THREAD), "+
+				"GC assists included; background GC work its allocation causes is not.")
+	}
 	m.collections = counter("contendr_agent_collections_total", "Window collections attempted by the agent.")
 	m.errors = counter("contendr_agent_collect_errors_total",
 		"Window collections that failed or panicked (recovered); the agent keeps collecting.")
@@ -63,6 +69,9 @@ func newSelfMetrics(cfg Config, latest func() *window.Window, log *slog.Logger) 
 		m.collectSeconds, m.collections, m.errors, m.allocBytes,
 		mutex.NewCollector(latest, mutex.DefaultTopN, labels),
 		gc.NewCollector(latest, labels),
+	}
+	if m.collectCPU != nil {
+		own = append(own, m.collectCPU)
 	}
 	for _, c := range own {
 		if err := m.registerer.Register(c); err != nil {
@@ -76,7 +85,7 @@ func newSelfMetrics(cfg Config, latest func() *window.Window, log *slog.Logger) 
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
 			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/sync/mutex/wait/.*`)},
 			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/.*`)},
-			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/cpu/classes/gc/.*`)},
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/cpu/classes/.*`)},
 			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/sched/.*`)},
 		)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -101,11 +110,21 @@ func newSelfMetrics(cfg Config, latest func() *window.Window, log *slog.Logger) 
 	return m, nil
 }
 
+// collectionCost is what one collection cost the host.
+type collectionCost struct {
+	wall      time.Duration
+	cpu       time.Duration // 0 where unavailable
+	allocated uint64
+}
+
 // observe accounts for one collection.
-func (m *selfMetrics) observe(took time.Duration, allocated uint64, err error) {
+func (m *selfMetrics) observe(cost collectionCost, err error) {
 	m.collections.Inc()
-	m.collectSeconds.Add(took.Seconds())
-	m.allocBytes.Add(float64(allocated))
+	m.collectSeconds.Add(cost.wall.Seconds())
+	if m.collectCPU != nil {
+		m.collectCPU.Add(cost.cpu.Seconds())
+	}
+	m.allocBytes.Add(float64(cost.allocated))
 	if err != nil {
 		m.errors.Inc()
 	}
