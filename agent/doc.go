@@ -53,9 +53,11 @@
 //   - Memory is bounded: Config.Windows windows, each capped at
 //     Config.WindowMaxBytes encoded (the largest profiles are dropped, with
 //     a Note, until it fits).
-//   - It measures its own cost: contendr_agent_collect_seconds_total (wall
-//     time of collection), contendr_agent_collect_alloc_bytes_total
-//     (approximate), contendr_agent_collections_total.
+//   - It measures its own cost: contendr_agent_collect_cpu_seconds_total
+//     (the collecting thread's CPU time; Linux only),
+//     contendr_agent_collect_seconds_total (wall time),
+//     contendr_agent_collect_alloc_bytes_total (approximate: process-wide
+//     allocation during the collection), contendr_agent_collections_total.
 //
 // # Endpoints (all under Handler)
 //
