@@ -143,7 +143,7 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 	}
 	rec.ExpectedGain = expectedGain(rec, f)
 	if rec.Recommended == StrategyKeep {
-		rec.Decide = whatWouldDecide(r, f, w)
+		rec.Decide = whatWouldDecide(r, f, w, lock)
 	}
 	if !mapEvidence {
 		rec.Reasons = append(rec.Reasons, "no map frame was seen under this component: the advice assumes its lock guards a map")
@@ -434,19 +434,19 @@ func expectedGain(rec Recommendation, f *facts) string {
 }
 
 // whatWouldDecide says which data would turn a "keep" into a change.
-func whatWouldDecide(r rule, f *facts, w *window.Window) string {
+func whatWouldDecide(r rule, f *facts, w *window.Window, lock *mutex.Result) string {
 	if r.ID == "locked-map-few-cores" {
 		return fmt.Sprintf("no profile can: maplab found no faster map strategy than a single lock on 2 Ps; "+
 			"a window taken at GOMAXPROCS ≥ %d would be judged by the many-core rules, where sharding becomes the candidate", manyCores)
 	}
 	var need []string
-	if w.Profile(window.Mutex) == nil || w.Profile(window.Block) == nil {
+	if lock == nil || !lock.MutexProfileEnabled || !lock.BlockProfileEnabled {
 		need = append(need, "mutex and block profiles (runtime.SetMutexProfileFraction, runtime.SetBlockProfileRate)")
 	}
 	if f.Mix == "unknown" {
 		need = append(need, "a CPU profile of the same window, to measure the read/write mix")
 	}
-	if w.Profile(window.Allocs) == nil {
+	if w.Profile(window.Allocs) == nil && f.GrowthShare == 0 {
 		need = append(need, "an allocs profile, to see map growth")
 	}
 	need = append(need, fmt.Sprintf("a window under peak load: a change pays once %s's lock fraction reaches the site warn limit or its growth the growth warn limit", f.Component))
