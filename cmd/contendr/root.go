@@ -62,6 +62,8 @@ Targets are a contendr agent's URL, any net/http/pprof server, profile files
 		newCmdAnalyze(),
 		newCmdFlame(),
 		newCmdDemo(),
+		newCmdWatch(),
+		newCmdGate(),
 	)
 	return root
 }
