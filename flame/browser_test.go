@@ -223,3 +223,45 @@ func TestDiffHTMLInBrowser(t *testing.T) {
 	}
 	t.Logf("screenshot: %s", path)
 }
+
+// TestSVGScriptInBrowser opens the standalone SVG itself, where its script
+// runs: a click on a frame zooms it to the full width and "Reset zoom"
+// brings the whole graph back.
+func TestSVGScriptInBrowser(t *testing.T) {
+	ctx := browser.New(t)
+	g := buildFixture(t, "go1.25-legacy-syncmap/mutex.pb.gz", "")
+	page := filepath.Join(t.TempDir(), "flame.svg")
+	if err := os.WriteFile(page, render(t, func(w io.Writer) error { return WriteSVG(w, g, Options{}) }), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const frame = `Array.from(document.querySelectorAll("g.f")).find(g => g.getAttribute("data-n") === "sync.(*Map).Swap").querySelector("rect")`
+	width := func() float64 {
+		t.Helper()
+		w, err := chromedp.Run(ctx, chromedp.Evaluate[float64](frame+`.getBoundingClientRect().width`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+page), chromedp.WaitReady(chromedp.CSS("g.f"))); err != nil {
+		t.Fatalf("loading the SVG: %v", err)
+	}
+	before := width()
+	xy, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const r = `+frame+`.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.MouseClickXY(xy[0], xy[1])); err != nil {
+		t.Fatal(err)
+	}
+	zoomed := width()
+	if zoomed < 1170 || zoomed <= before {
+		t.Errorf("clicked frame is %.1f px wide after zoom (was %.1f), want the full 1180 px", zoomed, before)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#reset"))); err != nil {
+		t.Fatal(err)
+	}
+	if w := width(); w != before {
+		t.Errorf("after reset the frame is %.1f px wide, want %.1f", w, before)
+	}
+}

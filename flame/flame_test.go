@@ -482,3 +482,30 @@ func TestCategorize(t *testing.T) {
 		t.Error("colours are not per package and category")
 	}
 }
+
+func TestFragmentAndAssetsForAWebUI(t *testing.T) {
+	g := buildFixture(t, "go1.26-hashtriemap/rwmutex/mutex.pb.gz", "")
+	frag := string(render(t, func(w io.Writer) error { return WriteHTMLFragment(w, g, Options{Title: "rwmutex"}) }))
+	if strings.Contains(frag, "<html") || !strings.HasPrefix(frag, `<div class="cf-flame">`) {
+		t.Errorf("fragment is not a bare div:\n%.200s", frag)
+	}
+	_, data, _ := strings.Cut(frag, `class="cf-data">`)
+	data, _, _ = strings.Cut(data, "</script>")
+	var parsed struct {
+		Title string          `json:"title"`
+		Total int64           `json:"total"`
+		Names []string        `json:"names"`
+		Tree  json.RawMessage `json:"tree"`
+	}
+	if err := json.Unmarshal([]byte(data), &parsed); err != nil {
+		t.Fatalf("embedded data is not JSON: %v", err)
+	}
+	if parsed.Title != "rwmutex" || parsed.Total != g.Total || len(parsed.Names) == 0 || len(parsed.Tree) == 0 {
+		t.Errorf("embedded data: title %q, total %d (want %d), %d names", parsed.Title, parsed.Total, g.Total, len(parsed.Names))
+	}
+	for _, name := range []string{"assets/flame.js", "assets/flame.css", "assets/svg.js"} {
+		if b, err := Assets.ReadFile(name); err != nil || len(b) == 0 {
+			t.Errorf("Assets lacks %s: %v", name, err)
+		}
+	}
+}
