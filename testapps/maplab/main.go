@@ -67,7 +67,7 @@ func splitList(value string, all []string) []string {
 func gateFlags(fs *flag.FlagSet) *matrix.Gate {
 	g := &matrix.Gate{}
 	fs.Float64Var(&g.MaxBusy, "max-busy", 0.25, "before each run, wait until other processes use at most this share of the CPUs (0: don't wait)")
-	fs.Float64Var(&g.MaxStolen, "max-stolen", 0.05, "repeat a run when other processes took more than this share of it (0: never)")
+	fs.Float64Var(&g.MaxRunQueue, "max-runqueue", 0.25, "repeat a run whose threads waited for a CPU more than this share of it (0: never)")
 	fs.IntVar(&g.Retries, "retries", 2, "repeats of a disturbed run")
 	fs.DurationVar(&g.Budget, "gate-budget", 10*time.Minute, "total time the gate may spend waiting and repeating")
 	return g

@@ -140,7 +140,7 @@ func TestRunWritesTable(t *testing.T) {
 	table := md.String()
 	for _, want := range []string{
 		"Command: `go run ./testapps/maplab matrix -test`",
-		"| workload | mutex | cow | legacy | best | spread | stolen |",
+		"| workload | mutex | cow | legacy | best | spread | run queue |",
 		"| read-heavy |", "| write-heavy |", "GOMAXPROCS=",
 	} {
 		if !strings.Contains(table, want) {
@@ -170,26 +170,26 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	}
 }
 
-// TestGateRepeatsDisturbedRuns feeds the gate runs whose stolen share
+// TestGateRepeatsDisturbedRuns feeds the gate runs whose run-queue share
 // falls, and checks it keeps the least disturbed one within its retries.
 func TestGateRepeatsDisturbedRuns(t *testing.T) {
 	tests := []struct {
 		name         string
 		gate         matrix.Gate
-		stolen       []float64
+		runQueue     []float64
 		wantAttempts int
-		wantStolen   float64
+		wantRunQueue float64
 	}{
-		{"clean first run", matrix.Gate{MaxStolen: 0.1, Retries: 3, Budget: time.Minute}, []float64{0.05}, 1, 0.05},
-		{"retried until clean", matrix.Gate{MaxStolen: 0.1, Retries: 3, Budget: time.Minute}, []float64{0.5, 0.3, 0.08}, 3, 0.08},
-		{"retries exhausted, least stolen kept", matrix.Gate{MaxStolen: 0.1, Retries: 2, Budget: time.Minute}, []float64{0.5, 0.2, 0.4}, 3, 0.2},
-		{"no budget", matrix.Gate{MaxStolen: 0.1, Retries: 3}, []float64{0.5}, 1, 0.5},
+		{"clean first run", matrix.Gate{MaxRunQueue: 0.1, Retries: 3, Budget: time.Minute}, []float64{0.05}, 1, 0.05},
+		{"retried until clean", matrix.Gate{MaxRunQueue: 0.1, Retries: 3, Budget: time.Minute}, []float64{0.5, 0.3, 0.08}, 3, 0.08},
+		{"retries exhausted, least disturbed kept", matrix.Gate{MaxRunQueue: 0.1, Retries: 2, Budget: time.Minute}, []float64{0.5, 0.2, 0.4}, 3, 0.2},
+		{"no budget", matrix.Gate{MaxRunQueue: 0.1, Retries: 3}, []float64{0.5}, 1, 0.5},
 		{"zero gate", matrix.Gate{}, []float64{0.9}, 1, 0.9},
 	}
 	for _, tt := range tests {
 		calls := 0
 		run := func() (workload.Result, error) {
-			r := workload.Result{StolenShare: tt.stolen[calls]}
+			r := workload.Result{RunQueueShare: tt.runQueue[calls]}
 			calls++
 			return r, nil
 		}
@@ -197,8 +197,8 @@ func TestGateRepeatsDisturbedRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if attempts != tt.wantAttempts || r.StolenShare != tt.wantStolen {
-			t.Errorf("%s: %d attempts keeping stolen %.2f, want %d keeping %.2f", tt.name, attempts, r.StolenShare, tt.wantAttempts, tt.wantStolen)
+		if attempts != tt.wantAttempts || r.RunQueueShare != tt.wantRunQueue {
+			t.Errorf("%s: %d attempts keeping run queue %.2f, want %d keeping %.2f", tt.name, attempts, r.RunQueueShare, tt.wantAttempts, tt.wantRunQueue)
 		}
 	}
 }

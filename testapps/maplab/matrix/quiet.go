@@ -16,15 +16,15 @@ import (
 // machine's cores: before a run it waits for the CPUs to be mostly idle, and
 // it repeats a run whose threads spent too long waiting for a CPU. All of
 // its waiting and repeating draws on one Budget, so a machine that never
-// quiets down still finishes, with the stolen share recorded in the results.
+// quiets down still finishes, with the run-queue share recorded in the results.
 // The zero Gate runs everything at once.
 type Gate struct {
 	// MaxBusy is the share of all CPUs others may use before a run starts.
 	MaxBusy float64
-	// MaxStolen is the workload.Result.StolenShare above which a run is
+	// MaxRunQueue is the workload.Result.RunQueueShare above which a run is
 	// repeated (0: never repeat); Retries bounds the repeats.
-	MaxStolen float64
-	Retries   int
+	MaxRunQueue float64
+	Retries     int
 	// Budget is the total time the gate may spend waiting and repeating.
 	Budget time.Duration
 
@@ -44,15 +44,15 @@ func (g *Gate) Run(ctx context.Context, progress io.Writer, run func() (workload
 			return r, attempts, err
 		}
 		attempts++
-		if attempts == 1 || r.StolenShare < best.StolenShare {
+		if attempts == 1 || r.RunQueueShare < best.RunQueueShare {
 			best = r
 		}
-		if g.MaxStolen <= 0 || r.StolenShare <= g.MaxStolen || attempts > g.Retries || g.spent >= g.Budget || ctx.Err() != nil {
+		if g.MaxRunQueue <= 0 || r.RunQueueShare <= g.MaxRunQueue || attempts > g.Retries || g.spent >= g.Budget || ctx.Err() != nil {
 			return best, attempts, nil
 		}
 		g.spent += time.Since(start)
 		if progress != nil {
-			fmt.Fprintf(progress, "    other processes took %.0f%% of the run: repeating it\n", 100*r.StolenShare)
+			fmt.Fprintf(progress, "    threads waited for a CPU %.0f%% of the run: repeating it\n", 100*r.RunQueueShare)
 		}
 	}
 }

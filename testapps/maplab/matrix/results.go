@@ -59,10 +59,10 @@ type RunResult struct {
 	CPUSeconds      float64 `json:"cpu_seconds"`
 	CPUShare        float64 `json:"cpu_share"`
 	OpsPerCPUSecond float64 `json:"ops_per_cpu_second"`
-	// StolenShare is workload.Result.StolenShare of the attempt kept;
+	// RunQueueShare is workload.Result.RunQueueShare of the attempt kept;
 	// Attempts counts the runs the Gate made for this step.
-	StolenShare float64 `json:"stolen_share"`
-	Attempts    int     `json:"attempts"`
+	RunQueueShare float64 `json:"run_queue_share"`
+	Attempts      int     `json:"attempts"`
 }
 
 // Cell summarizes the runs of one strategy on one workload.
@@ -82,7 +82,7 @@ type Cell struct {
 	// ops per second when other processes share the machine.
 	MedianOpsPerCPUSecond float64 `json:"median_ops_per_cpu_second"`
 	MedianCPUShare        float64 `json:"median_cpu_share"`
-	MedianStolenShare     float64 `json:"median_stolen_share"`
+	MedianRunQueueShare   float64 `json:"median_run_queue_share"`
 }
 
 func newMeta(cfg Config) Meta {
@@ -161,20 +161,20 @@ func Summarize(strategies, workloads []string, runs []RunResult) ([]Cell, map[st
 		row := make([]Cell, 0, len(strategies))
 		for _, s := range strategies {
 			c := Cell{Workload: w, Strategy: s}
-			var perCPU, shares, stolen []float64
+			var perCPU, shares, runQueue []float64
 			for _, run := range runs {
 				if run.Workload == w && run.Strategy == s {
 					c.Runs = append(c.Runs, run.OpsPerSec)
 					perCPU = append(perCPU, run.OpsPerCPUSecond)
 					shares = append(shares, run.CPUShare)
-					stolen = append(stolen, run.StolenShare)
+					runQueue = append(runQueue, run.RunQueueShare)
 				}
 			}
 			if len(c.Runs) == 0 {
 				continue
 			}
 			c.Median = median(c.Runs)
-			c.MedianOpsPerCPUSecond, c.MedianCPUShare, c.MedianStolenShare = median(perCPU), median(shares), median(stolen)
+			c.MedianOpsPerCPUSecond, c.MedianCPUShare, c.MedianRunQueueShare = median(perCPU), median(shares), median(runQueue)
 			if c.Median > 0 {
 				c.SpreadPct = 100 * (slices.Max(c.Runs) - slices.Min(c.Runs)) / c.Median
 			}
@@ -271,14 +271,15 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "Each cell: median of %d runs of %gs, runs interleaved round-robin, agent off.\n\n", m.Repeat, m.RunSeconds)
 	b.WriteString("Cells: median operations per second (margin to the workload's best). ")
 	b.WriteString("Spread: the largest (max − min)/median over the row's cells, to tell margins from noise. ")
-	b.WriteString("Stolen: the largest median share of a cell's run time that other processes took from maplab's threads ")
-	b.WriteString("(runnable but waiting for a CPU, from Linux schedstat); above a few percent, read the row with care.\n\n")
+	b.WriteString("Run queue: the largest median share of a cell's run time (× GOMAXPROCS) that maplab's threads spent runnable but ")
+	b.WriteString("waiting for a CPU (Linux schedstat): other processes on a loaded machine, and wake-up latency of maplab's own threads ")
+	b.WriteString("when Ps go idle and are woken (RWMutex-heavy cells show it even when alone); high values mean a noisy row.\n\n")
 
-	b.WriteString("| workload | " + strings.Join(r.Strategies, " | ") + " | best | spread | stolen |\n")
+	b.WriteString("| workload | " + strings.Join(r.Strategies, " | ") + " | best | spread | run queue |\n")
 	b.WriteString("|---|" + strings.Repeat("---:|", len(r.Strategies)) + "---|---:|---:|\n")
 	for _, name := range r.workloadNames() {
 		fmt.Fprintf(&b, "| %s |", name)
-		spread, stolen := 0.0, 0.0
+		spread, runQueue := 0.0, 0.0
 		for _, s := range r.Strategies {
 			c, ok := r.Cell(name, s)
 			switch {
@@ -289,9 +290,9 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 			default:
 				fmt.Fprintf(&b, " %s (%+.0f%%) |", formatRate(c.Median), c.MarginPct)
 			}
-			spread, stolen = max(spread, c.SpreadPct), max(stolen, c.MedianStolenShare)
+			spread, runQueue = max(spread, c.SpreadPct), max(runQueue, c.MedianRunQueueShare)
 		}
-		fmt.Fprintf(&b, " %s | %.0f%% | %.0f%% |\n", r.Best[name], spread, 100*stolen)
+		fmt.Fprintf(&b, " %s | %.0f%% | %.0f%% |\n", r.Best[name], spread, 100*runQueue)
 	}
 
 	b.WriteString("\nThe same runs per CPU-second the process used (median ops per CPU-second, and in brackets the median share of ")

@@ -143,15 +143,15 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		if err != nil {
 			return nil, err
 		}
-		res.Samples = append(res.Samples, Sample{Step: step, OpsPerSec: r.OpsPerSec, OpsPerCPUSecond: r.OpsPerCPUSecond, StolenShare: r.StolenShare})
+		res.Samples = append(res.Samples, Sample{Step: step, OpsPerSec: r.OpsPerSec, OpsPerCPUSecond: r.OpsPerCPUSecond, RunQueueShare: r.RunQueueShare})
 		if cfg.Progress != nil {
 			agentState := "off"
 			if step.Rate != nil {
 				agentState = "on " + step.Rate.String()
 			}
 			eta := time.Since(start) / time.Duration(i+1) * time.Duration(len(plan)-i-1)
-			fmt.Fprintf(cfg.Progress, "[%d/%d] round %d  %-20s agent %-12s %14.0f ops/s  stolen %3.0f%%   ETA %s\n",
-				i+1, len(plan), step.Round+1, cfg.Cases[step.Case], agentState, r.OpsPerSec, 100*r.StolenShare, eta.Round(time.Second))
+			fmt.Fprintf(cfg.Progress, "[%d/%d] round %d  %-20s agent %-12s %14.0f ops/s  run queue %3.0f%%   ETA %s\n",
+				i+1, len(plan), step.Round+1, cfg.Cases[step.Case], agentState, r.OpsPerSec, 100*r.RunQueueShare, eta.Round(time.Second))
 		}
 	}
 	res.Meta.LoadAverageAfter = matrix.LoadAverage()

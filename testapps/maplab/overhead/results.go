@@ -34,7 +34,7 @@ type Sample struct {
 	Step
 	OpsPerSec       float64 `json:"ops_per_sec"`
 	OpsPerCPUSecond float64 `json:"ops_per_cpu_second"`
-	StolenShare     float64 `json:"stolen_share"`
+	RunQueueShare   float64 `json:"run_queue_share"`
 }
 
 // Row compares one rate with agent-off on one case.
@@ -55,9 +55,9 @@ type Row struct {
 	CPURatios  []float64 `json:"cpu_ratios"`
 	CPURatio   float64   `json:"cpu_ratio"`
 	CPULossPct float64   `json:"cpu_loss_pct"`
-	// Stolen is the largest median stolen share (workload.Result) of the
-	// off and on runs behind the row.
-	Stolen float64 `json:"stolen"`
+	// RunQueue is the larger median run-queue share (workload.Result) of
+	// the off and on runs behind the row.
+	RunQueue float64 `json:"run_queue_share"`
 }
 
 func newMeta(cfg Config) Meta {
@@ -74,23 +74,23 @@ func (r *Results) summarize() {
 	r.Rows = nil
 	for ci, c := range r.Cases {
 		off := map[int]Sample{}
-		var offs, offStolen []float64
+		var offs, offRunQueue []float64
 		for _, s := range r.Samples {
 			if s.Case == ci && s.Rate == nil {
 				off[s.Round] = s
 				offs = append(offs, s.OpsPerSec)
-				offStolen = append(offStolen, s.StolenShare)
+				offRunQueue = append(offRunQueue, s.RunQueueShare)
 			}
 		}
 		for _, rate := range r.Rates {
 			row := Row{Case: c.String(), Rate: rate}
-			var ons, onStolen []float64
+			var ons, onRunQueue []float64
 			for _, s := range r.Samples {
 				if s.Case != ci || s.Rate == nil || *s.Rate != rate {
 					continue
 				}
 				ons = append(ons, s.OpsPerSec)
-				onStolen = append(onStolen, s.StolenShare)
+				onRunQueue = append(onRunQueue, s.RunQueueShare)
 				base, ok := off[s.Round]
 				if ok && base.OpsPerSec > 0 {
 					row.Ratios = append(row.Ratios, s.OpsPerSec/base.OpsPerSec)
@@ -104,7 +104,7 @@ func (r *Results) summarize() {
 			}
 			row.OffMedian, row.OnMedian = median(offs), median(ons)
 			row.Ratio = median(row.Ratios)
-			row.Stolen = max(median(offStolen), median(onStolen))
+			row.RunQueue = max(median(offRunQueue), median(onRunQueue))
 			row.LossPct = 100 * (1 - row.Ratio)
 			if len(row.CPURatios) > 0 {
 				row.CPURatio = median(row.CPURatios)
@@ -164,13 +164,13 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 	b.WriteString("Ratio = median over rounds of on/off throughput within the round; loss = 1 − ratio; ")
 	b.WriteString("ratio range = lowest and highest round, to judge the noise.\n\n")
 	b.WriteString("CPU columns: the same for operations per CPU-second of the process, which other processes on the machine disturb less.\n\n")
-	b.WriteString("Stolen: the median share of the runs that other processes took from maplab's threads (Linux schedstat).\n\n")
-	b.WriteString("| case | rate | off ops/s | on ops/s | ratio on/off | loss | ratio range | CPU ratio | CPU loss | stolen |\n")
+	b.WriteString("Run queue: the median share of the runs that maplab's threads spent runnable but waiting for a CPU (Linux schedstat), mostly other processes on a loaded machine.\n\n")
+	b.WriteString("| case | rate | off ops/s | on ops/s | ratio on/off | loss | ratio range | CPU ratio | CPU loss | run queue |\n")
 	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, row := range r.Rows {
 		fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f | %.3f | %+.1f%% | %.3f–%.3f | %.3f | %+.1f%% | %.0f%% |\n",
 			row.Case, row.Rate, row.OffMedian, row.OnMedian, row.Ratio, row.LossPct,
-			slices.Min(row.Ratios), slices.Max(row.Ratios), row.CPURatio, row.CPULossPct, 100*row.Stolen)
+			slices.Min(row.Ratios), slices.Max(row.Ratios), row.CPURatio, row.CPULossPct, 100*row.RunQueue)
 	}
 	if m.LoadAverageBefore != "" {
 		fmt.Fprintf(&b, "\n1-minute load average: %s before, %s after.\n", m.LoadAverageBefore, m.LoadAverageAfter)

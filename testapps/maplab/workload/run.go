@@ -25,11 +25,14 @@ type Result struct {
 	CPUSeconds      float64 `json:"cpu_seconds"`
 	CPUShare        float64 `json:"cpu_share"`
 	OpsPerCPUSecond float64 `json:"ops_per_cpu_second"`
-	// StolenShare is the time this process's threads were runnable but
-	// waiting for a CPU (Linux schedstat), over Elapsed × GOMAXPROCS: the
-	// share of the run that other processes took. Above a few percent the
-	// throughput says as much about the machine as about the map.
-	StolenShare float64 `json:"stolen_share"`
+	// RunQueueShare is the time this process's threads were runnable but
+	// waiting for a CPU (Linux schedstat), over Elapsed × GOMAXPROCS. On a
+	// loaded machine it is mostly other processes taking the cores; it also
+	// holds the wake-up latency of the process's own threads when Ps go idle
+	// and are woken again, so lock-heavy runs show some even when alone.
+	// High values mean the throughput says as much about the machine as
+	// about the map.
+	RunQueueShare float64 `json:"run_queue_share"`
 }
 
 // Run prefills m, then runs spec on it from spec.Goroutines goroutines for
@@ -63,7 +66,7 @@ func Run(ctx context.Context, m strategy.Map, spec Spec) (Result, error) {
 	stop.Store(true)
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu, stolen := processCPU()-cpuStart, stolenSince(waitStart)
+	cpu, waited := processCPU()-cpuStart, runQueueSince(waitStart)
 
 	res := Result{Elapsed: elapsed, CPUSeconds: cpu.Seconds()}
 	for _, w := range workers {
@@ -74,7 +77,7 @@ func Run(ctx context.Context, m strategy.Map, spec Spec) (Result, error) {
 		res.OpsPerSec = float64(res.Ops) / elapsed.Seconds()
 		capacity := elapsed.Seconds() * float64(runtime.GOMAXPROCS(0))
 		res.CPUShare = cpu.Seconds() / capacity
-		res.StolenShare = stolen.Seconds() / capacity
+		res.RunQueueShare = waited.Seconds() / capacity
 	}
 	if cpu > 0 {
 		res.OpsPerCPUSecond = float64(res.Ops) / cpu.Seconds()

@@ -10,7 +10,7 @@ import (
 
 // runQueueWait returns, per thread of this process, how long the thread has
 // been runnable but waiting for a CPU (the second field of
-// /proc/self/task/*/schedstat): time other processes took from us. Threads
+// /proc/self/task/*/schedstat): mostly time other processes took from us. Threads
 // blocked on a futex (goroutines parked on a lock, idle Ps) do not count.
 // It returns nil where the kernel does not keep scheduler statistics.
 func runQueueWait() map[string]time.Duration {
@@ -37,9 +37,9 @@ func runQueueWait() map[string]time.Duration {
 	return waits
 }
 
-// stolenSince sums the run-queue wait added since start over the threads
+// runQueueSince sums the run-queue wait added since start over the threads
 // alive now; threads started since then count from zero.
-func stolenSince(start map[string]time.Duration) time.Duration {
+func runQueueSince(start map[string]time.Duration) time.Duration {
 	if start == nil {
 		return 0
 	}
