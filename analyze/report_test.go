@@ -268,3 +268,32 @@ func TestReconcileKeepsComponentsWithinTheProcess(t *testing.T) {
 		t.Error("Build modified the caller's collector result")
 	}
 }
+
+// TestJSONRoundTripRendersTheSame: a report read back from its JSON (a
+// saved report, the web UI) renders exactly like the original.
+func TestJSONRoundTripRendersTheSame(t *testing.T) {
+	for _, tc := range goldenCases(t) {
+		in, lock, gcr := tc.input(t)
+		r := Build(in, lock, gcr, DefaultThresholds())
+		var js, want, got bytes.Buffer
+		if err := r.WriteJSON(&js); err != nil {
+			t.Fatal(err)
+		}
+		var back Report
+		if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.WriteText(&want); err != nil {
+			t.Fatal(err)
+		}
+		if err := back.WriteText(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%s: text from the decoded JSON differs from the original", tc.name)
+		}
+		if back.Worst() != r.Worst() {
+			t.Errorf("%s: Worst() = %s after the round trip, want %s", tc.name, back.Worst(), r.Worst())
+		}
+	}
+}
