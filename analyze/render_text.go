@@ -223,7 +223,7 @@ func gcSettings(g GCSection) string {
 }
 
 func (r *Report) textGrowth(p *printer) {
-	p.f("\nMAP GROWTH\n")
+	p.f("\nDIRTY-MAP GROWTH (allocation maps spend growing or copying themselves)\n")
 	if len(r.MapGrowth) == 0 {
 		p.f("  no map growth or copying attributed to a component\n")
 	}

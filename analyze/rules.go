@@ -33,6 +33,8 @@ import (
 //   - COW is ~100% slower on every workload that writes at all (a
 //     100,000-key clone per write); the read/dirty design is 11–96% slower
 //     than the best, worst on range (promotion and O(n) copy per Range).
+//   - xsync led two cells of the second run (read-mostly, hotkey) and lost
+//     28–89% everywhere in the first: never advised.
 // The Go issue tracker's claims (sharding, HashTrieMap, RWMutex reader
 // contention) concern many cores; they are kept for GOMAXPROCS ≥ 8, with
 // lower confidence and said to be unmeasured here.
