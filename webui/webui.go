@@ -65,6 +65,18 @@ const DefaultRefresh = 2 * time.Second
 // header when following a link.
 const tokenCookie = "contendr_token"
 
+// ForAgent is the dashboard of the process it runs in, for
+// agent.Config.Dashboard: one target, the agent's kept windows.
+//
+//	a, err := agent.Start(agent.Config{Dashboard: webui.ForAgent})
+//
+// The agent serves it at /debug/contendr/ui/ behind its own token, which
+// a browser must then send as a header; `contendr serve URL --token T`
+// serves the same page with a cookie login instead.
+func ForAgent(windows func() []*window.Window) http.Handler {
+	return New(Options{Targets: []Target{{Name: "this process", Source: WindowsFunc(windows)}}})
+}
+
 // handler serves the dashboard.
 type handler struct {
 	opts       Options
