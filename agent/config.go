@@ -6,11 +6,14 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"net/http"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/contendr/contendr/window"
 )
 
 // Default sampling rates. They are provisional: the overhead benchmark in
@@ -82,6 +85,13 @@ type Config struct {
 	// InsecureAllowNonLoopback lets ListenAddr bind a non-loopback address
 	// without a Token. Start logs a warning when it is used.
 	InsecureAllowNonLoopback bool
+
+	// Dashboard, when set, builds a handler that the agent serves at
+	// DashboardPath (prefix stripped), behind the same Token as every other
+	// endpoint. It is called once, by Start, with the agent's Windows.
+	// Pass webui.ForAgent for contendr's dashboard: the agent does not
+	// import it itself, so that binaries that want no UI carry none.
+	Dashboard func(windows func() []*window.Window) http.Handler
 
 	// Registerer receives the agent's metrics. nil means a private registry,
 	// served at /metrics. The global registry is used only when this is

@@ -19,6 +19,9 @@ import (
 	"github.com/contendr/contendr/window"
 )
 
+// DashboardPath is where Config.Dashboard is served.
+const DashboardPath = "/debug/contendr/ui/"
+
 // routes builds the agent's handler on a private mux.
 func (a *Agent) routes() http.Handler {
 	mux := http.NewServeMux()
@@ -44,6 +47,9 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /debug/contendr/windows/{id}", a.serveWindowByID)
 	mux.HandleFunc("GET /debug/contendr/config", a.serveConfig)
 	mux.HandleFunc("PUT /debug/contendr/config", a.updateConfig)
+	if a.cfg.Dashboard != nil {
+		mux.Handle(DashboardPath, http.StripPrefix(strings.TrimSuffix(DashboardPath, "/"), a.cfg.Dashboard(a.Windows)))
+	}
 
 	return a.authenticate(mux)
 }
