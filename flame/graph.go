@@ -136,7 +136,9 @@ func Build(p *profile.Profile, sampleType string) (*Graph, error) {
 		v := s.Value[idx]
 		path = path[:0]
 		for i := len(s.Location) - 1; i >= 0; i-- {
-			path = append(path, b.locationFrames(s.Location[i], g.files)...)
+			if s.Location[i] != nil { // only a hand-built profile has none
+				path = append(path, b.locationFrames(s.Location[i], g.files)...)
+			}
 		}
 		b.add(g.Root, path, v, 0)
 	}
