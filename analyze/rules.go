@@ -97,6 +97,14 @@ func lockedFor(f *facts) Strategy {
 	return StrategyMutex
 }
 
+// lockedWhy qualifies a lockedFor choice made without a measured mix.
+func lockedWhy(f *facts) string {
+	if f.Mix == "unknown" {
+		return " (the window did not measure the read/write mix: prefer an RWMutex if reads dominate)"
+	}
+	return ""
+}
+
 // rule is one row of the table.
 type rule struct {
 	ID string
@@ -136,8 +144,8 @@ var rules = []rule{
 				what = "a hand-written read/dirty map"
 			}
 			return fmt.Sprintf("%s takes one Mutex for new keys and copies the whole map on each promotion (Range forces one); "+
-				"on %s a plain map under %s was fastest for this mix in maplab, and the Go ≥1.24 HashTrieMap was slower still",
-				what, procsText(f), lockedFor(f))
+				"on %s a plain map under %s was fastest for this mix in maplab, and the Go ≥1.24 HashTrieMap was slower still%s",
+				what, procsText(f), lockedFor(f), lockedWhy(f))
 		},
 		FixesLock: true, FixesGrowth: true,
 	},
@@ -218,7 +226,7 @@ var rules = []rule{
 		Confidence: 0.75,
 		Reason: func(f *facts) string {
 			return fmt.Sprintf("each write clones the whole map: clones are %s of all allocation; "+
-				"copy on write only pays off when writes are so rare that no window sees them", pct(f.GrowthShare))
+				"copy on write only pays off when writes are so rare that no window sees them%s", pct(f.GrowthShare), lockedWhy(f))
 		},
 		FixesLock: true, FixesGrowth: true,
 	},
@@ -236,7 +244,7 @@ var rules = []rule{
 		Reason: func(f *facts) string {
 			return fmt.Sprintf("on %s, a plain map under %s beat sync.Map on every maplab workload: sync.Map boxes keys and values "+
 				"into interfaces and allocates an entry node on every store (here %s of all allocation), costs that only "+
-				"many cores' parallel reads repay", procsText(f), lockedFor(f), pct(f.GrowthShare))
+				"many cores' parallel reads repay%s", procsText(f), lockedFor(f), pct(f.GrowthShare), lockedWhy(f))
 		},
 		FixesLock: true, FixesGrowth: true,
 	},
