@@ -99,7 +99,7 @@ func lockedFor(f *facts) Strategy {
 
 // lockedWhy qualifies a lockedFor choice made without a measured mix.
 func lockedWhy(f *facts) string {
-	if f.Mix == "unknown" {
+	if f.Mix == "unknown" && f.fewCores() {
 		return " (the window did not measure the read/write mix: prefer an RWMutex if reads dominate)"
 	}
 	return ""
