@@ -64,6 +64,7 @@ Targets are a contendr agent's URL, any net/http/pprof server, profile files
 		newCmdDemo(),
 		newCmdWatch(),
 		newCmdGate(),
+		newCmdServe(),
 	)
 	return root
 }
