@@ -372,6 +372,10 @@ func notes(w *window.Window, lock *mutex.Result, gcr *gc.Result) []string {
 	for _, n := range w.Notes {
 		add(n)
 	}
+	if w.Meta.MemProfileRate == 0 && w.Profile(window.Allocs) == nil {
+		add("allocation profiling was off (runtime.MemProfileRate = 0), so map growth cannot be attributed: " +
+			"leave MemProfileRate at its default (one sample per 512 KiB) in the target")
+	}
 	if lock == nil {
 		add("no lock figures: the mutex collector did not run on this window")
 	} else {
