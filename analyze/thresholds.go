@@ -76,8 +76,8 @@ func DefaultThresholds() Thresholds {
 		// its limit.
 		SiteFraction: Level{Warn: 0.025, Crit: 0.10},
 		// The GC pacer budgets 25% of GOMAXPROCS for background marking
-		// (runtime/mgcpacer.go, gcBackgroundUtilization = 0.25; the Go GC
-		// guide, https://go.dev/doc/gc-guide, "GC CPU ... 25%"). Averaged
+		// (runtime/mgcpacer.go, gcBackgroundUtilization = 0.25; explained
+		// in the Go GC guide, https://go.dev/doc/gc-guide). Averaged
 		// over a whole window, GC at 25% means the collector runs all the
 		// time; 10% means it is a cost worth tuning (GOGC, GOMEMLIMIT,
 		// fewer allocations).
