@@ -118,8 +118,8 @@ func TestAlertsFireInRealPrometheus(t *testing.T) {
 			t.Errorf("alert %s fired for the uncontended baseline: %+v", a.Labels["alertname"], a)
 		}
 	}
-	for _, expr := range []string{"service_role:contendr_lock_fraction:ratio_rate1m",
-		"service:contendr_lock_fraction:canary_baseline_ratio", "service_role:contendr_gc_cpu_fraction:ratio_rate1m"} {
+	for _, expr := range []string{"service_role:contendr_lock_fraction:ratio_rate5m",
+		"service:contendr_lock_fraction:canary_baseline_ratio", "service_role:contendr_gc_cpu_fraction:ratio_rate5m"} {
 		t.Logf("%s = %s", expr, query(t, promURL, expr))
 	}
 }
