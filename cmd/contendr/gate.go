@@ -370,19 +370,20 @@ func (r gateResult) writeText(w io.Writer) error {
 		if s.TopSite == "" {
 			return "—"
 		}
-		return fmt.Sprintf("%s %s", s.TopSite, percent(s.TopSiteFraction))
+		return fmt.Sprintf("%s %s", shortComponent(s.TopSite), percent(s.TopSiteFraction))
 	}
 	fmt.Fprintf(tw, "top lock site\t%s\t%s\t\t\t\n", site(r.Baseline), site(r.Canary))
 	fmt.Fprintf(tw, "window\t%.0fs\t%.0fs\t\t\t\n", r.Baseline.WindowSeconds, r.Canary.WindowSeconds)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	var notes []string
-	if r.Baseline.LockEstimated || r.Canary.LockEstimated {
-		notes = append(notes, "a lock fraction was estimated from profiles (the target has no runtime/metrics)")
-	}
-	for _, n := range notes {
-		fmt.Fprintln(w, "note:", n)
+	for _, s := range []struct {
+		name string
+		side gateSide
+	}{{"baseline", r.Baseline}, {"canary", r.Canary}} {
+		if s.side.LockEstimated {
+			fmt.Fprintf(w, "note: the %s's lock fraction is an estimate (run `contendr analyze %s` for why)\n", s.name, s.side.Target)
+		}
 	}
 	switch r.Verdict {
 	case verdictFail:
@@ -394,4 +395,18 @@ func (r gateResult) writeText(w io.Writer) error {
 	}
 	_, err := fmt.Fprintln(w, "PASS: the canary is within its limits")
 	return err
+}
+
+// shortComponent drops the import path before a component's package name,
+// which the table has no room for: example.com/app/cache.(*LRU) →
+// cache.(*LRU). JSON keeps the full name.
+func shortComponent(name string) string {
+	paren := strings.Index(name, "(")
+	if paren < 0 {
+		paren = len(name)
+	}
+	if slash := strings.LastIndex(name[:paren], "/"); slash >= 0 {
+		return name[slash+1:]
+	}
+	return name
 }

@@ -275,7 +275,7 @@ func (w *watcher) print(line watchLine) error {
 	}
 	fmt.Fprintf(&b, "  gc %6s", percentOrDash(line.GCCPUFraction))
 	if line.TopSite != "" {
-		fmt.Fprintf(&b, "  top %s %s", line.TopSite, percent(line.TopSiteFraction))
+		fmt.Fprintf(&b, "  top %s %s", shortComponent(line.TopSite), percent(line.TopSiteFraction))
 	}
 	fmt.Fprintf(&b, "  [%s]", line.Worst)
 	if line.WindowID != "" {
