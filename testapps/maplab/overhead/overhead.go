@@ -139,11 +139,19 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		if gate == nil {
 			gate = &matrix.Gate{}
 		}
-		r, _, err := gate.Run(ctx, cfg.Progress, func() (workload.Result, error) { return runOne(ctx, cfg, step) })
+		var cost cpuCost
+		wr, _, err := gate.Run(ctx, cfg.Progress, func() (workload.Result, error) {
+			r, err := runOne(ctx, cfg, step)
+			cost = r.cost
+			return r.Result, err
+		})
+		r := profiledResult{Result: wr, cost: cost}
 		if err != nil {
 			return nil, err
 		}
-		res.Samples = append(res.Samples, Sample{Step: step, OpsPerSec: r.OpsPerSec, OpsPerCPUSecond: r.OpsPerCPUSecond, RunQueueShare: r.RunQueueShare})
+		res.Samples = append(res.Samples, Sample{
+			Step: step, OpsPerSec: r.OpsPerSec, OpsPerCPUSecond: r.OpsPerCPUSecond, RunQueueShare: r.RunQueueShare, CPU: r.cost,
+		})
 		if cfg.Progress != nil {
 			agentState := "off"
 			if step.Rate != nil {
@@ -159,11 +167,17 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	return res, nil
 }
 
-func runOne(ctx context.Context, cfg Config, step Step) (workload.Result, error) {
+// profiledResult is a run's throughput and its CPU profile's split.
+type profiledResult struct {
+	workload.Result
+	cost cpuCost
+}
+
+func runOne(ctx context.Context, cfg Config, step Step) (profiledResult, error) {
 	c := cfg.Cases[step.Case]
 	m, err := strategy.New(c.Strategy, strategy.Options{})
 	if err != nil {
-		return workload.Result{}, err
+		return profiledResult{}, err
 	}
 	spec := c.Workload
 	spec.Duration = cfg.Duration
@@ -178,14 +192,20 @@ func runOne(ctx context.Context, cfg Config, step Step) (workload.Result, error)
 			Logger:               slog.New(slog.DiscardHandler),
 		})
 		if err != nil {
-			return workload.Result{}, fmt.Errorf("starting the agent at rate %s: %w", step.Rate, err)
+			return profiledResult{}, fmt.Errorf("starting the agent at rate %s: %w", step.Rate, err)
 		}
 		defer a.Stop()
 	}
-	r, err := workload.Run(ctx, m, spec)
+	var r profiledResult
+	cost, err := profiledRun(func() error {
+		var err error
+		r.Result, err = workload.Run(ctx, m, spec)
+		return err
+	})
 	if err != nil {
-		return workload.Result{}, fmt.Errorf("running %s: %w", c, err)
+		return profiledResult{}, fmt.Errorf("running %s: %w", c, err)
 	}
+	r.cost = cost
 	return r, nil
 }
 

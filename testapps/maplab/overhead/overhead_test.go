@@ -90,12 +90,15 @@ func TestRunWithAgent(t *testing.T) {
 		if len(row.Ratios) != 2 || row.Ratio <= 0 || row.OffMedian <= 0 || row.OnMedian <= 0 {
 			t.Errorf("row %+v: want two positive paired ratios and medians", row)
 		}
+		if row.CostPct < 0 || row.CostPct > 100 || row.CostPct != row.SamplingPct+row.AgentPct {
+			t.Errorf("row %+v: CPU cost shares out of range or not adding up", row)
+		}
 	}
 	var md bytes.Buffer
 	if err := res.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Command: `overhead -test`", "| mutex reads-0.5 | 1:1 |", "| mutex reads-0.5 | 100:100000 |", "Rates with a median loss ≤ 1%"} {
+	for _, want := range []string{"Command: `overhead -test`", "| mutex reads-0.5 | 1:1 |", "| mutex reads-0.5 | 100:100000 |", "Rates with a median throughput loss ≤ 1%", "Rates whose profiled CPU cost is ≤ 1%", "| mutex reads-0.5 | 1:1 | "} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
 		}
@@ -116,5 +119,11 @@ func TestWithinLoss(t *testing.T) {
 	got := res.WithinLoss(1)
 	if len(got) != 1 || got[0] != (overhead.Rate{10, 10000}) {
 		t.Fatalf("WithinLoss(1) = %v, want [10:10000]", got)
+	}
+	for i := range res.Rows {
+		res.Rows[i].CostPct = res.Rows[i].LossPct // same thresholds, other field
+	}
+	if got := res.WithinCPU(1); len(got) != 1 || got[0] != (overhead.Rate{10, 10000}) {
+		t.Fatalf("WithinCPU(1) = %v, want [10:10000]", got)
 	}
 }
