@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"runtime"
@@ -187,7 +188,9 @@ func pprofTrace(w http.ResponseWriter, r *http.Request) {
 	if r.FormValue("seconds") == "" {
 		seconds, err = 1, nil
 	}
-	if err != nil || seconds <= 0 {
+	// !(seconds > 0) also refuses NaN, which would otherwise become a
+	// negative duration and a write deadline in the past.
+	if err != nil || !(seconds > 0) || math.IsInf(seconds, 0) {
 		http.Error(w, `invalid value for "seconds": must be a positive number`, http.StatusBadRequest)
 		return
 	}
