@@ -132,11 +132,55 @@ func TestAgentMountedDashboard(t *testing.T) {
 	if !strings.Contains(page, "contendedCache") || !strings.Contains(page, "Flame graphs") {
 		t.Errorf("page under the agent lacks the lock site or flame graphs: %.400q", page)
 	}
+	shoot(t, ctx, "agent-dashboard.png")
+
+	checkStatesInBrowser(t, ctx)
+}
+
+// checkStatesInBrowser opens a dashboard of the fixture targets: every
+// state without data says why in the page, and the canary page compares
+// itself with its baseline by default.
+func checkStatesInBrowser(t *testing.T, ctx context.Context) {
+	srv := httptest.NewServer(webui.New(webui.Options{Targets: targets(t)}))
+	defer srv.Close()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(".msg.disabled")),
+	)
+	if err != nil {
+		t.Fatalf("overview of the fixture targets: %v", err)
+	}
+	for _, status := range []string{"empty", "unreachable", "disabled"} {
+		msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".card .msg."+status)))
+		if err != nil || len(msg) < 20 {
+			t.Errorf("overview: no message for the %s target (%q, %v)", status, msg, err)
+		}
+	}
+	shoot(t, ctx, "states-overview.png")
+
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/?target=0"),
+		chromedp.WaitVisible(chromedp.CSS("#diff-go")),
+		chromedp.Click(chromedp.CSS("#diff-go")),
+		chromedp.WaitVisible(chromedp.CSS("#diff-panel .cf-frame")),
+	)
+	if err != nil {
+		t.Fatalf("canary versus baseline diff: %v", err)
+	}
+	title, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#diff-panel .cf-title")))
+	if err != nil || !strings.Contains(title, "baseline") || !strings.Contains(title, "canary") {
+		t.Errorf("diff title %q (%v): want baseline → canary", title, err)
+	}
+	shoot(t, ctx, "canary-diff.png")
+}
+
+func shoot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(browser.ArtifactDir(t), "agent-dashboard.png")
+	path := filepath.Join(browser.ArtifactDir(t), name)
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
