@@ -70,8 +70,10 @@ func TestServeUsageErrors(t *testing.T) {
 // recommendation and draw a flame graph; screenshots are saved as
 // artifacts.
 func TestServeDashboardOnMaplab(t *testing.T) {
+	begin := time.Now()
 	ctx := browser.New(t) // skips (or fails under CI=true) without Chromium
 	addr := startMaplab(t)
+	t.Logf("chromium and maplab up after %s", time.Since(begin).Round(time.Millisecond))
 
 	pollCtx, cancel := context.WithCancel(context.Background())
 	o := serveOptions{interval: time.Second, keep: 6, timeout: 5 * time.Second}
@@ -90,6 +92,7 @@ func TestServeDashboardOnMaplab(t *testing.T) {
 		t.Fatalf("overview: %v", err)
 	}
 	overviewText := text(t, ctx, "#app")
+	t.Logf("first window on the overview after %s", time.Since(begin).Round(time.Millisecond))
 	artifacts := browser.ArtifactDir(t)
 	screenshot(t, ctx, filepath.Join(artifacts, "serve-overview.png"))
 
@@ -107,6 +110,21 @@ func TestServeDashboardOnMaplab(t *testing.T) {
 		t.Fatal(err)
 	}
 	screenshot(t, ctx, filepath.Join(artifacts, "serve-target.png"))
+
+	// Live refresh: the next window shows up in the same page, not a
+	// reloaded one (the marker set on the page survives).
+	newest := `document.querySelector("#window-select option:nth-child(2)").value`
+	before, err := chromedp.Run(ctx, chromedp.Evaluate[string](newest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`)); err != nil {
+		t.Fatal(err)
+	}
+	grew := fmt.Sprintf(`window.notReloaded === true && %s !== %q`, newest, before)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](grew, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		t.Errorf("no new window appeared in the open page (newest was window %s): %v", before, err)
+	}
 
 	if !strings.Contains(overviewText, "Lock fraction") {
 		t.Errorf("overview lacks the lock fraction chart: %.300q", overviewText)
