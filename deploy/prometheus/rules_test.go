@@ -114,7 +114,9 @@ func TestAlertsFireInRealPrometheus(t *testing.T) {
 	}
 	for _, a := range alerts {
 		t.Logf("%s %v: %s (value %s)", a.State, a.Labels, a.Annotations["summary"], a.Value)
-		if a.Labels["role"] == "baseline" {
+		// The claim under test is about lock contention; the baseline's
+		// GC figures are whatever its start-up made them.
+		if a.Labels["role"] == "baseline" && strings.Contains(a.Labels["alertname"], "Contention") {
 			t.Errorf("alert %s fired for the uncontended baseline: %+v", a.Labels["alertname"], a)
 		}
 	}
@@ -122,6 +124,57 @@ func TestAlertsFireInRealPrometheus(t *testing.T) {
 		"service:contendr_lock_fraction:canary_baseline_ratio", "service_role:contendr_gc_cpu_fraction:ratio_rate5m"} {
 		t.Logf("%s = %s", expr, query(t, promURL, expr))
 	}
+
+	// Every query of the Grafana dashboard runs, and the main panels have
+	// data.
+	for _, panel := range dashboardQueries(t) {
+		expr := strings.NewReplacer(`$service`, ".*", "$__rate_interval", "1m").Replace(panel.expr)
+		result := query(t, promURL, expr)
+		if result == "" && panel.mustHaveData {
+			t.Errorf("dashboard panel %q: %s returned nothing", panel.title, expr)
+		}
+	}
+}
+
+type dashboardQuery struct {
+	title, expr  string
+	mustHaveData bool
+}
+
+// dashboardQueries reads every PromQL expression of the Grafana dashboard.
+func dashboardQueries(t *testing.T) []dashboardQuery {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "grafana", "contendr.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(data, &dash); err != nil {
+		t.Fatalf("grafana/contendr.json: %v", err)
+	}
+	// Panels whose series exist once alerts fire on a contended canary;
+	// the rest may be empty in a short test (no GC pauses, no errors).
+	withData := map[string]bool{
+		"Lock fraction by service and role": true, "Canary ÷ baseline": true, "Lock fraction by instance": true,
+		"Top lock sites (last 5m)": true, "GC CPU fraction by service and role": true, "Firing alerts": true,
+	}
+	var out []dashboardQuery
+	for _, p := range dash.Panels {
+		for _, target := range p.Targets {
+			out = append(out, dashboardQuery{p.Title, target.Expr, withData[p.Title]})
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no queries in grafana/contendr.json")
+	}
+	return out
 }
 
 type promAlert struct {
@@ -317,7 +370,8 @@ func activeAlerts(t *testing.T, promURL string) []promAlert {
 func query(t *testing.T, promURL, expr string) string {
 	t.Helper()
 	var resp struct {
-		Data struct {
+		Status string `json:"status"`
+		Data   struct {
 			Result []struct {
 				Metric map[string]string `json:"metric"`
 				Value  [2]any            `json:"value"`
@@ -325,8 +379,8 @@ func query(t *testing.T, promURL, expr string) string {
 		} `json:"data"`
 	}
 	body := get(t, promURL+"/api/v1/query?query="+url.QueryEscape(expr))
-	if err := json.Unmarshal([]byte(body), &resp); err != nil {
-		t.Fatalf("query %s: %v", expr, err)
+	if err := json.Unmarshal([]byte(body), &resp); err != nil || resp.Status != "success" {
+		t.Fatalf("query %s: %v\n%s", expr, err, body)
 	}
 	var parts []string
 	for _, r := range resp.Data.Result {

@@ -69,15 +69,20 @@ func contended() {
 }
 
 // uncontended keeps one goroutine busy about half the time on a map of its
-// own, so the process has user CPU but no lock waits.
+// own, so the process has user CPU but no lock waits. It also allocates, as
+// a real service does: the runtime publishes CPU time only when a GC cycle
+// ends (golang/go#59749), and a process that never collects would show
+// stale user CPU beside fresh lock wait.
 func uncontended() {
 	m := make(map[int]int)
 	r := rand.New(rand.NewPCG(7, 1))
+	var garbage [][]byte
 	for {
 		deadline := time.Now().Add(5 * time.Millisecond)
 		for time.Now().Before(deadline) {
 			m[r.IntN(100_000)]++
 		}
+		garbage = append(garbage[:0], make([]byte, 64<<10))
 		time.Sleep(5 * time.Millisecond)
 	}
 }
