@@ -17,10 +17,15 @@ import (
 // collection is counted directly: a measure of the agent's cost that does
 // not depend on the run's throughput.
 
-// samplingFrames are the runtime functions that record a mutex or block
-// profile event (stack capture and bucket update). Their cost is what the
-// sampling rates control.
-var samplingFrames = regexp.MustCompile(`^runtime\.(blockevent|saveblockevent|saveBlockEventStack|mutexevent|\(\*mLockProfile\)\.)`)
+// mutexSamplingFrames record a mutex profile event (sync locks through
+// mutexevent, runtime-internal locks through mLockProfile): the mutex
+// fraction controls their cost. blockSamplingFrames record a block profile
+// event: the block rate controls theirs. Both end in saveblockevent (stack
+// capture and bucket update), so the entry point decides.
+var (
+	mutexSamplingFrames = regexp.MustCompile(`^runtime\.(mutexevent|\(\*mLockProfile\)\.)`)
+	blockSamplingFrames = regexp.MustCompile(`^runtime\.(blockevent|saveblockevent|saveBlockEventStack)$`)
+)
 
 // agentFrames are the agent's own code: window collection, profile
 // serialization and parsing it calls, HTTP handlers.
@@ -28,9 +33,12 @@ var agentFrames = regexp.MustCompile(`^github\.com/contendr/contendr/(agent|wind
 
 // cpuCost is CPU time of one run split by who spent it.
 type cpuCost struct {
-	Total    float64 `json:"total_cpu_seconds"`
-	Sampling float64 `json:"sampling_cpu_seconds"`
-	Agent    float64 `json:"agent_cpu_seconds"`
+	Total float64 `json:"total_cpu_seconds"`
+	// Sampling is MutexSampling + BlockSampling.
+	Sampling      float64 `json:"sampling_cpu_seconds"`
+	MutexSampling float64 `json:"mutex_sampling_cpu_seconds"`
+	BlockSampling float64 `json:"block_sampling_cpu_seconds"`
+	Agent         float64 `json:"agent_cpu_seconds"`
 }
 
 // profiledRun runs f under the CPU profiler and splits the CPU it sampled.
@@ -65,7 +73,11 @@ func splitCPU(p *profile.Profile) cpuCost {
 		seconds := float64(s.Value[valueIndex]) / 1e9
 		c.Total += seconds
 		switch {
-		case stackMatches(s, samplingFrames):
+		case stackMatches(s, mutexSamplingFrames):
+			c.MutexSampling += seconds
+			c.Sampling += seconds
+		case stackMatches(s, blockSamplingFrames):
+			c.BlockSampling += seconds
 			c.Sampling += seconds
 		case stackMatches(s, agentFrames):
 			c.Agent += seconds

@@ -28,13 +28,15 @@ func TestSplitCPU(t *testing.T) {
 			sample(7e8, "github.com/contendr/contendr/testapps/maplab/strategy.(*MutexMap).Load", "main.main"),
 			sample(1e8, "runtime.saveblockevent", "runtime.blockevent", "sync.(*Mutex).Lock"),
 			sample(5e7, "runtime.(*mLockProfile).captureStack", "runtime.unlock"),
+			sample(2e7, "runtime.saveblockevent", "runtime.mutexevent", "sync.(*Mutex).Unlock"),
 			sample(1e8, "runtime/pprof.(*profileBuilder).build", "github.com/contendr/contendr/agent.(*Agent).collect"),
 			sample(5e7, "github.com/contendr/contendr/window.Delta"),
 		},
 	}
 	got := splitCPU(p)
-	want := cpuCost{Total: 1.0, Sampling: 0.15, Agent: 0.15}
-	if math.Abs(got.Total-want.Total) > 1e-9 || math.Abs(got.Sampling-want.Sampling) > 1e-9 || math.Abs(got.Agent-want.Agent) > 1e-9 {
+	want := cpuCost{Total: 1.02, Sampling: 0.17, MutexSampling: 0.07, BlockSampling: 0.1, Agent: 0.15}
+	if math.Abs(got.Total-want.Total) > 1e-9 || math.Abs(got.Sampling-want.Sampling) > 1e-9 || math.Abs(got.Agent-want.Agent) > 1e-9 ||
+		math.Abs(got.MutexSampling-want.MutexSampling) > 1e-9 || math.Abs(got.BlockSampling-want.BlockSampling) > 1e-9 {
 		t.Fatalf("splitCPU = %+v, want %+v", got, want)
 	}
 }

@@ -68,9 +68,11 @@ type Row struct {
 	// Unlike the ratios these do not depend on run-to-run throughput noise;
 	// they leave out indirect costs (GC of the agent's garbage, cache
 	// effects).
-	SamplingPct float64 `json:"sampling_cpu_pct"`
-	AgentPct    float64 `json:"agent_cpu_pct"`
-	CostPct     float64 `json:"cost_cpu_pct"`
+	SamplingPct      float64 `json:"sampling_cpu_pct"`
+	MutexSamplingPct float64 `json:"mutex_sampling_cpu_pct"`
+	BlockSamplingPct float64 `json:"block_sampling_cpu_pct"`
+	AgentPct         float64 `json:"agent_cpu_pct"`
+	CostPct          float64 `json:"cost_cpu_pct"`
 	// OffCVPct is the coefficient of variation of the case's agent-off
 	// throughput over rounds, in percent: the noise floor of the ratios.
 	OffCVPct float64 `json:"off_cv_pct"`
@@ -109,6 +111,8 @@ func (r *Results) summarize() {
 				ons = append(ons, s.OpsPerSec)
 				pooled.Total += s.CPU.Total
 				pooled.Sampling += s.CPU.Sampling
+				pooled.MutexSampling += s.CPU.MutexSampling
+				pooled.BlockSampling += s.CPU.BlockSampling
 				pooled.Agent += s.CPU.Agent
 				onRunQueue = append(onRunQueue, s.RunQueueShare)
 				base, ok := off[s.Round]
@@ -128,6 +132,8 @@ func (r *Results) summarize() {
 			row.RunQueue = max(median(offRunQueue), median(onRunQueue))
 			if pooled.Total > 0 {
 				row.SamplingPct = 100 * pooled.Sampling / pooled.Total
+				row.MutexSamplingPct = 100 * pooled.MutexSampling / pooled.Total
+				row.BlockSamplingPct = 100 * pooled.BlockSampling / pooled.Total
 				row.AgentPct = 100 * pooled.Agent / pooled.Total
 				row.CostPct = row.SamplingPct + row.AgentPct
 			}
@@ -221,10 +227,12 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 	b.WriteString("Share of the process's CPU spent recording mutex/block events (runtime.mutexevent, blockevent, saveblockevent, ")
 	b.WriteString("mLockProfile) and in the agent's own code (collection, profile encoding and parsing), pooled over all rounds. ")
 	b.WriteString("It does not depend on run-to-run throughput noise; it leaves out indirect costs (GC of the agent's garbage, cache effects).\n\n")
-	b.WriteString("| case | rate | sampling CPU | agent CPU | total |\n")
-	b.WriteString("|---|---|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "Agent CPU scales with collections per second: at an interval of I seconds expect about %g/I of the figure below.\n\n", m.IntervalSeconds)
+	b.WriteString("| case | rate | mutex sampling | block sampling | agent CPU | total |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|\n")
 	for _, row := range r.Rows {
-		fmt.Fprintf(&b, "| %s | %s | %.2f%% | %.2f%% | %.2f%% |\n", row.Case, row.Rate, row.SamplingPct, row.AgentPct, row.CostPct)
+		fmt.Fprintf(&b, "| %s | %s | %.2f%% | %.2f%% | %.2f%% | %.2f%% |\n",
+			row.Case, row.Rate, row.MutexSamplingPct, row.BlockSamplingPct, row.AgentPct, row.CostPct)
 	}
 
 	b.WriteString("\n## Throughput, agent on vs off\n\n")
