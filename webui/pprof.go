@@ -90,6 +90,11 @@ func pprofUI(p *profile.Profile, name string) (map[string]http.Handler, error) {
 	if handlers == nil {
 		return nil, fmt.Errorf("starting pprof's web UI: it served nothing%s", ui.errors())
 	}
+	// Saving and deleting named settings write pprof's config file under
+	// the dashboard user's $HOME: a view has no business doing that, and
+	// on a token-less loopback dashboard any web page could POST there.
+	delete(handlers, "/saveconfig")
+	delete(handlers, "/deleteconfig")
 	return handlers, nil
 }
 

@@ -72,15 +72,13 @@ func (r *Remote) Windows() ([]*window.Window, error) {
 	return append([]*window.Window(nil), r.windows...), r.err
 }
 
-// Run polls the target every Interval until ctx ends. The first poll of an
-// agent also takes the window before its latest, so that the charts start
-// with two points.
+// Run polls the target every Interval until ctx ends. Each poll of an
+// agent also takes the window before its latest: the charts start with two
+// points, and an agent whose windows are shorter than Interval loses fewer.
 func (r *Remote) Run(ctx context.Context) {
-	first := true
 	for {
 		started := time.Now()
-		r.poll(ctx, first)
-		first = false
+		r.poll(ctx)
 		// A live pprof measurement already took Interval: poll again at
 		// once. An agent answers at once: wait for its next window.
 		wait := r.opts.Interval - time.Since(started)
@@ -92,14 +90,8 @@ func (r *Remote) Run(ctx context.Context) {
 	}
 }
 
-func (r *Remote) poll(ctx context.Context, withPrevious bool) {
-	var w, previous *window.Window
-	var err error
-	if withPrevious {
-		w, previous, err = source.LoadWithPrevious(ctx, r.target, r.opts.Load)
-	} else {
-		w, err = source.Load(ctx, r.target, r.opts.Load)
-	}
+func (r *Remote) poll(ctx context.Context) {
+	w, previous, err := source.LoadWithPrevious(ctx, r.target, r.opts.Load)
 	if ctx.Err() != nil {
 		return
 	}
@@ -131,7 +123,7 @@ func (r *Remote) add(w *window.Window) {
 			return
 		}
 		if !w.End.After(last.End) && !w.Meta.Restarted {
-			return // older than what is kept: the previous window of a first poll
+			return // already kept, or older than what is kept
 		}
 	}
 	r.polls++

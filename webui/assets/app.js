@@ -215,6 +215,8 @@
     var r = d.report;
     var parts = [targetTop(d)];
     if (!r) {
+      var failed = d.series.filter(function (p) { return p.id === d.window && p.analysis_error; })[0];
+      if (failed) parts.push(message("error", "This window could not be analyzed: " + failed.analysis_error));
       app.replaceChildren.apply(app, parts);
       return;
     }
