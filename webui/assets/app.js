@@ -217,6 +217,7 @@
     if (!r) {
       var failed = d.series.filter(function (p) { return p.id === d.window && p.analysis_error; })[0];
       if (failed) parts.push(message("error", "This window could not be analyzed: " + failed.analysis_error));
+      if (state.pinned && !d.window && d.series.length) parts.push(message("stale", "Window " + state.pinned + " is no longer kept: pick another, or follow the latest."));
       app.replaceChildren.apply(app, parts);
       return;
     }
