@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -146,6 +147,12 @@ func (t Thresholds) Validate() error {
 		{"gc_pause_p99", t.GCPauseP99},
 		{"map_growth_share", t.MapGrowthShare},
 	} {
+		// NaN would make every comparison false and silently turn the
+		// finding off; ±Inf does not survive the JSON report.
+		if !isFinite(l.level.Warn) || !isFinite(l.level.Crit) {
+			return fmt.Errorf("%s: limits must be finite numbers (warn %g, crit %g); to turn a level off, set it above any real value",
+				l.name, l.level.Warn, l.level.Crit)
+		}
 		if l.level.Warn < 0 || l.level.Crit < 0 {
 			return fmt.Errorf("%s: limits must not be negative (warn %g, crit %g)", l.name, l.level.Warn, l.level.Crit)
 		}
@@ -155,6 +162,8 @@ func (t Thresholds) Validate() error {
 	}
 	return nil
 }
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // UnmarshalYAML accepts numbers, percentages and durations for each limit,
 // and leaves a limit that the file omits at its current value.
