@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 const rulesFile = "contendr-rules.yml"
@@ -125,6 +127,8 @@ func TestAlertsFireInRealPrometheus(t *testing.T) {
 		t.Logf("%s = %s", expr, query(t, promURL, expr))
 	}
 
+	checkDocQueries(t, promURL)
+
 	// Every query of the Grafana dashboard runs, and the main panels have
 	// data.
 	for _, panel := range dashboardQueries(t) {
@@ -134,6 +138,118 @@ func TestAlertsFireInRealPrometheus(t *testing.T) {
 			t.Errorf("dashboard panel %q: %s returned nothing", panel.title, expr)
 		}
 	}
+}
+
+// checkDocQueries runs the PromQL of docs/canary.md with its template
+// variables filled in for the test's service: every query must run, and the
+// Argo Rollouts checks must fail this canary.
+func checkDocQueries(t *testing.T, promURL string) {
+	t.Helper()
+	fill := strings.NewReplacer(`{{args.service}}`, "demo", `"checkout"`, `"demo"`,
+		`{{ namespace }}`, "default", `{{ target }}`, "demo")
+	for _, q := range docQueries(t) {
+		expr := fill.Replace(q.expr)
+		values := queryValues(t, promURL, expr)
+		t.Logf("docs/canary.md %s: %v", q.name, values)
+		// The lock checks must fail this canary; GC is not what the test
+		// contends on.
+		if q.failsAbove == 0 || !strings.HasPrefix(q.name, "lock") {
+			continue
+		}
+		if len(values) != 1 || !(values[0] > q.failsAbove) {
+			t.Errorf("docs/canary.md %s: got %v, want one value above %v for the contended canary\n%s", q.name, values, q.failsAbove, expr)
+		}
+	}
+}
+
+type docQuery struct {
+	name, expr string
+	// failsAbove, when set, is the Argo successCondition's bound: the
+	// contended canary must exceed it.
+	failsAbove float64
+}
+
+// docQueries collects the queries of docs/canary.md: each expression of the
+// ```promql blocks, and every "query" field of its YAML blocks.
+func docQueries(t *testing.T) []docQuery {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "canary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []docQuery
+	blocks := strings.Split(string(data), "```")
+	for i := 1; i < len(blocks); i += 2 {
+		lang, body, _ := strings.Cut(blocks[i], "\n")
+		switch lang {
+		case "promql":
+			for j, chunk := range strings.Split(body, "\n\n") {
+				var lines []string
+				for _, line := range strings.Split(chunk, "\n") {
+					if !strings.HasPrefix(strings.TrimSpace(line), "#") {
+						lines = append(lines, line)
+					}
+				}
+				if expr := strings.TrimSpace(strings.Join(lines, "\n")); expr != "" {
+					out = append(out, docQuery{name: fmt.Sprintf("promql block %d, expression %d", i/2, j+1), expr: expr})
+				}
+			}
+		case "yaml":
+			dec := yaml.NewDecoder(strings.NewReader(body))
+			for {
+				var doc any
+				if err := dec.Decode(&doc); err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatalf("docs/canary.md yaml block %d: %v", i/2, err)
+				}
+				out = append(out, yamlQueries(doc, "")...)
+			}
+		}
+	}
+	if len(out) < 5 {
+		t.Fatalf("found only %d queries in docs/canary.md", len(out))
+	}
+	return out
+}
+
+// yamlQueries walks a YAML document for "query" fields; an Argo metric's
+// successCondition "result[0] <= X" or "< X" gives the bound it fails above.
+func yamlQueries(node any, name string) []docQuery {
+	var out []docQuery
+	switch n := node.(type) {
+	case map[string]any:
+		if metricName, ok := n["name"].(string); ok {
+			name = metricName
+		}
+		if meta, ok := n["metadata"].(map[string]any); ok {
+			if templateName, ok := meta["name"].(string); ok {
+				name = templateName
+			}
+		}
+		var failsAbove float64
+		if cond, ok := n["successCondition"].(string); ok {
+			fields := strings.Fields(cond)
+			fmt.Sscan(fields[len(fields)-1], &failsAbove)
+		}
+		for k, v := range n {
+			if q, ok := v.(string); ok && k == "query" {
+				out = append(out, docQuery{name: name, expr: q})
+				continue
+			}
+			for _, q := range yamlQueries(v, name) {
+				if q.failsAbove == 0 && failsAbove != 0 && q.name == name {
+					q.failsAbove = failsAbove
+				}
+				out = append(out, q)
+			}
+		}
+	case []any:
+		for _, v := range n {
+			out = append(out, yamlQueries(v, name)...)
+		}
+	}
+	return out
 }
 
 type dashboardQuery struct {
@@ -364,6 +480,30 @@ func activeAlerts(t *testing.T, promURL string) []promAlert {
 		t.Fatalf("reading /api/v1/alerts: %v (status %q)", err, resp.Status)
 	}
 	return resp.Data.Alerts
+}
+
+// queryValues returns an instant query's values.
+func queryValues(t *testing.T, promURL, expr string) []float64 {
+	t.Helper()
+	var resp struct {
+		Status string `json:"status"`
+		Data   struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	body := get(t, promURL+"/api/v1/query?query="+url.QueryEscape(expr))
+	if err := json.Unmarshal([]byte(body), &resp); err != nil || resp.Status != "success" {
+		t.Fatalf("query %s: %v\n%s", expr, err, body)
+	}
+	var values []float64
+	for _, r := range resp.Data.Result {
+		var v float64
+		fmt.Sscan(fmt.Sprint(r.Value[1]), &v)
+		values = append(values, v)
+	}
+	return values
 }
 
 // query returns an instant query's result as "labels=value" pairs.
