@@ -134,6 +134,16 @@ func TestAgentMountedDashboard(t *testing.T) {
 	}
 	shoot(t, ctx, "agent-dashboard.png")
 
+	// The page's deep-dive link opens pprof's own flame graph.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(ui+d.Pprof["mutex"]),
+		chromedp.WaitVisible(chromedp.CSS("#stack-chart .boxbg")),
+	)
+	if err != nil {
+		t.Fatalf("pprof's web UI under the agent: %v", err)
+	}
+	shoot(t, ctx, "agent-pprof.png")
+
 	checkStatesInBrowser(t, ctx)
 }
 
