@@ -151,23 +151,22 @@ func checkDocQueries(t *testing.T, promURL string) {
 		expr := fill.Replace(q.expr)
 		values := queryValues(t, promURL, expr)
 		t.Logf("docs/canary.md %s: %v", q.name, values)
-		// The lock checks must fail this canary; GC is not what the test
-		// contends on.
-		if q.failsAbove == 0 || !strings.HasPrefix(q.name, "lock") {
-			continue
-		}
-		if len(values) != 1 || !(values[0] > q.failsAbove) {
-			t.Errorf("docs/canary.md %s: got %v, want one value above %v for the contended canary\n%s", q.name, values, q.failsAbove, expr)
+		if bound, ok := lockChecks[q.name]; ok && (len(values) != 1 || !(values[0] > bound)) {
+			t.Errorf("docs/canary.md %s: got %v, want one value above %v for the contended canary\n%s", q.name, values, bound, expr)
 		}
 	}
 }
 
-type docQuery struct {
-	name, expr string
-	// failsAbove, when set, is the Argo successCondition's bound: the
-	// contended canary must exceed it.
-	failsAbove float64
+// lockChecks are the documented lock checks, by metric or template name,
+// and the bound above which each fails a canary (successCondition,
+// thresholdRange): the contended canary must fail every one.
+var lockChecks = map[string]float64{
+	"lock-fraction-vs-baseline": 1.5,
+	"lock-fraction":             0.20,
+	"contendr-lock-ratio":       1.5,
 }
+
+type docQuery struct{ name, expr string }
 
 // docQueries collects the queries of docs/canary.md: each expression of the
 // ```promql blocks, and every "query" field of its YAML blocks.
@@ -213,8 +212,8 @@ func docQueries(t *testing.T) []docQuery {
 	return out
 }
 
-// yamlQueries walks a YAML document for "query" fields; an Argo metric's
-// successCondition "result[0] <= X" or "< X" gives the bound it fails above.
+// yamlQueries walks a YAML document for "query" fields, named after the
+// enclosing metric or template.
 func yamlQueries(node any, name string) []docQuery {
 	var out []docQuery
 	switch n := node.(type) {
@@ -227,22 +226,12 @@ func yamlQueries(node any, name string) []docQuery {
 				name = templateName
 			}
 		}
-		var failsAbove float64
-		if cond, ok := n["successCondition"].(string); ok {
-			fields := strings.Fields(cond)
-			fmt.Sscan(fields[len(fields)-1], &failsAbove)
-		}
 		for k, v := range n {
 			if q, ok := v.(string); ok && k == "query" {
 				out = append(out, docQuery{name: name, expr: q})
 				continue
 			}
-			for _, q := range yamlQueries(v, name) {
-				if q.failsAbove == 0 && failsAbove != 0 && q.name == name {
-					q.failsAbove = failsAbove
-				}
-				out = append(out, q)
-			}
+			out = append(out, yamlQueries(v, name)...)
 		}
 	case []any:
 		for _, v := range n {
@@ -391,9 +380,9 @@ scrape_configs:
     honor_labels: true
     static_configs:
       - targets: [%q]
-        labels: {service: demo, role: canary}
+        labels: {service: demo, role: canary, namespace: default, pod: demo-7d9f8c-x2k4p}
       - targets: [%q]
-        labels: {service: demo, role: baseline}
+        labels: {service: demo, role: baseline, namespace: default, pod: demo-primary-5c6d7b-q8z1m}
 `, rules, hostOf(canary), hostOf(baseline))
 	configPath := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(configPath, []byte(config), 0o644); err != nil {
