@@ -11,6 +11,8 @@ import (
 
 	"github.com/contendr/contendr/alert"
 	"github.com/contendr/contendr/analyze"
+	"github.com/contendr/contendr/collectors/gc"
+	"github.com/contendr/contendr/collectors/mutex"
 	"github.com/contendr/contendr/window"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -278,5 +280,39 @@ func TestDefaultRulesMatchAnalyzeThresholds(t *testing.T) {
 		if r.Threshold != want {
 			t.Errorf("%s %s threshold %v, analyze says %v", r.Metric, r.Severity, r.Threshold, want)
 		}
+	}
+}
+
+func TestValuesFrom(t *testing.T) {
+	lock := &mutex.Result{
+		LockFraction: mutex.LockFraction{Value: 0.4, Known: true},
+		Components:   []*mutex.Component{{Name: "main.(*Cache)", Fraction: 0.3}, {Name: "main.(*Index)", Fraction: 0.1}},
+	}
+	gcr := &gc.Result{
+		Pressure: gc.Pressure{Source: "runtime/metrics", CPUFraction: 0.12, PauseP99Seconds: 0.002,
+			Missing: []string{"assist_share: /cpu/classes/gc/mark/assist:cpu-seconds not in both samples"}},
+		TotalAllocBytes: 1000,
+		MapGrowth: []*gc.MapGrowth{
+			{Component: "main.(*Cache)", Kind: gc.GrowthGoMap, ShareOfAlloc: 0.3},
+			{Component: "main.(*Index)", Kind: gc.GrowthGoMap, ShareOfAlloc: 0.25},
+			{Component: "main.(*Cache)", Kind: gc.GrowthCOWClone, ShareOfAlloc: 0.2},
+		},
+	}
+	v := alert.ValuesFrom(lock, gcr)
+	if v.LockFraction != 0.4 || v.SiteFractions["main.(*Cache)"] != 0.3 || v.GCCPUFraction != 0.12 ||
+		v.GCPauseP99Seconds != 0.002 || v.MapGrowthShare != 0.5 {
+		t.Errorf("ValuesFrom = %+v, want lock 0.4, Cache 0.3, GC 0.12, pause 0.002, growth 0.5 (Cache's two kinds)", v)
+	}
+
+	unknown := alert.ValuesFrom(&mutex.Result{}, &gc.Result{Pressure: gc.Pressure{Source: "memstats",
+		Missing: []string{"cpu_fraction: no runtime/metrics and no CPU profile in the window", "pause_p99_seconds: x"}}})
+	for name, f := range map[string]float64{"lock": unknown.LockFraction, "gc": unknown.GCCPUFraction,
+		"pause": unknown.GCPauseP99Seconds, "growth": unknown.MapGrowthShare} {
+		if !math.IsNaN(f) {
+			t.Errorf("%s = %v, want unknown (NaN)", name, f)
+		}
+	}
+	if v := alert.ValuesFrom(nil, nil); !math.IsNaN(v.LockFraction) || !math.IsNaN(v.GCCPUFraction) {
+		t.Errorf("ValuesFrom(nil, nil) = %+v, want all unknown", v)
 	}
 }
