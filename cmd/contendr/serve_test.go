@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -61,6 +62,68 @@ func TestServeUsageErrors(t *testing.T) {
 		if code := runIO(context.Background(), args, io.Discard, &stderr); code != exitUsage {
 			t.Errorf("contendr %v: exit %d, want %d; stderr %q", args, code, exitUsage, stderr.String())
 		}
+	}
+}
+
+// TestServeRunsUntilCanceled runs the command itself on a directory of
+// profiles: it prints where it listens, serves the dashboard with the token
+// required, and exits 0 when its context ends (Ctrl-C).
+func TestServeRunsUntilCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, stdout := io.Pipe()
+	exit := make(chan int, 1)
+	go func() {
+		exit <- runIO(ctx, []string{"serve", "../../testdata/profiles/go1.26-hashtriemap/mutex",
+			"--listen", "127.0.0.1:0", "--token", "tok", "--interval", "1h"}, stdout, io.Discard)
+		stdout.Close()
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading serve's first line: %v", err)
+	}
+	go io.Copy(io.Discard, out)
+	fields := strings.Fields(line)
+	var url string
+	for _, f := range fields {
+		if strings.HasPrefix(f, "http://") {
+			url = f
+		}
+	}
+	if url == "" {
+		t.Fatalf("serve did not say where it listens: %q", line)
+	}
+	resp, err := http.Get(url + "api/overview")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("without the token: %d, want 401", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("GET", url+"api/overview", nil)
+	req.Header.Set("Authorization", "Bearer tok")
+	var seen bool
+	for deadline := time.Now().Add(10 * time.Second); !seen && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		seen = strings.Contains(string(body), `"schema":"contendr.report/v1"`)
+	}
+	if !seen {
+		t.Error("the dashboard never showed a report on the profile directory")
+	}
+	cancel()
+	select {
+	case code := <-exit:
+		if code != exitOK {
+			t.Errorf("exit %d after cancel, want 0", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop after its context ended")
 	}
 }
 
