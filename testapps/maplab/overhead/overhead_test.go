@@ -3,6 +3,7 @@ package overhead_test
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -94,11 +95,22 @@ func TestRunWithAgent(t *testing.T) {
 			t.Errorf("row %+v: CPU cost shares out of range or not adding up", row)
 		}
 	}
+	dir := t.TempDir()
+	if err := res.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := overhead.ReadFile(filepath.Join(dir, "overhead.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Rows) != len(res.Rows) || back.Rows[0].Ratio != res.Rows[0].Ratio {
+		t.Errorf("overhead.json did not round-trip: %+v", back.Rows)
+	}
 	var md bytes.Buffer
 	if err := res.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Command: `overhead -test`", "| mutex reads-0.5 | 1:1 |", "| mutex reads-0.5 | 100:100000 |", "Rates with a median throughput loss ≤ 1%", "Rates whose profiled CPU cost is ≤ 1%", "| mutex reads-0.5 | 1:1 | "} {
+	for _, want := range []string{"Command: `overhead -test`", "| mutex reads-0.5 | 1:1 |", "| mutex reads-0.5 | 100:100000 |", "Rates with a median throughput loss ≤ 1%", "Rates whose profiled CPU cost at the default interval is ≤ 1%", "| mutex reads-0.5 | 1:1 | "} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
 		}
@@ -121,7 +133,7 @@ func TestWithinLoss(t *testing.T) {
 		t.Fatalf("WithinLoss(1) = %v, want [10:10000]", got)
 	}
 	for i := range res.Rows {
-		res.Rows[i].CostPct = res.Rows[i].LossPct // same thresholds, other field
+		res.Rows[i].CostAtDefaultIntervalPct = res.Rows[i].LossPct // same thresholds, other field
 	}
 	if got := res.WithinCPU(1); len(got) != 1 || got[0] != (overhead.Rate{10, 10000}) {
 		t.Fatalf("WithinCPU(1) = %v, want [10:10000]", got)
