@@ -3,6 +3,7 @@ package analyze
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/contendr/contendr/collectors/gc"
 )
@@ -435,32 +436,58 @@ func procsText(f *facts) string {
 }
 
 // maplabRow is one workload row of the ground truth: median operations
-// per second of wall time and per CPU-second, by strategy, from the first
-// committed matrix run (testapps/maplab/results, 2026-11-25T21:12Z);
-// expected gains quote it. TestRulesAgainstMaplab checks the rules against
-// whatever results.json holds now.
+// per second of wall time and per CPU-second, by strategy.
 type maplabRow struct {
 	Workload  string
 	OpsPerSec map[Strategy]float64
 	OpsPerCPU map[Strategy]float64
 }
 
-var maplab = []maplabRow{
-	{"read-mostly",
-		map[Strategy]float64{StrategyMutex: 4.14e6, StrategyRWMutex: 6.55e6, StrategySyncMap: 394.5e3, StrategySharded: 4.51e6, StrategyCOW: 29.1e3, StrategyXsync: 1.77e6, StrategySyncMapLegacy: 845.1e3},
-		map[Strategy]float64{StrategyMutex: 8.82e6, StrategyRWMutex: 8.22e6, StrategySyncMap: 1.41e6, StrategySharded: 10.25e6, StrategyCOW: 56.1e3, StrategyXsync: 7.42e6, StrategySyncMapLegacy: 3.70e6}},
-	{"read-heavy",
-		map[Strategy]float64{StrategyMutex: 3.37e6, StrategyRWMutex: 5.90e6, StrategySyncMap: 317.4e3, StrategySharded: 3.48e6, StrategyCOW: 2.5e3, StrategyXsync: 1.40e6, StrategySyncMapLegacy: 968.9e3},
-		map[Strategy]float64{StrategyMutex: 7.46e6, StrategyRWMutex: 11.07e6, StrategySyncMap: 1.19e6, StrategySharded: 10.50e6, StrategyCOW: 4.7e3, StrategyXsync: 5.65e6, StrategySyncMapLegacy: 3.98e6}},
-	{"balanced",
-		map[Strategy]float64{StrategyMutex: 3.99e6, StrategyRWMutex: 2.29e6, StrategySyncMap: 160.8e3, StrategySharded: 3.69e6, StrategyCOW: 341, StrategyXsync: 652.0e3, StrategySyncMapLegacy: 615.0e3},
-		map[Strategy]float64{StrategyMutex: 10.79e6, StrategyRWMutex: 10.60e6, StrategySyncMap: 678.7e3, StrategySharded: 7.43e6, StrategyCOW: 972, StrategyXsync: 3.26e6, StrategySyncMapLegacy: 2.16e6}},
-	{"write-heavy",
-		map[Strategy]float64{StrategyMutex: 2.53e6, StrategyRWMutex: 2.73e6, StrategySyncMap: 154.7e3, StrategySharded: 2.08e6, StrategyCOW: 223, StrategyXsync: 694.8e3, StrategySyncMapLegacy: 625.9e3},
-		map[Strategy]float64{StrategyMutex: 6.73e6, StrategyRWMutex: 4.55e6, StrategySyncMap: 600.4e3, StrategySharded: 5.01e6, StrategyCOW: 475, StrategyXsync: 2.75e6, StrategySyncMapLegacy: 1.70e6}},
-	{"range",
-		map[Strategy]float64{StrategyMutex: 2.11e6, StrategyRWMutex: 1.76e6, StrategySyncMap: 166.3e3, StrategySharded: 1.63e6, StrategyCOW: 1.6e3, StrategyXsync: 373.8e3, StrategySyncMapLegacy: 84.6e3},
-		map[Strategy]float64{StrategyMutex: 4.08e6, StrategyRWMutex: 3.67e6, StrategySyncMap: 537.4e3, StrategySharded: 3.32e6, StrategyCOW: 3.9e3, StrategyXsync: 1.61e6, StrategySyncMapLegacy: 313.0e3}},
+// maplabRun is one run of the matrix (testapps/maplab/results, the two
+// committed versions of results.json). Expected gains quote both runs, so
+// that a reader sees how far the shared machine let them agree;
+// TestRulesAgainstMaplab checks the rules against whatever results.json
+// holds now (and MAPLAB_RESULTS against any other run).
+type maplabRun struct {
+	Date string
+	Rows []maplabRow
+}
+
+var maplabRuns = []maplabRun{
+	{"2026-11-25T21:12:27Z", []maplabRow{
+		{"read-mostly",
+			map[Strategy]float64{StrategyMutex: 4.138e+06, StrategyRWMutex: 6.552e+06, StrategySyncMap: 3.945e+05, StrategySharded: 4.505e+06, StrategyCOW: 2.906e+04, StrategyXsync: 1.772e+06, StrategySyncMapLegacy: 8.451e+05},
+			map[Strategy]float64{StrategyMutex: 8.822e+06, StrategyRWMutex: 8.223e+06, StrategySyncMap: 1.408e+06, StrategySharded: 1.025e+07, StrategyCOW: 5.611e+04, StrategyXsync: 7.418e+06, StrategySyncMapLegacy: 3.702e+06}},
+		{"read-heavy",
+			map[Strategy]float64{StrategyMutex: 3.374e+06, StrategyRWMutex: 5.903e+06, StrategySyncMap: 3.174e+05, StrategySharded: 3.481e+06, StrategyCOW: 2500, StrategyXsync: 1.401e+06, StrategySyncMapLegacy: 9.689e+05},
+			map[Strategy]float64{StrategyMutex: 7.456e+06, StrategyRWMutex: 1.107e+07, StrategySyncMap: 1.186e+06, StrategySharded: 1.05e+07, StrategyCOW: 4682, StrategyXsync: 5.652e+06, StrategySyncMapLegacy: 3.978e+06}},
+		{"balanced",
+			map[Strategy]float64{StrategyMutex: 3.986e+06, StrategyRWMutex: 2.29e+06, StrategySyncMap: 1.608e+05, StrategySharded: 3.685e+06, StrategyCOW: 341.4, StrategyXsync: 6.52e+05, StrategySyncMapLegacy: 6.15e+05},
+			map[Strategy]float64{StrategyMutex: 1.079e+07, StrategyRWMutex: 1.06e+07, StrategySyncMap: 6.787e+05, StrategySharded: 7.435e+06, StrategyCOW: 972.3, StrategyXsync: 3.261e+06, StrategySyncMapLegacy: 2.162e+06}},
+		{"write-heavy",
+			map[Strategy]float64{StrategyMutex: 2.529e+06, StrategyRWMutex: 2.731e+06, StrategySyncMap: 1.547e+05, StrategySharded: 2.083e+06, StrategyCOW: 222.6, StrategyXsync: 6.948e+05, StrategySyncMapLegacy: 6.259e+05},
+			map[Strategy]float64{StrategyMutex: 6.734e+06, StrategyRWMutex: 4.545e+06, StrategySyncMap: 6.004e+05, StrategySharded: 5.01e+06, StrategyCOW: 475.5, StrategyXsync: 2.746e+06, StrategySyncMapLegacy: 1.704e+06}},
+		{"range",
+			map[Strategy]float64{StrategyMutex: 2.114e+06, StrategyRWMutex: 1.759e+06, StrategySyncMap: 1.663e+05, StrategySharded: 1.626e+06, StrategyCOW: 1601, StrategyXsync: 3.738e+05, StrategySyncMapLegacy: 8.462e+04},
+			map[Strategy]float64{StrategyMutex: 4.08e+06, StrategyRWMutex: 3.671e+06, StrategySyncMap: 5.374e+05, StrategySharded: 3.323e+06, StrategyCOW: 3910, StrategyXsync: 1.61e+06, StrategySyncMapLegacy: 3.13e+05}},
+	}},
+	{"2026-11-25T21:27:51Z", []maplabRow{
+		{"read-mostly",
+			map[Strategy]float64{StrategyMutex: 1.116e+07, StrategyRWMutex: 1.936e+07, StrategySyncMap: 4.797e+06, StrategySharded: 1.436e+07, StrategyCOW: 5.355e+04, StrategyXsync: 3.873e+07, StrategySyncMapLegacy: 2.621e+07},
+			map[Strategy]float64{StrategyMutex: 6.434e+06, StrategyRWMutex: 1.836e+07, StrategySyncMap: 2.646e+06, StrategySharded: 7.746e+06, StrategyCOW: 4.325e+04, StrategyXsync: 2.063e+07, StrategySyncMapLegacy: 1.371e+07}},
+		{"read-heavy",
+			map[Strategy]float64{StrategyMutex: 4.443e+06, StrategyRWMutex: 1.937e+07, StrategySyncMap: 3.331e+06, StrategySharded: 9.386e+06, StrategyCOW: 4993, StrategyXsync: 1.563e+07, StrategySyncMapLegacy: 1.268e+07},
+			map[Strategy]float64{StrategyMutex: 2.454e+06, StrategyRWMutex: 1.915e+07, StrategySyncMap: 1.77e+06, StrategySharded: 5.339e+06, StrategyCOW: 4081, StrategyXsync: 8.316e+06, StrategySyncMapLegacy: 6.848e+06}},
+		{"balanced",
+			map[Strategy]float64{StrategyMutex: 8.197e+06, StrategyRWMutex: 1.644e+07, StrategySyncMap: 2.319e+06, StrategySharded: 6.793e+06, StrategyCOW: 1193, StrategyXsync: 9.174e+06, StrategySyncMapLegacy: 9.692e+06},
+			map[Strategy]float64{StrategyMutex: 5.113e+06, StrategyRWMutex: 1.63e+07, StrategySyncMap: 1.312e+06, StrategySharded: 3.829e+06, StrategyCOW: 940.6, StrategyXsync: 5.058e+06, StrategySyncMapLegacy: 5.288e+06}},
+		{"write-heavy",
+			map[Strategy]float64{StrategyMutex: 5.682e+06, StrategyRWMutex: 8.444e+06, StrategySyncMap: 1.949e+06, StrategySharded: 5.049e+06, StrategyCOW: 546.5, StrategyXsync: 6.112e+06, StrategySyncMapLegacy: 3.568e+06},
+			map[Strategy]float64{StrategyMutex: 3.757e+06, StrategyRWMutex: 8.312e+06, StrategySyncMap: 1.064e+06, StrategySharded: 2.812e+06, StrategyCOW: 443.5, StrategyXsync: 3.34e+06, StrategySyncMapLegacy: 2.126e+06}},
+		{"range",
+			map[Strategy]float64{StrategyMutex: 4.12e+06, StrategyRWMutex: 4.476e+06, StrategySyncMap: 9.539e+05, StrategySharded: 5.695e+06, StrategyCOW: 4209, StrategyXsync: 4.031e+06, StrategySyncMapLegacy: 6.831e+05},
+			map[Strategy]float64{StrategyMutex: 3.131e+06, StrategyRWMutex: 4.46e+06, StrategySyncMap: 5.105e+05, StrategySharded: 3.239e+06, StrategyCOW: 3326, StrategyXsync: 2.233e+06, StrategySyncMapLegacy: 4.189e+05}},
+	}},
 }
 
 // maplabWorkload is the ground-truth row closest to f: range when the
@@ -472,34 +499,30 @@ func maplabWorkload(f *facts) string {
 	return f.Mix
 }
 
-// measured quotes maplab's comparison of two strategies on f's workload,
-// or "" when the table has no such row (many cores, unknown mix).
+// measured quotes maplab's comparison of two strategies on f's workload in
+// every run, or "" when no run has the row (many cores, unknown mix).
 func measured(from, to Strategy, f *facts) string {
 	if !f.fewCores() {
 		return ""
 	}
-	for _, row := range maplab {
-		if row.Workload != maplabWorkload(f) {
-			continue
+	var wall, cpu []string
+	for _, run := range maplabRuns {
+		for _, row := range run.Rows {
+			if row.Workload != maplabWorkload(f) {
+				continue
+			}
+			a, b := row.OpsPerSec[from], row.OpsPerSec[to]
+			ac, bc := row.OpsPerCPU[from], row.OpsPerCPU[to]
+			if a == 0 || b == 0 || ac == 0 || bc == 0 {
+				continue
+			}
+			wall = append(wall, fmt.Sprintf("%+.0f%%", (b/a-1)*100))
+			cpu = append(cpu, fmt.Sprintf("%+.0f%%", (bc/ac-1)*100))
 		}
-		a, b := row.OpsPerSec[from], row.OpsPerSec[to]
-		ac, bc := row.OpsPerCPU[from], row.OpsPerCPU[to]
-		if a == 0 || b == 0 {
-			return ""
-		}
-		return fmt.Sprintf("maplab %s on 2 Ps (first run, shared machine): %s %s ops/s vs %s %s (%+.0f%%), per CPU-second %+.0f%%",
-			row.Workload, to, rate(b), from, rate(a), (b/a-1)*100, (bc/ac-1)*100)
 	}
-	return ""
-}
-
-// rate formats operations per second: 6.55M, 394k.
-func rate(v float64) string {
-	switch {
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%.0fk", v/1e3)
+	if len(wall) == 0 {
+		return ""
 	}
-	return fmt.Sprintf("%.0f", v)
+	return fmt.Sprintf("maplab %s on 2 Ps, %s vs %s: %s ops/s, %s per CPU-second (%d runs on a shared machine)",
+		maplabWorkload(f), to, from, strings.Join(wall, " / "), strings.Join(cpu, " / "), len(wall))
 }
