@@ -110,7 +110,10 @@ func (e Event) String() string {
 }
 
 // Evaluator holds the state of every rule across windows. Its methods are
-// safe for concurrent use; it is also a prometheus.Collector.
+// safe for concurrent use; it is also a prometheus.Collector, which carries
+// no constant labels of its own: register it through
+// prometheus.WrapRegistererWith(labels, reg) to add service, version and
+// role as the agent's other metrics have them.
 type Evaluator struct {
 	cfg     Config
 	rules   []Rule
