@@ -26,6 +26,7 @@ func runMatrix(ctx context.Context, args []string) error {
 	shards := fs.Int("shards", strategy.DefaultShards, "shard count of the sharded strategy")
 	out := fs.String("out", "testapps/maplab/results", "directory for results.json and results.md")
 	gate := gateFlags(fs)
+	note := fs.String("note", "", "a note for the results header: how the machine was set up")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,6 +49,7 @@ func runMatrix(ctx context.Context, args []string) error {
 		Progress:   os.Stderr,
 		Command:    commandLine(),
 		Gate:       gate,
+		Note:       *note,
 	})
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ func runOverhead(ctx context.Context, args []string) error {
 	goroutines := fs.Int("goroutines", workload.DefaultGoroutines, "worker goroutines")
 	out := fs.String("out", "testapps/maplab/results", "directory for overhead.json and overhead.md")
 	gate := gateFlags(fs)
+	note := fs.String("note", "", "a note for the results header: how the machine was set up")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -42,6 +43,7 @@ func runOverhead(ctx context.Context, args []string) error {
 		Progress: os.Stderr,
 		Command:  commandLine(),
 		Gate:     gate,
+		Note:     *note,
 	})
 	if err != nil {
 		return err

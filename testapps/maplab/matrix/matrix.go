@@ -26,6 +26,8 @@ type Config struct {
 	// Command is the command line that produced the results, quoted in the
 	// report header so that the table can be regenerated.
 	Command string
+	// Note is quoted under the command: how the machine was set up.
+	Note string
 	// Gate, when set, holds runs back while other processes load the
 	// machine and repeats disturbed runs.
 	Gate *Gate

@@ -56,10 +56,10 @@ func TestSummarize(t *testing.T) {
 		run("x", "b", 250),
 		run("y", "a", 50), run("y", "b", 40),
 	}
-	cells, best := matrix.Summarize([]string{"a", "b"}, []string{"x", "y", "z"}, runs)
+	cells, best, ties := matrix.Summarize([]string{"a", "b"}, []string{"x", "y", "z"}, runs)
 	want := []matrix.Cell{
 		{Workload: "x", Strategy: "a", Median: 200, SpreadPct: 100, MarginPct: 0, Best: true},
-		{Workload: "x", Strategy: "b", Median: 200, SpreadPct: 50, MarginPct: 0},
+		{Workload: "x", Strategy: "b", Median: 200, SpreadPct: 50, MarginPct: 0, Tied: true},
 		{Workload: "y", Strategy: "a", Median: 50, Best: true},
 		{Workload: "y", Strategy: "b", Median: 40, MarginPct: -20},
 	}
@@ -68,7 +68,7 @@ func TestSummarize(t *testing.T) {
 	}
 	for i, w := range want {
 		c := cells[i]
-		if c.Workload != w.Workload || c.Strategy != w.Strategy || c.Best != w.Best ||
+		if c.Workload != w.Workload || c.Strategy != w.Strategy || c.Best != w.Best || c.Tied != w.Tied ||
 			!near(c.Median, w.Median) || !near(c.SpreadPct, w.SpreadPct) || !near(c.MarginPct, w.MarginPct) {
 			t.Errorf("cell %d = %+v, want %+v", i, c, w)
 		}
@@ -76,6 +76,10 @@ func TestSummarize(t *testing.T) {
 	// On a tie the first strategy listed wins, so the choice is stable.
 	if best["x"] != "a" || best["y"] != "a" {
 		t.Errorf("best = %v, want x:a y:a", best)
+	}
+	// b's median (200) reaches a's slowest run (100); y's b (40) is below a's only run (50).
+	if len(ties) != 1 || len(ties["x"]) != 1 || ties["x"][0] != "b" {
+		t.Errorf("ties = %v, want x:[b]", ties)
 	}
 	if _, ok := best["z"]; ok {
 		t.Errorf("best names a strategy for workload z, which has no runs")
@@ -140,7 +144,7 @@ func TestRunWritesTable(t *testing.T) {
 	table := md.String()
 	for _, want := range []string{
 		"Command: `go run ./testapps/maplab matrix -test`",
-		"| workload | mutex | cow | legacy | best | spread | run queue |",
+		"| workload | mutex | cow | legacy | best | ties | spread | run queue |",
 		"| read-heavy |", "| write-heavy |", "GOMAXPROCS=",
 	} {
 		if !strings.Contains(table, want) {

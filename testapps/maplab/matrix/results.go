@@ -26,11 +26,18 @@ type Results struct {
 	Cells []Cell `json:"cells"`
 	// Best maps each workload to its fastest strategy by median.
 	Best map[string]string `json:"best"`
+	// Ties maps each workload to the strategies whose median reaches into
+	// the best strategy's range of runs (Cell.Tied): on a noisy machine
+	// the data cannot tell them apart from the best, so a recommendation
+	// naming one of them is not wrong.
+	Ties map[string][]string `json:"ties"`
 }
 
 // Meta says where and how the results were measured.
 type Meta struct {
-	Command    string    `json:"command,omitempty"`
+	Command string `json:"command,omitempty"`
+	// Note says what the command line does not: how the machine was set up.
+	Note       string    `json:"note,omitempty"`
 	Date       time.Time `json:"date"`
 	GoVersion  string    `json:"go_version"`
 	GOOS       string    `json:"goos"`
@@ -78,6 +85,9 @@ type Cell struct {
 	// percent: 0 for the best strategy, negative for the others.
 	MarginPct float64 `json:"margin_pct"`
 	Best      bool    `json:"best"`
+	// Tied is set on a strategy other than the best whose median is at
+	// least the best strategy's slowest run.
+	Tied bool `json:"tied,omitempty"`
 	// Medians of the runs' CPU figures: ops per CPU-second is steadier than
 	// ops per second when other processes share the machine.
 	MedianOpsPerCPUSecond float64 `json:"median_ops_per_cpu_second"`
@@ -88,6 +98,7 @@ type Cell struct {
 func newMeta(cfg Config) Meta {
 	m := Host()
 	m.Command = cfg.Command
+	m.Note = cfg.Note
 	m.Date = time.Now().UTC().Truncate(time.Second)
 	m.RunSeconds = cfg.Duration.Seconds()
 	m.Repeat = cfg.Repeat
@@ -140,7 +151,7 @@ func LoadAverage() string {
 
 // summarize fills Cells and Best from Runs.
 func (r *Results) summarize() {
-	r.Cells, r.Best = Summarize(r.Strategies, r.workloadNames(), r.Runs)
+	r.Cells, r.Best, r.Ties = Summarize(r.Strategies, r.workloadNames(), r.Runs)
 }
 
 func (r *Results) workloadNames() []string {
@@ -153,10 +164,10 @@ func (r *Results) workloadNames() []string {
 
 // Summarize groups runs into cells, workload-major, takes each cell's
 // median, and marks the best strategy per workload with every other
-// strategy's margin to it. Cells without runs are left out.
-func Summarize(strategies, workloads []string, runs []RunResult) ([]Cell, map[string]string) {
-	var cells []Cell
-	best := map[string]string{}
+// strategy's margin to it and whether it ties. Cells without runs are left
+// out.
+func Summarize(strategies, workloads []string, runs []RunResult) (cells []Cell, best map[string]string, ties map[string][]string) {
+	best, ties = map[string]string{}, map[string][]string{}
 	for _, w := range workloads {
 		row := make([]Cell, 0, len(strategies))
 		for _, s := range strategies {
@@ -191,14 +202,19 @@ func Summarize(strategies, workloads []string, runs []RunResult) ([]Cell, map[st
 		}
 		row[top].Best = true
 		best[w] = row[top].Strategy
+		slowestBest := slices.Min(row[top].Runs)
 		for i := range row {
 			if row[top].Median > 0 {
 				row[i].MarginPct = 100 * (row[i].Median - row[top].Median) / row[top].Median
 			}
+			if i != top && row[i].Median >= slowestBest {
+				row[i].Tied = true
+				ties[w] = append(ties[w], row[i].Strategy)
+			}
 		}
 		cells = append(cells, row...)
 	}
-	return cells, best
+	return cells, best, ties
 }
 
 func median(xs []float64) float64 {
@@ -243,7 +259,8 @@ func (r *Results) WriteFiles(dir string) error {
 	return nil
 }
 
-// ReadFile loads a results.json written by WriteFiles.
+// ReadFile loads a results.json written by WriteFiles and recomputes its
+// summary from the runs.
 func ReadFile(path string) (*Results, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -253,6 +270,7 @@ func ReadFile(path string) (*Results, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("decoding matrix results %s: %w", path, err)
 	}
+	r.summarize()
 	return &r, nil
 }
 
@@ -266,17 +284,21 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 	if m.Command != "" {
 		fmt.Fprintf(&b, "Command: `%s`\n\n", m.Command)
 	}
+	if m.Note != "" {
+		fmt.Fprintf(&b, "Note: %s\n\n", m.Note)
+	}
 	fmt.Fprintf(&b, "Measured %s with %s %s/%s, GOMAXPROCS=%d (%d CPUs, %s). ",
 		m.Date.Format(time.RFC3339), m.GoVersion, m.GOOS, m.GOARCH, m.GOMAXPROCS, m.NumCPU, m.CPUModel)
 	fmt.Fprintf(&b, "Each cell: median of %d runs of %gs, runs interleaved round-robin, agent off.\n\n", m.Repeat, m.RunSeconds)
-	b.WriteString("Cells: median operations per second (margin to the workload's best). ")
+	b.WriteString("Cells: median operations per second (margin to the workload's best); ≈ marks a strategy whose median reaches ")
+	b.WriteString("into the best one's range of runs, which this data cannot tell apart from the best (listed under ties). ")
 	b.WriteString("Spread: the largest (max − min)/median over the row's cells, to tell margins from noise. ")
 	b.WriteString("Run queue: the largest median share of a cell's run time (× GOMAXPROCS) that maplab's threads spent runnable but ")
 	b.WriteString("waiting for a CPU (Linux schedstat): other processes on a loaded machine, and wake-up latency of maplab's own threads ")
 	b.WriteString("when Ps go idle and are woken (RWMutex-heavy cells show it even when alone); high values mean a noisy row.\n\n")
 
-	b.WriteString("| workload | " + strings.Join(r.Strategies, " | ") + " | best | spread | run queue |\n")
-	b.WriteString("|---|" + strings.Repeat("---:|", len(r.Strategies)) + "---|---:|---:|\n")
+	b.WriteString("| workload | " + strings.Join(r.Strategies, " | ") + " | best | ties | spread | run queue |\n")
+	b.WriteString("|---|" + strings.Repeat("---:|", len(r.Strategies)) + "---|---|---:|---:|\n")
 	for _, name := range r.workloadNames() {
 		fmt.Fprintf(&b, "| %s |", name)
 		spread, runQueue := 0.0, 0.0
@@ -287,12 +309,14 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 				b.WriteString(" – |")
 			case c.Best:
 				fmt.Fprintf(&b, " **%s** |", formatRate(c.Median))
+			case c.Tied:
+				fmt.Fprintf(&b, " ≈ %s (%+.0f%%) |", formatRate(c.Median), c.MarginPct)
 			default:
 				fmt.Fprintf(&b, " %s (%+.0f%%) |", formatRate(c.Median), c.MarginPct)
 			}
 			spread, runQueue = max(spread, c.SpreadPct), max(runQueue, c.MedianRunQueueShare)
 		}
-		fmt.Fprintf(&b, " %s | %.0f%% | %.0f%% |\n", r.Best[name], spread, 100*runQueue)
+		fmt.Fprintf(&b, " %s | %s | %.0f%% | %.0f%% |\n", r.Best[name], strings.Join(r.Ties[name], ", "), spread, 100*runQueue)
 	}
 
 	b.WriteString("\nThe same runs per CPU-second the process used (median ops per CPU-second, and in brackets the median share of ")

@@ -89,6 +89,7 @@ type Config struct {
 	Interval time.Duration
 	Progress io.Writer
 	Command  string
+	Note     string // quoted under the command: how the machine was set up
 	// Gate, when set, holds runs back while other processes load the
 	// machine and repeats disturbed runs.
 	Gate *matrix.Gate

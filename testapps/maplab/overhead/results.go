@@ -87,6 +87,7 @@ type Row struct {
 func newMeta(cfg Config) Meta {
 	m := matrix.Host()
 	m.Command = cfg.Command
+	m.Note = cfg.Note
 	m.Date = time.Now().UTC().Truncate(time.Second)
 	m.RunSeconds = cfg.Duration.Seconds()
 	m.Repeat = cfg.Repeat
@@ -223,6 +224,9 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 	b.WriteString("# maplab: agent overhead\n\n")
 	if m.Command != "" {
 		fmt.Fprintf(&b, "Command: `%s`\n\n", m.Command)
+	}
+	if m.Note != "" {
+		fmt.Fprintf(&b, "Note: %s\n\n", m.Note)
 	}
 	fmt.Fprintf(&b, "Measured %s with %s %s/%s, GOMAXPROCS=%d (%d CPUs, %s). ",
 		m.Date.Format(time.RFC3339), m.GoVersion, m.GOOS, m.GOARCH, m.GOMAXPROCS, m.NumCPU, m.CPUModel)
