@@ -436,8 +436,9 @@ func expectedGain(rec Recommendation, f *facts) string {
 // whatWouldDecide says which data would turn a "keep" into a change.
 func whatWouldDecide(r rule, f *facts, w *window.Window, lock *mutex.Result) string {
 	if r.ID == "locked-map-few-cores" {
-		return fmt.Sprintf("no profile can: maplab found no faster map strategy than a single lock on 2 Ps; "+
-			"a window taken at GOMAXPROCS ≥ %d would be judged by the many-core rules, where sharding becomes the candidate", manyCores)
+		return fmt.Sprintf("a measurement, not a profile: run maplab with this component's mix (-reads, -keys, -goroutines) for "+
+			"mutex, rwmutex and sharded on the service's machine; a window taken at GOMAXPROCS ≥ %d is judged by the many-core rules, "+
+			"where sharding is the candidate", manyCores)
 	}
 	var need []string
 	if lock == nil || !lock.MutexProfileEnabled || !lock.BlockProfileEnabled {

@@ -16,26 +16,24 @@ import (
 //
 // What the ground truth says, on GOMAXPROCS=2 (the only machine measured),
 // 64 goroutines, 100,000 int keys. The machine is shared and busy (load
-// 10–35, up to half the CPU stolen by other processes), so two matrix runs
-// disagree on many cells; the rules rest only on what both runs agree on:
-//   - A single lock (Mutex+map or RWMutex+map) is the best or within noise
-//     of the best on every workload; 32 RWMutex shards never won clearly
-//     (first run: lost 6–70% everywhere; second: won only range, by 27%).
-//     With two Ps only two goroutines run at a time, so the high lock
-//     fraction is goroutines queueing for a briefly held lock, not lost
-//     parallelism, and splitting the lock buys little.
-//   - RWMutex beats Mutex when reads dominate (read-mostly +58%/+73%,
-//     read-heavy +75%/+336% in the two runs). When writes are common the
-//     runs contradict each other (balanced: Mutex +74% in one, RWMutex
-//     +100% in the other): no advice between the two.
-//   - sync.Map (Go 1.26 HashTrieMap) is 74–97% slower than the best locked
-//     map on every workload in both runs, read-mostly included (int keys
-//     box into interfaces; every store allocates a node).
+// 10–35), and the three matrix runs of 2026-11-25 disagree on many cells;
+// the rules rest only on what all three agree on:
+//   - RWMutex beats Mutex when reads dominate: read-mostly +58%/+73%/+77%,
+//     read-heavy +75%/+336%/+149% ops/s.
+//   - sync.Map (Go 1.26 HashTrieMap) is 65–97% slower than the best on
+//     every workload in every run, read-mostly included (int keys box into
+//     interfaces; every store allocates a node).
 //   - COW is ~100% slower on every workload that writes at all (a
-//     100,000-key clone per write); the read/dirty design is 11–96% slower
-//     than the best, worst on range (promotion and O(n) copy per Range).
-//   - xsync led two cells of the second run (read-mostly, hotkey) and lost
-//     28–89% everywhere in the first: never advised.
+//     100,000-key clone per write); the read/dirty design is worst or
+//     near-worst on range (−88…−96%) and anywhere from −1% to −91%
+//     elsewhere.
+//   - Moving any of those three to RWMutex+map was never measurably
+//     slower in any run (wall or per CPU-second), so that is the advice.
+// They disagree on the rest: under writes the first run put a single Mutex
+// first and 32 shards 8–70% behind; the third put the shards first on six
+// of eight workloads and Mutex 43–52% behind; xsync led a few cells of two
+// runs and trailed by 73–89% in the first. No rule picks between Mutex,
+// RWMutex, shards or xsync there: the advice is to keep, and say why.
 // The Go issue tracker's claims (sharding, HashTrieMap, RWMutex reader
 // contention) concern many cores; they are kept for GOMAXPROCS ≥ 8, with
 // lower confidence and said to be unmeasured here.
@@ -89,19 +87,16 @@ const manyCores = 8
 // unknown GOMAXPROCS and to 3–7 Ps with less confidence (see confidence).
 func (f *facts) fewCores() bool { return f.Procs < manyCores }
 
-// lockedFor picks the locked map maplab found fastest for the mix: RWMutex
-// when reads dominate, Mutex otherwise (and for Range, where Mutex led).
-func lockedFor(f *facts) Strategy {
-	if f.readHeavy() && !f.Range {
-		return StrategyRWMutex
-	}
-	return StrategyMutex
-}
+// lockedFor is the locked map to move to from sync.Map, COW or a
+// read/dirty map on few cores: RWMutex, never measurably slower than any
+// of them in any maplab run. (Mutex won pure overwrites in two runs; no
+// profile tells a pure-overwrite workload apart.)
+func lockedFor(*facts) Strategy { return StrategyRWMutex }
 
-// lockedWhy qualifies a lockedFor choice made without a measured mix.
+// lockedWhy adds what would change the choice of lock.
 func lockedWhy(f *facts) string {
-	if f.Mix == "unknown" && f.fewCores() {
-		return " (the window did not measure the read/write mix: prefer an RWMutex if reads dominate)"
+	if f.fewCores() && !f.readHeavy() {
+		return " (if the writes only overwrite existing keys, a Mutex was faster still)"
 	}
 	return ""
 }
@@ -125,14 +120,14 @@ type rule struct {
 func always(s Strategy) func(*facts) Strategy { return func(*facts) Strategy { return s } }
 
 // maplabSource names the ground truth the few-core rules rest on.
-const maplabSource = "testapps/maplab/results/results.md (GOMAXPROCS=2, 64 goroutines, 100k int keys, go1.26.8, two runs on a shared machine, 2026-11-25)"
+const maplabSource = "testapps/maplab/results/results.md (GOMAXPROCS=2, 64 goroutines, 100k int keys, go1.26.8, three runs on a shared machine, 2026-11-25)"
 
 // rules is the table, most specific first.
 var rules = []rule{
 	// ── sync.Map, legacy read/dirty design ──────────────────────────────
 	{
 		ID: "legacy-syncmap-few-cores",
-		Source: maplabSource + ": legacy read/dirty map 11–96% slower than the best locked map, 88–96% on range; " +
+		Source: maplabSource + ": read/dirty map up to 91% slower than the best, 88–96% on range; never faster than RWMutex+map by a measurable margin; " +
 			"golang/go#21035 (one Mutex for new keys, O(n) copy per promotion)",
 		When: func(f *facts) bool {
 			return f.Current == StrategySyncMapLegacy && f.fewCores() && (f.contended() || f.growing() || f.Range)
@@ -145,7 +140,8 @@ var rules = []rule{
 				what = "a hand-written read/dirty map"
 			}
 			return fmt.Sprintf("%s takes one Mutex for new keys and copies the whole map on each promotion (Range forces one); "+
-				"on %s a plain map under %s was fastest for this mix in maplab, and the Go ≥1.24 HashTrieMap was slower still%s",
+				"on %s moving it to a plain map under an %s was never slower in any maplab run, and far faster on range; "+
+				"the Go ≥1.24 HashTrieMap was slower still%s",
 				what, procsText(f), lockedFor(f), lockedWhy(f))
 		},
 		FixesLock: true, FixesGrowth: true,
@@ -235,7 +231,7 @@ var rules = []rule{
 	// ── sync.Map, HashTrieMap (Go ≥1.24) ────────────────────────────────
 	{
 		ID: "syncmap-few-cores",
-		Source: maplabSource + ": sync.Map (HashTrieMap) 74–97% slower than the best locked map on every workload in both runs; " +
+		Source: maplabSource + ": sync.Map (HashTrieMap) 65–97% slower than the best on every workload in every run; " +
 			"DESIGN.md known fact: a node allocation per store, overwrites included",
 		When: func(f *facts) bool {
 			return f.Current == StrategySyncMap && f.fewCores() && (f.contended() || f.growing())
@@ -243,7 +239,7 @@ var rules = []rule{
 		Recommend:  lockedFor,
 		Confidence: 0.6,
 		Reason: func(f *facts) string {
-			return fmt.Sprintf("on %s, a plain map under %s beat sync.Map on every maplab workload: sync.Map boxes keys and values "+
+			return fmt.Sprintf("on %s, a plain map under an %s beat sync.Map on every maplab workload in every run: sync.Map boxes keys and values "+
 				"into interfaces and allocates an entry node on every store (here %s of all allocation), costs that only "+
 				"many cores' parallel reads repay%s", procsText(f), lockedFor(f), pct(f.GrowthShare), lockedWhy(f))
 		},
@@ -282,21 +278,19 @@ var rules = []rule{
 	},
 	{
 		ID: "locked-map-few-cores",
-		Source: maplabSource + ": a single lock was the best or within noise of it on every workload; " +
-			"32 shards never won clearly; Mutex vs RWMutex under writes contradicted itself between runs",
+		Source: maplabSource + ": under writes the runs disagree on Mutex vs RWMutex vs 32 shards (a single Mutex first in one run, " +
+			"shards first in another, by up to 2x); only read-dominated mixes favour RWMutex in every run",
 		When: func(f *facts) bool {
 			return (f.Current == StrategyMutex || f.Current == StrategyRWMutex) && f.fewCores() && f.contended()
 		},
 		Recommend:  always(StrategyKeep),
 		Confidence: 0.55,
 		Reason: func(f *facts) string {
-			mix := "for this mix"
-			if f.Mix == "unknown" {
-				mix = "on any workload"
-			}
-			return fmt.Sprintf("on %s no map strategy beat a single lock %s in maplab: with %d goroutines "+
-				"the waiting is goroutines queueing for a briefly held lock, not lost parallelism; shorten the critical section "+
-				"(compute outside the lock) or bound the goroutines that touch the map", procsText(f), mix, f.Goroutines)
+			return fmt.Sprintf("on %s maplab's runs disagree about which locked map is fastest for this mix (Mutex, RWMutex and "+
+				"32 shards each came first in some run), so no switch is sure to pay; with %d goroutines much of the waiting is goroutines queueing "+
+				"for a briefly held lock: shorten the critical section "+
+				"(compute outside the lock) or bound the goroutines that touch the map, and measure the candidates with maplab "+
+				"(-strategy mutex|rwmutex|sharded) on the service's mix", procsText(f), f.Goroutines)
 		},
 	},
 	{
@@ -443,9 +437,10 @@ type maplabRow struct {
 	OpsPerCPU map[Strategy]float64
 }
 
-// maplabRun is one run of the matrix (testapps/maplab/results, the two
-// committed versions of results.json). Expected gains quote both runs, so
-// that a reader sees how far the shared machine let them agree;
+// maplabRun is one run of the matrix (testapps/maplab/results/results.json
+// as it stood after each of the three runs of 2026-11-25). Expected gains
+// quote every run, so that a reader sees how far the shared machine let
+// them agree;
 // TestRulesAgainstMaplab checks the rules against whatever results.json
 // holds now (and MAPLAB_RESULTS against any other run).
 type maplabRun struct {
@@ -487,6 +482,23 @@ var maplabRuns = []maplabRun{
 		{"range",
 			map[Strategy]float64{StrategyMutex: 4.12e+06, StrategyRWMutex: 4.476e+06, StrategySyncMap: 9.539e+05, StrategySharded: 5.695e+06, StrategyCOW: 4209, StrategyXsync: 4.031e+06, StrategySyncMapLegacy: 6.831e+05},
 			map[Strategy]float64{StrategyMutex: 3.131e+06, StrategyRWMutex: 4.46e+06, StrategySyncMap: 5.105e+05, StrategySharded: 3.239e+06, StrategyCOW: 3326, StrategyXsync: 2.233e+06, StrategySyncMapLegacy: 4.189e+05}},
+	}},
+	{"2026-11-25T21:56:27Z", []maplabRow{
+		{"read-mostly",
+			map[Strategy]float64{StrategyMutex: 7.358e+06, StrategyRWMutex: 1.303e+07, StrategySyncMap: 4.225e+06, StrategySharded: 2.263e+07, StrategyCOW: 6.264e+04, StrategyXsync: 2.935e+07, StrategySyncMapLegacy: 2.272e+07},
+			map[Strategy]float64{StrategyMutex: 4.303e+06, StrategyRWMutex: 1.263e+07, StrategySyncMap: 2.198e+06, StrategySharded: 1.22e+07, StrategyCOW: 4.47e+04, StrategyXsync: 1.518e+07, StrategySyncMapLegacy: 1.171e+07}},
+		{"read-heavy",
+			map[Strategy]float64{StrategyMutex: 7.696e+06, StrategyRWMutex: 1.914e+07, StrategySyncMap: 3.542e+06, StrategySharded: 2.014e+07, StrategyCOW: 6849, StrategyXsync: 1.826e+07, StrategySyncMapLegacy: 1.719e+07},
+			map[Strategy]float64{StrategyMutex: 4.974e+06, StrategyRWMutex: 1.913e+07, StrategySyncMap: 1.816e+06, StrategySharded: 1.11e+07, StrategyCOW: 4687, StrategyXsync: 9.538e+06, StrategySyncMapLegacy: 8.948e+06}},
+		{"balanced",
+			map[Strategy]float64{StrategyMutex: 7.402e+06, StrategyRWMutex: 1.454e+07, StrategySyncMap: 2.85e+06, StrategySharded: 1.544e+07, StrategyCOW: 1248, StrategyXsync: 1.412e+07, StrategySyncMapLegacy: 1.534e+07},
+			map[Strategy]float64{StrategyMutex: 4.64e+06, StrategyRWMutex: 1.442e+07, StrategySyncMap: 1.448e+06, StrategySharded: 9.12e+06, StrategyCOW: 911.1, StrategyXsync: 7.323e+06, StrategySyncMapLegacy: 8.028e+06}},
+		{"write-heavy",
+			map[Strategy]float64{StrategyMutex: 5.11e+06, StrategyRWMutex: 6.407e+06, StrategySyncMap: 2.288e+06, StrategySharded: 9.436e+06, StrategyCOW: 520, StrategyXsync: 7.401e+06, StrategySyncMapLegacy: 3.825e+06},
+			map[Strategy]float64{StrategyMutex: 3.345e+06, StrategyRWMutex: 6.322e+06, StrategySyncMap: 1.195e+06, StrategySharded: 5.453e+06, StrategyCOW: 432.9, StrategyXsync: 3.756e+06, StrategySyncMapLegacy: 2.546e+06}},
+		{"range",
+			map[Strategy]float64{StrategyMutex: 3.019e+06, StrategyRWMutex: 3.128e+06, StrategySyncMap: 6.991e+05, StrategySharded: 5.481e+06, StrategyCOW: 3864, StrategyXsync: 4.97e+06, StrategySyncMapLegacy: 6.069e+05},
+			map[Strategy]float64{StrategyMutex: 2.374e+06, StrategyRWMutex: 3.103e+06, StrategySyncMap: 3.573e+05, StrategySharded: 2.905e+06, StrategyCOW: 3036, StrategyXsync: 2.55e+06, StrategySyncMapLegacy: 4.099e+05}},
 	}},
 }
 
