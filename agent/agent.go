@@ -57,6 +57,8 @@ type Agent struct {
 
 	server   *http.Server
 	listener net.Listener
+
+	alerts *alerts // nil when Config.DisableAlerts
 }
 
 // rates are the sampling rates the agent has set, and a generation number
@@ -108,10 +110,15 @@ func (a *Agent) start() error {
 		return err
 	}
 	a.metrics = metrics
+	if a.alerts, err = a.startAlerts(); err != nil {
+		a.metrics.unregister()
+		return err
+	}
 	a.handler = a.routes()
 
 	if a.cfg.ListenAddr != "" {
 		if err := a.listen(); err != nil {
+			a.alerts.stop()
 			a.metrics.unregister()
 			return err
 		}
@@ -195,6 +202,7 @@ func (a *Agent) Stop() error {
 			cancel()
 		}
 		a.wg.Wait()
+		a.alerts.stop()
 		a.metrics.unregister()
 
 		a.ratesMu.Lock()

@@ -75,6 +75,11 @@ func (a *Agent) closeWindow() (*window.Window, error) {
 	cpuBefore, cpuOK := threadCPUTime()
 	allocatedBefore := readAllocatedBytes()
 	w, next, err := a.collectSafely(ctx, cpu, cpuNotes)
+	var alertErr error
+	if err == nil {
+		// Alerting is part of the agent's cost: evaluate inside the timing.
+		alertErr = a.observeAlerts(w, a.Latest())
+	}
 	cost := collectionCost{wall: time.Since(began), allocated: readAllocatedBytes() - allocatedBefore}
 	if cpuAfter, ok := threadCPUTime(); ok && cpuOK {
 		cost.cpu = cpuAfter - cpuBefore
@@ -88,6 +93,10 @@ func (a *Agent) closeWindow() (*window.Window, error) {
 		a.lastID++
 		a.base = next
 		a.keep(w)
+	}
+	if alertErr != nil {
+		a.metrics.errors.Inc()
+		a.logCollectError(alertErr)
 	}
 	a.startCPU()
 	return w, err
@@ -363,7 +372,7 @@ func (a *Agent) capSize(w *window.Window, estimate int) error {
 		if err != nil {
 			return err
 		}
-		delete(w.Profiles, kind)
+		w.DeleteProfile(kind)
 		w.Note(fmt.Sprintf("%s profile dropped (%d bytes): the window bundle was %d bytes, over the cap of %d bytes (Config.WindowMaxBytes)",
 			kind, kindSize, size, a.cfg.WindowMaxBytes))
 	}
@@ -385,12 +394,16 @@ func largestProfile(w *window.Window) (window.ProfileKind, int64, error) {
 		if p == nil {
 			continue
 		}
-		var c countingWriter
-		if err := p.Write(&c); err != nil {
-			return "", 0, fmt.Errorf("measuring the %s profile: %w", kind, err)
+		size := int64(len(w.ProfileBytes(kind)))
+		if size == 0 {
+			var c countingWriter
+			if err := p.Write(&c); err != nil {
+				return "", 0, fmt.Errorf("measuring the %s profile: %w", kind, err)
+			}
+			size = int64(c)
 		}
-		if int64(c) > largestSize {
-			largest, largestSize = kind, int64(c)
+		if size > largestSize {
+			largest, largestSize = kind, size
 		}
 	}
 	return largest, largestSize, nil

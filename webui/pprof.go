@@ -38,7 +38,13 @@ func (h *handler) servePprof(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusNotFound)
 			return
 		}
-		p := win.Profile(kind)
+		// pprof's driver rewrites the profile it is given; the window is
+		// shared with other requests, so it gets a private copy.
+		p, err := win.ProfileCopy(kind)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 		if p == nil {
 			http.Error(w, fmt.Sprintf("window %s holds no %s profile: %s", win.ID, kind, missingReason(win, kind)), http.StatusNotFound)
 			return

@@ -47,15 +47,19 @@ func (w *Window) Encode(out io.Writer) error {
 		return err
 	}
 	for _, k := range Kinds {
-		p := w.Profile(k)
-		if p == nil {
-			continue
+		data := w.ProfileBytes(k)
+		if data == nil {
+			p := w.Profile(k)
+			if p == nil {
+				continue
+			}
+			var buf bytes.Buffer
+			if err := p.Write(&buf); err != nil {
+				return fmt.Errorf("encoding %s profile of window %s: %w", k, w.ID, err)
+			}
+			data = buf.Bytes()
 		}
-		var buf bytes.Buffer
-		if err := p.Write(&buf); err != nil {
-			return fmt.Errorf("encoding %s profile of window %s: %w", k, w.ID, err)
-		}
-		if err := writeEntry(zw, string(k)+".pb.gz", zip.Store, w.End, buf.Bytes()); err != nil {
+		if err := writeEntry(zw, string(k)+".pb.gz", zip.Store, w.End, data); err != nil {
 			return err
 		}
 	}

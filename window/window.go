@@ -7,6 +7,7 @@
 package window
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/google/pprof/profile"
@@ -54,6 +55,9 @@ type Window struct {
 	// Notes say what the window lacks and why ("fgprof skipped: 12000
 	// goroutines above the limit of 10000"), for reports to repeat.
 	Notes []string `json:"notes,omitempty"`
+
+	// encoded holds each profile's gzipped proto, made by SetProfile.
+	encoded map[ProfileKind][]byte
 }
 
 // Meta describes the process and the settings a window was measured under.
@@ -95,12 +99,56 @@ func (w *Window) Profile(k ProfileKind) *profile.Profile {
 	return w.Profiles[k]
 }
 
-// SetProfile stores p under kind k, creating the map when needed.
+// SetProfile stores p under kind k, creating the map when needed, and
+// encodes it once. A window is shared read-only once built (the agent's
+// ring, scrapes, the web UI), and pprof's Write and Copy rewrite a profile's
+// internal indexes as they go: encoding here, before the window is shared,
+// lets Encode, ProfileBytes and ProfileCopy serve those bytes without ever
+// writing to p again.
 func (w *Window) SetProfile(k ProfileKind, p *profile.Profile) {
 	if w.Profiles == nil {
 		w.Profiles = make(map[ProfileKind]*profile.Profile)
 	}
 	w.Profiles[k] = p
+	if w.encoded == nil {
+		w.encoded = make(map[ProfileKind][]byte)
+	}
+	delete(w.encoded, k)
+	var buf bytes.Buffer
+	if err := p.Write(&buf); err == nil {
+		w.encoded[k] = buf.Bytes()
+	}
+}
+
+// ProfileBytes returns the gzipped proto of the window's profile of kind k,
+// or nil. The bytes are shared: do not modify them.
+func (w *Window) ProfileBytes(k ProfileKind) []byte {
+	if w == nil {
+		return nil
+	}
+	if w.Profile(k) == nil {
+		return nil
+	}
+	return w.encoded[k]
+}
+
+// DeleteProfile removes the window's profile of kind k.
+func (w *Window) DeleteProfile(k ProfileKind) {
+	delete(w.Profiles, k)
+	delete(w.encoded, k)
+}
+
+// ProfileCopy returns a private copy of the window's profile of kind k that
+// the caller may modify (or hand to code that does, such as pprof's driver);
+// nil when the window has no such profile.
+func (w *Window) ProfileCopy(k ProfileKind) (*profile.Profile, error) {
+	if b := w.ProfileBytes(k); b != nil {
+		return ParseProfile(b, MaxProfileBytes)
+	}
+	if p := w.Profile(k); p != nil {
+		return p.Copy(), nil // set without SetProfile: not shared-safe
+	}
+	return nil, nil
 }
 
 // Note records why the window lacks something.
