@@ -32,6 +32,8 @@ func TestClassify(t *testing.T) {
 		{"hidden growth in a lock taker", []string{"main.(*Cache).Set", "main.handler"}, GrowthGoMap, "main.(*Cache).Set", true},
 		{"hidden allocation elsewhere is not growth", []string{"main.(*Cache).Get", "main.handler"}, "", "", false},
 		{"growth inside a closure called by the map's Range is not the map's", []string{"main.main.func2", "sync.(*Map).Range", "main.main"}, "", "", false},
+		{"a hand-written read/dirty map's copy", []string{"example.com/m/strategy.(*Legacy).dirtyLocked", "example.com/m/strategy.(*Legacy).Store", "main.worker"},
+			GrowthSyncMapDirty, "example.com/m/strategy.(*Legacy).dirtyLocked", false},
 		{"runtime only", []string{"runtime.malg", "runtime.newproc1"}, "", "", false},
 	}
 	for _, tt := range tests {

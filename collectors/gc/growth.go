@@ -121,6 +121,12 @@ func (c *classifier) classify(stack []string) (key growthKey, ok bool) {
 		return growthKey{}, false // waiting on the legacy map's lock (a sudog), not growth
 	case syncMap:
 		key.kind = GrowthSyncMapDirty
+	case isDirtyCopyMethod(key.function):
+		// A read/dirty map of the user's own (a fork of the Go ≤1.23
+		// sync.Map, such as maplab's legacy strategy): its dirtyLocked
+		// method copies the read map, and runtime/pprof hides the map
+		// frames under it.
+		key.kind = GrowthSyncMapDirty
 	case has(isClone):
 		key.kind = GrowthCOWClone
 	case has(isGoMapGrowth):
@@ -143,6 +149,10 @@ func isHashTrieMap(fn string) bool {
 }
 
 func isDirtyCopy(fn string) bool { return fn == "sync.(*Map).dirtyLocked" }
+
+// isDirtyCopyMethod matches a user type's dirtyLocked method, the name the
+// read/dirty design gives its O(n) copy of the read map.
+func isDirtyCopyMethod(fn string) bool { return strings.HasSuffix(fn, ").dirtyLocked") }
 
 func isClone(fn string) bool {
 	return strings.HasPrefix(fn, "maps.Clone") || fn == "maps.clone" || fn == "runtime.mapclone" || fn == "runtime.maps_clone" ||
