@@ -29,12 +29,14 @@ var (
 )
 
 // soakWindows is how many windows the compressed soak aims for; soakCap
-// bounds its wall time on a slow or loaded machine (it then checks what it
-// got, with at least soakMinWindows).
+// bounds its wall time on a slow or loaded machine (under -race a
+// collection costs about 100ms of CPU), which then checks what it got: at
+// least soakMinWindows, three turns of a ring of soakKeep windows.
 const (
+	soakKeep       = 6
 	soakWindows    = 200
-	soakCap        = 12 * time.Second
-	soakMinWindows = 20
+	soakCap        = 15 * time.Second
+	soakMinWindows = 3 * soakKeep
 )
 
 // TestSoak runs the agent through many windows against a workload whose
@@ -43,8 +45,8 @@ const (
 // by the test — the agent never forces one) does not grow across the second
 // half, and Stop leaves no goroutine behind.
 func TestSoak(t *testing.T) {
-	const keep = 12
-	stopWorkload := churn(8, 4096)
+	const keep = soakKeep
+	stopWorkload := churn(4, 4096)
 	a, err := Start(Config{Interval: *soakInterval, Windows: keep, Logger: quiet, MutexProfileFraction: 1, BlockProfileRate: 1000})
 	if err != nil {
 		t.Fatal(err)
