@@ -5,6 +5,7 @@
 //	go run ./testapps/maplab -strategy rwmutex -workload write-heavy -duration 0
 //	go run ./testapps/maplab matrix   # every strategy × workload: ground truth
 //	go run ./testapps/maplab overhead # agent off vs on at candidate rates
+//	go run ./testapps/maplab accuracy # contendr's advice scored on the matrix
 package main
 
 import (
@@ -32,6 +33,8 @@ func main() {
 			command, args = runMatrix, args[1:]
 		case "overhead":
 			command, args = runOverhead, args[1:]
+		case "accuracy":
+			command, args = runAccuracy, args[1:]
 		}
 	}
 	if err := command(ctx, args); err != nil {

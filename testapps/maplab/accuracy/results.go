@@ -1,0 +1,88 @@
+package accuracy
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// WriteFiles writes accuracy.json and accuracy.md into dir, creating it.
+func (r *Results) WriteFiles(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating accuracy results directory: %w", err)
+	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding accuracy results: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "accuracy.json"), append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing accuracy.json: %w", err)
+	}
+	f, err := os.Create(filepath.Join(dir, "accuracy.md"))
+	if err != nil {
+		return fmt.Errorf("writing accuracy.md: %w", err)
+	}
+	if err := r.WriteMarkdown(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing accuracy.md: %w", err)
+	}
+	return nil
+}
+
+// Totals is the run's result in one line.
+func (r *Results) Totals() string {
+	return fmt.Sprintf("accuracy %.0f%% (%d of %d cases correct), mean regret %.2f",
+		r.AccuracyPct, r.Correct, len(r.Cases), r.MeanRegret)
+}
+
+// WriteMarkdown renders the header, the totals and one row per case.
+func (r *Results) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	m := r.Meta
+	b.WriteString("# maplab: accuracy of contendr's map-strategy advice\n\n")
+	if m.Command != "" {
+		fmt.Fprintf(&b, "Command: `%s`\n\n", m.Command)
+	}
+	fmt.Fprintf(&b, "Measured %s with %s %s/%s, GOMAXPROCS=%d (%d CPUs, %s); 1-minute load average %s before, %s after. ",
+		m.Date.Format("2006-01-02T15:04:05Z"), m.GoVersion, m.GOOS, m.GOARCH, m.GOMAXPROCS, m.NumCPU, m.CPUModel, orDash(m.LoadAverageBefore), orDash(m.LoadAverageAfter))
+	fmt.Fprintf(&b, "Each case: the workload run for %gs under a strategy that is not the workload's best, in-process with the agent "+
+		"(CPU profile over the whole window), then `analyze` on that window.\n\n", m.RunSeconds)
+	fmt.Fprintf(&b, "Ground truth: %s.\n\n", r.MatrixRun)
+	b.WriteString("Scoring: the advice for the strategy's component (\"keep\", or no advice for it, leaves the current strategy) is correct when it is the workload's best, " +
+		"within 10% of the best one's median ops/s, or among the matrix's ties; regret is the best median ops/s over the advised strategy's.\n\n")
+	fmt.Fprintf(&b, "**Result: %s.**\n\n", r.Totals())
+	b.WriteString("| workload | current | advice | advised | confidence | correct | regret | rule | mix (reads) | reason |\n")
+	b.WriteString("|---|---|---|---|---:|---|---:|---|---|---|\n")
+	for _, c := range r.Cases {
+		advice := string(c.Recommended)
+		if !c.Found {
+			advice = "none (keep)"
+		}
+		correct := "no: " + c.Why
+		if c.Correct {
+			correct = "yes: " + c.Why
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f | %s | %.2f | %s | %s (%.0f%%) | %s |\n",
+			c.Workload, c.Current, advice, c.Advised, c.Confidence, correct, c.Regret, c.Rule, c.Mix, c.ReadShare*100, cellText(c.Reason))
+	}
+	_, err := io.WriteString(w, b.String())
+	if err != nil {
+		return fmt.Errorf("writing accuracy table: %w", err)
+	}
+	return nil
+}
+
+func cellText(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}

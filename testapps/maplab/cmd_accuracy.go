@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/contendr/contendr/testapps/maplab/accuracy"
+	"github.com/contendr/contendr/testapps/maplab/matrix"
+)
+
+// runAccuracy runs every workload under every strategy that is not its
+// measured best, analyzes each window and scores the advice against the
+// matrix.
+func runAccuracy(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("maplab accuracy", flag.ContinueOnError)
+	matrixPath := fs.String("matrix", "testapps/maplab/results/results.json", "ground truth written by maplab matrix")
+	seconds := fs.Float64("seconds", 3, "seconds each case runs with the agent (at least 1)")
+	workloads := fs.String("workloads", "all", "comma-separated workloads")
+	strategies := fs.String("strategies", "all", "comma-separated strategies")
+	out := fs.String("out", "testapps/maplab/results/accuracy", "directory for accuracy.json and accuracy.md (empty: write none)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	m, err := matrix.ReadFile(*matrixPath)
+	if err != nil {
+		return err
+	}
+	res, err := accuracy.Run(ctx, accuracy.Config{
+		Matrix:     m,
+		Workloads:  splitList(*workloads, nil),
+		Strategies: splitList(*strategies, nil),
+		Duration:   time.Duration(*seconds * float64(time.Second)),
+		Progress:   os.Stdout,
+		Command:    commandLine(),
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Println(res.Totals())
+	if *out == "" {
+		return nil
+	}
+	if err := res.WriteFiles(*out); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "maplab: wrote %s/accuracy.json and accuracy.md\n", *out)
+	return nil
+}
