@@ -72,6 +72,8 @@ func currentStrategy(name string, lc *mutex.Component, growth []*gc.MapGrowth) (
 		return StrategySyncMapLegacy, "its writers allocate dirty-map copies (read/dirty design)"
 	case hasGrowth(gc.GrowthCOWClone):
 		return StrategyCOW, "its writers clone the whole map (copy on write)"
+	case strings.Contains(name, "puzpuzpuz/xsync"):
+		return StrategyXsync, "the component is github.com/puzpuzpuz/xsync's Map (its bucket locks are its own)"
 	case named && (slices.Contains(kinds, mutex.KindMutex) || hasRW(kinds)):
 		return StrategySharded, "the component is named as a shard and locks per shard"
 	case slices.Contains(kinds, mutex.KindSyncMap):
