@@ -20,16 +20,35 @@ func nameLegacyFrames(p *profile.Profile, text []byte) {
 		line           int64
 	}
 	framesAt := map[uint64][]frame{}
+	// Every record prints all its frames, so one address shows up in many
+	// records: name it from the first record only. Within a record,
+	// consecutive lines with one address are a call and what was inlined
+	// into it.
+	var current uint64
+	naming := false
 	sc := bufio.NewScanner(bytes.NewReader(text))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		fields := strings.Split(sc.Text(), "\t")
+		line := sc.Text()
+		if !strings.HasPrefix(line, "#") {
+			current, naming = 0, false // a new record, or the end of one
+			continue
+		}
+		fields := strings.Split(line, "\t")
 		// "#", "0x51757e", "sync.(*Mutex).Unlock+0x5e", ["", ]"/usr/…/mutex.go:65"
 		if len(fields) < 3 || fields[0] != "#" {
 			continue
 		}
 		addr, err := strconv.ParseUint(strings.TrimPrefix(fields[1], "0x"), 16, 64)
 		if err != nil {
+			continue
+		}
+		if addr != current {
+			current = addr
+			_, named := framesAt[addr]
+			naming = !named
+		}
+		if !naming {
 			continue
 		}
 		fn := fields[2]

@@ -5,8 +5,6 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -163,59 +161,7 @@ func snapshot(t *testing.T, name string, debug int) *profile.Profile {
 	if err != nil {
 		t.Fatalf("parsing the %s profile (debug=%d): %v", name, debug, err)
 	}
-	if debug > 0 {
-		symbolizeFromComments(p, buf.String())
-	}
 	return p
-}
-
-// symbolizeFromComments names the locations of a ?debug=1 text profile.
-// The pprof parser keeps only the "@ addr…" lines; the runtime prints each
-// frame, inlined ones included, innermost first, on "#\tPC\tfunc+off\tfile:line"
-// lines, where PC is the parsed location's address (the return address
-// minus one). These lines carry the text spelling of generic frames,
-// HashTrieMap[...].
-func symbolizeFromComments(p *profile.Profile, text string) {
-	names := map[uint64][]string{}
-	var pc uint64
-	naming := false
-	for _, line := range strings.Split(text, "\n") {
-		if strings.HasPrefix(line, "@") {
-			pc, naming = 0, false
-			continue
-		}
-		fields := strings.Split(line, "\t")
-		if len(fields) < 3 || fields[0] != "#" {
-			continue
-		}
-		linePC, err := strconv.ParseUint(strings.TrimPrefix(fields[1], "0x"), 16, 64)
-		if err != nil {
-			continue
-		}
-		// Consecutive lines with one PC are a call and the calls inlined
-		// into it; name each PC once, from the first record showing it.
-		if linePC != pc {
-			pc = linePC
-			_, named := names[pc]
-			naming = !named
-		}
-		if naming {
-			name, _, _ := strings.Cut(fields[2], "+0x")
-			names[pc] = append(names[pc], name)
-		}
-	}
-	funcs := map[string]*profile.Function{}
-	for _, loc := range p.Location {
-		for _, name := range names[loc.Address] {
-			fn := funcs[name]
-			if fn == nil {
-				fn = &profile.Function{ID: uint64(len(p.Function) + 1), Name: name, SystemName: name}
-				funcs[name] = fn
-				p.Function = append(p.Function, fn)
-			}
-			loc.Line = append(loc.Line, profile.Line{Function: fn})
-		}
-	}
 }
 
 func readMetrics() window.Sample {
