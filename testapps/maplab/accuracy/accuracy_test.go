@@ -128,8 +128,8 @@ func TestShortRun(t *testing.T) {
 	}
 	var progress bytes.Buffer
 	res, err := Run(context.Background(), Config{
-		Matrix:     m,
-		Workloads:  []string{"write-heavy"},
+		Matrix:    m,
+		Workloads: []string{"write-heavy"},
 		// Locked maps: sync.Map and the read/dirty map run ~20x slower
 		// under the race detector, too slow for the normal suite.
 		Strategies: []string{strategy.NameMutex, strategy.NameRWMutex},
