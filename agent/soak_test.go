@@ -3,6 +3,7 @@ package agent
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -35,7 +36,7 @@ var (
 const (
 	soakKeep       = 6
 	soakWindows    = 200
-	soakCap        = 15 * time.Second
+	soakCap        = 12 * time.Second
 	soakMinWindows = 3 * soakKeep
 )
 
@@ -47,7 +48,9 @@ const (
 func TestSoak(t *testing.T) {
 	const keep = soakKeep
 	stopWorkload := churn(4, 4096)
-	a, err := Start(Config{Interval: *soakInterval, Windows: keep, Logger: quiet, MutexProfileFraction: 1, BlockProfileRate: 1000})
+	var logs lockedBuffer // the agent logs its first failure in full
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a, err := Start(Config{Interval: *soakInterval, Windows: keep, Logger: logger, MutexProfileFraction: 1, BlockProfileRate: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,14 +101,26 @@ func TestSoak(t *testing.T) {
 
 	last := points[len(points)-1]
 	last.collections = testutil.ToFloat64(a.metrics.collections) // the loop ran on until Stop
-	if errs := testutil.ToFloat64(a.metrics.errors); errs > 0 {
-		t.Errorf("%v of %v collections failed during the soak", errs, last.collections)
+	// A collection that overruns its timeout (on an overloaded machine) is
+	// dropped by contract, and the next window spans both intervals: a few
+	// are tolerated, a gap never is.
+	errs := testutil.ToFloat64(a.metrics.errors)
+	if errs > last.collections/100 {
+		t.Errorf("%v of %v collections failed during the soak; the agent logged:\n%s", errs, last.collections, logs.String())
+	} else if errs > 0 {
+		t.Logf("%v of %v collections failed (tolerated up to 1%%); the agent logged: %s", errs, last.collections, firstFailure(logs.String()))
 	}
-	if n := len(a.Windows()); n != keep {
-		t.Errorf("ring holds %d windows after the soak, want Config.Windows = %d", n, keep)
+	ws := a.Windows()
+	if len(ws) != keep {
+		t.Errorf("ring holds %d windows after the soak, want Config.Windows = %d", len(ws), keep)
 	}
-	if got, want := a.Latest().ID, strconv.Itoa(int(last.collections)); got != want {
-		t.Errorf("latest window is %s after %s collections, want every collection kept in order", got, want)
+	if got, want := a.Latest().ID, strconv.Itoa(int(last.collections-errs)); got != want {
+		t.Errorf("latest window is %s after %v collections of which %v failed, want %s: every window kept in order", got, last.collections, errs, want)
+	}
+	for i := 1; i < len(ws); i++ {
+		if !ws[i].Start.Equal(ws[i-1].End) {
+			t.Errorf("window %s starts at %s, window %s ended at %s: a gap", ws[i].ID, ws[i].Start, ws[i-1].ID, ws[i-1].End)
+		}
 	}
 
 	// The second half against itself: its last quarter may not hold more
@@ -124,6 +139,16 @@ func TestSoak(t *testing.T) {
 	if late > bound {
 		t.Errorf("retained heap grew across the second half of the soak: %.1f MiB → %.1f MiB (bound %.1f MiB)", mib(early), mib(late), mib(bound))
 	}
+}
+
+// firstFailure is the agent's log line about its first failed collection.
+func firstFailure(logs string) string {
+	for line := range strings.SplitSeq(logs, "\n") {
+		if strings.Contains(line, "collection failed") || strings.Contains(line, "panic") {
+			return line
+		}
+	}
+	return "(nothing)"
 }
 
 // soakPoint is one reading during the soak.
