@@ -20,6 +20,7 @@ func runAccuracy(ctx context.Context, args []string) error {
 	seconds := fs.Float64("seconds", 3, "seconds each case runs with the agent (at least 1)")
 	workloads := fs.String("workloads", "all", "comma-separated workloads")
 	strategies := fs.String("strategies", "all", "comma-separated strategies")
+	note := fs.String("note", "", "a note for the results header: how the machine was set up")
 	out := fs.String("out", "testapps/maplab/results/accuracy", "directory for accuracy.json and accuracy.md (empty: write none)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -35,6 +36,7 @@ func runAccuracy(ctx context.Context, args []string) error {
 		Duration:   time.Duration(*seconds * float64(time.Second)),
 		Progress:   os.Stdout,
 		Command:    commandLine(),
+		Note:       *note,
 	})
 	if err != nil {
 		return err

@@ -49,6 +49,9 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 	if m.Command != "" {
 		fmt.Fprintf(&b, "Command: `%s`\n\n", m.Command)
 	}
+	if m.Note != "" {
+		fmt.Fprintf(&b, "Note: %s\n\n", m.Note)
+	}
 	fmt.Fprintf(&b, "Measured %s with %s %s/%s, GOMAXPROCS=%d (%d CPUs, %s); 1-minute load average %s before, %s after. ",
 		m.Date.Format("2006-01-02T15:04:05Z"), m.GoVersion, m.GOOS, m.GOARCH, m.GOMAXPROCS, m.NumCPU, m.CPUModel, orDash(m.LoadAverageBefore), orDash(m.LoadAverageAfter))
 	fmt.Fprintf(&b, "Each case: the workload run for %gs under a strategy that is not the workload's best, in-process with the agent "+

@@ -33,8 +33,10 @@ type Config struct {
 	Duration time.Duration
 	// Progress, when set, receives one line per case as it finishes.
 	Progress io.Writer
-	// Command is quoted in the results' header.
+	// Command is quoted in the results' header; Note, under it, says what
+	// the command line does not (how the machine was set up).
 	Command string
+	Note    string
 }
 
 // Case is one workload run under one strategy and the advice it got.
@@ -124,7 +126,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	res := &Results{Meta: matrix.Host(), MatrixRun: cfg.Matrix.Meta.Date.Format(time.RFC3339) + " — " + cfg.Matrix.Meta.Command}
-	res.Meta.Command = cfg.Command
+	res.Meta.Command, res.Meta.Note = cfg.Command, cfg.Note
 	res.Meta.RunSeconds = cfg.Duration.Seconds()
 	res.Meta.Repeat = 1
 	res.Meta.Shards = cfg.Matrix.Meta.Shards
