@@ -48,6 +48,7 @@ const (
 func TestSoak(t *testing.T) {
 	const keep = soakKeep
 	stopWorkload := churn(4, 4096)
+	forcedBefore := forcedGCs()
 	var logs lockedBuffer // the agent logs its first failure in full
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := Start(Config{Interval: *soakInterval, Windows: keep, Logger: logger, MutexProfileFraction: 1, BlockProfileRate: 1000})
@@ -57,6 +58,7 @@ func TestSoak(t *testing.T) {
 	handler := a.Handler()
 
 	var points []soakPoint
+	testGCs := 0 // the GCs this test forces; the agent must force none
 	began := time.Now()
 	done := func(collections float64) bool {
 		if *soakFor > 0 {
@@ -88,6 +90,7 @@ func TestSoak(t *testing.T) {
 		}
 		collections := testutil.ToFloat64(a.metrics.collections)
 		points = append(points, soakPoint{collections, retainedHeap()})
+		testGCs++
 		if done(collections) {
 			break
 		}
@@ -99,6 +102,10 @@ func TestSoak(t *testing.T) {
 	stopWorkload()
 	goleak.VerifyNone(t)
 
+	forced := forcedGCs() - forcedBefore
+	if forced > uint64(testGCs) {
+		t.Errorf("%d forced GC cycles during the soak, but the test forced only %d: the agent forces garbage collections", forced, testGCs)
+	}
 	last := points[len(points)-1]
 	last.collections = testutil.ToFloat64(a.metrics.collections) // the loop ran on until Stop
 	// A collection that overruns its timeout (on an overloaded machine) is
@@ -129,10 +136,10 @@ func TestSoak(t *testing.T) {
 	quarter := max(len(half)/2, 1)
 	early, late := meanHeap(half[:quarter]), meanHeap(half[len(half)-quarter:])
 	bound := early*5/4 + 4<<20
-	t.Logf("soak: %v windows in %s (interval %s, load %s); collection %.1fms wall, %.1fms CPU each; retained heap %.1f MiB → %.1f MiB across the second half (bound %.1f MiB); ring %s",
+	t.Logf("soak: %v windows in %s (interval %s, load %s); collection %.1fms wall, %.1fms CPU each; retained heap %.1f MiB → %.1f MiB across the second half (bound %.1f MiB); ring %s; %d forced GCs, the test's %d",
 		last.collections, time.Since(began).Round(time.Millisecond), *soakInterval, loadAverage(),
 		1000*testutil.ToFloat64(a.metrics.collectSeconds)/last.collections, 1000*cpuSeconds(a)/last.collections,
-		mib(early), mib(late), mib(bound), ringSize(a))
+		mib(early), mib(late), mib(bound), ringSize(a), forced, testGCs)
 	if last.collections < soakMinWindows {
 		t.Fatalf("only %v windows in %s; the soak says nothing with fewer than %d", last.collections, time.Since(began).Round(time.Millisecond), soakMinWindows)
 	}
@@ -197,6 +204,13 @@ func churn(goroutines, size int) (stop func()) {
 func retainedHeap() uint64 {
 	runtime.GC()
 	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// forcedGCs counts the GC cycles forced by runtime.GC so far.
+func forcedGCs() uint64 {
+	s := []metrics.Sample{{Name: "/gc/cycles/forced:gc-cycles"}}
 	metrics.Read(s)
 	return s[0].Value.Uint64()
 }
