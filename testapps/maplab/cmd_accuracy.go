@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/contendr/contendr/testapps/maplab/accuracy"
@@ -35,7 +36,7 @@ func runAccuracy(ctx context.Context, args []string) error {
 		Strategies: splitList(*strategies, nil),
 		Duration:   time.Duration(*seconds * float64(time.Second)),
 		Progress:   os.Stdout,
-		Command:    commandLine(),
+		Command:    shellCommandLine(),
 		Note:       *note,
 	})
 	if err != nil {
@@ -50,4 +51,18 @@ func runAccuracy(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "maplab: wrote %s/accuracy.json and accuracy.md\n", *out)
 	return nil
+}
+
+// shellCommandLine is commandLine with arguments that hold spaces or
+// quotes single-quoted, so that the header's command can be pasted back
+// into a shell (a -note is a sentence).
+func shellCommandLine() string {
+	args := []string{"go", "run", "./testapps/maplab"}
+	for _, a := range os.Args[1:] {
+		if strings.ContainsAny(a, " '\"$`\\") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		args = append(args, a)
+	}
+	return strings.Join(args, " ")
 }
