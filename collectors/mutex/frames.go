@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/contendr/contendr/internal/symbol"
 )
 
 // frame is one function of a sampled stack, parsed once per distinct name.
@@ -116,114 +118,14 @@ func (r *stackReader) frame(name string) *frame {
 	return f
 }
 
-// parseFrame splits a symbol name into package, receiver and function.
-// Generic type arguments are collapsed first, so the proto spelling
-// (HashTrieMap[go.shape.interface {},go.shape.interface {}]) and the
-// ?debug=1 text spelling (HashTrieMap[...]) parse alike, and a '/' or '.'
-// inside a type argument cannot be taken for the package separator. The
-// linker escapes dots in an import path's last element (yaml%2ev3), so the
-// first '.' after the last '/' ends the package.
+// parseFrame splits a symbol name into package, receiver and function
+// (internal/symbol) and classifies the frame.
 func parseFrame(name string) *frame {
-	// Split on a dotless placeholder, then spell it [...] again.
-	norm := strings.ReplaceAll(collapseTypeArgs(name), typeArgs, typeArgsMark)
-	f := &frame{Name: name, Pkg: norm}
-	afterSlash := strings.LastIndex(norm, "/") + 1
-	if dot := strings.IndexByte(norm[afterSlash:], '.'); dot >= 0 {
-		f.Pkg = norm[:afterSlash+dot]
-		rest := norm[afterSlash+dot+1:]
-		f.Recv, f.Func = splitReceiver(rest)
-	}
-	unmark := func(s string) string { return strings.ReplaceAll(s, typeArgsMark, typeArgs) }
-	f.Pkg, f.Recv, f.Func = unmark(f.Pkg), unmark(f.Recv), unmark(f.Func)
-	f.Component = componentOf(f)
+	n := symbol.Parse(name)
+	f := &frame{Name: name, Pkg: n.Pkg, Recv: n.Recv, Func: n.Func, Component: n.Component()}
 	f.machinery = isMachinery(f.Pkg)
 	f.prim = primitiveOf(f)
 	return f
-}
-
-// splitReceiver tells a method's receiver ("(*T)" in "(*T).Get", "T" in
-// "T.Get") from a plain function followed by its closures ("main" in
-// "main.func1"): closure and wrapper segments are dropped before counting.
-func splitReceiver(rest string) (recv, fn string) {
-	first, method, ok := strings.Cut(rest, ".")
-	if !ok {
-		return "", rest
-	}
-	if strings.HasPrefix(first, "(") {
-		return first, method
-	}
-	segs := strings.Split(strings.TrimSuffix(rest, "-fm"), ".")
-	for len(segs) > 1 && isClosureSuffix(segs[len(segs)-1]) {
-		segs = segs[:len(segs)-1]
-	}
-	if len(segs) >= 2 {
-		return first, method
-	}
-	return "", rest
-}
-
-// componentOf is the package plus receiver type: main.(*Cache).Get and
-// main.(*Cache).Set → main.(*Cache). A plain function belongs to its
-// package (main.worker → main). A closure belongs to its enclosing
-// function, so main.(*Cache).Get.func1 → main.(*Cache) and
-// main.main.func1 → main: goroutine bodies are rarely the unit a map
-// strategy is chosen for. Generic receivers keep their brackets collapsed
-// (pkg.(*Map[...])), so all instantiations form one component.
-func componentOf(f *frame) string {
-	if f.Recv == "" {
-		return f.Pkg
-	}
-	return f.Pkg + "." + f.Recv
-}
-
-// isClosureSuffix matches the names the compiler gives closures and
-// wrappers: func1, gowrap2, deferwrap3, and the nested-closure digits of
-// main.main.func1.2.
-func isClosureSuffix(seg string) bool {
-	for _, prefix := range []string{"func", "gowrap", "deferwrap", ""} {
-		if digits, ok := strings.CutPrefix(seg, prefix); ok && digits != "" && isDigits(digits) {
-			return true
-		}
-	}
-	return false
-}
-
-func isDigits(s string) bool {
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-const (
-	typeArgs     = "[...]"
-	typeArgsMark = "[]" // never part of a symbol outside type arguments
-)
-
-// collapseTypeArgs replaces every outermost [...] group with "[...]", the
-// spelling the runtime uses in ?debug=1 text profiles.
-func collapseTypeArgs(name string) string {
-	if strings.IndexByte(name, '[') < 0 {
-		return name
-	}
-	var b strings.Builder
-	depth := 0
-	for _, c := range name {
-		switch {
-		case c == '[':
-			if depth == 0 {
-				b.WriteString(typeArgs)
-			}
-			depth++
-		case c == ']' && depth > 0:
-			depth--
-		case depth == 0:
-			b.WriteRune(c)
-		}
-	}
-	return b.String()
 }
 
 // isMachinery reports packages that implement locks rather than use them:

@@ -20,7 +20,7 @@ const (
 )
 
 // primitiveOf reads a frame's role from its package, receiver and name.
-// Receivers are matched after collapseTypeArgs, so both spellings of a
+// Receivers are matched after symbol.CollapseTypeArgs, so both spellings of a
 // generic frame match.
 func primitiveOf(f *frame) primitive {
 	switch f.Pkg {

@@ -1,8 +1,8 @@
-package mutex
+package symbol
 
 import "testing"
 
-func TestParseFrame(t *testing.T) {
+func TestParse(t *testing.T) {
 	tests := []struct {
 		name, pkg, recv, fn, component string
 	}{
@@ -31,10 +31,10 @@ func TestParseFrame(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := parseFrame(tt.name)
-			if f.Pkg != tt.pkg || f.Recv != tt.recv || f.Func != tt.fn || f.Component != tt.component {
-				t.Errorf("parseFrame(%q) = pkg %q recv %q func %q component %q, want %q %q %q %q",
-					tt.name, f.Pkg, f.Recv, f.Func, f.Component, tt.pkg, tt.recv, tt.fn, tt.component)
+			n := Parse(tt.name)
+			if n.Pkg != tt.pkg || n.Recv != tt.recv || n.Func != tt.fn || n.Component() != tt.component {
+				t.Errorf("Parse(%q) = pkg %q recv %q func %q component %q, want %q %q %q %q",
+					tt.name, n.Pkg, n.Recv, n.Func, n.Component(), tt.pkg, tt.recv, tt.fn, tt.component)
 			}
 		})
 	}
@@ -47,8 +47,8 @@ func TestCollapseTypeArgs(t *testing.T) {
 		"a.F[x].func1":                "a.F[...].func1",
 		"a.plain":                     "a.plain",
 	} {
-		if got := collapseTypeArgs(in); got != want {
-			t.Errorf("collapseTypeArgs(%q) = %q, want %q", in, got, want)
+		if got := CollapseTypeArgs(in); got != want {
+			t.Errorf("CollapseTypeArgs(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
