@@ -31,12 +31,13 @@ var (
 
 // soakWindows is how many windows the compressed soak aims for; soakCap
 // bounds its wall time on a slow or loaded machine (under -race a
-// collection costs about 100ms of CPU), which then checks what it got: at
-// least soakMinWindows, three turns of a ring of soakKeep windows.
+// collection costs about 100ms of CPU) once it has soakMinWindows, three
+// turns of a ring of soakKeep windows; soakHardCap bounds it regardless.
 const (
 	soakKeep       = 6
 	soakWindows    = 200
 	soakCap        = 12 * time.Second
+	soakHardCap    = 18 * time.Second // only while short of soakMinWindows
 	soakMinWindows = 3 * soakKeep
 )
 
@@ -64,7 +65,8 @@ func TestSoak(t *testing.T) {
 		if *soakFor > 0 {
 			return time.Since(began) >= *soakFor
 		}
-		return collections >= soakWindows || time.Since(began) >= soakCap
+		elapsed := time.Since(began)
+		return collections >= soakWindows || elapsed >= soakCap && collections >= soakMinWindows || elapsed >= soakHardCap
 	}
 	sampleEvery := max(*soakInterval*10, 200*time.Millisecond)
 	if *soakFor > 0 {
