@@ -1,38 +1,16 @@
 package accuracy
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/contendr/contendr/testapps/maplab/internal/resultfile"
 )
 
 // WriteFiles writes accuracy.json and accuracy.md into dir, creating it.
 func (r *Results) WriteFiles(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating accuracy results directory: %w", err)
-	}
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding accuracy results: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "accuracy.json"), append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing accuracy.json: %w", err)
-	}
-	f, err := os.Create(filepath.Join(dir, "accuracy.md"))
-	if err != nil {
-		return fmt.Errorf("writing accuracy.md: %w", err)
-	}
-	if err := r.WriteMarkdown(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing accuracy.md: %w", err)
-	}
-	return nil
+	return resultfile.Write(dir, "accuracy", r, r.WriteMarkdown)
 }
 
 // Totals is the run's result in one line.

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/contendr/contendr/testapps/maplab/internal/resultfile"
 
 	"github.com/contendr/contendr/testapps/maplab/workload"
 )
@@ -239,24 +240,7 @@ func (r *Results) Cell(workloadName, strategyName string) (Cell, bool) {
 
 // WriteFiles writes results.json and results.md into dir, creating it.
 func (r *Results) WriteFiles(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating results directory: %w", err)
-	}
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding matrix results: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing matrix results: %w", err)
-	}
-	var md strings.Builder
-	if err := r.WriteMarkdown(&md); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(md.String()), 0o644); err != nil {
-		return fmt.Errorf("writing matrix table: %w", err)
-	}
-	return nil
+	return resultfile.Write(dir, "results", r, r.WriteMarkdown)
 }
 
 // ReadFile loads a results.json written by WriteFiles and recomputes its

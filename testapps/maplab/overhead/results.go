@@ -6,10 +6,11 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/contendr/contendr/testapps/maplab/internal/resultfile"
 
 	"github.com/contendr/contendr/agent"
 	"github.com/contendr/contendr/testapps/maplab/matrix"
@@ -284,24 +285,7 @@ func rateList(rates []Rate) string {
 
 // WriteFiles writes overhead.json and overhead.md into dir.
 func (r *Results) WriteFiles(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating results directory: %w", err)
-	}
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding overhead results: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "overhead.json"), append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing overhead results: %w", err)
-	}
-	var md strings.Builder
-	if err := r.WriteMarkdown(&md); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "overhead.md"), []byte(md.String()), 0o644); err != nil {
-		return fmt.Errorf("writing overhead table: %w", err)
-	}
-	return nil
+	return resultfile.Write(dir, "overhead", r, r.WriteMarkdown)
 }
 
 // ReadFile loads an overhead.json written by WriteFiles and recomputes its
