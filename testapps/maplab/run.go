@@ -88,7 +88,7 @@ func runMain(ctx context.Context, args []string) error {
 			fmt.Fprintf(os.Stderr, "maplab: plain net/http/pprof on http://%s/debug/pprof/ (no agent)\n", addr)
 		}
 	}
-	fmt.Fprintf(os.Stderr, "maplab: running %s on %s for %s\n", *strategyName, spec, describeDuration(*duration))
+	fmt.Fprintf(os.Stderr, "maplab: running %s on %s %s\n", *strategyName, spec, describeDuration(*duration))
 
 	res, err := workload.Run(ctx, m, spec)
 	if err != nil {
@@ -143,7 +143,7 @@ func describeDuration(d time.Duration) string {
 	if d == 0 {
 		return "until interrupted"
 	}
-	return d.String()
+	return "for " + d.String()
 }
 
 type runReport struct {
