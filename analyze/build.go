@@ -457,10 +457,13 @@ func verdict(r *Report) string {
 			continue
 		}
 		fmt.Fprintf(&sb, ". Fix first: %s %s → %s", rec.Component, rec.Current, rec.Recommended)
+		// Say what the change is aimed at, not what it will win: the lock
+		// fraction is an upper bound that a strategy change may or may not
+		// reach (on few cores, goroutines queue on any lock).
 		if g := rec.Gain.LockFraction; g > 0 {
-			fmt.Fprintf(&sb, ", up to %s of goroutine time back", pct(g))
+			fmt.Fprintf(&sb, " (goroutines wait on its lock %s of their time)", pct(g))
 		} else if g := rec.Gain.AllocShare; g > 0 {
-			fmt.Fprintf(&sb, ", up to %s less allocation", pct(g))
+			fmt.Fprintf(&sb, " (its map growth is %s of allocation)", pct(g))
 		}
 		break
 	}
