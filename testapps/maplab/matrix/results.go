@@ -2,7 +2,6 @@ package matrix
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -246,13 +245,9 @@ func (r *Results) WriteFiles(dir string) error {
 // ReadFile loads a results.json written by WriteFiles and recomputes its
 // summary from the runs.
 func ReadFile(path string) (*Results, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading matrix results: %w", err)
-	}
 	var r Results
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("decoding matrix results %s: %w", path, err)
+	if err := resultfile.Read(path, "matrix", &r); err != nil {
+		return nil, err
 	}
 	r.summarize()
 	return &r, nil

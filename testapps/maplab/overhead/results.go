@@ -1,11 +1,9 @@
 package overhead
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -291,13 +289,9 @@ func (r *Results) WriteFiles(dir string) error {
 // ReadFile loads an overhead.json written by WriteFiles and recomputes its
 // rows from the samples.
 func ReadFile(path string) (*Results, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading overhead results: %w", err)
-	}
 	var r Results
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("decoding overhead results %s: %w", path, err)
+	if err := resultfile.Read(path, "overhead", &r); err != nil {
+		return nil, err
 	}
 	r.summarize()
 	return &r, nil

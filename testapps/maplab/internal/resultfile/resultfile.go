@@ -33,3 +33,15 @@ func Write(dir, stem string, v any, markdown func(io.Writer) error) error {
 	}
 	return nil
 }
+
+// Read decodes a <stem>.json written by Write into v.
+func Read(path, stem string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading %s results: %w", stem, err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("decoding %s results %s: %w", stem, path, err)
+	}
+	return nil
+}
