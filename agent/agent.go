@@ -59,6 +59,9 @@ type Agent struct {
 	listener net.Listener
 
 	alerts *alerts // nil when Config.DisableAlerts
+
+	resultsMu sync.RWMutex
+	results   windowResults // the latest window's, for /metrics
 }
 
 // rates are the sampling rates the agent has set, and a generation number
@@ -105,7 +108,7 @@ func newAgent(cfg Config) (*Agent, error) {
 }
 
 func (a *Agent) start() error {
-	metrics, err := newSelfMetrics(a.cfg, a.Latest, a.log)
+	metrics, err := newSelfMetrics(a.cfg, a.latestResults, a.log)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 
@@ -51,25 +52,41 @@ func (a *Agent) startAlerts() (*alerts, error) {
 	return al, nil
 }
 
-// observe runs the rules over a closed window. It computes the collectors'
-// results once more (the Prometheus collectors compute theirs lazily, at
-// scrape time); a failure or panic here is logged and counted like a
-// collection error, never passed to the host.
-func (a *Agent) observeAlerts(w, prev *window.Window) (err error) {
-	if a.alerts == nil || w == nil {
-		return nil
-	}
+// windowResults are the collectors' results for one window, computed once
+// when it closes and shared by the alert rules and /metrics.
+type windowResults struct {
+	lock    *mutex.Result
+	lockErr error
+	gc      *gc.Result
+}
+
+func (a *Agent) latestResults() windowResults {
+	a.resultsMu.RLock()
+	defer a.resultsMu.RUnlock()
+	return a.results
+}
+
+// judgeWindow runs the collectors over a closed window once, keeps their
+// results for /metrics and runs the alert rules on them. A failure or panic
+// here is logged and counted like a collection error, never passed to the
+// host.
+func (a *Agent) judgeWindow(w, prev *window.Window) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("panic while evaluating alerts: %v", r)
+			err = fmt.Errorf("panic while judging window %s: %v", w.ID, r)
 		}
 	}()
 	lock, lockErr := mutex.Collect(w, mutex.Options{})
 	gcr, gcErr := gc.Collect(w, prev)
+	a.resultsMu.Lock()
+	a.results = windowResults{lock: lock, lockErr: lockErr, gc: gcr}
+	a.resultsMu.Unlock()
 	if lockErr != nil && gcErr != nil {
-		return fmt.Errorf("evaluating alerts on window %s: %w", w.ID, lockErr)
+		return fmt.Errorf("judging window %s: %w", w.ID, errors.Join(lockErr, gcErr))
 	}
-	a.alerts.ev.Observe(w, alert.ValuesFrom(lock, gcr))
+	if a.alerts != nil {
+		a.alerts.ev.Observe(w, alert.ValuesFrom(lock, gcr))
+	}
 	return nil
 }
 

@@ -77,8 +77,8 @@ func (a *Agent) closeWindow() (*window.Window, error) {
 	w, next, err := a.collectSafely(ctx, cpu, cpuNotes)
 	var alertErr error
 	if err == nil {
-		// Alerting is part of the agent's cost: evaluate inside the timing.
-		alertErr = a.observeAlerts(w, a.Latest())
+		// Judging the window is part of the agent's cost: inside the timing.
+		alertErr = a.judgeWindow(w, a.Latest())
 	}
 	cost := collectionCost{wall: time.Since(began), allocated: readAllocatedBytes() - allocatedBefore}
 	if cpuAfter, ok := threadCPUTime(); ok && cpuOK {

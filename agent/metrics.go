@@ -33,7 +33,7 @@ type selfMetrics struct {
 	registered []prometheus.Collector
 }
 
-func newSelfMetrics(cfg Config, latest func() *window.Window, log *slog.Logger) (*selfMetrics, error) {
+func newSelfMetrics(cfg Config, latest func() windowResults, log *slog.Logger) (*selfMetrics, error) {
 	m := &selfMetrics{registerer: cfg.Registerer}
 	private := cfg.Registerer == nil
 	switch {
@@ -67,8 +67,8 @@ func newSelfMetrics(cfg Config, latest func() *window.Window, log *slog.Logger) 
 
 	own := []prometheus.Collector{
 		m.collectSeconds, m.collections, m.errors, m.allocBytes,
-		mutex.NewCollector(latest, mutex.DefaultTopN, labels),
-		gc.NewCollector(latest, labels),
+		mutex.NewCollectorOf(func() (*mutex.Result, error) { r := latest(); return r.lock, r.lockErr }, mutex.DefaultTopN, labels),
+		gc.NewCollectorOf(func() *gc.Result { return latest().gc }, labels),
 	}
 	if m.collectCPU != nil {
 		own = append(own, m.collectCPU)

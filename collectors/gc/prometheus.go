@@ -16,7 +16,8 @@ const MaxGrowthSeries = 10
 
 // Collector exposes the latest window's GC figures to Prometheus.
 type Collector struct {
-	latest func() *window.Window
+	latest  func() *window.Window
+	results func() *Result // set by NewCollectorOf; latest is then unused
 
 	cpuFraction, assistShare, pauseP99, cyclesPerSecond, allocBytesPerSecond *prometheus.Desc
 	growthBytesPerSecond, growthShare                                        *prometheus.Desc
@@ -31,11 +32,26 @@ type Collector struct {
 // once per window and cached. constLabels (service, version, role) are added
 // to every series.
 func NewCollector(latest func() *window.Window, constLabels prometheus.Labels) prometheus.Collector {
+	c := newCollector(constLabels)
+	c.latest = latest
+	return c
+}
+
+// NewCollectorOf is NewCollector over Results the host already computes
+// once per window (the agent does, for its alert rules), so that a scrape
+// never repeats the work. results returns the latest window's Result, or
+// nil when there is none yet.
+func NewCollectorOf(results func() *Result, constLabels prometheus.Labels) prometheus.Collector {
+	c := newCollector(constLabels)
+	c.results = results
+	return c
+}
+
+func newCollector(constLabels prometheus.Labels) *Collector {
 	desc := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(name, help, labels, constLabels)
 	}
 	return &Collector{
-		latest:              latest,
 		cpuFraction:         desc("contendr_gc_cpu_fraction", "Share of available CPU (GOMAXPROCS × window) spent in GC over the last window."),
 		assistShare:         desc("contendr_gc_assist_share", "Share of GC CPU spent in mark assists by user goroutines over the last window."),
 		pauseP99:            desc("contendr_gc_pause_p99_seconds", "99th percentile stop-the-world GC pause over the last window (bucket upper bound)."),
@@ -91,6 +107,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 // result returns the figures of the latest window, computing them once per
 // window. The window before it is kept for in-use growth.
 func (c *Collector) result() *Result {
+	if c.results != nil {
+		return c.results()
+	}
 	w := c.latest()
 	if w == nil {
 		return nil

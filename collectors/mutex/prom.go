@@ -19,8 +19,8 @@ var siteLabels = []string{"component", "function", "kind", "side"}
 
 // collector exports the latest window's lock figures.
 type collector struct {
-	latest func() *window.Window
-	topN   int
+	results func() (*Result, error)
+	topN    int
 
 	fraction          *prometheus.Desc
 	fractionEstimated *prometheus.Desc
@@ -44,12 +44,33 @@ type collector struct {
 // Channel, select, WaitGroup and Cond waits are not lock sites and are not
 // exported.
 func NewCollector(latest func() *window.Window, topN int, constLabels prometheus.Labels) prometheus.Collector {
+	c := newCollector(topN, constLabels)
+	c.results = func() (*Result, error) {
+		w := latest()
+		if w == nil {
+			return nil, nil
+		}
+		return c.result(w)
+	}
+	return c
+}
+
+// NewCollectorOf is NewCollector over Results the host already computes
+// once per window (the agent does, for its alert rules), so that a scrape
+// never repeats the work. results returns the latest window's Result, or
+// nil when there is none yet.
+func NewCollectorOf(results func() (*Result, error), topN int, constLabels prometheus.Labels) prometheus.Collector {
+	c := newCollector(topN, constLabels)
+	c.results = results
+	return c
+}
+
+func newCollector(topN int, constLabels prometheus.Labels) *collector {
 	if topN <= 0 {
 		topN = DefaultTopN
 	}
 	return &collector{
-		latest: latest,
-		topN:   topN,
+		topN: topN,
 		fraction: prometheus.NewDesc("contendr_lock_wait_fraction",
 			"Share of goroutine time spent waiting for locks rather than running user code, wait/(wait+user CPU), over the latest window.",
 			nil, constLabels),
@@ -79,13 +100,12 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect reads the latest window's Result and sends its values.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	w := c.latest()
-	if w == nil {
-		return
-	}
-	res, err := c.result(w)
+	res, err := c.results()
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(c.fraction, err)
+		return
+	}
+	if res == nil {
 		return
 	}
 	if res.LockFraction.Known {
