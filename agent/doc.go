@@ -61,11 +61,21 @@
 //
 // # Endpoints (all under Handler)
 //
-//	/debug/pprof/…                       net/http/pprof
+//	/debug/pprof/…                       the net/http/pprof set, served by the agent
 //	/debug/fgprof                        wall-clock profile (felixge/fgprof)
 //	/metrics                             Prometheus (the agent's registry)
 //	/debug/contendr/windows              JSON summary of the windows kept
 //	/debug/contendr/windows/latest       the latest window as a bundle (zip)
 //	/debug/contendr/windows/{id}         one window as a bundle
 //	/debug/contendr/config               GET the rates and settings; PUT rates
+//	/debug/contendr/ui/                  the dashboard, when Config.Dashboard is set
+//
+// # Alerts
+//
+// When a window closes the agent runs collectors/mutex and collectors/gc on
+// it once; /metrics serves those results and the alert rules (Config.Alerts,
+// package alert) are evaluated on them: firing after N windows over a
+// threshold, resolving after M under, delivered to a callback, the log, a
+// webhook and optional profile dumps, and exposed as
+// contendr_alert_firing{rule}.
 package agent
