@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/pprof"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/contendr/contendr/internal/testload"
 )
 
 // pprofMux serves the net/http/pprof handlers the way a service mounting
@@ -27,42 +27,9 @@ func pprofMux() *http.ServeMux {
 }
 
 // contend runs goroutines fighting over one mutex until the test ends, with
-// the runtime's mutex and block profiling on, so that profiles have
-// something to show.
+// the runtime's mutex and block profiling on.
 func contend(t *testing.T, mutexFraction, blockRate int) {
-	t.Helper()
-	prev := runtime.SetMutexProfileFraction(mutexFraction)
-	runtime.SetBlockProfileRate(blockRate)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	shared := map[int]int{}
-	for g := range 4 {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				mu.Lock()
-				shared[(g*7919+i)%1000] = i
-				for range 200 {
-					shared[i%1000]++
-				}
-				mu.Unlock()
-				if i%64 == 0 {
-					runtime.Gosched()
-				}
-			}
-		})
-	}
-	t.Cleanup(func() {
-		close(stop)
-		wg.Wait()
-		runtime.SetMutexProfileFraction(prev)
-		runtime.SetBlockProfileRate(0)
-	})
+	testload.Contend(t, mutexFraction, blockRate)
 }
 
 // closedPort returns an address nothing listens on.

@@ -14,9 +14,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/contendr/contendr/internal/testload"
 
 	"github.com/contendr/contendr/agent"
 	"github.com/contendr/contendr/analyze"
@@ -276,39 +277,12 @@ func TestAnalyzeBadTargets(t *testing.T) {
 // contention going on.
 func contendedPprofServer(t *testing.T) string {
 	t.Helper()
-	prev := runtime.SetMutexProfileFraction(5)
-	runtime.SetBlockProfileRate(10_000)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	m := map[int]int{}
-	for g := range 4 {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				mu.Lock()
-				for range 100 {
-					m[(g+i)%512]++
-				}
-				mu.Unlock()
-			}
-		})
-	}
+	testload.Contend(t, 5, 10_000)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	srv := httptest.NewServer(mux)
-	t.Cleanup(func() {
-		srv.Close()
-		close(stop)
-		wg.Wait()
-		runtime.SetMutexProfileFraction(prev)
-		runtime.SetBlockProfileRate(0)
-	})
+	t.Cleanup(srv.Close)
 	return srv.URL
 }
 
