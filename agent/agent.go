@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/contendr/contendr/internal/loopback"
 	"log/slog"
 	"net"
 	"net/http"
@@ -156,17 +157,23 @@ func (a *Agent) listen() error {
 		return fmt.Errorf("starting contendr agent listener on %s: %w", a.cfg.ListenAddr, err)
 	}
 	a.listener = ln
+	host, _, _ := net.SplitHostPort(ln.Addr().String())
+	isLoopback := loopback.IsHost(host)
+	handler := a.handler
+	if isLoopback && a.cfg.Token == "" {
+		// Loopback alone does not keep out the user's browser: a rebound
+		// DNS name would let any web page read profiles.
+		handler = loopback.Guard(handler)
+	}
 	a.server = &http.Server{
-		Handler:           a.handler,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		// A profile request legitimately takes up to MaxProfileSeconds.
 		WriteTimeout: time.Duration(a.cfg.MaxProfileSeconds)*time.Second + 30*time.Second,
 		ErrorLog:     slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
-	host, _, _ := net.SplitHostPort(ln.Addr().String())
-	loopback := isLoopback(host)
-	attrs := []any{"addr", ln.Addr().String(), "loopback", loopback, "token", a.cfg.Token != ""}
-	if !loopback && a.cfg.Token == "" {
+	attrs := []any{"addr", ln.Addr().String(), "loopback", isLoopback, "token", a.cfg.Token != ""}
+	if !isLoopback && a.cfg.Token == "" {
 		a.log.Warn("contendr agent listening on a non-loopback address WITHOUT a token "+
 			"(InsecureAllowNonLoopback): anyone who reaches it can read profiles", attrs...)
 	} else {

@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"github.com/contendr/contendr/internal/loopback"
 	"io"
 	"log/slog"
 	"net/http"
@@ -205,7 +206,7 @@ func TestOwnListener(t *testing.T) {
 			}
 			defer a.Stop()
 			host, port := splitAddr(t, a.Addr())
-			if port == "0" || isLoopback(host) != tc.loopback {
+			if port == "0" || loopback.IsHost(host) != tc.loopback {
 				t.Errorf("bound %s, want loopback=%v and a real port", a.Addr(), tc.loopback)
 			}
 			req, _ := http.NewRequest("GET", "http://127.0.0.1:"+port+"/debug/contendr/config", nil)
@@ -217,6 +218,18 @@ func TestOwnListener(t *testing.T) {
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
 				t.Errorf("GET config on own listener: %s", resp.Status)
+			}
+			// A web page that re-pointed its own name at 127.0.0.1 sends
+			// that name as Host; only a token-less loopback listener,
+			// which has nothing else protecting it, refuses it.
+			req.Host = "rebound.example:" + port
+			resp, err = http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if guarded := tc.loopback && tc.cfg.Token == ""; guarded != (resp.StatusCode == http.StatusForbidden) {
+				t.Errorf("GET config with Host %s: %s, want forbidden=%v", req.Host, resp.Status, guarded)
 			}
 			if !strings.Contains(logs.String(), "addr="+a.Addr()) {
 				t.Errorf("the listen address is not logged: %s", logs.String())

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/contendr/contendr/alert"
+	"github.com/contendr/contendr/internal/loopback"
 	"log/slog"
 	"maps"
 	"net"
@@ -210,19 +211,11 @@ func (c Config) listenAddr() (string, error) {
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	if !isLoopback(host) && c.Token == "" && !c.InsecureAllowNonLoopback {
+	if !loopback.IsHost(host) && c.Token == "" && !c.InsecureAllowNonLoopback {
 		return "", errors.New("agent config: ListenAddr " + c.ListenAddr +
 			" is not a loopback address; anyone who can reach it could read profiles and command lines. " +
 			"Set Config.Token (bearer authentication), bind 127.0.0.1, " +
 			"or set Config.InsecureAllowNonLoopback to accept the exposure")
 	}
 	return net.JoinHostPort(host, port), nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -43,7 +43,11 @@
 //     Prometheus registry unless Config.Registerer is
 //     prometheus.DefaultRegisterer. Its own listener (Config.ListenAddr)
 //     binds loopback by default; binding elsewhere requires Config.Token or
-//     the logged opt-out Config.InsecureAllowNonLoopback.
+//     the logged opt-out Config.InsecureAllowNonLoopback. Token-less on
+//     loopback, it answers only requests addressed to localhost or a
+//     loopback IP (403 otherwise), so that a web page that re-points its
+//     own DNS name at 127.0.0.1 cannot read profiles through the browser.
+//     Handler() mounted on the host's own server is the host's to guard.
 //   - With a Token, every endpoint requires "Authorization: Bearer <token>";
 //     without one, changing rates over HTTP is refused (403).
 //   - ?seconds= above Config.MaxProfileSeconds is rejected with 400. One

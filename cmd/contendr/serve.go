@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/contendr/contendr/internal/loopback"
 	"log/slog"
 	"net"
 	"net/http"
@@ -45,7 +46,9 @@ taken as they close), a plain net/http/pprof server (measured live for
 --interval each poll), a window bundle or profile files.
 
 The dashboard binds loopback by default. Binding another address needs
---token (or --insecure, which is logged). With --token, send
+--token (or --insecure, which is logged). Without a token it answers only
+requests addressed to localhost or a loopback IP, so a web page cannot reach
+it by re-pointing its own DNS name at 127.0.0.1. With --token, send
 "Authorization: Bearer <token>", or open the page once as /?token=<token>:
 the browser then keeps an HttpOnly cookie. The same token is sent to HTTP
 targets as their bearer token unless --target-token says otherwise.`,
@@ -76,7 +79,7 @@ func (o *serveOptions) run(ctx context.Context, cmd *cobra.Command, args []strin
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-	if o.insecure && o.token == "" && !isLoopback(addr) {
+	if o.insecure && o.token == "" && !loopback.IsAddr(addr) {
 		logger.Warn("contendr serve: serving the dashboard on a non-loopback address without a token (--insecure)", "listen", addr)
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -89,6 +92,11 @@ func (o *serveOptions) run(ctx context.Context, cmd *cobra.Command, args []strin
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	if o.token == "" && loopback.IsAddr(addr) {
+		// Loopback alone does not keep out the user's browser: a rebound
+		// DNS name would let any web page read the dashboard.
+		handler = loopback.Guard(handler)
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
@@ -153,19 +161,10 @@ func (o *serveOptions) listenAddr() (string, error) {
 		host = "127.0.0.1"
 	}
 	addr := net.JoinHostPort(host, port)
-	if !isLoopback(addr) && o.token == "" && !o.insecure {
+	if !loopback.IsAddr(addr) && o.token == "" && !o.insecure {
 		return "", usageError("--listen %s is not a loopback address: set --token (or --insecure to serve without one)", o.listen)
 	}
 	return addr, nil
-}
-
-func isLoopback(addr string) bool {
-	host, _, _ := net.SplitHostPort(addr)
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // serveHeaders reads --header values, "Name: value".

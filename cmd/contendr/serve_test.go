@@ -71,28 +71,7 @@ func TestServeUsageErrors(t *testing.T) {
 func TestServeRunsUntilCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out, stdout := io.Pipe()
-	exit := make(chan int, 1)
-	go func() {
-		exit <- runIO(ctx, []string{"serve", "../../testdata/profiles/go1.26-hashtriemap/mutex",
-			"--listen", "127.0.0.1:0", "--token", "tok", "--interval", "1h"}, stdout, io.Discard)
-		stdout.Close()
-	}()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading serve's first line: %v", err)
-	}
-	go io.Copy(io.Discard, out)
-	fields := strings.Fields(line)
-	var url string
-	for _, f := range fields {
-		if strings.HasPrefix(f, "http://") {
-			url = f
-		}
-	}
-	if url == "" {
-		t.Fatalf("serve did not say where it listens: %q", line)
-	}
+	url, exit := startServe(t, ctx, "--listen", "127.0.0.1:0", "--token", "tok")
 	resp, err := http.Get(url + "api/overview")
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +103,73 @@ func TestServeRunsUntilCanceled(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop after its context ended")
+	}
+}
+
+// startServe runs `contendr serve` on the repository's profile directory
+// with extra flags until ctx ends, and returns the URL it prints and its
+// exit code, sent when it returns.
+func startServe(t *testing.T, ctx context.Context, flags ...string) (url string, exit <-chan int) {
+	t.Helper()
+	out, stdout := io.Pipe()
+	code := make(chan int, 1)
+	go func() {
+		args := append([]string{"serve", "../../testdata/profiles/go1.26-hashtriemap/mutex", "--interval", "1h"}, flags...)
+		code <- runIO(ctx, args, stdout, io.Discard)
+		stdout.Close()
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading serve's first line: %v", err)
+	}
+	go io.Copy(io.Discard, out)
+	for _, f := range strings.Fields(line) {
+		if strings.HasPrefix(f, "http://") {
+			url = f
+		}
+	}
+	if url == "" {
+		t.Fatalf("serve did not say where it listens: %q", line)
+	}
+	return url, code
+}
+
+// TestServeRefusesRebinding: a token-less dashboard on loopback answers
+// requests addressed to 127.0.0.1 and refuses those addressed to another
+// name, which is what a web page sends after re-pointing its own name at
+// 127.0.0.1 (DNS rebinding).
+func TestServeRefusesRebinding(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	url, exit := startServe(t, ctx, "--listen", "127.0.0.1:0")
+	for _, tc := range []struct {
+		host string
+		want int
+	}{
+		{"", http.StatusOK},
+		{"localhost", http.StatusOK},
+		{"rebound.example", http.StatusForbidden},
+	} {
+		req, _ := http.NewRequest("GET", url+"api/overview", nil)
+		if tc.host != "" {
+			req.Host = tc.host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("Host %q: %d %s, want %d", tc.host, resp.StatusCode, body, tc.want)
+		}
+		if tc.want == http.StatusForbidden && !strings.Contains(string(body), "DNS rebinding") {
+			t.Errorf("the refusal does not say why: %s", body)
+		}
+	}
+	cancel()
+	if code := <-exit; code != exitOK {
+		t.Errorf("exit %d after cancel, want 0", code)
 	}
 }
 
