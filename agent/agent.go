@@ -4,14 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/contendr/contendr/internal/loopback"
 	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/contendr/contendr/collectors/mutex"
+	"github.com/contendr/contendr/internal/loopback"
 	"github.com/contendr/contendr/window"
 )
 
@@ -37,6 +39,10 @@ type Agent struct {
 
 	ringMu sync.RWMutex
 	ring   []*window.Window // oldest first, at most cfg.Windows
+	// lockFractions holds what collectors/mutex judged for each window in
+	// the ring, so that the windows list quotes the same figure as
+	// /metrics and analyze.
+	lockFractions map[*window.Window]mutex.LockFraction
 
 	// collectMu guards the collection state below: the open window's
 	// baseline, the CPU duty cycle and the error counts.
@@ -297,7 +303,7 @@ func (a *Agent) window(id string) *window.Window {
 	return nil
 }
 
-func (a *Agent) keep(w *window.Window) {
+func (a *Agent) keep(w *window.Window, judged *mutex.Result) {
 	a.ringMu.Lock()
 	defer a.ringMu.Unlock()
 	if len(a.ring) == a.cfg.Windows {
@@ -305,6 +311,28 @@ func (a *Agent) keep(w *window.Window) {
 		a.ring = a.ring[1:]
 	}
 	a.ring = append(a.ring, w)
+	// The judged lock fraction of each kept window, for the windows list;
+	// dropped with the window.
+	if a.lockFractions == nil {
+		a.lockFractions = map[*window.Window]mutex.LockFraction{}
+	}
+	if judged != nil {
+		a.lockFractions[w] = judged.LockFraction
+	}
+	for kept := range a.lockFractions {
+		if !slices.Contains(a.ring, kept) {
+			delete(a.lockFractions, kept)
+		}
+	}
+}
+
+// lockFraction is the lock fraction collectors/mutex judged for a kept
+// window; ok is false when the window was not judged or had no value.
+func (a *Agent) lockFraction(w *window.Window) (mutex.LockFraction, bool) {
+	a.ringMu.RLock()
+	defer a.ringMu.RUnlock()
+	lf, ok := a.lockFractions[w]
+	return lf, ok && lf.Known
 }
 
 // CollectNow closes the open window early and returns it; the next window

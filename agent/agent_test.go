@@ -3,7 +3,6 @@ package agent
 import (
 	"bytes"
 	"context"
-	"github.com/contendr/contendr/internal/loopback"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
+	"github.com/contendr/contendr/internal/loopback"
 	"github.com/contendr/contendr/window"
 )
 

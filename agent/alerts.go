@@ -67,10 +67,10 @@ func (a *Agent) latestResults() windowResults {
 }
 
 // judgeWindow runs the collectors over a closed window once, keeps their
-// results for /metrics and runs the alert rules on them. A failure or panic
+// results for /metrics, runs the alert rules on them and returns them. A failure or panic
 // here is logged and counted like a collection error, never passed to the
 // host.
-func (a *Agent) judgeWindow(w, prev *window.Window) (err error) {
+func (a *Agent) judgeWindow(w, prev *window.Window) (judged windowResults, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic while judging window %s: %v", w.ID, r)
@@ -78,16 +78,17 @@ func (a *Agent) judgeWindow(w, prev *window.Window) (err error) {
 	}()
 	lock, lockErr := mutex.Collect(w, mutex.Options{})
 	gcr, gcErr := gc.Collect(w, prev)
+	judged = windowResults{lock: lock, lockErr: lockErr, gc: gcr}
 	a.resultsMu.Lock()
-	a.results = windowResults{lock: lock, lockErr: lockErr, gc: gcr}
+	a.results = judged
 	a.resultsMu.Unlock()
 	if lockErr != nil && gcErr != nil {
-		return fmt.Errorf("judging window %s: %w", w.ID, errors.Join(lockErr, gcErr))
+		return judged, fmt.Errorf("judging window %s: %w", w.ID, errors.Join(lockErr, gcErr))
 	}
 	if a.alerts != nil {
 		a.alerts.ev.Observe(w, alert.ValuesFrom(lock, gcr))
 	}
-	return nil
+	return judged, nil
 }
 
 // stop unregisters the alert metric and waits (boundedly) for webhook

@@ -75,10 +75,11 @@ func (a *Agent) closeWindow() (*window.Window, error) {
 	cpuBefore, cpuOK := threadCPUTime()
 	allocatedBefore := readAllocatedBytes()
 	w, next, err := a.collectSafely(ctx, cpu, cpuNotes)
+	var judged windowResults
 	var alertErr error
 	if err == nil {
 		// Judging the window is part of the agent's cost: inside the timing.
-		alertErr = a.judgeWindow(w, a.Latest())
+		judged, alertErr = a.judgeWindow(w, a.Latest())
 	}
 	cost := collectionCost{wall: time.Since(began), allocated: readAllocatedBytes() - allocatedBefore}
 	if cpuAfter, ok := threadCPUTime(); ok && cpuOK {
@@ -92,7 +93,7 @@ func (a *Agent) closeWindow() (*window.Window, error) {
 	} else {
 		a.lastID++
 		a.base = next
-		a.keep(w)
+		a.keep(w, judged.lock)
 	}
 	if alertErr != nil {
 		a.metrics.errors.Inc()

@@ -3,8 +3,6 @@ package agent
 import (
 	"errors"
 	"fmt"
-	"github.com/contendr/contendr/alert"
-	"github.com/contendr/contendr/internal/loopback"
 	"log/slog"
 	"maps"
 	"net"
@@ -15,6 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/contendr/contendr/alert"
+	"github.com/contendr/contendr/internal/loopback"
 	"github.com/contendr/contendr/window"
 )
 

@@ -134,15 +134,17 @@ type windowSummary struct {
 	End      time.Time            `json:"end"`
 	Seconds  float64              `json:"seconds"`
 	Profiles []window.ProfileKind `json:"profiles"`
-	// LockFraction is null when the window lacks the runtime/metrics it
-	// needs.
-	LockFraction *float64 `json:"lock_fraction"`
-	Goroutines   int      `json:"goroutines"`
-	Restarted    bool     `json:"restarted,omitempty"`
-	Notes        []string `json:"notes,omitempty"`
+	// LockFraction is collectors/mutex's figure for the window, the one
+	// /metrics and analyze quote; null when it has none. Estimated says it
+	// was not measured over exactly the window (see mutex.LockFraction).
+	LockFraction  *float64 `json:"lock_fraction"`
+	LockEstimated bool     `json:"lock_fraction_estimated,omitempty"`
+	Goroutines    int      `json:"goroutines"`
+	Restarted     bool     `json:"restarted,omitempty"`
+	Notes         []string `json:"notes,omitempty"`
 }
 
-func summarize(w *window.Window) windowSummary {
+func (a *Agent) summarize(w *window.Window) windowSummary {
 	s := windowSummary{
 		ID: w.ID, Start: w.Start, End: w.End, Seconds: w.Seconds(),
 		Profiles:   []window.ProfileKind{},
@@ -153,8 +155,8 @@ func summarize(w *window.Window) windowSummary {
 			s.Profiles = append(s.Profiles, k)
 		}
 	}
-	if f, ok := lockFraction(w); ok {
-		s.LockFraction = &f
+	if lf, ok := a.lockFraction(w); ok {
+		s.LockFraction, s.LockEstimated = &lf.Value, lf.Estimated
 	}
 	return s
 }
@@ -162,7 +164,7 @@ func summarize(w *window.Window) windowSummary {
 func (a *Agent) serveWindows(w http.ResponseWriter, r *http.Request) {
 	list := []windowSummary{}
 	for _, win := range a.Windows() {
-		list = append(list, summarize(win))
+		list = append(list, a.summarize(win))
 	}
 	writeJSON(w, http.StatusOK, list)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -246,6 +247,14 @@ func TestBundleOfAContendedWindow(t *testing.T) {
 	}
 
 	metrics := readBody(t, get(t, srv.URL+"/metrics", ""))
+	// The windows list and /metrics quote one figure: collectors/mutex's.
+	if list[0].LockFraction != nil {
+		want := fmt.Sprintf(`contendr_lock_wait_fraction{role="canary",service="demo"} %s`,
+			strconv.FormatFloat(*list[0].LockFraction, 'g', -1, 64))
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q, the windows list's lock fraction", want)
+		}
+	}
 	for _, want := range []string{
 		`contendr_lock_wait_fraction{role="canary",service="demo"}`,
 		`contendr_agent_collections_total{role="canary",service="demo"} 1`,
@@ -307,4 +316,32 @@ func pcOf(t *testing.T) uintptr {
 		t.Fatal("no caller")
 	}
 	return pc
+}
+
+// TestWindowsListFollowsTheRing: every kept window has its judged lock
+// fraction in the list, and an evicted window's figure goes with it.
+func TestWindowsListFollowsTheRing(t *testing.T) {
+	a, srv := startAgent(t, Config{Windows: 2, MutexProfileFraction: 1})
+	for range 4 {
+		contend(50 * time.Millisecond)
+		collect(t, a)
+	}
+	var list []windowSummary
+	if err := json.NewDecoder(get(t, srv.URL+"/debug/contendr/windows", "").Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].ID != "3" || list[1].ID != "4" {
+		t.Fatalf("windows list %+v, want windows 3 and 4", list)
+	}
+	for _, s := range list {
+		if s.LockFraction == nil || *s.LockFraction <= 0 {
+			t.Errorf("window %s: lock fraction %v after contention", s.ID, s.LockFraction)
+		}
+	}
+	a.ringMu.RLock()
+	judged := len(a.lockFractions)
+	a.ringMu.RUnlock()
+	if judged != 2 {
+		t.Errorf("%d judged lock fractions kept for a ring of 2", judged)
+	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/contendr/contendr/collectors/gc"
 	"github.com/contendr/contendr/collectors/mutex"
-	"github.com/contendr/contendr/window"
 )
 
 // selfMetrics are the agent's Prometheus metrics: what its collections cost,
@@ -135,20 +134,4 @@ func (m *selfMetrics) unregister() {
 		m.registerer.Unregister(c)
 	}
 	m.registered = nil
-}
-
-// lockFraction is DESIGN.md's lock fraction of w, Δwait ÷ (Δwait + Δuser
-// CPU), for the window list; collectors/mutex computes the same figure (and
-// its estimate without runtime/metrics) for Prometheus. ok is false when w
-// lacks the metrics or the denominator is zero.
-func lockFraction(w *window.Window) (float64, bool) {
-	if w == nil {
-		return 0, false
-	}
-	wait, okWait := w.Metrics.Delta(window.MetricMutexWait)
-	user, okUser := w.Metrics.Delta(window.MetricCPUUser)
-	if !okWait || !okUser || wait+user <= 0 {
-		return 0, false
-	}
-	return wait / (wait + user), true
 }

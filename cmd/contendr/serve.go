@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/contendr/contendr/internal/loopback"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/contendr/contendr/internal/loopback"
 	"github.com/contendr/contendr/source"
 	"github.com/contendr/contendr/webui"
 )
