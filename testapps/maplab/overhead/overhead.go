@@ -185,15 +185,9 @@ func runOne(ctx context.Context, cfg Config, step Step) (profiledResult, error) 
 	runtime.GC()
 
 	if step.Rate != nil {
-		a, err := agent.Start(agent.Config{
-			MutexProfileFraction: step.Rate.MutexFraction,
-			BlockProfileRate:     step.Rate.BlockRate,
-			Interval:             cfg.Interval,
-			Labels:               map[string]string{"service": "maplab-overhead"},
-			Logger:               slog.New(slog.DiscardHandler),
-		})
+		a, err := StartAgent(*step.Rate, cfg.Interval)
 		if err != nil {
-			return profiledResult{}, fmt.Errorf("starting the agent at rate %s: %w", step.Rate, err)
+			return profiledResult{}, err
 		}
 		defer a.Stop()
 	}
@@ -208,6 +202,22 @@ func runOne(ctx context.Context, cfg Config, step Step) (profiledResult, error) 
 	}
 	r.cost = cost
 	return r, nil
+}
+
+// StartAgent starts the agent the way an "on" run has it: at rate, closing
+// a window every interval, logging nowhere.
+func StartAgent(rate Rate, interval time.Duration) (*agent.Agent, error) {
+	a, err := agent.Start(agent.Config{
+		MutexProfileFraction: rate.MutexFraction,
+		BlockProfileRate:     rate.BlockRate,
+		Interval:             interval,
+		Labels:               map[string]string{"service": "maplab-overhead"},
+		Logger:               slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("starting the agent at rate %s: %w", rate, err)
+	}
+	return a, nil
 }
 
 func (cfg Config) validate() error {

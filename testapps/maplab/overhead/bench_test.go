@@ -1,0 +1,95 @@
+package overhead_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/contendr/contendr/agent"
+	"github.com/contendr/contendr/testapps/maplab/overhead"
+	"github.com/contendr/contendr/testapps/maplab/strategy"
+	"github.com/contendr/contendr/testapps/maplab/workload"
+)
+
+var (
+	benchRun      = flag.Duration("overhead.run", 2*time.Second, "BenchmarkAgentOverhead: length of one workload run")
+	benchInterval = flag.Duration("overhead.interval", time.Second, "BenchmarkAgentOverhead: the agent's window interval (the default is 10s; shorter over-represents collections)")
+)
+
+// benchRounds counts calls of BenchmarkAgentOverhead: with -count N the
+// testing package calls it N times, and every other round runs the agent
+// first, so that neither side always follows the other.
+var benchRounds int
+
+// BenchmarkAgentOverhead is the throughput side of the default rates: each
+// of overhead's default cases (64 goroutines on one contended map) runs for
+// -overhead.run with the agent off and on at the agent's default rates,
+// side by side in every round. One iteration is one run; it reports ops/s
+// and ops per CPU-second for benchstat to compare:
+//
+//	go test ./testapps/maplab/overhead -run '^$' -bench AgentOverhead -benchtime 1x -count 10 > overhead.txt
+//	benchstat -col /agent overhead.txt
+func BenchmarkAgentOverhead(b *testing.B) {
+	defaults := overhead.Rate{MutexFraction: agent.DefaultMutexProfileFraction, BlockRate: agent.DefaultBlockProfileRate}
+	sides := []*overhead.Rate{nil, &defaults}
+	if benchRounds%2 == 1 {
+		sides[0], sides[1] = sides[1], sides[0]
+	}
+	benchRounds++
+	b.Logf("GOMAXPROCS=%d NumCPU=%d, runs of %s, agent interval %s", runtime.GOMAXPROCS(0), runtime.NumCPU(), *benchRun, *benchInterval)
+	for _, c := range overhead.DefaultCases() {
+		for _, rate := range sides {
+			side := "off"
+			if rate != nil {
+				side = "on"
+			}
+			name := fmt.Sprintf("case=%s/agent=%s", strings.ReplaceAll(c.String(), " ", "-"), side)
+			b.Run(name, func(b *testing.B) { benchRun1(b, c, rate) })
+		}
+	}
+}
+
+// benchRun1 runs case c b.N times for -overhead.run each, with the agent
+// on at rate unless rate is nil.
+func benchRun1(b *testing.B, c overhead.Case, rate *overhead.Rate) {
+	var ops float64
+	var elapsed, cpu time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		m, err := strategy.New(c.Strategy, strategy.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		spec := c.Workload
+		spec.Duration = *benchRun
+		runtime.GC()
+		var a *agent.Agent
+		if rate != nil {
+			if a, err = overhead.StartAgent(*rate, *benchInterval); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+		r, err := workload.Run(context.Background(), m, spec)
+		b.StopTimer()
+		if a != nil {
+			a.Stop()
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		ops += float64(r.Ops)
+		elapsed += r.Elapsed
+		cpu += time.Duration(r.CPUSeconds * float64(time.Second))
+		b.StartTimer()
+	}
+	b.ReportMetric(ops/elapsed.Seconds(), "ops/s")
+	if cpu > 0 {
+		b.ReportMetric(ops/cpu.Seconds(), "ops/cpu-s")
+	}
+	b.ReportMetric(0, "ns/op") // one op is one fixed-length run: its time says nothing
+}
