@@ -106,10 +106,11 @@ func newAgent(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{
-		cfg:        cfg,
-		log:        cfg.Logger.With("component", "contendr-agent"),
-		collectNow: make(chan chan collectResult),
-		stop:       make(chan struct{}),
+		cfg:           cfg,
+		log:           cfg.Logger.With("component", "contendr-agent"),
+		collectNow:    make(chan chan collectResult),
+		stop:          make(chan struct{}),
+		lockFractions: map[*window.Window]mutex.LockFraction{},
 	}
 	return a, nil
 }
@@ -313,9 +314,6 @@ func (a *Agent) keep(w *window.Window, judged *mutex.Result) {
 	a.ring = append(a.ring, w)
 	// The judged lock fraction of each kept window, for the windows list;
 	// dropped with the window.
-	if a.lockFractions == nil {
-		a.lockFractions = map[*window.Window]mutex.LockFraction{}
-	}
 	if judged != nil {
 		a.lockFractions[w] = judged.LockFraction
 	}

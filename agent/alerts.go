@@ -67,9 +67,9 @@ func (a *Agent) latestResults() windowResults {
 }
 
 // judgeWindow runs the collectors over a closed window once, keeps their
-// results for /metrics, runs the alert rules on them and returns them. A failure or panic
-// here is logged and counted like a collection error, never passed to the
-// host.
+// results for /metrics, runs the alert rules on them and returns them. A
+// failure or panic here is logged and counted like a collection error,
+// never passed to the host.
 func (a *Agent) judgeWindow(w, prev *window.Window) (judged windowResults, err error) {
 	defer func() {
 		if r := recover(); r != nil {
