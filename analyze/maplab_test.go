@@ -3,26 +3,87 @@ package analyze
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/contendr/contendr/collectors/gc"
 )
 
 // maplabResults is the part of testapps/maplab/results/results.json the
-// rules are checked against.
+// rules are checked against and the embedded ground truth is made from.
 type maplabResults struct {
 	Meta struct {
-		GOMAXPROCS int `json:"gomaxprocs"`
+		Command    string `json:"command"`
+		Date       string `json:"date"`
+		GoVersion  string `json:"go_version"`
+		GOMAXPROCS int    `json:"gomaxprocs"`
 	} `json:"meta"`
+	Workloads []struct {
+		Name       string `json:"name"`
+		Keys       int    `json:"keys"`
+		Goroutines int    `json:"goroutines"`
+	} `json:"workloads"`
 	Cells []struct {
 		Workload        string  `json:"workload"`
 		Strategy        string  `json:"strategy"`
 		OpsPerSec       float64 `json:"median_ops_per_sec"`
 		OpsPerCPUSecond float64 `json:"median_ops_per_cpu_second"`
 	} `json:"cells"`
+}
+
+var updateMaplab = flag.Bool("update-maplab", false, "rewrite analyze/maplab.json from testapps/maplab/results/results.json")
+
+// TestMaplabGroundTruth holds the embedded ground truth (maplab.json) to
+// the committed matrix run it is made from.
+func TestMaplabGroundTruth(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "testapps", "maplab", "results", "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res maplabResults
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	want := groundTruth{Command: res.Meta.Command, Date: res.Meta.Date, GoVersion: res.Meta.GoVersion, GOMAXPROCS: res.Meta.GOMAXPROCS}
+	for _, w := range res.Workloads {
+		if want.Keys != 0 && (w.Keys != want.Keys || w.Goroutines != want.Goroutines) {
+			t.Fatalf("workload %s has %d keys and %d goroutines, others %d and %d: the ground truth quotes one", w.Name, w.Keys, w.Goroutines, want.Keys, want.Goroutines)
+		}
+		want.Keys, want.Goroutines = w.Keys, w.Goroutines
+		row := maplabRow{Workload: w.Name, OpsPerSec: map[Strategy]float64{}, OpsPerCPU: map[Strategy]float64{}}
+		for _, c := range res.Cells {
+			if c.Workload == w.Name {
+				s, ok := maplabStrategies[c.Strategy]
+				if !ok {
+					t.Fatalf("maplab strategy %q has no Strategy here: add it to maplabStrategies", c.Strategy)
+				}
+				row.OpsPerSec[s], row.OpsPerCPU[s] = c.OpsPerSec, c.OpsPerCPUSecond
+			}
+		}
+		want.Rows = append(want.Rows, row)
+	}
+	if *updateMaplab {
+		out, err := json.MarshalIndent(want, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile("maplab.json", append(out, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote maplab.json from the matrix run of %s; rebuild to embed it", want.Date)
+		return
+	}
+	if !reflect.DeepEqual(maplab, want) {
+		t.Errorf("analyze/maplab.json (run of %s) is not testapps/maplab/results/results.json (run of %s): "+
+			"run go test ./analyze -run TestMaplabGroundTruth -update-maplab", maplab.Date, want.Date)
+	}
+	if len(maplab.Rows) == 0 {
+		t.Error("the embedded ground truth has no rows")
+	}
 }
 
 // maplabStrategies maps maplab's strategy names to ours; maplab's

@@ -437,7 +437,7 @@ func expectedGain(rec Recommendation, f *facts) string {
 func whatWouldDecide(r rule, f *facts, w *window.Window, lock *mutex.Result) string {
 	if r.ID == "locked-map-few-cores" {
 		return fmt.Sprintf("a measurement, not a profile: run maplab with this component's mix (-reads, -keys, -goroutines) for "+
-			"mutex, rwmutex and sharded on the service's machine; a window taken at GOMAXPROCS ≥ %d is judged by the many-core rules, "+
+			"mutex, rwmutex, sharded and xsync on the service's machine; a window taken at GOMAXPROCS ≥ %d is judged by the many-core rules, "+
 			"where sharding is the candidate", manyCores)
 	}
 	var need []string

@@ -3,7 +3,6 @@ package analyze
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/contendr/contendr/collectors/gc"
 )
@@ -15,35 +14,29 @@ import (
 // decides. Each rule names its source.
 //
 // What the ground truth says, on GOMAXPROCS=2 (the only machine measured),
-// 64 goroutines, 100,000 int keys. The machine is shared and busy (load
-// 10–35). Three matrix runs were taken on 2026-11-25; the first two while
-// other processes held the cores (maplab's threads waited in the run queue
-// for ~90% of their time) and they contradict each other on most cells.
-// The third, the committed results.json, was run with the CPU given to it
-// (autogroup at high priority, run-queue share under 10% on most cells),
-// and the few-core rules follow it; testapps/maplab/accuracy scores the
-// whole table against it on live windows. It says:
-//   - 32 RWMutex shards are the best, or tied with it, on every workload
-//     where writes are more than a few percent (read-heavy, balanced,
-//     write-heavy, churn, range, overwrite); a single Mutex or RWMutex is
-//     32–62% behind them on write-heavy, churn, range and overwrite. The
-//     CPU figures show why: a single lock leaves the Ps idle while its
-//     waiters are parked (RWMutex keeps 0.50 of GOMAXPROCS busy on seven
-//     workloads of eight, Mutex 0.64–0.88), shards keep 0.82–0.95 busy
-//     (0.53 on hotkey: one hot shard) and xsync 0.93–0.97.
-//   - xsync's Map (lock-free reads) is the best on read-mostly (+30% over
-//     shards) and hotkey (+99% over shards: a Zipf-hot key keeps one shard
-//     locked), and within 10% of the best on read-heavy, churn and range;
-//     it trails shards by 22–46% when most operations write.
-//   - So: xsync when reads dominate (≥70% of map work), shards otherwise.
-//     Mutex, RWMutex, sync.Map, COW and the read/dirty map are each far
-//     behind on some mix (sync.Map 54–87%, COW ~100%, the read/dirty map
-//     up to 89% on range).
-// The earlier runs are quoted in expected gains (maplabRuns) so that a
-// reader sees how far a loaded machine moves these numbers.
-// The Go issue tracker's claims (sharding, HashTrieMap, RWMutex reader
-// contention) concern many cores; they are kept for GOMAXPROCS ≥ 8, with
-// lower confidence and said to be unmeasured here.
+// 64 goroutines, 100,000 int keys: maplab.json, embedded from the committed
+// matrix run, which was taken on a quiet machine (load average under 1,
+// other processes held back by the matrix's gate). Earlier runs on the same
+// machine under heavy load (load 10–35, maplab's threads waiting for a CPU
+// most of the time) crowned 32 RWMutex shards on most mixes; with the cores
+// to itself the order is:
+//   - xsync's Map (lock-free reads, a lock per bucket for writes) is the
+//     best on seven workloads of eight, from read-mostly to overwrite
+//     (likely because its writers lock one bucket only, so a writer
+//     preempted while holding it stalls few others). 32 RWMutex shards trail it on all
+//     seven (the rules quote by how much, from maplab.json).
+//   - On range (reads plus a periodic full iteration) 32 shards are the
+//     best: ranging over xsync's Map is the slower walk.
+//   - A single Mutex is far behind on every mix, a single RWMutex on most
+//     (within the noise only on balanced and write-heavy); sync.Map, COW
+//     and the read/dirty map are each far behind on some mix (their rules
+//     quote by how much).
+//   - So: xsync, unless the component ranges over the map, then shards.
+// The runs are noisy even when quiet (a row's runs can differ by 2× when
+// a neighbour of the virtual machine wakes): medians and ties are what the
+// rules and accuracy use. The Go issue tracker's claims (sharding,
+// HashTrieMap, RWMutex reader contention) concern many cores; they are kept
+// for GOMAXPROCS ≥ 8, with lower confidence and said to be unmeasured here.
 
 // facts is what the rules see about one component.
 type facts struct {
@@ -94,30 +87,34 @@ const manyCores = 8
 // unknown GOMAXPROCS and to 3–7 Ps with less confidence (see confidence).
 func (f *facts) fewCores() bool { return f.Procs < manyCores }
 
-// fewCoresFor is the strategy maplab measured fastest for the mix on 2 Ps,
-// or within 10% / the noise of the fastest: xsync's Map when reads dominate,
-// 32 RWMutex shards otherwise, and when the mix is unknown (shards were the
-// best or tied on six workloads of eight).
+// fewCoresFor is the strategy maplab measured fastest for the component
+// on 2 Ps: 32 RWMutex shards when it ranges over the map, xsync's Map
+// otherwise, the mix unknown included (best on seven workloads of eight).
 func fewCoresFor(f *facts) Strategy {
-	if f.readHeavy() {
-		return StrategyXsync
+	if f.Range {
+		return StrategySharded
 	}
-	return StrategySharded
+	return StrategyXsync
 }
 
 // fewCoresWhy says why fewCoresFor chose as it did, with maplab's numbers.
 func fewCoresWhy(f *facts) string {
-	if fewCoresFor(f) == StrategyXsync {
-		return fmt.Sprintf("%s of the map work reads: on %s xsync's Map, whose reads take no lock, was the fastest in maplab "+
-			"for read-mostly and hot-key mixes and within 10%% of the fastest on read-heavy ones", pct(f.ReadShare), procsText(f))
+	if fewCoresFor(f) == StrategySharded {
+		return fmt.Sprintf("the component ranges over its map: on %s 32 RWMutex shards were the fastest in maplab on the range workload, "+
+			"xsync's Map, whose full walk is the slower one, %s behind them", procsText(f), maplab.behindBest(StrategyXsync, "range"))
 	}
-	mix, unknown := pct(1-f.ReadShare)+" of the map work writes", ""
+	mix := pct(f.ReadShare) + " of the map work reads"
 	if f.Mix == "unknown" {
-		mix, unknown = "the window did not measure the read/write mix", " (if reads dominate, xsync's Map was faster still)"
+		mix = "the window did not measure the read/write mix"
 	}
-	return fmt.Sprintf("%s: on %s 32 RWMutex shards were the fastest in maplab whenever writes were more than a few percent, "+
-		"while a single lock, which leaves the Ps idle while its waiters are parked, was 32–62%% behind them%s", mix, procsText(f), unknown)
+	return fmt.Sprintf("%s: on %s xsync's Map, whose reads take no lock and whose writes lock one bucket, was the fastest in maplab "+
+		"on every mix but range, 32 RWMutex shards %s behind it; a single RWMutex or Mutex, which leaves the Ps idle while its waiters are parked, "+
+		"was %s or %s behind it", mix, procsText(f), maplab.behindBest(StrategySharded, nonRangeWorkloads...),
+		maplab.behindBest(StrategyRWMutex, nonRangeWorkloads...), maplab.behindBest(StrategyMutex, nonRangeWorkloads...))
 }
+
+// nonRangeWorkloads are maplab's workloads where no one ranges over the map.
+var nonRangeWorkloads = []string{"read-mostly", "read-heavy", "balanced", "write-heavy", "churn", "hotkey", "overwrite"}
 
 // rule is one row of the table.
 type rule struct {
@@ -137,15 +134,15 @@ type rule struct {
 
 func always(s Strategy) func(*facts) Strategy { return func(*facts) Strategy { return s } }
 
-// maplabSource names the ground truth the few-core rules rest on.
-const maplabSource = "testapps/maplab/results/results.md (GOMAXPROCS=2, 64 goroutines, 100k int keys, go1.26.8, third run on a shared machine with the CPU given to it, 2026-11-25T21:56Z)"
 
 // rules is the table, most specific first.
 var rules = []rule{
 	// ── sync.Map, legacy read/dirty design ──────────────────────────────
 	{
 		ID: "legacy-syncmap-few-cores",
-		Source: maplabSource + ": read/dirty map 59–89% behind the best on write-heavy, churn, range and overwrite, 23% on read-mostly; tied only where it seldom takes its lock (read-heavy, balanced, hotkey); " +
+		Source: maplabSource + ": the read/dirty map " + maplab.behindBest(StrategySyncMapLegacy, "write-heavy", "churn", "range", "overwrite") +
+			" behind the best on write-heavy, churn, range and overwrite, " + maplab.behindBest(StrategySyncMapLegacy, "read-mostly", "read-heavy", "balanced", "hotkey") +
+			" on the read-dominated mixes, where it seldom takes its lock; " +
 			"golang/go#21035 (one Mutex for new keys, O(n) copy per promotion)",
 		When: func(f *facts) bool {
 			return f.Current == StrategySyncMapLegacy && f.fewCores() && (f.contended() || f.growing() || f.Range)
@@ -158,7 +155,7 @@ var rules = []rule{
 				what = "a hand-written read/dirty map"
 			}
 			return fmt.Sprintf("%s takes one Mutex for new keys and copies the whole map on each promotion (Range forces one); "+
-				"%s; the Go ≥1.24 HashTrieMap was slower still", what, fewCoresWhy(f))
+				"%s; the Go ≥1.24 HashTrieMap was no way out on 2 Ps (%s behind the best)", what, fewCoresWhy(f), maplab.behindBest(StrategySyncMap))
 		},
 		FixesLock: true, FixesGrowth: true,
 	},
@@ -222,18 +219,17 @@ var rules = []rule{
 	// ── copy on write ───────────────────────────────────────────────────
 	{
 		ID: "cow-heavy-clones",
-		Source: maplabSource + ": COW ~100% slower than the best on every workload that writes, read-mostly (1% writes) included; " +
-			"xsync best or within 10% of it on the read-dominated mixes COW is chosen for; DESIGN.md known fact: COW makes every write O(n)",
+		Source: maplabSource + ": COW " + maplab.behindBest(StrategyCOW) + " behind the best on every workload, read-mostly (1% writes) included; " +
+			"xsync the best on every mix but range; DESIGN.md known fact: COW makes every write O(n)",
 		When: func(f *facts) bool {
 			return f.Current == StrategyCOW && (f.growing() || f.contended())
 		},
 		Recommend: func(f *facts) Strategy {
 			switch {
 			case f.fewCores():
-				// The clones' CPU makes any COW map look write-heavy, so the
-				// measured mix cannot pick; a map someone made COW is read
-				// far more than written, and xsync keeps its lock-free reads.
-				return StrategyXsync
+				// The clones' CPU makes any COW map look write-heavy; on 2 Ps
+				// the mix does not change the pick, only ranging does.
+				return fewCoresFor(f)
 			case f.readMostly() && f.Go.hashTrieSyncMap():
 				return StrategySyncMap
 			}
@@ -243,8 +239,7 @@ var rules = []rule{
 		Reason: func(f *facts) string {
 			why := ""
 			if f.fewCores() {
-				why = fmt.Sprintf("; on %s xsync's Map keeps lock-free reads without the clone and was the fastest in maplab for read-mostly and hot-key mixes "+
-					"(if writes are in fact common, 32 RWMutex shards were faster still)", procsText(f))
+				why = "; " + fewCoresWhy(f)
 			}
 			return fmt.Sprintf("each write clones the whole map: clones are %s of all allocation; "+
 				"copy on write only pays off when writes are so rare that no window sees them%s", pct(f.GrowthShare), why)
@@ -255,7 +250,7 @@ var rules = []rule{
 	// ── sync.Map, HashTrieMap (Go ≥1.24) ────────────────────────────────
 	{
 		ID: "syncmap-few-cores",
-		Source: maplabSource + ": sync.Map (HashTrieMap) 54–87% slower than the best on every workload (65–97% in the earlier runs); " +
+		Source: maplabSource + ": sync.Map (HashTrieMap) " + maplab.behindBest(StrategySyncMap) + " behind the best on every workload; " +
 			"DESIGN.md known fact: a node allocation per store, overwrites included",
 		When: func(f *facts) bool {
 			return f.Current == StrategySyncMap && f.fewCores() && (f.contended() || f.growing())
@@ -288,8 +283,8 @@ var rules = []rule{
 	// ── Mutex / RWMutex + map ───────────────────────────────────────────
 	{
 		ID: "locked-map-few-cores",
-		Source: maplabSource + ": shards best or tied whenever writes are more than a few percent, a single Mutex or RWMutex 32–62% behind them on write-heavy, churn, range and overwrite; " +
-			"xsync best on read-mostly and hotkey, within 10% on read-heavy; a single lock keeps 0.50–0.88 of GOMAXPROCS busy, shards and xsync 0.82–0.97",
+		Source: maplabSource + ": xsync best on every workload but range, 32 RWMutex shards " + maplab.behindBest(StrategySharded, nonRangeWorkloads...) +
+			" behind it there and best on range; a single Mutex " + maplab.behindBest(StrategyMutex) + " and a single RWMutex " + maplab.behindBest(StrategyRWMutex) + " behind the best",
 		When: func(f *facts) bool {
 			return (f.Current == StrategyMutex || f.Current == StrategyRWMutex || f.Current == StrategySharded || f.Current == StrategyXsync) &&
 				f.fewCores() && f.contended()
@@ -446,79 +441,6 @@ func procsText(f *facts) string {
 	return fmt.Sprintf("GOMAXPROCS %d", f.Procs)
 }
 
-// maplabRow is one workload row of the ground truth: median operations
-// per second of wall time and per CPU-second, by strategy.
-type maplabRow struct {
-	Workload  string
-	OpsPerSec map[Strategy]float64
-	OpsPerCPU map[Strategy]float64
-}
-
-// maplabRun is one run of the matrix (testapps/maplab/results/results.json
-// as it stood after each of the three runs of 2026-11-25). Expected gains
-// quote every run, so that a reader sees how far the shared machine let
-// them agree;
-// TestRulesAgainstMaplab checks the rules against whatever results.json
-// holds now (and MAPLAB_RESULTS against any other run).
-type maplabRun struct {
-	Date string
-	Rows []maplabRow
-}
-
-var maplabRuns = []maplabRun{
-	{"2026-11-25T21:12:27Z", []maplabRow{
-		{"read-mostly",
-			map[Strategy]float64{StrategyMutex: 4.138e+06, StrategyRWMutex: 6.552e+06, StrategySyncMap: 3.945e+05, StrategySharded: 4.505e+06, StrategyCOW: 2.906e+04, StrategyXsync: 1.772e+06, StrategySyncMapLegacy: 8.451e+05},
-			map[Strategy]float64{StrategyMutex: 8.822e+06, StrategyRWMutex: 8.223e+06, StrategySyncMap: 1.408e+06, StrategySharded: 1.025e+07, StrategyCOW: 5.611e+04, StrategyXsync: 7.418e+06, StrategySyncMapLegacy: 3.702e+06}},
-		{"read-heavy",
-			map[Strategy]float64{StrategyMutex: 3.374e+06, StrategyRWMutex: 5.903e+06, StrategySyncMap: 3.174e+05, StrategySharded: 3.481e+06, StrategyCOW: 2500, StrategyXsync: 1.401e+06, StrategySyncMapLegacy: 9.689e+05},
-			map[Strategy]float64{StrategyMutex: 7.456e+06, StrategyRWMutex: 1.107e+07, StrategySyncMap: 1.186e+06, StrategySharded: 1.05e+07, StrategyCOW: 4682, StrategyXsync: 5.652e+06, StrategySyncMapLegacy: 3.978e+06}},
-		{"balanced",
-			map[Strategy]float64{StrategyMutex: 3.986e+06, StrategyRWMutex: 2.29e+06, StrategySyncMap: 1.608e+05, StrategySharded: 3.685e+06, StrategyCOW: 341.4, StrategyXsync: 6.52e+05, StrategySyncMapLegacy: 6.15e+05},
-			map[Strategy]float64{StrategyMutex: 1.079e+07, StrategyRWMutex: 1.06e+07, StrategySyncMap: 6.787e+05, StrategySharded: 7.435e+06, StrategyCOW: 972.3, StrategyXsync: 3.261e+06, StrategySyncMapLegacy: 2.162e+06}},
-		{"write-heavy",
-			map[Strategy]float64{StrategyMutex: 2.529e+06, StrategyRWMutex: 2.731e+06, StrategySyncMap: 1.547e+05, StrategySharded: 2.083e+06, StrategyCOW: 222.6, StrategyXsync: 6.948e+05, StrategySyncMapLegacy: 6.259e+05},
-			map[Strategy]float64{StrategyMutex: 6.734e+06, StrategyRWMutex: 4.545e+06, StrategySyncMap: 6.004e+05, StrategySharded: 5.01e+06, StrategyCOW: 475.5, StrategyXsync: 2.746e+06, StrategySyncMapLegacy: 1.704e+06}},
-		{"range",
-			map[Strategy]float64{StrategyMutex: 2.114e+06, StrategyRWMutex: 1.759e+06, StrategySyncMap: 1.663e+05, StrategySharded: 1.626e+06, StrategyCOW: 1601, StrategyXsync: 3.738e+05, StrategySyncMapLegacy: 8.462e+04},
-			map[Strategy]float64{StrategyMutex: 4.08e+06, StrategyRWMutex: 3.671e+06, StrategySyncMap: 5.374e+05, StrategySharded: 3.323e+06, StrategyCOW: 3910, StrategyXsync: 1.61e+06, StrategySyncMapLegacy: 3.13e+05}},
-	}},
-	{"2026-11-25T21:27:51Z", []maplabRow{
-		{"read-mostly",
-			map[Strategy]float64{StrategyMutex: 1.116e+07, StrategyRWMutex: 1.936e+07, StrategySyncMap: 4.797e+06, StrategySharded: 1.436e+07, StrategyCOW: 5.355e+04, StrategyXsync: 3.873e+07, StrategySyncMapLegacy: 2.621e+07},
-			map[Strategy]float64{StrategyMutex: 6.434e+06, StrategyRWMutex: 1.836e+07, StrategySyncMap: 2.646e+06, StrategySharded: 7.746e+06, StrategyCOW: 4.325e+04, StrategyXsync: 2.063e+07, StrategySyncMapLegacy: 1.371e+07}},
-		{"read-heavy",
-			map[Strategy]float64{StrategyMutex: 4.443e+06, StrategyRWMutex: 1.937e+07, StrategySyncMap: 3.331e+06, StrategySharded: 9.386e+06, StrategyCOW: 4993, StrategyXsync: 1.563e+07, StrategySyncMapLegacy: 1.268e+07},
-			map[Strategy]float64{StrategyMutex: 2.454e+06, StrategyRWMutex: 1.915e+07, StrategySyncMap: 1.77e+06, StrategySharded: 5.339e+06, StrategyCOW: 4081, StrategyXsync: 8.316e+06, StrategySyncMapLegacy: 6.848e+06}},
-		{"balanced",
-			map[Strategy]float64{StrategyMutex: 8.197e+06, StrategyRWMutex: 1.644e+07, StrategySyncMap: 2.319e+06, StrategySharded: 6.793e+06, StrategyCOW: 1193, StrategyXsync: 9.174e+06, StrategySyncMapLegacy: 9.692e+06},
-			map[Strategy]float64{StrategyMutex: 5.113e+06, StrategyRWMutex: 1.63e+07, StrategySyncMap: 1.312e+06, StrategySharded: 3.829e+06, StrategyCOW: 940.6, StrategyXsync: 5.058e+06, StrategySyncMapLegacy: 5.288e+06}},
-		{"write-heavy",
-			map[Strategy]float64{StrategyMutex: 5.682e+06, StrategyRWMutex: 8.444e+06, StrategySyncMap: 1.949e+06, StrategySharded: 5.049e+06, StrategyCOW: 546.5, StrategyXsync: 6.112e+06, StrategySyncMapLegacy: 3.568e+06},
-			map[Strategy]float64{StrategyMutex: 3.757e+06, StrategyRWMutex: 8.312e+06, StrategySyncMap: 1.064e+06, StrategySharded: 2.812e+06, StrategyCOW: 443.5, StrategyXsync: 3.34e+06, StrategySyncMapLegacy: 2.126e+06}},
-		{"range",
-			map[Strategy]float64{StrategyMutex: 4.12e+06, StrategyRWMutex: 4.476e+06, StrategySyncMap: 9.539e+05, StrategySharded: 5.695e+06, StrategyCOW: 4209, StrategyXsync: 4.031e+06, StrategySyncMapLegacy: 6.831e+05},
-			map[Strategy]float64{StrategyMutex: 3.131e+06, StrategyRWMutex: 4.46e+06, StrategySyncMap: 5.105e+05, StrategySharded: 3.239e+06, StrategyCOW: 3326, StrategyXsync: 2.233e+06, StrategySyncMapLegacy: 4.189e+05}},
-	}},
-	{"2026-11-25T21:56:27Z", []maplabRow{
-		{"read-mostly",
-			map[Strategy]float64{StrategyMutex: 7.358e+06, StrategyRWMutex: 1.303e+07, StrategySyncMap: 4.225e+06, StrategySharded: 2.263e+07, StrategyCOW: 6.264e+04, StrategyXsync: 2.935e+07, StrategySyncMapLegacy: 2.272e+07},
-			map[Strategy]float64{StrategyMutex: 4.303e+06, StrategyRWMutex: 1.263e+07, StrategySyncMap: 2.198e+06, StrategySharded: 1.22e+07, StrategyCOW: 4.47e+04, StrategyXsync: 1.518e+07, StrategySyncMapLegacy: 1.171e+07}},
-		{"read-heavy",
-			map[Strategy]float64{StrategyMutex: 7.696e+06, StrategyRWMutex: 1.914e+07, StrategySyncMap: 3.542e+06, StrategySharded: 2.014e+07, StrategyCOW: 6849, StrategyXsync: 1.826e+07, StrategySyncMapLegacy: 1.719e+07},
-			map[Strategy]float64{StrategyMutex: 4.974e+06, StrategyRWMutex: 1.913e+07, StrategySyncMap: 1.816e+06, StrategySharded: 1.11e+07, StrategyCOW: 4687, StrategyXsync: 9.538e+06, StrategySyncMapLegacy: 8.948e+06}},
-		{"balanced",
-			map[Strategy]float64{StrategyMutex: 7.402e+06, StrategyRWMutex: 1.454e+07, StrategySyncMap: 2.85e+06, StrategySharded: 1.544e+07, StrategyCOW: 1248, StrategyXsync: 1.412e+07, StrategySyncMapLegacy: 1.534e+07},
-			map[Strategy]float64{StrategyMutex: 4.64e+06, StrategyRWMutex: 1.442e+07, StrategySyncMap: 1.448e+06, StrategySharded: 9.12e+06, StrategyCOW: 911.1, StrategyXsync: 7.323e+06, StrategySyncMapLegacy: 8.028e+06}},
-		{"write-heavy",
-			map[Strategy]float64{StrategyMutex: 5.11e+06, StrategyRWMutex: 6.407e+06, StrategySyncMap: 2.288e+06, StrategySharded: 9.436e+06, StrategyCOW: 520, StrategyXsync: 7.401e+06, StrategySyncMapLegacy: 3.825e+06},
-			map[Strategy]float64{StrategyMutex: 3.345e+06, StrategyRWMutex: 6.322e+06, StrategySyncMap: 1.195e+06, StrategySharded: 5.453e+06, StrategyCOW: 432.9, StrategyXsync: 3.756e+06, StrategySyncMapLegacy: 2.546e+06}},
-		{"range",
-			map[Strategy]float64{StrategyMutex: 3.019e+06, StrategyRWMutex: 3.128e+06, StrategySyncMap: 6.991e+05, StrategySharded: 5.481e+06, StrategyCOW: 3864, StrategyXsync: 4.97e+06, StrategySyncMapLegacy: 6.069e+05},
-			map[Strategy]float64{StrategyMutex: 2.374e+06, StrategyRWMutex: 3.103e+06, StrategySyncMap: 3.573e+05, StrategySharded: 2.905e+06, StrategyCOW: 3036, StrategyXsync: 2.55e+06, StrategySyncMapLegacy: 4.099e+05}},
-	}},
-}
-
 // maplabWorkload is the ground-truth row closest to f: range when the
 // component ranges, else its mix.
 func maplabWorkload(f *facts) string {
@@ -528,30 +450,21 @@ func maplabWorkload(f *facts) string {
 	return f.Mix
 }
 
-// measured quotes maplab's comparison of two strategies on f's workload in
-// every run, or "" when no run has the row (many cores, unknown mix).
+// measured quotes maplab's comparison of two strategies on f's workload,
+// or "" when the ground truth has no such row (many cores, unknown mix).
 func measured(from, to Strategy, f *facts) string {
 	if !f.fewCores() {
 		return ""
 	}
-	var wall, cpu []string
-	for _, run := range maplabRuns {
-		for _, row := range run.Rows {
-			if row.Workload != maplabWorkload(f) {
-				continue
-			}
-			a, b := row.OpsPerSec[from], row.OpsPerSec[to]
-			ac, bc := row.OpsPerCPU[from], row.OpsPerCPU[to]
-			if a == 0 || b == 0 || ac == 0 || bc == 0 {
-				continue
-			}
-			wall = append(wall, fmt.Sprintf("%+.0f%%", (b/a-1)*100))
-			cpu = append(cpu, fmt.Sprintf("%+.0f%%", (bc/ac-1)*100))
-		}
-	}
-	if len(wall) == 0 {
+	row := maplab.row(maplabWorkload(f))
+	if row == nil {
 		return ""
 	}
-	return fmt.Sprintf("maplab %s on 2 Ps, %s vs %s: %s ops/s, %s per CPU-second (%d runs on a shared machine)",
-		maplabWorkload(f), to, from, strings.Join(wall, " / "), strings.Join(cpu, " / "), len(wall))
+	a, b := row.OpsPerSec[from], row.OpsPerSec[to]
+	ac, bc := row.OpsPerCPU[from], row.OpsPerCPU[to]
+	if a == 0 || b == 0 || ac == 0 || bc == 0 {
+		return ""
+	}
+	return fmt.Sprintf("maplab %s on %d Ps, %s vs %s: %+.0f%% ops/s, %+.0f%% per CPU-second (medians of the run of %s)",
+		row.Workload, maplab.GOMAXPROCS, to, from, (b/a-1)*100, (bc/ac-1)*100, maplab.Date)
 }

@@ -26,36 +26,44 @@ func TestRules(t *testing.T) {
 		want     Strategy
 	}{
 		// Few cores: the regime maplab measured.
-		{"2 Ps: mutex write-heavy contended → sharded", func(f *facts) {}, "locked-map-few-cores", StrategySharded},
-		{"2 Ps: mutex contended, mix unknown → sharded", func(f *facts) { f.Mix, f.MixSource = "unknown", "" }, "locked-map-few-cores", StrategySharded},
+		{"2 Ps: mutex write-heavy contended → xsync", func(f *facts) {}, "locked-map-few-cores", StrategyXsync},
+		{"2 Ps: mutex contended, mix unknown → xsync", func(f *facts) { f.Mix, f.MixSource = "unknown", "" }, "locked-map-few-cores", StrategyXsync},
 		{"2 Ps: mutex read-heavy contended → xsync", func(f *facts) { f.Mix, f.ReadShare = "read-heavy", 0.9 }, "locked-map-few-cores", StrategyXsync},
-		{"2 Ps: mutex read-mostly with Range → xsync", func(f *facts) { f.Mix, f.ReadShare, f.Range = "read-mostly", 0.99, true }, "locked-map-few-cores", StrategyXsync},
-		{"2 Ps: rwmutex balanced contended → sharded", func(f *facts) { f.Current, f.Mix, f.ReadShare = StrategyRWMutex, "balanced", 0.5 }, "locked-map-few-cores", StrategySharded},
+		{"2 Ps: mutex read-mostly with Range → sharded", func(f *facts) { f.Mix, f.ReadShare, f.Range = "read-mostly", 0.99, true }, "locked-map-few-cores", StrategySharded},
+		{"2 Ps: rwmutex balanced contended → xsync", func(f *facts) { f.Current, f.Mix, f.ReadShare = StrategyRWMutex, "balanced", 0.5 }, "locked-map-few-cores", StrategyXsync},
 		{"2 Ps: rwmutex read-heavy contended → xsync", func(f *facts) { f.Current, f.Mix, f.ReadShare = StrategyRWMutex, "read-heavy", 0.9 }, "locked-map-few-cores", StrategyXsync},
 		{"2 Ps: sharded read-heavy contended (hot key) → xsync", func(f *facts) { f.Current, f.Mix, f.ReadShare = StrategySharded, "read-heavy", 0.9 }, "locked-map-few-cores", StrategyXsync},
-		{"2 Ps: sharded write-heavy contended → keep", func(f *facts) { f.Current = StrategySharded }, "locked-map-few-cores", StrategyKeep},
-		{"2 Ps: xsync write-heavy contended → sharded", func(f *facts) { f.Current = StrategyXsync }, "locked-map-few-cores", StrategySharded},
+		{"2 Ps: sharded write-heavy contended → xsync", func(f *facts) { f.Current = StrategySharded }, "locked-map-few-cores", StrategyXsync},
+		{"2 Ps: sharded ranging contended → keep", func(f *facts) { f.Current, f.Range = StrategySharded, true }, "locked-map-few-cores", StrategyKeep},
+		{"2 Ps: xsync write-heavy contended → keep", func(f *facts) { f.Current = StrategyXsync }, "locked-map-few-cores", StrategyKeep},
+		{"2 Ps: xsync ranging contended → sharded", func(f *facts) { f.Current, f.Range = StrategyXsync, true }, "locked-map-few-cores", StrategySharded},
 		{"2 Ps: xsync read-heavy contended → keep", func(f *facts) { f.Current, f.Mix, f.ReadShare = StrategyXsync, "read-heavy", 0.9 }, "locked-map-few-cores", StrategyKeep},
 		{"GOMAXPROCS unknown counts as few cores", func(f *facts) { f.Procs = 0; f.Mix, f.ReadShare = "read-heavy", 0.9 }, "locked-map-few-cores", StrategyXsync},
-		{"2 Ps: legacy sync.Map write-heavy → sharded", func(f *facts) {
+		{"2 Ps: legacy sync.Map write-heavy → xsync", func(f *facts) {
 			f.Current, f.SyncMapFrames, f.Go, f.Growth = StrategySyncMapLegacy, true, goVersion{Minor: 23, Known: true}, SeverityCrit
+		}, "legacy-syncmap-few-cores", StrategyXsync},
+		{"2 Ps: legacy sync.Map ranging → sharded", func(f *facts) {
+			f.Current, f.SyncMapFrames, f.Range = StrategySyncMapLegacy, true, true
 		}, "legacy-syncmap-few-cores", StrategySharded},
 		{"2 Ps: legacy sync.Map read-heavy → xsync", func(f *facts) {
 			f.Current, f.SyncMapFrames, f.Mix, f.ReadShare = StrategySyncMapLegacy, true, "read-heavy", 0.9
 		}, "legacy-syncmap-few-cores", StrategyXsync},
-		{"2 Ps: hand-written read/dirty map → sharded", func(f *facts) { f.Current, f.Growth = StrategySyncMapLegacy, SeverityCrit }, "legacy-syncmap-few-cores", StrategySharded},
+		{"2 Ps: hand-written read/dirty map → xsync", func(f *facts) { f.Current, f.Growth = StrategySyncMapLegacy, SeverityCrit }, "legacy-syncmap-few-cores", StrategyXsync},
 		{"2 Ps: cow with heavy clones, read-mostly → xsync", func(f *facts) {
 			f.Current, f.Growth, f.GrowthShare, f.Mix, f.ReadShare, f.Contention = StrategyCOW, SeverityCrit, 0.7, "read-mostly", 0.99, SeverityOK
 		}, "cow-heavy-clones", StrategyXsync},
 		{"2 Ps: cow measured write-heavy (the clones' CPU) → xsync", func(f *facts) {
 			f.Current, f.Growth, f.GrowthShare = StrategyCOW, SeverityCrit, 1
 		}, "cow-heavy-clones", StrategyXsync},
+		{"2 Ps: cow with heavy clones, ranging → sharded", func(f *facts) {
+			f.Current, f.Growth, f.GrowthShare, f.Range = StrategyCOW, SeverityCrit, 1, true
+		}, "cow-heavy-clones", StrategySharded},
 		{"2 Ps: sync.Map contended, read-mostly → xsync", func(f *facts) {
 			f.Current, f.Mix, f.ReadShare = StrategySyncMap, "read-mostly", 0.99
 		}, "syncmap-few-cores", StrategyXsync},
-		{"2 Ps: sync.Map node allocation, write-heavy → sharded", func(f *facts) {
+		{"2 Ps: sync.Map node allocation, write-heavy → xsync", func(f *facts) {
 			f.Current, f.Growth, f.GrowthKinds, f.Contention = StrategySyncMap, SeverityCrit, []gc.GrowthKind{gc.GrowthHashTrieMap}, SeverityOK
-		}, "syncmap-few-cores", StrategySharded},
+		}, "syncmap-few-cores", StrategyXsync},
 
 		// Many cores: the issue tracker's rules, unmeasured here.
 		{"16 Ps: mutex write-heavy contended → sharded", many, "locked-map-writes-contended", StrategySharded},

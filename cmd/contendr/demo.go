@@ -37,7 +37,7 @@ recommended map strategy.
 
 It needs no target: it is contendr's main job on a built-in example.`,
 		Example: `  contendr demo
-  contendr demo --strategy sharded            # the same workload, uncontended
+  contendr demo --strategy xsync              # the same workload on the map advised for it
   contendr demo --strategy cow --workload balanced --seconds 10 --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
