@@ -134,7 +134,6 @@ type rule struct {
 
 func always(s Strategy) func(*facts) Strategy { return func(*facts) Strategy { return s } }
 
-
 // rules is the table, most specific first.
 var rules = []rule{
 	// ── sync.Map, legacy read/dirty design ──────────────────────────────
