@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/contendr/contendr/internal/symbol"
 )
 
 // mapOp is what a stack did to a component's map.
@@ -130,17 +132,39 @@ func classify(stack []string, component string) (mapOp, bool) {
 	}
 	for i := at - 1; i >= 0; i-- {
 		if op := runtimeOp(stack[i]); op != opNone {
+			if op == opRange && inWritePath(stack[at:], component) {
+				// A writer that iterates its map is copying it (a
+				// read/dirty promotion, a hand-made clone), not scanning.
+				op = opWrite
+			}
 			return op, !strings.HasPrefix(stack[i], "sync.(*RWMutex)")
 		}
 	}
 	return methodOp(stack[at], component), false
 }
 
+// inWritePath reports whether any of the component's frames at the leaf
+// end of stack (stack[0] is its innermost) is a write method, or the
+// read/dirty design's dirtyLocked copy.
+func inWritePath(stack []string, component string) bool {
+	for _, f := range stack {
+		if !inComponent(f, component) {
+			return false
+		}
+		if methodOp(f, component) == opWrite || strings.HasPrefix(methodName(f, component), "dirtyLocked") {
+			return true
+		}
+	}
+	return false
+}
+
 // inComponent reports whether function f belongs to component: its methods
 // (main.(*Cache).Get and their closures) for a receiver type, or its
 // functions for a package-level component.
 func inComponent(f, component string) bool {
-	return component != "" && strings.HasPrefix(f, component+".")
+	// Components name generic types with collapsed type arguments
+	// (xsync.(*Map[...])); proto profiles spell them out per shape.
+	return component != "" && strings.HasPrefix(symbol.CollapseTypeArgs(f), component+".")
 }
 
 // runtimeOp classifies library frames that do map work. Names cover the
@@ -198,10 +222,7 @@ var (
 // methodOp classifies a component frame by its method name, the name right
 // after the component (main.(*Cache).Get.func1 → Get).
 func methodOp(f, component string) mapOp {
-	method := strings.TrimPrefix(f, component+".")
-	if i := strings.IndexByte(method, '.'); i >= 0 {
-		method = method[:i]
-	}
+	method := methodName(f, component)
 	for _, set := range []struct {
 		names []string
 		op    mapOp
@@ -213,6 +234,16 @@ func methodOp(f, component string) mapOp {
 		}
 	}
 	return opNone
+}
+
+// methodName is the method of component that frame f is in:
+// main.(*Cache).Get.func1 → Get.
+func methodName(f, component string) string {
+	method := strings.TrimPrefix(symbol.CollapseTypeArgs(f), component+".")
+	if i := strings.IndexByte(method, '.'); i >= 0 {
+		method = method[:i]
+	}
+	return method
 }
 
 // mixOf names a read share. The bands sit halfway between the mixes

@@ -80,3 +80,27 @@ func TestMixNeedsEnoughClassifiedWeight(t *testing.T) {
 		t.Errorf("mix from 5%% of the samples: %+v", wl)
 	}
 }
+
+// TestClassifyCopiesAndGenerics: iterating a map inside a write method (a
+// read/dirty promotion, a hand-made clone) is a write, not a Range; frames
+// of a generic type match its component's collapsed name.
+func TestClassifyCopiesAndGenerics(t *testing.T) {
+	const legacy = "main.(*Legacy)"
+	const xsyncMap = "github.com/puzpuzpuz/xsync/v4.(*Map[...])"
+	for _, tc := range []struct {
+		name      string
+		stack     []string
+		component string
+		want      mapOp
+	}{
+		{"promotion copy in dirtyLocked", []string{"runtime.mapiternext", legacy + ".dirtyLocked", legacy + ".Store", "main.worker"}, legacy, opWrite},
+		{"clone loop in Set", []string{"internal/runtime/maps.(*Iter).Next", "main.(*COW).Set.func1", "main.worker"}, "main.(*COW)", opWrite},
+		{"the user's Range", []string{"runtime.mapiternext", legacy + ".Range", "main.worker"}, legacy, opRange},
+		{"generic Range", []string{"github.com/puzpuzpuz/xsync/v4.(*Map[go.shape.int,go.shape.int]).Range", "main.worker"}, xsyncMap, opRange},
+		{"generic Load", []string{"github.com/puzpuzpuz/xsync/v4.(*Map[go.shape.int,go.shape.int]).Load", "main.worker"}, xsyncMap, opRead},
+	} {
+		if got := classifyStack(tc.stack, tc.component); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
