@@ -108,8 +108,8 @@ func fewCoresWhy(f *facts) string {
 		mix = "the window did not measure the read/write mix"
 	}
 	return fmt.Sprintf("%s: on %s xsync's Map, whose reads take no lock and whose writes lock one bucket, was the fastest in maplab "+
-		"on every mix but range, 32 RWMutex shards %s behind it; a single RWMutex or Mutex, which leaves the Ps idle while its waiters are parked, "+
-		"was %s or %s behind it", mix, procsText(f), maplab.behindBest(StrategySharded, nonRangeWorkloads...),
+		"on every mix but range, 32 RWMutex shards %s behind it; a single RWMutex was %s behind it and a single Mutex %s, "+
+		"both leaving the Ps idle while their waiters are parked", mix, procsText(f), maplab.behindBest(StrategySharded, nonRangeWorkloads...),
 		maplab.behindBest(StrategyRWMutex, nonRangeWorkloads...), maplab.behindBest(StrategyMutex, nonRangeWorkloads...))
 }
 
