@@ -10,6 +10,7 @@ import (
 	"github.com/contendr/contendr/alert"
 	"github.com/contendr/contendr/collectors/gc"
 	"github.com/contendr/contendr/collectors/mutex"
+	"github.com/contendr/contendr/collectors/stacks"
 	"github.com/contendr/contendr/window"
 )
 
@@ -55,6 +56,10 @@ func (a *Agent) startAlerts() (*alerts, error) {
 // windowResults are the collectors' results for one window, computed once
 // when it closes and shared by the alert rules and /metrics.
 type windowResults struct {
+	windowID string
+	// attr is the window's stack attribution, kept so that the next
+	// window's map growth compares with it without walking this one again.
+	attr    *stacks.Attribution
 	lock    *mutex.Result
 	lockErr error
 	gc      *gc.Result
@@ -76,9 +81,18 @@ func (a *Agent) judgeWindow(w, prev *window.Window) (judged windowResults, err e
 			err = fmt.Errorf("panic while judging window %s: %v", w.ID, r)
 		}
 	}()
-	lock, lockErr := mutex.Collect(w, mutex.Options{})
-	gcr, gcErr := gc.Collect(w, prev)
-	judged = windowResults{lock: lock, lockErr: lockErr, gc: gcr}
+	attr := stacks.Attribute(w)
+	var prevAttr *stacks.Attribution
+	if prev != nil {
+		if last := a.latestResults(); last.windowID == prev.ID && last.attr != nil {
+			prevAttr = last.attr
+		} else {
+			prevAttr = stacks.Attribute(prev)
+		}
+	}
+	lock, lockErr := mutex.CollectFrom(w, attr, mutex.Options{})
+	gcr, gcErr := gc.CollectFrom(w, attr, prevAttr)
+	judged = windowResults{windowID: w.ID, attr: attr, lock: lock, lockErr: lockErr, gc: gcr}
 	a.resultsMu.Lock()
 	a.results = judged
 	a.resultsMu.Unlock()

@@ -6,6 +6,7 @@ import (
 
 	"github.com/contendr/contendr/collectors/gc"
 	"github.com/contendr/contendr/collectors/mutex"
+	"github.com/contendr/contendr/collectors/stacks"
 )
 
 // Analyze runs the collectors on in.Window and judges their results with
@@ -19,8 +20,13 @@ func Analyze(in Input, th Thresholds) (*Report, error) {
 	if err := th.Validate(); err != nil {
 		return nil, fmt.Errorf("analyzing: thresholds: %w", err)
 	}
-	lock, lockErr := mutex.Collect(in.Window, mutex.Options{})
-	gcr, gcErr := gc.Collect(in.Window, in.Previous)
+	attr := stacks.Attribute(in.Window)
+	var prev *stacks.Attribution
+	if in.Previous != nil {
+		prev = stacks.Attribute(in.Previous)
+	}
+	lock, lockErr := mutex.CollectFrom(in.Window, attr, mutex.Options{})
+	gcr, gcErr := gc.CollectFrom(in.Window, attr, prev)
 	if lockErr != nil && gcErr != nil {
 		return nil, fmt.Errorf("analyzing window %q: %w", in.Window.ID, errors.Join(lockErr, gcErr))
 	}

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/pprof/profile"
+	"github.com/contendr/contendr/collectors/stacks"
 
 	"github.com/contendr/contendr/collectors/gc"
 	"github.com/contendr/contendr/collectors/mutex"
@@ -81,7 +81,7 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 	// Map frames, map-like method names (Get, Store, …) or the strategy
 	// itself say the lock guards a map.
 	mapEvidence := c.growth != nil || current == StrategySyncMap || current == StrategySyncMapLegacy ||
-		current == StrategyCOW || current == StrategySharded || tally.cpu.total() > 0 || tally.contention.total() > 0
+		current == StrategyCOW || current == StrategySharded || tally.cpu.Total() > 0 || tally.contention.Total() > 0
 	if !mapEvidence && !wl.Contention.AtLeast(SeverityWarn) {
 		return Recommendation{}, false
 	}
@@ -99,9 +99,9 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 		Range:         wl.Range,
 		Goroutines:    wl.Goroutines,
 		Procs:         wl.GOMAXPROCS,
-		SyncMapFrames: usesSyncMap(w, c),
+		SyncMapFrames: usesSyncMap(lock, c),
 	}
-	if cpu := tally.cpu.total(); cpu > 0 {
+	if cpu := tally.cpu.Total(); cpu > 0 {
 		f.RLockCPUShare = tally.cpuRLock / cpu
 	}
 	if c.growth != nil {
@@ -155,9 +155,9 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 
 // workloadTally keeps the raw weights behind a Workload for evidence.
 type workloadTally struct {
-	cpu        opTally
+	cpu        stacks.MapWork
 	cpuRLock   float64
-	contention opTally
+	contention stacks.MapWork
 }
 
 // measureWorkload estimates a component's read/write mix, growth, range
@@ -183,25 +183,21 @@ func measureWorkload(w *window.Window, lock *mutex.Result, c *candidate, th Thre
 		}
 	}
 
-	t.cpu, t.cpuRLock = tallyCPU(w.Profile(window.CPU), c.name)
-	t.contention = tallyProfile(w.Profile(window.Mutex), c.name, "delay")
-	blocked := tallyProfile(w.Profile(window.Block), c.name, "delay")
-	t.contention.read += blocked.read
-	t.contention.write += blocked.write
-	t.contention.rangeW += blocked.rangeW
-	t.contention.mapFrames += blocked.mapFrames
-	t.contention.all += blocked.all
-	if t.contention.total() == 0 && c.lock != nil {
+	if lock != nil && lock.Attribution != nil {
+		sc := lock.Attribution.Component(c.name)
+		t.cpu, t.cpuRLock, t.contention = sc.CPUWork, float64(sc.RLockCPUNanos), sc.ContentionWork
+	}
+	if t.contention.Total() == 0 && c.lock != nil {
 		t.contention = tallySiteStacks(c.lock, c.name)
 	}
-	wl.Range = t.cpu.rangeW > 0 || t.contention.rangeW > 0
+	wl.Range = t.cpu.Range > 0 || t.contention.Range > 0
 
-	if share, ok := t.cpu.readShare(); ok {
+	if share, ok := t.cpu.ReadShare(); ok {
 		wl.ReadShare, wl.ReadShareSource = share, "cpu-profile"
 	} else if c.lock != nil && c.lock.ReadDelaySeconds+c.lock.WriteDelaySeconds > 0 {
 		wl.ReadShare = c.lock.ReadDelaySeconds / (c.lock.ReadDelaySeconds + c.lock.WriteDelaySeconds)
 		wl.ReadShareSource = "rwmutex-contention"
-	} else if share, ok := t.contention.readShare(); ok {
+	} else if share, ok := t.contention.ReadShare(); ok {
 		wl.ReadShare, wl.ReadShareSource = share, "contention-stacks"
 	}
 	wl.ReadShare = round(wl.ReadShare, 4)
@@ -224,45 +220,15 @@ func fractionLowerBound(lock *mutex.Result, lc *mutex.Component, procs int) (flo
 	return lc.DelaySecondsPerSecond / (all + float64(procs)), true
 }
 
-// tallyCPU is tallyProfile over a CPU profile, plus the CPU spent inside
-// RWMutex.RLock/RUnlock themselves (the reader-count cache line).
-func tallyCPU(p *profile.Profile, component string) (opTally, float64) {
-	t := tallyProfile(p, component, "cpu")
-	if p == nil || t.total() == 0 {
-		return t, 0
-	}
-	idx := len(p.SampleType) - 1
-	for i, st := range p.SampleType {
-		if st.Type == "cpu" {
-			idx = i
-		}
-	}
-	var rlock float64
-	for _, s := range p.Sample {
-		stack := frames(s)
-		if len(stack) == 0 || idx >= len(s.Value) || !slices.ContainsFunc(stack, func(f string) bool { return inComponent(f, component) }) {
-			continue
-		}
-		if strings.HasPrefix(stack[0], "sync.(*RWMutex).RLock") || strings.HasPrefix(stack[0], "sync.(*RWMutex).RUnlock") {
-			rlock += float64(s.Value[idx])
-		}
-	}
-	return t, rlock
-}
-
 // tallySiteStacks classifies the evidence stacks the mutex collector kept,
 // for windows whose raw profiles are gone (hand-built results).
-func tallySiteStacks(lc *mutex.Component, component string) opTally {
-	var t opTally
+func tallySiteStacks(lc *mutex.Component, component string) stacks.MapWork {
+	var t stacks.MapWork
+	reader := stacks.NewReader()
 	for _, sites := range [][]*mutex.Site{lc.Holders, lc.Waiters} {
 		for _, s := range sites {
 			for _, st := range s.Stacks {
-				op, fromMapFrame := classify(st.Frames, component)
-				t.add(op, st.DelaySeconds)
-				t.all += st.DelaySeconds
-				if fromMapFrame {
-					t.mapFrames += st.DelaySeconds
-				}
+				t.Add(stacks.MapWorkOf(reader.FramesOf(st.Frames), component, st.DelaySeconds))
 			}
 		}
 	}
@@ -273,22 +239,14 @@ func tallySiteStacks(lc *mutex.Component, component string) opTally {
 // the lock kinds, or sync.(*Map) frames in the allocation stacks under the
 // component. Without an allocation profile the collector's growth kind is
 // trusted (it names sync.(*Map).dirtyLocked).
-func usesSyncMap(w *window.Window, c *candidate) bool {
+func usesSyncMap(lock *mutex.Result, c *candidate) bool {
 	if c.lock != nil && (slices.Contains(c.lock.Kinds, mutex.KindSyncMapLegacy) || slices.Contains(c.lock.Kinds, mutex.KindSyncMap)) {
 		return true
 	}
-	allocs := w.Profile(window.Allocs)
-	if allocs == nil {
+	if lock == nil || lock.Attribution == nil || !lock.Attribution.Growth.Present {
 		return true
 	}
-	for _, s := range allocs.Sample {
-		stack := frames(s)
-		if slices.ContainsFunc(stack, func(f string) bool { return inComponent(f, c.name) }) &&
-			slices.ContainsFunc(stack, func(f string) bool { return strings.HasPrefix(f, "sync.(*Map).") }) {
-			return true
-		}
-	}
-	return false
+	return lock.Attribution.Component(c.name).SyncMapAllocs
 }
 
 // confidence scales a rule's base confidence by how well the window
@@ -351,14 +309,14 @@ func evidence(c *candidate, f *facts, currentWhy string, wl Workload, t workload
 			ev = append(ev, fmt.Sprintf("growth %s in %s: %s, %s of allocation", g.Kind, g.Function, bytesText(g.BytesPerSecond, g.Bytes), pct(g.ShareOfAlloc)))
 		}
 	}
-	if total := t.cpu.total(); total > 0 {
+	if total := t.cpu.Total(); total > 0 {
 		ev = append(ev, fmt.Sprintf("CPU samples under %s: %s reads, %s writes, %s range",
-			c.name, pct(t.cpu.read/total), pct(t.cpu.write/total), pct(t.cpu.rangeW/total)))
+			c.name, pct(t.cpu.Read/total), pct(t.cpu.Write/total), pct(t.cpu.Range/total)))
 	}
-	if total := t.contention.total(); total > 0 && wl.ReadShareSource == "contention-stacks" {
+	if total := t.contention.Total(); total > 0 && wl.ReadShareSource == "contention-stacks" {
 		// Shares are of the classified delay; say how much that covers.
 		ev = append(ev, fmt.Sprintf("contention delay under %s by operation: %s reads, %s writes, %s range, over the %s of its delay whose stacks name the operation (delay-weighted, not an operation count)",
-			c.name, pct(t.contention.read/total), pct(t.contention.write/total), pct(t.contention.rangeW/total), pct(total/t.contention.all)))
+			c.name, pct(t.contention.Read/total), pct(t.contention.Write/total), pct(t.contention.Range/total), pct(total/t.contention.All)))
 	}
 	if wl.Goroutines > 0 || wl.GOMAXPROCS > 0 {
 		ev = append(ev, fmt.Sprintf("%d goroutines on GOMAXPROCS %d", wl.Goroutines, wl.GOMAXPROCS))

@@ -211,30 +211,3 @@ func TestCurrentStrategy(t *testing.T) {
 		})
 	}
 }
-
-func TestClassifyStack(t *testing.T) {
-	const comp = "main.(*Cache)"
-	tests := []struct {
-		name  string
-		stack []string // leaf first
-		want  mapOp
-	}{
-		{"sync.Map Load", []string{"internal/sync.(*HashTrieMap[go.shape.string,go.shape.int]).Load", "sync.(*Map).Load", "main.(*Cache).op", "main.main"}, opRead},
-		{"sync.Map LoadOrStore is a write though it loads", []string{"internal/sync.(*HashTrieMap[…]).Load", "internal/sync.(*HashTrieMap[…]).LoadOrStore", "sync.(*Map).LoadOrStore", "main.(*Cache).op"}, opWrite},
-		{"sync.Map Range", []string{"sync.(*Map).Range", "main.(*Cache).Snapshot"}, opRange},
-		{"Go map access under a method named op", []string{"internal/runtime/maps.runtime_mapaccess1_fast64", "main.(*Cache).op"}, opRead},
-		{"Go map assign", []string{"runtime.mapassign_fast64", "main.(*Cache).op"}, opWrite},
-		{"RLock contention", []string{"sync.(*RWMutex).RLock", "main.(*Cache).Get"}, opRead},
-		{"method name when no library frame", []string{"sync.(*Mutex).Unlock", "main.(*Cache).Set"}, opWrite},
-		{"method Get", []string{"sync.(*Mutex).Lock", "main.(*Cache).Get.func1"}, opRead},
-		{"clone in a COW writer", []string{"maps.Clone[go.shape.map[string]int]", "main.(*Cache).Put"}, opWrite},
-		{"iteration", []string{"internal/runtime/maps.(*Iter).Next", "main.(*Cache).Each"}, opRange},
-		{"frames above the component do not count", []string{"main.(*Cache).op", "sync.(*Map).Load", "main.main"}, opNone},
-		{"other component", []string{"sync.(*Map).Load", "main.(*Other).Get"}, opNone},
-	}
-	for _, tt := range tests {
-		if got := classifyStack(tt.stack, comp); got != tt.want {
-			t.Errorf("%s: classifyStack = %d, want %d", tt.name, got, tt.want)
-		}
-	}
-}

@@ -50,19 +50,23 @@ func TestMeasureWorkloadFromCPUProfile(t *testing.T) {
 		9e9: {"runtime.mapassign_fast64", "main.(*Other).Set"},
 	}))
 	c := &candidate{name: comp, lock: &mutex.Component{Name: comp, Kinds: []mutex.Kind{mutex.KindRWMutexRead}, Fraction: 0.01}}
-	wl, tally := measureWorkload(w, nil, c, DefaultThresholds())
+	lock, err := mutex.Collect(w, mutex.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl, tally := measureWorkload(w, lock, c, DefaultThresholds())
 	if wl.ReadShareSource != "cpu-profile" || wl.ReadShare != 0.7 || wl.Mix != "read-heavy" {
 		t.Errorf("workload = %+v, want 70%% reads (Range counts as reading) from the CPU profile", wl)
 	}
 	if !wl.Range {
 		t.Error("Range not detected from mapiternext under the component")
 	}
-	if got := tally.cpuRLock / tally.cpu.total(); got != 0.2 {
+	if got := tally.cpuRLock / tally.cpu.Total(); got != 0.2 {
 		t.Errorf("RLock CPU share = %g, want 0.2", got)
 	}
 	// A read-heavy RWMutex on 16 Ps whose readers burn CPU in RLock: the
 	// many-core rule applies though the mutex profile is quiet.
-	rec, ok := recommendOne(w, nil, c, DefaultThresholds())
+	rec, ok := recommendOne(w, lock, c, DefaultThresholds())
 	if !ok || rec.Rule != "rwmutex-readers-many-cores" || rec.Recommended != StrategySharded {
 		t.Errorf("recommendation = %s → %s by %s (ok %v)", rec.Current, rec.Recommended, rec.Rule, ok)
 	}
@@ -75,32 +79,15 @@ func TestMixNeedsEnoughClassifiedWeight(t *testing.T) {
 		95e8: {"main.hash", comp + ".op"},                // says nothing about the mix
 		5e8:  {"runtime.mapassign_fast64", comp + ".op"}, // 5% of the weight
 	}))
-	wl, _ := measureWorkload(w, nil, &candidate{name: comp}, DefaultThresholds())
+	lock, err := mutex.Collect(w, mutex.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl, tally := measureWorkload(w, lock, &candidate{name: comp}, DefaultThresholds())
 	if wl.ReadShareSource != "" || wl.Mix != "unknown" {
 		t.Errorf("mix from 5%% of the samples: %+v", wl)
 	}
-}
-
-// TestClassifyCopiesAndGenerics: iterating a map inside a write method (a
-// read/dirty promotion, a hand-made clone) is a write, not a Range; frames
-// of a generic type match its component's collapsed name.
-func TestClassifyCopiesAndGenerics(t *testing.T) {
-	const legacy = "main.(*Legacy)"
-	const xsyncMap = "github.com/puzpuzpuz/xsync/v4.(*Map[...])"
-	for _, tc := range []struct {
-		name      string
-		stack     []string
-		component string
-		want      mapOp
-	}{
-		{"promotion copy in dirtyLocked", []string{"runtime.mapiternext", legacy + ".dirtyLocked", legacy + ".Store", "main.worker"}, legacy, opWrite},
-		{"clone loop in Set", []string{"internal/runtime/maps.(*Iter).Next", "main.(*COW).Set.func1", "main.worker"}, "main.(*COW)", opWrite},
-		{"the user's Range", []string{"runtime.mapiternext", legacy + ".Range", "main.worker"}, legacy, opRange},
-		{"generic Range", []string{"github.com/puzpuzpuz/xsync/v4.(*Map[go.shape.int,go.shape.int]).Range", "main.worker"}, xsyncMap, opRange},
-		{"generic Load", []string{"github.com/puzpuzpuz/xsync/v4.(*Map[go.shape.int,go.shape.int]).Load", "main.worker"}, xsyncMap, opRead},
-	} {
-		if got := classifyStack(tc.stack, tc.component); got != tc.want {
-			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
-		}
+	if tally.cpu.All != 100e8 || tally.cpu.Write != 5e8 {
+		t.Errorf("tally %+v, want all 10s of CPU through the component and 0.5s of it writing", tally.cpu)
 	}
 }

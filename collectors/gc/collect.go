@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/contendr/contendr/collectors/stacks"
 	"github.com/contendr/contendr/window"
 )
 
@@ -20,6 +21,19 @@ func Collect(w *window.Window, prev *window.Window) (*Result, error) {
 	if w == nil {
 		return nil, errors.New("collecting GC figures: no window")
 	}
+	var prevAttr *stacks.Attribution
+	if prev != nil {
+		prevAttr = stacks.Attribute(prev)
+	}
+	return CollectFrom(w, stacks.Attribute(w), prevAttr)
+}
+
+// CollectFrom is Collect over stack attributions the caller already has:
+// the window's, and the previous window's (nil when there is none).
+func CollectFrom(w *window.Window, attr, prev *stacks.Attribution) (*Result, error) {
+	if w == nil || attr == nil {
+		return nil, errors.New("collecting GC figures: no window")
+	}
 	seconds := windowSeconds(w)
 	r := &Result{WindowSeconds: seconds}
 	if seconds <= 0 {
@@ -31,11 +45,11 @@ func Collect(w *window.Window, prev *window.Window) (*Result, error) {
 		r.Pressure = pressureFromMetrics(w.Metrics, seconds)
 	case w.MemStats != nil:
 		var notes []string
-		r.Pressure, notes = pressureFromMemStats(w.MemStats, w.Profile(window.CPU), memStatsSeconds(w.MemStats, seconds))
+		r.Pressure, notes = pressureFromMemStats(w.MemStats, attr.CPU, memStatsSeconds(w.MemStats, seconds))
 		r.Notes = append(r.Notes, notes...)
 	case w.Profile(window.CPU) != nil:
 		r.Pressure = Pressure{Source: "cpu-profile", Estimated: true, Missing: []string{"all: no runtime/metrics or MemStats; only the GC CPU fraction from the CPU profile"}}
-		frac, err := gcFractionFromCPU(w.Profile(window.CPU))
+		frac, err := gcFractionFromCPU(attr.CPU)
 		if err != nil {
 			return nil, fmt.Errorf("reading GC CPU share of window %s from its CPU profile: %w", w.ID, err)
 		}
@@ -44,7 +58,7 @@ func Collect(w *window.Window, prev *window.Window) (*Result, error) {
 		r.Pressure = Pressure{Missing: []string{"all: the window has no runtime/metrics, MemStats or CPU profile"}}
 	}
 
-	growth, total, notes, err := mapGrowth(w, prev, seconds)
+	growth, total, notes, err := mapGrowth(attr.Growth, prev, seconds)
 	if err != nil {
 		return nil, fmt.Errorf("attributing map growth in window %s: %w", w.ID, err)
 	}

@@ -3,10 +3,9 @@ package gc
 import (
 	"fmt"
 	"slices"
-	"strings"
 
+	"github.com/contendr/contendr/collectors/stacks"
 	"github.com/contendr/contendr/window"
-	"github.com/google/pprof/profile"
 )
 
 // pauseRing is the length of MemStats.PauseNs: the runtime keeps the last
@@ -82,7 +81,7 @@ func pressureFromMetrics(m *window.SamplePair, seconds float64) Pressure {
 // allow. The GC CPU fraction comes from cpu (a CPU profile recorded during
 // the window) when there is one: MemStats.GCCPUFraction is a lifetime
 // average since process start and says nothing about this window.
-func pressureFromMemStats(ms *window.MemStatsPair, cpu *profile.Profile, seconds float64) (Pressure, []string) {
+func pressureFromMemStats(ms *window.MemStatsPair, cpu stacks.CPU, seconds float64) (Pressure, []string) {
 	p := Pressure{Source: "memstats"}
 	var notes []string
 	start, end := ms.Start, ms.End
@@ -110,7 +109,7 @@ func pressureFromMemStats(ms *window.MemStatsPair, cpu *profile.Profile, seconds
 		p.PauseMaxSeconds = float64(pauses[len(pauses)-1]) / 1e9
 	}
 
-	if cpu == nil {
+	if !cpu.Present {
 		p.Missing = append(p.Missing, "cpu_fraction: no runtime/metrics and no CPU profile in the window (MemStats.GCCPUFraction is a lifetime average, not used)")
 	} else if frac, err := gcFractionFromCPU(cpu); err != nil {
 		p.Missing = append(p.Missing, "cpu_fraction: "+err.Error())
@@ -150,66 +149,16 @@ func quantile(sorted []uint64, q float64) float64 {
 	return float64(sorted[rank-1])
 }
 
-// gcFrames are the runtime functions that do GC work on a CPU: background
-// mark workers, mark assists in user goroutines, root marking, draining the
-// work queue and the stop-the-world phases. Sweeping is not GC CPU in
-// runtime/metrics either (/cpu/classes/gc/ covers mark and pause only).
-var gcFrames = []string{
-	"runtime.gcBgMarkWorker",
-	"runtime.gcAssistAlloc",
-	"runtime.markroot",
-	"runtime.gcDrain",
-	"runtime.gcMarkDone",
-	"runtime.gcMarkTermination",
-	"runtime.gcStart",
-}
-
-// gcFractionFromCPU is the share of a CPU profile's samples whose stack is in
-// GC machinery.
-func gcFractionFromCPU(cpu *profile.Profile) (float64, error) {
-	idx := sampleIndex(cpu, "cpu")
-	if idx < 0 {
-		idx = sampleIndex(cpu, "samples")
+// gcFractionFromCPU is the share of a CPU profile's samples whose stack is
+// in GC mark work (collectors/stacks names the frames).
+func gcFractionFromCPU(cpu stacks.CPU) (float64, error) {
+	if cpu.Err != nil {
+		return 0, cpu.Err
 	}
-	if idx < 0 {
-		return 0, fmt.Errorf("CPU profile has neither a cpu nor a samples value")
-	}
-	var gcValue, total int64
-	for _, s := range cpu.Sample {
-		v := s.Value[idx]
-		total += v
-		if stackHas(s, func(fn string) bool {
-			return slices.ContainsFunc(gcFrames, func(prefix string) bool { return strings.HasPrefix(fn, prefix) })
-		}) {
-			gcValue += v
-		}
-	}
-	if total <= 0 {
+	if cpu.TotalNanos <= 0 {
 		return 0, fmt.Errorf("CPU profile holds no samples")
 	}
-	return float64(gcValue) / float64(total), nil
-}
-
-// stackHas tells whether any frame of s, inlined ones included, matches.
-func stackHas(s *profile.Sample, match func(fn string) bool) bool {
-	for _, loc := range s.Location {
-		for _, line := range loc.Line {
-			if line.Function != nil && match(line.Function.Name) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// sampleIndex is the index of the sample type named typ, or -1.
-func sampleIndex(p *profile.Profile, typ string) int {
-	for i, st := range p.SampleType {
-		if st.Type == typ {
-			return i
-		}
-	}
-	return -1
+	return float64(cpu.GCNanos) / float64(cpu.TotalNanos), nil
 }
 
 func perSecond(v, seconds float64) float64 {

@@ -1,6 +1,7 @@
 package gc
 
 import (
+	"github.com/contendr/contendr/internal/symbol"
 	"math"
 	"os"
 	"strings"
@@ -206,7 +207,7 @@ func TestComponent(t *testing.T) {
 		{"nodots", "nodots"},
 	}
 	for _, tt := range tests {
-		if got := component(tt.fn); got != tt.want {
+		if got := symbol.Component(tt.fn); got != tt.want {
 			t.Errorf("component(%q) = %q, want %q", tt.fn, got, tt.want)
 		}
 	}

@@ -1,6 +1,10 @@
 package gc
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/contendr/contendr/collectors/stacks"
+)
 
 // Pressure is the window's GC cost. Fields a source cannot provide are left
 // zero and named in Missing.
@@ -44,14 +48,15 @@ func (p Pressure) Lacks(field string) bool {
 	return false
 }
 
-// GrowthKind names the map machinery that allocated.
-type GrowthKind string
+// GrowthKind names the map machinery that allocated (stacks.GrowthKind).
+type GrowthKind = stacks.GrowthKind
 
+// Growth kinds.
 const (
-	GrowthSyncMapDirty GrowthKind = "syncmap-dirty-copy" // legacy sync.(*Map).dirtyLocked
-	GrowthHashTrieMap  GrowthKind = "hashtriemap-node"   // newEntryNode / newIndirectNode
-	GrowthGoMap        GrowthKind = "gomap-grow"         // internal/runtime/maps, runtime.makemap*
-	GrowthCOWClone     GrowthKind = "cow-clone"          // maps.Clone or a copy loop in a writer
+	GrowthSyncMapDirty = stacks.GrowthSyncMapDirty // legacy sync.(*Map).dirtyLocked
+	GrowthHashTrieMap  = stacks.GrowthHashTrieMap  // newEntryNode / newIndirectNode
+	GrowthGoMap        = stacks.GrowthGoMap        // internal/runtime/maps, runtime.makemap*
+	GrowthCOWClone     = stacks.GrowthCOWClone     // maps.Clone or a copy loop in a writer
 )
 
 // MapGrowth is allocation a component's map did to grow or copy itself.

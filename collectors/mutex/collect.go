@@ -2,13 +2,13 @@ package mutex
 
 import (
 	"cmp"
-	"encoding/binary"
+
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/google/pprof/profile"
+	"github.com/contendr/contendr/collectors/stacks"
 
 	"github.com/contendr/contendr/window"
 )
@@ -53,20 +53,28 @@ func Collect(w *window.Window, opts Options) (*Result, error) {
 	if w == nil {
 		return nil, errors.New("collecting lock sites: no window")
 	}
+	return CollectFrom(w, stacks.Attribute(w), opts)
+}
+
+// CollectFrom is Collect over the window's stack attribution, for callers
+// that share one attribution between collectors.
+func CollectFrom(w *window.Window, attr *stacks.Attribution, opts Options) (*Result, error) {
+	if w == nil || attr == nil {
+		return nil, errors.New("collecting lock sites: no window")
+	}
 	if opts.TopStacks <= 0 {
 		opts.TopStacks = DefaultTopStacks
 	}
-	reader := newStackReader()
-	holders, err := readSide(reader, w.Profile(window.Mutex), Holder)
-	if err != nil {
+	if err := attr.Holders.Err; err != nil {
 		return nil, fmt.Errorf("reading the mutex profile of window %q: %w", w.ID, err)
 	}
-	waiters, err := readSide(reader, w.Profile(window.Block), Waiter)
-	if err != nil {
+	if err := attr.Waiters.Err; err != nil {
 		return nil, fmt.Errorf("reading the block profile of window %q: %w", w.ID, err)
 	}
+	holders := &side{Contention: attr.Holders, side: Holder}
+	waiters := &side{Contention: attr.Waiters, side: Waiter}
 
-	res := &Result{}
+	res := &Result{Attribution: attr}
 	res.WindowSeconds = windowSeconds(w)
 	if res.WindowSeconds <= 0 {
 		res.Notes = append(res.Notes, "the window has no duration, so every per-second figure is 0")
@@ -80,12 +88,12 @@ func Collect(w *window.Window, opts Options) (*Result, error) {
 		res.Notes = append(res.Notes, "the target restarted during the window: its profiles hold only what happened since the restart")
 	}
 	for _, s := range []*side{holders, waiters} {
-		if s.negative > 0 {
-			res.Notes = append(res.Notes, fmt.Sprintf("ignored %d %s-side samples with negative values (a broken delta)", s.negative, s.side))
+		if s.Negative > 0 {
+			res.Notes = append(res.Notes, fmt.Sprintf("ignored %d %s-side samples with negative values (a broken delta)", s.Negative, s.side))
 		}
 	}
 
-	res.LockFraction = lockFraction(w, res.WindowSeconds, holders, waiters, res.MutexProfileEnabled, res.BlockProfileEnabled)
+	res.LockFraction = lockFraction(w, attr.CPU, res.WindowSeconds, holders, waiters, res.MutexProfileEnabled, res.BlockProfileEnabled)
 	lockFraction := 0.0
 	if res.LockFraction.Known {
 		lockFraction = res.LockFraction.Value
@@ -115,144 +123,34 @@ func windowSeconds(w *window.Window) float64 {
 	return 0
 }
 
-// side accumulates one profile's stacks into sites.
+// side is one profile's sites (holders or waiters) as the attribution
+// grouped them.
 type side struct {
-	side    Side
-	present bool // the window has the profile
-	samples int  // samples with a positive delay
-	// totals are delay nanoseconds per class.
-	totals   [3]int64
-	sites    map[siteKey]*siteAcc
-	negative int
-}
-
-type siteKey struct {
-	function, primitive string
-	kind                Kind
-}
-
-type siteAcc struct {
-	key         siteKey
-	component   string
-	delay       int64 // nanoseconds
-	contentions int64
-	stacks      map[string]*stackAcc
-}
-
-type stackAcc struct {
-	frames      []*frame
-	delay       int64
-	contentions int64
-}
-
-// readSide walks every sample of a contention profile (nil: an absent
-// profile) and accumulates it into its site.
-func readSide(reader *stackReader, p *profile.Profile, which Side) (*side, error) {
-	s := &side{side: which, sites: map[siteKey]*siteAcc{}}
-	if p == nil {
-		return s, nil
-	}
-	s.present = true
-	delayIdx, contIdx, delayNanos, err := contentionIndexes(p)
-	if err != nil {
-		return nil, err
-	}
-	reader.forProfile(p)
-	var buf []*frame
-	var key []byte
-	for _, sample := range p.Sample {
-		if delayIdx >= len(sample.Value) {
-			return nil, fmt.Errorf("a sample has %d values, want at least %d", len(sample.Value), delayIdx+1)
-		}
-		delay := sample.Value[delayIdx] * delayNanos
-		var contentions int64
-		if contIdx >= 0 && contIdx < len(sample.Value) {
-			contentions = sample.Value[contIdx]
-		}
-		if delay < 0 || contentions < 0 {
-			s.negative++
-			continue
-		}
-		if delay == 0 && contentions == 0 {
-			continue
-		}
-		buf = reader.frames(sample, buf)
-		if len(buf) == 0 {
-			continue
-		}
-		s.samples++
-		acc := s.site(buf)
-		acc.delay += delay
-		acc.contentions += contentions
-		s.totals[classOf(acc.key.kind)] += delay
-
-		// Stacks merge by function names (not addresses), keyed by the
-		// frames' ids: four bytes a frame, no allocation to look up.
-		key = key[:0]
-		for _, f := range buf {
-			key = binary.LittleEndian.AppendUint32(key, f.id)
-		}
-		st := acc.stacks[string(key)]
-		if st == nil {
-			st = &stackAcc{frames: slices.Clone(buf)}
-			acc.stacks[string(key)] = st
-		}
-		st.delay += delay
-		st.contentions += contentions
-	}
-	return s, nil
-}
-
-// site resolves a leaf-first stack to its site accumulator.
-func (s *side) site(frames []*frame) *siteAcc {
-	siteIdx, primIdx := locate(frames)
-	kind := KindRuntime
-	if !isRuntimeLeaf(frames) {
-		// The primitive frames run from the leaf up to the site; when no
-		// frame is outside the machinery the site itself is one of them.
-		prims := frames[:siteIdx]
-		if frames[siteIdx].machinery {
-			prims = frames[:siteIdx+1]
-		}
-		kind = kindOf(prims)
-	}
-	key := siteKey{function: frames[siteIdx].Name, kind: kind}
-	if primIdx >= 0 {
-		key.primitive = frames[primIdx].Name
-	}
-	acc := s.sites[key]
-	if acc == nil {
-		component := frames[siteIdx].Component
-		if kind == KindRuntime {
-			component = "runtime"
-		}
-		acc = &siteAcc{key: key, component: component, stacks: map[string]*stackAcc{}}
-		s.sites[key] = acc
-	}
-	return acc
+	*stacks.Contention
+	side Side
 }
 
 // build turns the accumulators into Sites: user sites and runtime sites.
 func (s *side) build(seconds, lockFraction float64, topStacks int) (sites, runtime []*Site) {
-	waitTotal := float64(s.totals[classLock] + s.totals[classRuntime])
-	for _, acc := range s.sites {
+	waitTotal := float64(s.Totals[classLock] + s.Totals[classRuntime])
+	for _, acc := range s.Sites {
 		site := &Site{
-			Function:     acc.key.function,
-			Component:    acc.component,
-			Kind:         acc.key.kind,
+			Function:     acc.Key.Function,
+			Component:    acc.Component,
+			Kind:         acc.Key.Kind,
 			Side:         s.side,
-			Primitive:    acc.key.primitive,
-			DelaySeconds: float64(acc.delay) / 1e9,
-			Contentions:  acc.contentions,
-			Stacks:       topStacksOf(acc.stacks, topStacks),
+			Primitive:    acc.Key.Primitive,
+			DelaySeconds: float64(acc.Delay) / 1e9,
+			Contentions:  acc.Contentions,
+			Stacks:       topStacksOf(acc.Stacks, topStacks),
 		}
 		if seconds > 0 {
 			site.DelaySecondsPerSecond = site.DelaySeconds / seconds
 			site.ContentionsPerSecond = float64(site.Contentions) / seconds
 		}
-		site.Share = share(float64(acc.delay), float64(s.totals[classOf(site.Kind)]))
+		site.Share = share(float64(acc.Delay), float64(s.Totals[classOf(site.Kind)]))
 		if classOf(site.Kind) != classBlocking {
-			site.Fraction = share(float64(acc.delay), waitTotal) * lockFraction
+			site.Fraction = share(float64(acc.Delay), waitTotal) * lockFraction
 		}
 		if site.Kind == KindRuntime {
 			runtime = append(runtime, site)
@@ -263,27 +161,27 @@ func (s *side) build(seconds, lockFraction float64, topStacks int) (sites, runti
 	return sites, runtime
 }
 
-func topStacksOf(stacks map[string]*stackAcc, n int) []Stack {
-	all := make([]*stackAcc, 0, len(stacks))
-	for _, st := range stacks {
-		all = append(all, st)
+func topStacksOf(all map[string]*stacks.Stack, n int) []Stack {
+	sorted := make([]*stacks.Stack, 0, len(all))
+	for _, st := range all {
+		sorted = append(sorted, st)
 	}
-	slices.SortFunc(all, func(a, b *stackAcc) int {
-		if c := cmp.Compare(b.delay, a.delay); c != 0 {
+	slices.SortFunc(sorted, func(a, b *stacks.Stack) int {
+		if c := cmp.Compare(b.Delay, a.Delay); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(b.contentions, a.contentions); c != 0 {
+		if c := cmp.Compare(b.Contentions, a.Contentions); c != 0 {
 			return c
 		}
-		return slices.CompareFunc(a.frames, b.frames, func(x, y *frame) int { return strings.Compare(x.Name, y.Name) })
+		return slices.CompareFunc(a.Frames, b.Frames, func(x, y *stacks.Frame) int { return strings.Compare(x.Name, y.Name) })
 	})
-	out := make([]Stack, 0, min(n, len(all)))
-	for _, st := range all[:min(n, len(all))] {
-		names := make([]string, len(st.frames))
-		for i, f := range st.frames {
+	out := make([]Stack, 0, min(n, len(sorted)))
+	for _, st := range sorted[:min(n, len(sorted))] {
+		names := make([]string, len(st.Frames))
+		for i, f := range st.Frames {
 			names[i] = f.Name
 		}
-		out = append(out, Stack{Frames: names, DelaySeconds: float64(st.delay) / 1e9, Contentions: st.contentions})
+		out = append(out, Stack{Frames: names, DelaySeconds: float64(st.Delay) / 1e9, Contentions: st.Contentions})
 	}
 	return out
 }

@@ -43,8 +43,8 @@ func components(sites []*Site, holders, waiters *side, seconds float64) []*Compo
 		}
 	}
 
-	holderTotal := float64(holders.totals[classLock]) / 1e9
-	waiterTotal := float64(waiters.totals[classLock]) / 1e9
+	holderTotal := float64(holders.Totals[classLock]) / 1e9
+	waiterTotal := float64(waiters.Totals[classLock]) / 1e9
 	out := make([]*Component, 0, len(byName))
 	for _, c := range byName {
 		slices.Sort(c.Kinds)

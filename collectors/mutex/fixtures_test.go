@@ -3,6 +3,7 @@ package mutex
 import (
 	"bufio"
 	"bytes"
+	"github.com/contendr/contendr/collectors/stacks"
 	"math"
 	"os"
 	"os/exec"
@@ -135,7 +136,7 @@ func TestFixturesKeepEveryNanosecond(t *testing.T) {
 			}
 			for side, kind := range map[Side]window.ProfileKind{Holder: window.Mutex, Waiter: window.Block} {
 				p := w.Profile(kind)
-				delayIdx, contIdx := valueIndex(p, "delay"), valueIndex(p, "contentions")
+				delayIdx, contIdx := stacks.ValueIndex(p, "delay"), stacks.ValueIndex(p, "contentions")
 				var wantDelay, wantCont int64
 				for _, s := range p.Sample {
 					wantDelay += s.Value[delayIdx]

@@ -5,7 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/google/pprof/profile"
+	"github.com/contendr/contendr/collectors/stacks"
 
 	"github.com/contendr/contendr/window"
 )
@@ -36,18 +36,18 @@ import (
 //
 // Known is false when either half has no source. The value is clamped to
 // [0, 1).
-func lockFraction(w *window.Window, seconds float64, holders, waiters *side, mutexOn, blockOn bool) LockFraction {
+func lockFraction(w *window.Window, cpu stacks.CPU, seconds float64, holders, waiters *side, mutexOn, blockOn bool) LockFraction {
 	var lf LockFraction
 	var reasons []string
 	wait, waitMeasured := w.Metrics.Delta(window.MetricMutexWait)
 	switch {
 	case waitMeasured:
 		lf.WaitSeconds = wait
-	case waiters.present && blockOn:
-		lf.WaitSeconds = float64(waiters.totals[classLock]) / 1e9
+	case waiters.Present && blockOn:
+		lf.WaitSeconds = float64(waiters.Totals[classLock]) / 1e9
 		reasons = append(reasons, "lock wait from the block profile's sync.Mutex, RWMutex and sync.Map waits (channel, select, WaitGroup and Cond waits excluded), as the window has no runtime/metrics")
-	case holders.present && mutexOn:
-		lf.WaitSeconds = float64(holders.totals[classLock]+holders.totals[classRuntime]) / 1e9
+	case holders.Present && mutexOn:
+		lf.WaitSeconds = float64(holders.Totals[classLock]+holders.Totals[classRuntime]) / 1e9
 		reasons = append(reasons, "lock wait from the mutex profile's delay, as the window has no runtime/metrics and no usable block profile")
 	default:
 		lf.Estimated = true
@@ -55,7 +55,7 @@ func lockFraction(w *window.Window, seconds float64, holders, waiters *side, mut
 		return lf
 	}
 
-	user, userMeasured, userFrom := userCPU(w, seconds)
+	user, userMeasured, userFrom := userCPU(w, cpu, seconds)
 	lf.Estimated = !waitMeasured || !userMeasured
 	if userFrom != "" {
 		reasons = append(reasons, userFrom)
@@ -73,7 +73,7 @@ func lockFraction(w *window.Window, seconds float64, holders, waiters *side, mut
 // userCPU returns the window's user CPU seconds (-1 when unknown), whether
 // it was measured rather than estimated, and, unless measured, where it
 // came from. See lockFraction for the order of sources.
-func userCPU(w *window.Window, seconds float64) (user float64, measured bool, from string) {
+func userCPU(w *window.Window, cpu stacks.CPU, seconds float64) (user float64, measured bool, from string) {
 	procs := gomaxprocs(w)
 	windowCPU := float64(procs) * seconds
 	deltaUser, okUser := w.Metrics.Delta(window.MetricCPUUser)
@@ -95,12 +95,12 @@ func userCPU(w *window.Window, seconds float64) (user float64, measured bool, fr
 	if okUser {
 		noGC = "no GC ran during the window to refresh runtime/metrics' CPU time; "
 	}
-	if cpu := w.Profile(window.CPU); cpu != nil {
-		user, err := userCPUSeconds(cpu)
-		if err == nil {
+	if cpu.Present {
+		if cpu.Err == nil {
+			user := float64(cpu.TotalNanos-cpu.GCNanos-cpu.BackgroundNanos) / 1e9
 			return user, false, noGC + "user CPU from the CPU profile minus GC and scavenger frames"
 		}
-		noGC += fmt.Sprintf("the CPU profile is unusable (%v); ", err)
+		noGC += fmt.Sprintf("the CPU profile is unusable (%v); ", cpu.Err)
 	}
 	if okUser && windowCPU > 0 {
 		return windowCPU, false, noGC + fmt.Sprintf("user CPU taken as GOMAXPROCS (%d) × window, its upper bound, so the lock fraction is a lower bound", procs)
@@ -129,63 +129,6 @@ func ratio(wait, user float64) float64 {
 	return min(wait/(wait+user), math.Nextafter(1, 0))
 }
 
-// gcFrames are the runtime functions whose CPU time is GC or scavenger work
-// rather than user code (/cpu/classes/gc and /cpu/classes/scavenge in
-// runtime/metrics terms). runtime._GC is the pseudo-frame a CPU profile
-// records for GC work with no goroutine stack.
-var gcFrames = map[string]bool{
-	"runtime.gcBgMarkWorker":    true,
-	"runtime.gcAssistAlloc":     true,
-	"runtime.gcAssistAlloc1":    true,
-	"runtime.gcDrain":           true,
-	"runtime.gcDrainN":          true,
-	"runtime.gcMarkDone":        true,
-	"runtime.gcMarkTermination": true,
-	"runtime.markroot":          true,
-	"runtime.bgsweep":           true,
-	"runtime.bgscavenge":        true,
-	"runtime._GC":               true,
-}
-
-// userCPUSeconds is a CPU profile's total minus its GC samples.
-func userCPUSeconds(p *profile.Profile) (float64, error) {
-	idx, nanos, err := cpuIndex(p)
-	if err != nil {
-		return 0, err
-	}
-	gcLocation := map[*profile.Location]bool{}
-	isGC := func(loc *profile.Location) bool {
-		if gc, ok := gcLocation[loc]; ok {
-			return gc
-		}
-		gc := false
-		for _, line := range loc.Line {
-			if line.Function != nil && gcFrames[line.Function.Name] {
-				gc = true
-			}
-		}
-		gcLocation[loc] = gc
-		return gc
-	}
-	var user int64
-	for _, s := range p.Sample {
-		if idx >= len(s.Value) || s.Value[idx] <= 0 {
-			continue
-		}
-		gc := false
-		for _, loc := range s.Location {
-			if isGC(loc) {
-				gc = true
-				break
-			}
-		}
-		if !gc {
-			user += s.Value[idx] * nanos
-		}
-	}
-	return float64(user) / 1e9, nil
-}
-
 // profilingState says whether a contention profile was being recorded,
 // from the rate in force (0 = off, window.Unknown = not known) and from
 // what the profile holds, with a note when an empty profile could be
@@ -193,17 +136,17 @@ func userCPUSeconds(p *profile.Profile) (float64, error) {
 func profilingState(kind window.ProfileKind, rate int, s *side) (enabled bool, notes []string) {
 	enable := enableHint(kind)
 	switch {
-	case rate == 0 && s.samples > 0:
+	case rate == 0 && s.Samples > 0:
 		return true, []string{fmt.Sprintf("the target reports %s profiling off (%s), yet the %s profile has samples: it was on for part of the window only",
 			kind, rateName(kind), kind)}
 	case rate == 0:
 		return false, []string{fmt.Sprintf("%s profiling is off on the target (%s is 0), so the %s profile is empty whatever the contention: enable it with %s, or embed the contendr agent, which sets it",
 			kind, rateName(kind), kind, enable)}
-	case rate > 0 && !s.present:
+	case rate > 0 && !s.Present:
 		return true, []string{fmt.Sprintf("the window has no %s profile", kind)}
 	case rate > 0:
 		return true, nil
-	case s.samples > 0:
+	case s.Samples > 0:
 		return true, nil // rate unknown, but samples prove it was on
 	}
 	return false, []string{fmt.Sprintf("the %s profile is absent or empty and the target's %s is unknown: either no contention or %s profiling disabled (enable it with %s, or embed the contendr agent)",

@@ -3,23 +3,7 @@
 // lock, and the process-wide lock fraction defined in DESIGN.md.
 package mutex
 
-// Kind is how a lock site locks, read from the frames under it.
-type Kind string
-
-// Lock kinds (DESIGN.md, "Lock kind").
-const (
-	KindMutex         Kind = "mutex"
-	KindRWMutexWrite  Kind = "rwmutex-write"
-	KindRWMutexRead   Kind = "rwmutex-read"
-	KindSyncMap       Kind = "syncmap"        // Go ≥1.24 HashTrieMap under sync.(*Map)
-	KindSyncMapLegacy Kind = "syncmap-legacy" // read/dirty sync.Map: Mutex under sync.(*Map)
-	KindChan          Kind = "chan"
-	KindSelect        Kind = "select"
-	KindWaitGroup     Kind = "waitgroup"
-	KindCond          Kind = "cond"
-	KindRuntime       Kind = "runtime" // runtime-internal locks; never blamed on user code
-	KindOther         Kind = "other"
-)
+import "github.com/contendr/contendr/collectors/stacks"
 
 // Side says which profile a site comes from.
 type Side string
@@ -118,4 +102,8 @@ type Result struct {
 	// rate says the profile was disabled (so empty ≠ uncontended).
 	MutexProfileEnabled bool `json:"mutex_profile_enabled"`
 	BlockProfileEnabled bool `json:"block_profile_enabled"`
+
+	// Attribution is the window's stack attribution the result was built
+	// from, for analyze's per-component workload figures (not encoded).
+	Attribution *stacks.Attribution `json:"-"`
 }

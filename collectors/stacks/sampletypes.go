@@ -1,4 +1,4 @@
-package mutex
+package stacks
 
 import (
 	"fmt"
@@ -6,10 +6,10 @@ import (
 	"github.com/google/pprof/profile"
 )
 
-// valueIndex finds a sample type by name, never by position: runtime/pprof
+// ValueIndex finds a sample type by name, never by position: runtime/pprof
 // writes contentions first and delay second, but converted and merged
 // profiles need not. It returns -1 when the type is absent.
-func valueIndex(p *profile.Profile, typ string) int {
+func ValueIndex(p *profile.Profile, typ string) int {
 	for i, st := range p.SampleType {
 		if st.Type == typ {
 			return i
@@ -37,7 +37,7 @@ func nanosPerUnit(unit string) (int64, error) {
 // (optional, -1 when absent) sample types of a mutex or block profile, and
 // the factor that turns delay values into nanoseconds.
 func contentionIndexes(p *profile.Profile) (delay, contentions int, delayNanos int64, err error) {
-	delay = valueIndex(p, "delay")
+	delay = ValueIndex(p, "delay")
 	if delay < 0 {
 		return -1, -1, 0, fmt.Errorf("no delay sample type (has %s): not a mutex or block profile", sampleTypeNames(p))
 	}
@@ -45,12 +45,12 @@ func contentionIndexes(p *profile.Profile) (delay, contentions int, delayNanos i
 	if err != nil {
 		return -1, -1, 0, fmt.Errorf("delay sample type: %w", err)
 	}
-	return delay, valueIndex(p, "contentions"), delayNanos, nil
+	return delay, ValueIndex(p, "contentions"), delayNanos, nil
 }
 
 // cpuIndex locates the cpu/nanoseconds sample type of a CPU profile.
 func cpuIndex(p *profile.Profile) (index int, nanos int64, err error) {
-	index = valueIndex(p, "cpu")
+	index = ValueIndex(p, "cpu")
 	if index < 0 {
 		return -1, 0, fmt.Errorf("no cpu sample type (has %s): not a CPU profile", sampleTypeNames(p))
 	}

@@ -1,0 +1,205 @@
+package stacks
+
+import "strings"
+
+// MapOp is what a stack did to a component's map.
+type MapOp uint8
+
+// Map operations.
+const (
+	OpNone MapOp = iota
+	OpRead
+	OpWrite
+	OpRange
+)
+
+// MapWork weighs a component's stacks by what they did to its map, in the
+// profile's unit (CPU or delay nanoseconds).
+type MapWork struct {
+	Read, Write, Range float64
+	// MapFrames is the weight classified from map frames (runtime map,
+	// sync.Map, maps.Clone…) rather than from method names or RWMutex
+	// sides: evidence that the component really guards a map.
+	MapFrames float64
+	// All is the weight of every stack through the component, classified
+	// or not.
+	All float64
+}
+
+// minClassified is the part of a component's weight that must be
+// classified before a mix is trusted: a mix read from a sliver of the
+// samples says more about the sliver than about the workload.
+const minClassified = 0.2
+
+// Total is the classified weight.
+func (t MapWork) Total() float64 { return t.Read + t.Write + t.Range }
+
+// ReadShare counts Range as reading (it takes the read side of every
+// strategy's lock); ok is false when too little of the weight was
+// classified to trust a mix.
+func (t MapWork) ReadShare() (share float64, ok bool) {
+	if t.Total() == 0 || t.Total() < minClassified*t.All {
+		return 0, false
+	}
+	return (t.Read + t.Range) / t.Total(), true
+}
+
+// Add folds another tally into t.
+func (t *MapWork) Add(o MapWork) {
+	t.Read += o.Read
+	t.Write += o.Write
+	t.Range += o.Range
+	t.MapFrames += o.MapFrames
+	t.All += o.All
+}
+
+func (t *MapWork) add(op MapOp, weight float64, fromMapFrame bool) {
+	t.All += weight
+	switch op {
+	case OpRead:
+		t.Read += weight
+	case OpWrite:
+		t.Write += weight
+	case OpRange:
+		t.Range += weight
+	}
+	if fromMapFrame {
+		t.MapFrames += weight
+	}
+}
+
+// ClassifyMapOp says what a stack (leaf first) did to component's map: the
+// first map operation below the component's innermost frame — the API the
+// component called (sync.(*Map).LoadOrStore, runtime.mapassign…) — or,
+// when none is visible, the component method's own name (Get, Set, Range).
+// fromMapFrame says a map frame (not a method name, not an RWMutex side)
+// decided. Stacks that do not pass through the component count as OpNone.
+func ClassifyMapOp(stack []*Frame, component string) (op MapOp, fromMapFrame bool) {
+	at := -1
+	for i, f := range stack {
+		if f.InComponent(component) {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		return OpNone, false
+	}
+	return classifyAt(stack, at, component)
+}
+
+// classifyAt is ClassifyMapOp given the component's innermost frame.
+func classifyAt(stack []*Frame, at int, component string) (MapOp, bool) {
+	for i := at - 1; i >= 0; i-- {
+		if op := stack[i].Op; op != OpNone {
+			if op == OpRange && inWritePath(stack[at:], component) {
+				// A writer that iterates its map is copying it (a
+				// read/dirty promotion, a hand-made clone), not scanning.
+				op = OpWrite
+			}
+			return op, stack[i].Prim != PrimRWRead && stack[i].Prim != PrimRWWrite
+		}
+	}
+	return MethodOp(stack[at].MethodIn(component)), false
+}
+
+// inWritePath reports whether any of the component's frames at the leaf
+// end of stack (stack[0] is its innermost) is a write method, or the
+// read/dirty design's dirtyLocked copy.
+func inWritePath(stack []*Frame, component string) bool {
+	for _, f := range stack {
+		if !f.InComponent(component) {
+			return false
+		}
+		method := f.MethodIn(component)
+		if MethodOp(method) == OpWrite || strings.HasPrefix(method, "dirtyLocked") {
+			return true
+		}
+	}
+	return false
+}
+
+// libraryOp classifies library frames that do map work. Names cover the
+// Go ≤1.23 runtime map, the Go ≥1.24 Swiss-table map (internal/runtime/maps,
+// linknamed as runtime.mapaccess… and reported under either name), sync.Map
+// in both designs, RWMutex sides and maps.Clone (a copy-on-write writer).
+func libraryOp(fr *Frame) MapOp {
+	if fr.User {
+		return OpNone
+	}
+	f := fr.Name
+	switch {
+	case strings.HasPrefix(f, "sync.(*Map)."):
+		return syncMapOp(f[len("sync.(*Map)."):])
+	case strings.Contains(f, "mapaccess"), strings.Contains(f, "maps.(*Map).Get"),
+		strings.HasPrefix(f, "sync.(*RWMutex).RLock"), strings.HasPrefix(f, "sync.(*RWMutex).RUnlock"):
+		return OpRead
+	case strings.Contains(f, "mapassign"), strings.Contains(f, "mapdelete"),
+		strings.Contains(f, "maps.(*Map).Put"), strings.Contains(f, "maps.(*Map).Delete"),
+		strings.HasPrefix(f, "sync.(*RWMutex).Lock"), strings.HasPrefix(f, "sync.(*RWMutex).Unlock"),
+		strings.HasPrefix(f, "maps.Clone"), strings.HasPrefix(f, "maps.Copy"):
+		return OpWrite
+	case strings.Contains(f, "mapiterinit"), strings.Contains(f, "mapiternext"),
+		strings.Contains(f, "maps.(*Iter)."), strings.HasPrefix(f, "maps.All"),
+		strings.HasPrefix(f, "maps.Keys"), strings.HasPrefix(f, "maps.Values"):
+		return OpRange
+	}
+	return OpNone
+}
+
+// syncMapOp classifies a sync.Map method; LoadOrStore counts as a write
+// because it stores on a miss and, in the legacy design, may promote.
+func syncMapOp(method string) MapOp {
+	switch {
+	case strings.HasPrefix(method, "Range"):
+		return OpRange
+	case strings.HasPrefix(method, "LoadOrStore"), strings.HasPrefix(method, "LoadAndDelete"):
+		return OpWrite
+	case strings.HasPrefix(method, "Load"):
+		return OpRead
+	case strings.HasPrefix(method, "Store"), strings.HasPrefix(method, "Swap"),
+		strings.HasPrefix(method, "Delete"), strings.HasPrefix(method, "Compare"),
+		strings.HasPrefix(method, "Clear"):
+		return OpWrite
+	}
+	return OpNone
+}
+
+// Method-name prefixes of a component's own API, checked after the
+// library frames: conventional names for reads, writes and scans.
+var (
+	// Read and Write are left out: on io-style types (loggers, buffers)
+	// they name no map operation.
+	readMethods  = []string{"Get", "Load", "Lookup", "Has", "Contains", "Find", "Peek", "Fetch", "Len", "Size", "Exists"}
+	writeMethods = []string{"Set", "Store", "Put", "Add", "Insert", "Delete", "Del", "Remove", "Swap", "Update", "Upsert", "Incr", "Inc", "Evict", "Clear", "Compare"}
+	rangeMethods = []string{"Range", "Each", "ForEach", "Iter", "Scan", "Snapshot", "All", "Keys", "Values", "Dump"}
+)
+
+// MethodOp classifies a component's method by its name (Get, Set, Range…).
+func MethodOp(method string) MapOp {
+	for _, set := range []struct {
+		names []string
+		op    MapOp
+	}{{rangeMethods, OpRange}, {readMethods, OpRead}, {writeMethods, OpWrite}} {
+		for _, n := range set.names {
+			if strings.HasPrefix(method, n) {
+				return set.op
+			}
+		}
+	}
+	return OpNone
+}
+
+// MapWorkOf weighs one leaf-first stack for component: the weight under
+// the operation ClassifyMapOp reads, or only in All when none is read.
+func MapWorkOf(stack []*Frame, component string, weight float64) MapWork {
+	var t MapWork
+	for i, f := range stack {
+		if f.InComponent(component) {
+			op, fromMap := classifyAt(stack, i, component)
+			t.add(op, weight, fromMap)
+			break
+		}
+	}
+	return t
+}
