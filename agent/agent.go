@@ -59,8 +59,11 @@ type Agent struct {
 	collectNow chan chan collectResult
 	stop       chan struct{}
 	stopOnce   sync.Once
-	stopErr    error
-	wg         sync.WaitGroup
+	// sched samples the scheduler's idle Ps for the contention cost (nil
+	// before Go 1.26).
+	sched   *schedSampler
+	stopErr error
+	wg      sync.WaitGroup
 
 	server   *http.Server
 	listener net.Listener
@@ -138,6 +141,13 @@ func (a *Agent) start() error {
 	a.mutexFractionBefore = runtime.SetMutexProfileFraction(-1)
 	a.SetRates(a.cfg.MutexProfileFraction, a.cfg.BlockProfileRate)
 
+	if a.sched = newSchedSampler(); a.sched != nil {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.sched.run(a.stop)
+		}()
+	}
 	a.collectMu.Lock()
 	a.base = a.readBaseline(time.Now())
 	a.startCPU()

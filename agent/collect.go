@@ -38,7 +38,7 @@ type baseline struct {
 func (a *Agent) readBaseline(now time.Time) baseline {
 	b := baseline{
 		time:            now,
-		sample:          readMetrics(now),
+		sample:          a.readMetrics(now),
 		profiles:        map[window.ProfileKind]*profile.Profile{},
 		ratesGeneration: a.currentRates().generation,
 	}
@@ -160,7 +160,7 @@ func (a *Agent) collect(ctx context.Context, cpu []byte, cpuNotes []string) (*wi
 	rates := a.currentRates()
 	next := baseline{
 		time:            now,
-		sample:          readMetrics(now),
+		sample:          a.readMetrics(now),
 		profiles:        map[window.ProfileKind]*profile.Profile{},
 		ratesGeneration: rates.generation,
 	}
@@ -309,13 +309,13 @@ func readProfileSized(kind window.ProfileKind) (*profile.Profile, int, error) {
 
 // readMetrics samples every runtime/metrics name a window carries; names
 // this Go version lacks are left out.
-func readMetrics(now time.Time) window.Sample {
+func (a *Agent) readMetrics(now time.Time) window.Sample {
 	samples := make([]metrics.Sample, len(window.MetricNames))
 	for i, name := range window.MetricNames {
 		samples[i].Name = name
 	}
 	metrics.Read(samples)
-	out := window.Sample{Time: now, Values: map[string]float64{}}
+	out := window.Sample{Time: now, Values: map[string]float64{}, ProcessCPUSeconds: processCPUSeconds(), Sched: a.sched.read()}
 	for _, s := range samples {
 		switch s.Value.Kind() {
 		case metrics.KindUint64:

@@ -13,6 +13,7 @@ const (
 	MetricCPUTotal    = "/cpu/classes/total:cpu-seconds"
 	MetricCPUGC       = "/cpu/classes/gc/total:cpu-seconds"
 	MetricCPUGCAssist = "/cpu/classes/gc/mark/assist:cpu-seconds"
+	MetricCPUIdle     = "/cpu/classes/idle:cpu-seconds"
 	MetricGCPauses    = "/sched/pauses/total/gc:seconds" // histogram
 	MetricGCCycles    = "/gc/cycles/total:gc-cycles"
 	MetricAllocBytes  = "/gc/heap/allocs:bytes"
@@ -23,6 +24,11 @@ const (
 	MetricGOMEMLIMIT  = "/gc/gomemlimit:bytes"
 	MetricGoroutines  = "/sched/goroutines:goroutines"
 	MetricGOMAXPROCS  = "/sched/gomaxprocs:threads"
+	// Go ≥1.26: goroutines by state at the reading.
+	MetricRunnable = "/sched/goroutines/runnable:goroutines"
+	MetricRunning  = "/sched/goroutines/running:goroutines"
+	MetricWaiting  = "/sched/goroutines/waiting:goroutines"
+	MetricNotInGo  = "/sched/goroutines/not-in-go:goroutines"
 )
 
 // MetricNames lists every runtime/metrics name a window carries.
@@ -30,7 +36,7 @@ var MetricNames = []string{
 	MetricMutexWait, MetricCPUUser, MetricCPUTotal, MetricCPUGC, MetricCPUGCAssist,
 	MetricGCPauses, MetricGCCycles, MetricAllocBytes, MetricAllocObjs,
 	MetricHeapLive, MetricHeapGoal, MetricGOGC, MetricGOMEMLIMIT,
-	MetricGoroutines, MetricGOMAXPROCS,
+	MetricGoroutines, MetricGOMAXPROCS, MetricCPUIdle, MetricRunnable, MetricRunning, MetricWaiting,
 }
 
 // Sample is one reading of runtime/metrics.
@@ -38,6 +44,53 @@ type Sample struct {
 	Time       time.Time            `json:"time"`
 	Values     map[string]float64   `json:"values"`
 	Histograms map[string]Histogram `json:"histograms,omitempty"`
+	// ProcessCPUSeconds is the process's user+system CPU time as the OS
+	// accounts it (getrusage), 0 when the reader could not tell. Unlike
+	// /cpu/classes, it moves continuously, not only at each GC.
+	ProcessCPUSeconds float64 `json:"process_cpu_seconds,omitempty"`
+	// Sched holds the agent's scheduler sampler's cumulative counters at
+	// the reading (nil without one).
+	Sched *SchedCounters `json:"sched,omitempty"`
+}
+
+// SchedCounters integrate the scheduler's run state over time, sampled
+// from /sched/goroutines/{running,runnable} (Go ≥1.26): cumulative since
+// the sampler started, so a window holds the difference of its two ends.
+type SchedCounters struct {
+	// IdlePSeconds is Ps without a running goroutine, integrated over time.
+	IdlePSeconds float64 `json:"idle_p_seconds"`
+	// RunnableSeconds is goroutines ready to run but not running,
+	// integrated over time.
+	RunnableSeconds float64 `json:"runnable_seconds"`
+	// CoveredSeconds is the time the samples span; Samples how many.
+	CoveredSeconds float64 `json:"covered_seconds"`
+	Samples        int64   `json:"samples"`
+}
+
+// SchedDelta is the scheduler counters' difference over the window, and
+// whether both readings had them and enough samples to say anything.
+func (p *SamplePair) SchedDelta() (SchedCounters, bool) {
+	if p == nil || p.Start.Sched == nil || p.End.Sched == nil {
+		return SchedCounters{}, false
+	}
+	s, e := p.Start.Sched, p.End.Sched
+	d := SchedCounters{
+		IdlePSeconds: e.IdlePSeconds - s.IdlePSeconds, RunnableSeconds: e.RunnableSeconds - s.RunnableSeconds,
+		CoveredSeconds: e.CoveredSeconds - s.CoveredSeconds, Samples: e.Samples - s.Samples,
+	}
+	if d.Samples < 10 || d.CoveredSeconds <= 0 || d.IdlePSeconds < 0 || d.RunnableSeconds < 0 {
+		return SchedCounters{}, false
+	}
+	return d, true
+}
+
+// ProcessCPUDelta is the OS-accounted CPU the process used between the
+// readings, and whether both readings had it.
+func (p *SamplePair) ProcessCPUDelta() (float64, bool) {
+	if p == nil || p.Start.ProcessCPUSeconds <= 0 || p.End.ProcessCPUSeconds < p.Start.ProcessCPUSeconds {
+		return 0, false
+	}
+	return p.End.ProcessCPUSeconds - p.Start.ProcessCPUSeconds, true
 }
 
 // Histogram is a runtime/metrics Float64Histogram: Counts[i] observations

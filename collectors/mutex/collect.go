@@ -93,7 +93,10 @@ func CollectFrom(w *window.Window, attr *stacks.Attribution, opts Options) (*Res
 		}
 	}
 
-	res.LockFraction = lockFraction(w, attr.CPU, res.WindowSeconds, holders, waiters, res.MutexProfileEnabled, res.BlockProfileEnabled)
+	wait := readLockWait(w, holders, waiters, res.MutexProfileEnabled, res.BlockProfileEnabled)
+	res.LockFraction = lockFraction(w, attr.CPU, res.WindowSeconds, wait)
+	res.Cost = contentionCost(w, attr.CPU, res.WindowSeconds, wait)
+	res.Waiters = lockWaiters(w, res.WindowSeconds, wait)
 	lockFraction := 0.0
 	if res.LockFraction.Known {
 		lockFraction = res.LockFraction.Value
@@ -106,6 +109,7 @@ func CollectFrom(w *window.Window, attr *stacks.Attribution, opts Options) (*Res
 	slices.SortFunc(res.Sites, compareSites)
 	slices.SortFunc(res.Runtime, compareSites)
 	res.Components = components(res.Sites, holders, waiters, res.WindowSeconds)
+	res.Components = costComponents(res.Components, attr, res.Cost)
 	return res, nil
 }
 

@@ -36,25 +36,19 @@ import (
 //
 // Known is false when either half has no source. The value is clamped to
 // [0, 1).
-func lockFraction(w *window.Window, cpu stacks.CPU, seconds float64, holders, waiters *side, mutexOn, blockOn bool) LockFraction {
+func lockFraction(w *window.Window, cpu stacks.CPU, seconds float64, wait lockWait) LockFraction {
 	var lf LockFraction
-	var reasons []string
-	wait, waitMeasured := w.Metrics.Delta(window.MetricMutexWait)
-	switch {
-	case waitMeasured:
-		lf.WaitSeconds = wait
-	case waiters.Present && blockOn:
-		lf.WaitSeconds = float64(waiters.Totals[classLock]) / 1e9
-		reasons = append(reasons, "lock wait from the block profile's sync.Mutex, RWMutex and sync.Map waits (channel, select, WaitGroup and Cond waits excluded), as the window has no runtime/metrics")
-	case holders.Present && mutexOn:
-		lf.WaitSeconds = float64(holders.Totals[classLock]+holders.Totals[classRuntime]) / 1e9
-		reasons = append(reasons, "lock wait from the mutex profile's delay, as the window has no runtime/metrics and no usable block profile")
-	default:
+	if !wait.known {
 		lf.Estimated = true
-		lf.Reason = "lock wait unknown: no runtime/metrics and no enabled mutex or block profile"
+		lf.Reason = wait.reason
 		return lf
 	}
-
+	lf.WaitSeconds = wait.seconds
+	var reasons []string
+	if wait.reason != "" {
+		reasons = append(reasons, wait.reason)
+	}
+	waitMeasured := wait.measured
 	user, userMeasured, userFrom := userCPU(w, cpu, seconds)
 	lf.Estimated = !waitMeasured || !userMeasured
 	if userFrom != "" {
@@ -68,6 +62,33 @@ func lockFraction(w *window.Window, cpu stacks.CPU, seconds float64, holders, wa
 	lf.Value = ratio(lf.WaitSeconds, lf.UserCPUSeconds)
 	lf.Known = true
 	return lf
+}
+
+// lockWait is goroutine-seconds spent waiting for locks over a window.
+type lockWait struct {
+	seconds         float64
+	known, measured bool
+	// reason says where an unmeasured wait came from, or why it is unknown.
+	reason string
+}
+
+// readLockWait reads the window's lock wait from the best source:
+// /sync/mutex/wait/total, else the block profile's lock waits, else the
+// mutex profile's delay (runtime-internal locks included, as the metric
+// counts them).
+func readLockWait(w *window.Window, holders, waiters *side, mutexOn, blockOn bool) lockWait {
+	if wait, ok := w.Metrics.Delta(window.MetricMutexWait); ok {
+		return lockWait{seconds: wait, known: true, measured: true}
+	}
+	switch {
+	case waiters.Present && blockOn:
+		return lockWait{seconds: float64(waiters.Totals[classLock]) / 1e9, known: true,
+			reason: "lock wait from the block profile's sync.Mutex, RWMutex and sync.Map waits (channel, select, WaitGroup and Cond waits excluded), as the window has no runtime/metrics"}
+	case holders.Present && mutexOn:
+		return lockWait{seconds: float64(holders.Totals[classLock]+holders.Totals[classRuntime]) / 1e9, known: true,
+			reason: "lock wait from the mutex profile's delay, as the window has no runtime/metrics and no usable block profile"}
+	}
+	return lockWait{reason: "lock wait unknown: no runtime/metrics and no enabled mutex or block profile"}
 }
 
 // userCPU returns the window's user CPU seconds (-1 when unknown), whether

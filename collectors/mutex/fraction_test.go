@@ -31,7 +31,7 @@ func metricsPair(wait0, user0, wait1, user1 float64) *window.SamplePair {
 }
 
 var (
-	lockWait = stack{{"sync.(*Mutex).Lock", "main.(*C).Get"}}
+	lockWaitStack = stack{{"sync.(*Mutex).Lock", "main.(*C).Get"}}
 	chanWait = stack{{"runtime.chanrecv1"}, {"main.consume"}}
 	unlock   = stack{{"sync.(*Mutex).Unlock", "main.(*C).Get"}}
 	rtUnlock = stack{{"runtime.unlock", "runtime.semrelease1"}, {"main.f"}}
@@ -41,7 +41,7 @@ func TestLockFraction(t *testing.T) {
 	const ms = int64(time.Millisecond)
 	// Block profile: 1000 ns lock wait, 2000 ns channel wait (not a lock
 	// wait). Mutex profile: 1000 ns user lock, 2000 ns runtime lock.
-	block := func() *profile.Profile { return contentionProfile(lockWait, chanWait) }
+	block := func() *profile.Profile { return contentionProfile(lockWaitStack, chanWait) }
 	mutex := func() *profile.Profile { return contentionProfile(unlock, rtUnlock) }
 	// 3 ms of user code, 1 ms in the GC worker, 1 ms as runtime._GC.
 	cpu := func() *profile.Profile {
@@ -136,7 +136,7 @@ func TestSiteFigures(t *testing.T) {
 		Metrics: metricsPair(0, 0, 3e-6, 3e-6), // denominator 6 µs
 		Meta:    window.Meta{MutexProfileFraction: 1, BlockProfileRate: 1}}
 	// Waiters: Get 1 µs, Set 2 µs (both main.(*C)), channel 3 µs.
-	w.SetProfile(window.Block, contentionProfile(lockWait, stack{{"sync.(*Mutex).Lock", "main.(*C).Set"}}, chanWait))
+	w.SetProfile(window.Block, contentionProfile(lockWaitStack, stack{{"sync.(*Mutex).Lock", "main.(*C).Set"}}, chanWait))
 	// Holders: Get 1 µs, runtime 2 µs.
 	w.SetProfile(window.Mutex, contentionProfile(unlock, rtUnlock))
 	res, err := Collect(w, Options{})
@@ -194,7 +194,7 @@ func TestProfilingNotes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := &window.Window{Meta: window.Meta{MutexProfileFraction: tt.mutexRate, BlockProfileRate: 1}}
-			w.SetProfile(window.Block, contentionProfile(lockWait))
+			w.SetProfile(window.Block, contentionProfile(lockWaitStack))
 			if tt.mutex != nil {
 				w.SetProfile(window.Mutex, tt.mutex)
 			}

@@ -22,7 +22,7 @@ func promWindow(id string) *window.Window {
 	w := &window.Window{ID: id, Start: start, End: start.Add(2 * time.Second),
 		Metrics: metricsPair(0, 0, 4e-6, 4e-6),
 		Meta:    window.Meta{MutexProfileFraction: 1, BlockProfileRate: 1}}
-	w.SetProfile(window.Block, contentionProfile(lockWait, stack{{"sync.(*Mutex).Lock", "main.(*C).Set"}}, chanWait))
+	w.SetProfile(window.Block, contentionProfile(lockWaitStack, stack{{"sync.(*Mutex).Lock", "main.(*C).Set"}}, chanWait))
 	w.SetProfile(window.Mutex, contentionProfile(unlock, rtUnlock))
 	return w
 }

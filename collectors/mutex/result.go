@@ -64,6 +64,13 @@ type Component struct {
 	DelaySecondsPerSecond float64 `json:"delay_seconds_per_second"`
 	Fraction              float64 `json:"fraction"`
 	Share                 float64 `json:"share"`
+	// Cost is the component's part of the contention cost: its CPU inside
+	// lock primitives (sites in the component, the first frame above the
+	// primitive) plus the idle time lost to locks times its share of lock
+	// wait, over GOMAXPROCS × window.
+	Cost            float64 `json:"cost"`
+	SyncCPUSeconds  float64 `json:"sync_cpu_seconds"`
+	IdleLostSeconds float64 `json:"idle_lost_seconds"`
 	// Read and write contention on an RWMutex-guarded component, from the
 	// waiter side (RLock vs Lock), in delay seconds.
 	ReadDelaySeconds  float64 `json:"read_delay_seconds"`
@@ -88,11 +95,21 @@ type LockFraction struct {
 
 // Result is what the collector found in one window.
 type Result struct {
-	WindowSeconds float64      `json:"window_seconds"`
-	LockFraction  LockFraction `json:"lock_fraction"`
+	WindowSeconds float64 `json:"window_seconds"`
+	// Cost is the contention cost, the headline figure; Waiters the
+	// goroutines blocked on locks on average.
+	Cost    Cost    `json:"cost"`
+	Waiters Waiters `json:"waiters"`
+	// LockFraction is the lock wait share, Δwait ÷ (Δwait + Δuser CPU),
+	// kept for compatibility: it counts waits that cost no throughput.
+	LockFraction LockFraction `json:"lock_fraction"`
 	// Sites of user code, both sides, sorted by delay descending.
-	Sites      []*Site      `json:"sites"`
-	Components []*Component `json:"components"` // sorted by delay descending
+	Sites []*Site `json:"sites"`
+	// Components are sorted by cost, then delay, descending; a component
+	// whose CPU in lock primitives is at least MinComponentSyncCPU of the
+	// capacity is listed even with no contention sampled (an RWMutex whose
+	// readers bounce the reader count: golang/go#17973).
+	Components []*Component `json:"components"`
 	// Runtime holds runtime-internal lock contention, reported apart.
 	Runtime []*Site `json:"runtime,omitempty"`
 	// Notes explain gaps: "mutex profiling is off on the target

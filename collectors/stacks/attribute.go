@@ -39,6 +39,8 @@ type Component struct {
 	// SyncCPUNanos is CPU inside lock primitives whose site (the first
 	// frame above the primitive) is in this component.
 	SyncCPUNanos int64
+	// SyncCPUKinds splits SyncCPUNanos by the kind of lock it was spent in.
+	SyncCPUKinds map[Kind]int64
 	// RLockCPUNanos is CPU with sync.(*RWMutex).RLock/RUnlock at the leaf
 	// on stacks through the component: the reader-count cache line.
 	RLockCPUNanos int64
@@ -327,7 +329,16 @@ func (a *attributor) cpu(p *profile.Profile) CPU {
 		switch site, lock := syncSite(stack); lock {
 		case lockUser:
 			out.SyncNanos += v
-			a.component(stack[site].Component).SyncCPUNanos += v
+			c := a.component(stack[site].Component)
+			c.SyncCPUNanos += v
+			if c.SyncCPUKinds == nil {
+				c.SyncCPUKinds = map[Kind]int64{}
+			}
+			prims := stack[:site]
+			if stack[site].Machinery {
+				prims = stack[:site+1]
+			}
+			c.SyncCPUKinds[KindOf(prims)] += v
 		case lockRuntime:
 			out.RuntimeLockNanos += v
 		}

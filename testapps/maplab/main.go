@@ -6,6 +6,7 @@
 //	go run ./testapps/maplab matrix   # every strategy × workload: ground truth
 //	go run ./testapps/maplab overhead # agent off vs on at candidate rates
 //	go run ./testapps/maplab accuracy # contendr's advice scored on the matrix
+//	go run ./testapps/maplab cost     # the contention cost ranked against ops/s
 package main
 
 import (
@@ -35,6 +36,8 @@ func main() {
 			command, args = runOverhead, args[1:]
 		case "accuracy":
 			command, args = runAccuracy, args[1:]
+		case "cost":
+			command, args = runCost, args[1:]
 		}
 	}
 	if err := command(ctx, args); err != nil {

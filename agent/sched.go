@@ -1,0 +1,102 @@
+package agent
+
+import (
+	"runtime/metrics"
+	"sync"
+	"time"
+
+	"github.com/contendr/contendr/window"
+)
+
+// schedSamplePeriod is how often the scheduler sampler reads the run
+// state: 50 Hz resolves a window's idle time to a few percent, and each
+// reading takes the scheduler lock for a moment only.
+const schedSamplePeriod = 20 * time.Millisecond
+
+// schedSampler integrates idle Ps and runnable goroutines over time from
+// Go 1.26's /sched/goroutines gauges. The contention cost needs the
+// P-time left idle while goroutines waited on locks; /cpu/classes/idle has
+// it exactly but moves only when a GC ends (golang/go#59749), and the OS's
+// process CPU counts time other processes took as idle. A P whose thread
+// the OS descheduled still holds a running goroutine, so sampled idle Ps
+// are idle for lack of work, whatever the machine's load.
+type schedSampler struct {
+	samples []metrics.Sample
+
+	mu       sync.Mutex
+	counters window.SchedCounters
+	last     time.Time
+}
+
+var schedMetrics = []string{window.MetricRunning, window.MetricRunnable, window.MetricNotInGo, window.MetricGOMAXPROCS}
+
+// newSchedSampler returns nil when the runtime lacks the gauges (Go <1.26).
+func newSchedSampler() *schedSampler {
+	supported := map[string]bool{}
+	for _, d := range metrics.All() {
+		supported[d.Name] = true
+	}
+	s := &schedSampler{}
+	for _, name := range schedMetrics {
+		if !supported[name] {
+			return nil
+		}
+		s.samples = append(s.samples, metrics.Sample{Name: name})
+	}
+	return s
+}
+
+// run samples until stop closes.
+func (s *schedSampler) run(stop <-chan struct{}) {
+	t := time.NewTicker(schedSamplePeriod)
+	defer t.Stop()
+	s.sample(time.Now())
+	for {
+		select {
+		case now := <-t.C:
+			s.sample(now)
+		case <-stop:
+			return
+		}
+	}
+}
+
+func (s *schedSampler) sample(now time.Time) {
+	metrics.Read(s.samples)
+	value := func(i int) float64 {
+		if s.samples[i].Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+		return float64(s.samples[i].Value.Uint64())
+	}
+	running, runnable, notInGo, procs := value(0), value(1), value(2), value(3)
+	// The sampler's own goroutine is one of the running ones. With work
+	// queued, its P would have run that work; with none, it most likely
+	// woke an idle P to take this reading.
+	busy := running + notInGo
+	if runnable == 0 {
+		busy = max(busy-1, 0)
+	}
+	idle := max(procs-busy, 0)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.last.IsZero() {
+		dt := now.Sub(s.last).Seconds()
+		s.counters.CoveredSeconds += dt
+		s.counters.IdlePSeconds += idle * dt
+		s.counters.RunnableSeconds += runnable * dt
+	}
+	s.counters.Samples++
+	s.last = now
+}
+
+// read returns the cumulative counters, nil for a nil sampler.
+func (s *schedSampler) read() *window.SchedCounters {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.counters
+	return &c
+}
