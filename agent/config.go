@@ -40,6 +40,11 @@ const (
 	DefaultBlockProfileRate = 100_000
 )
 
+// DefaultCPUProfileDuty is how long the CPU profile of each default 10s
+// window runs (Config.CPUProfileDuty; other intervals get the same share).
+// MEASUREMENT-PLACEHOLDER
+const DefaultCPUProfileDuty = 3 * time.Second
+
 // Other defaults filled in by Start.
 const (
 	DefaultInterval            = 10 * time.Second
@@ -77,7 +82,13 @@ type Config struct {
 	// so in its Notes.
 	WindowMaxBytes int
 	// CPUProfileDuty is how long a CPU profile runs at the start of each
-	// window; 0 (the default) records none. It is clamped to Interval.
+	// window. 0 means DefaultCPUProfileDuty, scaled to Interval (the same
+	// share of every window); a negative value records no CPU profile. It is
+	// clamped to Interval. The agent's profile gives way to the user's: a
+	// request to /debug/pprof/profile, /debug/pprof/trace or /debug/fgprof
+	// stops it (the window keeps what it recorded and says so in a Note),
+	// and a window that opens while the application holds the CPU profiler
+	// goes without.
 	CPUProfileDuty time.Duration
 
 	// Labels describe the process: "service", "version" and "role"
@@ -160,7 +171,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.WindowMaxBytes <= 0 {
 		c.WindowMaxBytes = DefaultWindowMaxBytes
 	}
-	if c.CPUProfileDuty < 0 {
+	switch {
+	case c.CPUProfileDuty == 0:
+		// In floating point: Interval × DefaultCPUProfileDuty overflows
+		// int64 nanoseconds past about 50 minutes.
+		c.CPUProfileDuty = time.Duration(float64(c.Interval) * (float64(DefaultCPUProfileDuty) / float64(DefaultInterval)))
+	case c.CPUProfileDuty < 0:
 		c.CPUProfileDuty = 0
 	}
 	c.CPUProfileDuty = min(c.CPUProfileDuty, c.Interval)
