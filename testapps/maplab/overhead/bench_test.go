@@ -21,26 +21,47 @@ var (
 	benchInterval = flag.Duration("overhead.interval", time.Second, "BenchmarkAgentOverhead: the agent's window interval (the default is 10s; shorter over-represents collections)")
 )
 
-// benchRounds counts calls of BenchmarkAgentOverhead: with -count N the
-// testing package calls it N times, and every other round runs the agent
-// first, so that neither side always follows the other.
-var benchRounds int
+// benchRounds counts calls of a benchmark in this process, and
+// -overhead.round numbers the process: every other round runs the agent
+// (or its CPU profile) first, so that neither side always follows the
+// other. -count N does not interleave the sides: the testing package calls
+// a benchmark with sub-benchmarks once and runs each sub-benchmark N times
+// in a row, so a machine that gets busier halfway loads one side only. For
+// side-by-side rounds run the test binary once per round:
+//
+//	go test -c -o overhead.test ./testapps/maplab/overhead
+//	for i in $(seq 10); do ./overhead.test -test.run '^$' -test.bench CPUDutyOverhead -test.benchtime 1x -overhead.round $i; done > duty.txt
+var (
+	benchRounds int
+	benchRound  = flag.Int("overhead.round", 0, "this process's round: odd rounds run the agent side first")
+)
+
+// onFirst says whether this round runs the "on" side first.
+func onFirst() bool {
+	first := (benchRounds+*benchRound)%2 == 1
+	benchRounds++
+	return first
+}
 
 // BenchmarkAgentOverhead is the throughput side of the default rates: each
 // of overhead's default cases (64 goroutines on one contended map) runs for
 // -overhead.run with the agent off and on at the agent's default rates,
 // side by side in every round. One iteration is one run; it reports ops/s
-// and ops per CPU-second for benchstat to compare:
+// and ops per CPU-second for benchstat to compare (one process per round,
+// see benchRounds):
 //
-//	go test ./testapps/maplab/overhead -run '^$' -bench AgentOverhead -benchtime 1x -count 10 > overhead.txt
+//	go test -c -o overhead.test ./testapps/maplab/overhead
+//	for i in $(seq 10); do ./overhead.test -test.run '^$' -test.bench AgentOverhead -test.benchtime 1x -overhead.round $i; done > overhead.txt
 //	benchstat -col /agent overhead.txt
+//
+// The agent's CPU profile stays off here; BenchmarkCPUDutyOverhead
+// measures it.
 func BenchmarkAgentOverhead(b *testing.B) {
 	defaults := overhead.Rate{MutexFraction: agent.DefaultMutexProfileFraction, BlockRate: agent.DefaultBlockProfileRate}
 	sides := []*overhead.Rate{nil, &defaults}
-	if benchRounds%2 == 1 {
+	if onFirst() {
 		sides[0], sides[1] = sides[1], sides[0]
 	}
-	benchRounds++
 	b.Logf("GOMAXPROCS=%d NumCPU=%d, runs of %s, agent interval %s", runtime.GOMAXPROCS(0), runtime.NumCPU(), *benchRun, *benchInterval)
 	for _, c := range overhead.DefaultCases() {
 		for _, rate := range sides {
@@ -68,7 +89,8 @@ var benchDuty = flag.Duration("overhead.duty", 0, "BenchmarkCPUDutyOverhead: the
 // CPU samples (the agent's own windows' profiles) spent turning the
 // profiler's signal records into a profile.
 //
-//	go test ./testapps/maplab/overhead -run '^$' -bench CPUDutyOverhead -benchtime 1x -count 10 > duty.txt
+//	go test -c -o overhead.test ./testapps/maplab/overhead
+//	for i in $(seq 10); do ./overhead.test -test.run '^$' -test.bench CPUDutyOverhead -test.benchtime 1x -overhead.round $i; done > duty.txt
 //	benchstat -col /duty duty.txt
 func BenchmarkCPUDutyOverhead(b *testing.B) {
 	defaults := overhead.Rate{MutexFraction: agent.DefaultMutexProfileFraction, BlockRate: agent.DefaultBlockProfileRate}
@@ -77,10 +99,9 @@ func BenchmarkCPUDutyOverhead(b *testing.B) {
 		duty = *benchInterval
 	}
 	sides := []time.Duration{overhead.NoCPUProfile, duty}
-	if benchRounds%2 == 1 {
+	if onFirst() {
 		sides[0], sides[1] = sides[1], sides[0]
 	}
-	benchRounds++
 	b.Logf("GOMAXPROCS=%d NumCPU=%d, runs of %s, agent interval %s, CPU profile duty %s when on",
 		runtime.GOMAXPROCS(0), runtime.NumCPU(), *benchRun, *benchInterval, duty)
 	for _, c := range overhead.DefaultCases() {
