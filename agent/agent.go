@@ -154,8 +154,8 @@ func (a *Agent) start() error {
 	a.collectMu.Unlock()
 
 	if a.cfg.CPUProfileDuty >= a.cfg.Interval {
-		a.log.Warn("contendr agent: CPUProfileDuty fills the whole interval; the CPU profiler is always busy "+
-			"and /debug/pprof/profile, /debug/pprof/trace and /debug/fgprof will answer 409",
+		a.log.Warn("contendr agent: CPUProfileDuty fills the whole interval; the CPU profiler runs all the time "+
+			"and costs in proportion (see DefaultCPUProfileDuty); user requests for a CPU profile still cut it short",
 			"cpu_profile_duty", a.cfg.CPUProfileDuty, "interval", a.cfg.Interval)
 	}
 	a.wg.Add(1)

@@ -14,8 +14,9 @@
 //
 // Every Config.Interval the agent closes a window.Window: the mutex, block
 // and allocs profiles as deltas over the window (the allocs profile's
-// inuse_* columns hold the in-use memory at the window's end), an optional
-// CPU profile of Config.CPUProfileDuty at the window's start,
+// inuse_* columns hold the in-use memory at the window's end), a CPU
+// profile of Config.CPUProfileDuty at the window's start (by default
+// DefaultCPUProfileDuty, 3s of each 10s; a negative duty turns it off),
 // runtime/metrics samples at both ends (window.MetricNames), the goroutine
 // count and Meta (Go version, GOMAXPROCS, rates, labels, Source
 // "in-process"). Windows are numbered "1", "2", …; the last Config.Windows
@@ -52,8 +53,17 @@
 //     without one, changing rates over HTTP is refused (403).
 //   - ?seconds= above Config.MaxProfileSeconds is rejected with 400. One
 //     CPU-profile-type activity runs at a time — /debug/pprof/profile,
-//     /debug/pprof/trace, /debug/fgprof and the agent's CPU duty cycle —
-//     others get 409 at once (or, for the duty cycle, a Note in the window).
+//     /debug/pprof/trace, /debug/fgprof and the agent's CPU duty cycle.
+//     The duty cycle gives way to the user: a request for any of the three
+//     stops the agent's profile and goes ahead, and the window keeps what
+//     the profile had recorded with a Note saying how many seconds it
+//     covered (contendr_agent_cpu_profile_yields_total counts them). A
+//     request that finds another user's request running gets 409 at once.
+//     A window that opens while the application holds the CPU profiler
+//     itself (pprof.StartCPUProfile outside the agent) goes without a CPU
+//     profile and says so in a Note.
+//   - The CPU duty cycle's cost is below what a shared 2-core machine can
+//     resolve (see DefaultCPUProfileDuty for the figures).
 //   - Memory is bounded: Config.Windows windows, each capped at
 //     Config.WindowMaxBytes encoded (the largest profiles are dropped, with
 //     a Note, until it fits).

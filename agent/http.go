@@ -96,14 +96,16 @@ func (a *Agent) capSeconds(defaultSeconds int, next http.Handler) http.Handler {
 	})
 }
 
-// cpuExclusive lets one CPU-profile-type request run at a time and answers
-// any other with 409 at once.
+// cpuExclusive lets one CPU-profile-type request run at a time: it stops
+// the agent's own duty-cycle profile if that is running (the window keeps
+// what it recorded, with a Note) and answers another user's request with
+// 409 at once.
 func (a *Agent) cpuExclusive(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		holder, ok := a.cpu.tryAcquire(r.URL.Path + " (requested by " + r.RemoteAddr + ")")
+		holder, ok := a.cpu.acquireYielding(r.URL.Path + " (requested by " + r.RemoteAddr + ")")
 		if !ok {
-			http.Error(w, fmt.Sprintf("conflict: %s is running; only one of /debug/pprof/profile, /debug/pprof/trace, "+
-				"/debug/fgprof and the agent's CPU duty cycle runs at a time — retry when it has finished", holder),
+			http.Error(w, fmt.Sprintf("conflict: %s is running; only one of /debug/pprof/profile, /debug/pprof/trace "+
+				"and /debug/fgprof runs at a time — retry when it has finished", holder),
 				http.StatusConflict)
 			return
 		}

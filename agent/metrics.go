@@ -24,6 +24,7 @@ type selfMetrics struct {
 	collections    prometheus.Counter
 	errors         prometheus.Counter
 	allocBytes     prometheus.Counter
+	cpuYields      prometheus.Counter
 
 	registerer prometheus.Registerer
 	// gatherer serves /metrics; nil when the host's Registerer cannot be
@@ -64,8 +65,12 @@ func newSelfMetrics(cfg Config, latest func() windowResults, log *slog.Logger) (
 		"Heap bytes allocated during the agent's collections, approximate: the difference of "+
 			"/gc/heap/allocs:bytes around each collection, which includes other goroutines' allocation.")
 
+	m.cpuYields = counter("contendr_agent_cpu_profile_yields_total",
+		"Duty-cycle CPU profiles the agent cut short so that a user's /debug/pprof/profile, /debug/pprof/trace "+
+			"or /debug/fgprof could run.")
+
 	own := []prometheus.Collector{
-		m.collectSeconds, m.collections, m.errors, m.allocBytes,
+		m.collectSeconds, m.collections, m.errors, m.allocBytes, m.cpuYields,
 		mutex.NewCollectorOf(func() (*mutex.Result, error) { r := latest(); return r.lock, r.lockErr }, mutex.DefaultTopN, labels),
 		gc.NewCollectorOf(func() *gc.Result { return latest().gc }, labels),
 	}

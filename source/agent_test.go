@@ -40,7 +40,8 @@ func waitForWindow(t *testing.T, a *agent.Agent) {
 }
 
 func TestLoadAgent(t *testing.T) {
-	a, url := startAgent(t, agent.Config{Interval: 300 * time.Millisecond, Token: "s3cret"})
+	// No CPU profile in the agent's windows, so that Load records one live.
+	a, url := startAgent(t, agent.Config{Interval: 300 * time.Millisecond, Token: "s3cret", CPUProfileDuty: -1})
 	waitForWindow(t, a)
 
 	_, err := Load(context.Background(), url, Options{Seconds: 5 * time.Second})

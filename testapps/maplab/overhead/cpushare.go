@@ -62,12 +62,7 @@ func profiledRun(f func() error) (cpuCost, error) {
 // splitCPU attributes each sample to the sampling machinery if any of its
 // frames is one, else to the agent if any frame is the agent's.
 func splitCPU(p *profile.Profile) cpuCost {
-	valueIndex := len(p.SampleType) - 1 // cpu nanoseconds
-	for i, st := range p.SampleType {
-		if st.Type == "cpu" {
-			valueIndex = i
-		}
-	}
+	valueIndex := cpuValueIndex(p)
 	var c cpuCost
 	for _, s := range p.Sample {
 		seconds := float64(s.Value[valueIndex]) / 1e9
@@ -86,6 +81,17 @@ func splitCPU(p *profile.Profile) cpuCost {
 	return c
 }
 
+// cpuValueIndex is the index of a CPU profile's cpu nanoseconds.
+func cpuValueIndex(p *profile.Profile) int {
+	valueIndex := len(p.SampleType) - 1
+	for i, st := range p.SampleType {
+		if st.Type == "cpu" {
+			valueIndex = i
+		}
+	}
+	return valueIndex
+}
+
 func stackMatches(s *profile.Sample, re *regexp.Regexp) bool {
 	for _, loc := range s.Location {
 		for _, line := range loc.Line {
@@ -95,4 +101,31 @@ func stackMatches(s *profile.Sample, re *regexp.Regexp) bool {
 		}
 	}
 	return false
+}
+
+// profilerFrames are the CPU profiler's own work that its profile can see:
+// the goroutine that turns the signal handler's records into a profile.
+// The signal handler's time is not sampled (it is where samples are taken),
+// so what they count is a lower bound of the profiler's cost.
+var profilerFrames = regexp.MustCompile(`^runtime/pprof\.profileWriter$`)
+
+// ProfilerCPU adds up, over CPU profiles, the CPU sampled and the part of
+// it the CPU profiler spent on itself (profilerFrames).
+type ProfilerCPU struct {
+	Total, Profiler float64 // CPU seconds
+}
+
+// Add counts one CPU profile; nil is skipped.
+func (c *ProfilerCPU) Add(p *profile.Profile) {
+	if p == nil {
+		return
+	}
+	valueIndex := cpuValueIndex(p)
+	for _, s := range p.Sample {
+		seconds := float64(s.Value[valueIndex]) / 1e9
+		c.Total += seconds
+		if stackMatches(s, profilerFrames) {
+			c.Profiler += seconds
+		}
+	}
 }

@@ -185,7 +185,9 @@ func runOne(ctx context.Context, cfg Config, step Step) (profiledResult, error) 
 	runtime.GC()
 
 	if step.Rate != nil {
-		a, err := StartAgent(*step.Rate, cfg.Interval)
+		// The agent's CPU profile stays off: this run's own profile,
+		// which splits its CPU, needs the profiler.
+		a, err := StartAgent(*step.Rate, cfg.Interval, NoCPUProfile)
 		if err != nil {
 			return profiledResult{}, err
 		}
@@ -204,13 +206,19 @@ func runOne(ctx context.Context, cfg Config, step Step) (profiledResult, error) 
 	return r, nil
 }
 
+// NoCPUProfile, as StartAgent's cpuDuty, turns the agent's CPU profile
+// duty cycle off (agent.Config.CPUProfileDuty < 0).
+const NoCPUProfile time.Duration = -1
+
 // StartAgent starts the agent the way an "on" run has it: at rate, closing
-// a window every interval, logging nowhere.
-func StartAgent(rate Rate, interval time.Duration) (*agent.Agent, error) {
+// a window every interval, with a CPU profile of cpuDuty in each (0: the
+// agent's default; NoCPUProfile: none), logging nowhere.
+func StartAgent(rate Rate, interval, cpuDuty time.Duration) (*agent.Agent, error) {
 	a, err := agent.Start(agent.Config{
 		MutexProfileFraction: rate.MutexFraction,
 		BlockProfileRate:     rate.BlockRate,
 		Interval:             interval,
+		CPUProfileDuty:       cpuDuty,
 		Labels:               map[string]string{"service": "maplab-overhead"},
 		Logger:               slog.New(slog.DiscardHandler),
 	})
