@@ -18,7 +18,13 @@ type Metric string
 
 // Metrics a rule can watch.
 const (
-	// LockFraction is the process-wide lock fraction (DESIGN.md).
+	// ContentionCost is the process-wide contention cost (DESIGN.md): the
+	// share of GOMAXPROCS × window that locks cost in CPU and idle Ps.
+	ContentionCost Metric = "contention_cost"
+	// ComponentCost is one component's part of the contention cost; the
+	// rule fires per component.
+	ComponentCost Metric = "component_cost"
+	// LockFraction is the process-wide lock wait share (DESIGN.md).
 	LockFraction Metric = "lock_fraction"
 	// SiteFraction is one component's lock fraction; the rule fires per
 	// component.
@@ -103,7 +109,11 @@ func (r Rule) withDefaults() (Rule, error) {
 // Values are the figures of one window. NaN marks a figure the window could
 // not provide: rules on it neither advance nor reset.
 type Values struct {
-	LockFraction float64
+	ContentionCost float64
+	// ComponentCosts maps a component to its part of the contention cost;
+	// a component missing from the map counts as 0.
+	ComponentCosts map[string]float64
+	LockFraction   float64
 	// SiteFractions maps a component (e.g. "main.(*Cache)") to its lock
 	// fraction. A component missing from the map counts as 0.
 	SiteFractions     map[string]float64
@@ -116,12 +126,14 @@ type Values struct {
 // has.
 func Unknown() Values {
 	nan := math.NaN()
-	return Values{LockFraction: nan, GCCPUFraction: nan, GCPauseP99Seconds: nan, MapGrowthShare: nan}
+	return Values{ContentionCost: nan, LockFraction: nan, GCCPUFraction: nan, GCPauseP99Seconds: nan, MapGrowthShare: nan}
 }
 
 // value returns the figure metric names (not SiteFraction).
 func (v Values) value(m Metric) float64 {
 	switch m {
+	case ContentionCost:
+		return v.ContentionCost
 	case LockFraction:
 		return v.LockFraction
 	case GCCPUFraction:

@@ -14,6 +14,13 @@ import (
 // unknown (NaN), so that they neither fire nor resolve anything.
 func ValuesFrom(lock *mutex.Result, gcr *gc.Result) Values {
 	v := Unknown()
+	if lock != nil && lock.Cost.Known {
+		v.ContentionCost = lock.Cost.Value
+		v.ComponentCosts = make(map[string]float64, len(lock.Components))
+		for _, c := range lock.Components {
+			v.ComponentCosts[c.Name] = c.Cost
+		}
+	}
 	if lock != nil && lock.LockFraction.Known {
 		v.LockFraction = lock.LockFraction.Value
 		v.SiteFractions = make(map[string]float64, len(lock.Components))
