@@ -323,7 +323,7 @@ func (a *attributor) cpu(p *profile.Profile) CPU {
 		}
 		a.noteLockTaker(stack)
 		a.tally(stack, float64(v), func(c *Component) *MapWork { return &c.CPUWork })
-		if len(stack) > 0 && stack[0].Prim == PrimRWRead && (strings.HasPrefix(stack[0].Func, "RLock") || strings.HasPrefix(stack[0].Func, "RUnlock")) {
+		if inReaderCount(stack) {
 			a.eachComponent(stack, func(c *Component, _ int) { c.RLockCPUNanos += v })
 		}
 		switch site, lock := syncSite(stack); lock {
@@ -344,6 +344,21 @@ func (a *attributor) cpu(p *profile.Profile) CPU {
 		}
 	}
 	return out
+}
+
+// inReaderCount tells a CPU sample inside RWMutex.RLock or RUnlock
+// themselves (their reader-count atomics, inlined atomics included), not in
+// a slow path below them.
+func inReaderCount(stack []*Frame) bool {
+	for _, f := range stack {
+		switch {
+		case f.Prim == PrimRWRead:
+			return strings.HasPrefix(f.Func, "RLock") || strings.HasPrefix(f.Func, "RUnlock")
+		case f.Pkg != "sync/atomic" && f.Pkg != "internal/runtime/atomic":
+			return false
+		}
+	}
+	return false
 }
 
 type lockClass uint8

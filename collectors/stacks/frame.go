@@ -168,11 +168,13 @@ func ParseFrame(name string) *Frame {
 }
 
 // isMachinery reports packages that implement locks rather than use them:
-// the runtime (and its internal packages), sync, internal/sync, and
-// internal/poll, whose fdMutex serialises file and socket I/O.
+// the runtime (and its internal packages), sync, sync/atomic (inlined into
+// RWMutex.RLock, its reader count's atomic add is a CPU profile's leaf),
+// internal/sync, and internal/poll, whose fdMutex serialises file and
+// socket I/O.
 func isMachinery(pkg string) bool {
 	switch pkg {
-	case "runtime", "sync", "internal/sync", "internal/poll":
+	case "runtime", "sync", "sync/atomic", "internal/sync", "internal/poll":
 		return true
 	}
 	return strings.HasPrefix(pkg, "internal/runtime/")

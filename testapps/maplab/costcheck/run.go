@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/contendr/contendr/agent"
@@ -105,6 +106,23 @@ type Results struct {
 	// WaitInversions counts the pairs the old lock wait share inverts, on
 	// the same runs.
 	WaitInversions []Inversion `json:"wait_inversions"`
+	// Readers is an RWMutex map read by one goroutine per P with no
+	// writer: its readers' CPU in RLock/RUnlock, which no mutex profile
+	// shows (golang/go#17973).
+	Readers Readers `json:"readers"`
+}
+
+// Readers is what the cost says of a read-only RWMutex map.
+type Readers struct {
+	Goroutines int     `json:"goroutines"`
+	OpsPerSec  float64 `json:"ops_per_sec"`
+	Component  string  `json:"component"`
+	// SyncCPUShare is the component's CPU in lock primitives over the
+	// process's sampled CPU; Cost its part of the contention cost.
+	SyncCPUShare float64 `json:"sync_cpu_share"`
+	Cost         float64 `json:"cost"`
+	// MutexDelaySeconds is what the mutex profile recorded (none expected).
+	MutexDelaySeconds float64 `json:"mutex_delay_seconds"`
 }
 
 // Measure runs every cell Repeat times, interleaving the strategies within
@@ -158,10 +176,44 @@ func Measure(ctx context.Context, cfg Config) (*Results, error) {
 			return nil, err
 		}
 	}
+	readers, err := measureReaders(ctx, cfg.Duration)
+	if err != nil {
+		return nil, err
+	}
+	res.Readers = readers
+	if cfg.Progress != nil {
+		fmt.Fprintf(cfg.Progress, "read-only rwmutex, %d goroutines: %s spends %.0f%% of the CPU in lock primitives, cost %.1f%%, mutex profile delay %.3gs\n",
+			readers.Goroutines, readers.Component, 100*readers.SyncCPUShare, 100*readers.Cost, readers.MutexDelaySeconds)
+	}
 	res.Cells = cells(res.Runs)
 	res.Inversions = inversions(res.Cells, cfg.SpeedRatio, cfg.Tolerance, func(c Cell) float64 { return c.Cost })
 	res.WaitInversions = inversions(res.Cells, cfg.SpeedRatio, cfg.Tolerance, func(c Cell) float64 { return c.WaitShare })
 	return res, nil
+}
+
+// measureReaders runs the RWMutex map on loads only, one goroutine per P.
+func measureReaders(ctx context.Context, d time.Duration) (Readers, error) {
+	spec := workload.Custom(1)
+	spec.Goroutines = runtime.GOMAXPROCS(0)
+	ops, lock, err := measure(ctx, "rwmutex", spec, d)
+	if err != nil {
+		return Readers{}, err
+	}
+	out := Readers{Goroutines: spec.Goroutines, OpsPerSec: ops}
+	for _, c := range lock.Components {
+		if strings.Contains(c.Name, "(*RWMap)") {
+			out.Component, out.Cost = c.Name, c.Cost
+			if total := lock.Attribution.CPU.TotalNanos; total > 0 {
+				out.SyncCPUShare = float64(lock.Attribution.Component(c.Name).SyncCPUNanos) / float64(total)
+			}
+		}
+	}
+	for _, s := range lock.Sites {
+		if s.Side == mutex.Holder {
+			out.MutexDelaySeconds += s.DelaySeconds
+		}
+	}
+	return out, nil
 }
 
 // runOne runs one strategy with the agent, closes one window over the run
@@ -172,10 +224,30 @@ func runOne(ctx context.Context, name, workloadName string, goroutines int, d ti
 		return Run{}, err
 	}
 	spec.Goroutines = goroutines
+	ops, lock, err := measure(ctx, name, spec, d)
+	if err != nil {
+		return Run{}, err
+	}
+	c := lock.Cost
+	r := Run{
+		Strategy: name, Workload: workloadName, Goroutines: goroutines, OpsPerSec: ops,
+		Cost: c.Value, CostEstimated: c.Estimated, IdleSource: c.IdleSource, CostReason: c.Reason, WaitShare: lock.LockFraction.Value,
+	}
+	if c.CapacitySeconds > 0 {
+		r.SyncCPUShare = c.SyncCPUSeconds / c.CapacitySeconds
+		r.IdleLostShare = c.IdleLostSeconds / c.CapacitySeconds
+	}
+	return r, nil
+}
+
+// measure runs one strategy on spec with the agent for d, closes one
+// window over the run and collects its lock figures.
+func measure(ctx context.Context, name string, spec workload.Spec, d time.Duration) (float64, *mutex.Result, error) {
+	workloadName := spec.Name
 	spec.Duration = 0 // until the window closes
 	m, err := strategy.New(name, strategy.Options{})
 	if err != nil {
-		return Run{}, err
+		return 0, nil, err
 	}
 	workload.Prefill(m, spec)
 	runtime.GC()
@@ -185,7 +257,7 @@ func runOne(ctx context.Context, name, workloadName string, goroutines int, d ti
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
-		return Run{}, fmt.Errorf("starting the agent for %s on %s: %w", name, workloadName, err)
+		return 0, nil, fmt.Errorf("starting the agent for %s on %s: %w", name, workloadName, err)
 	}
 	defer a.Stop()
 	runCtx, stop := context.WithCancel(ctx)
@@ -198,28 +270,19 @@ func runOne(ctx context.Context, name, workloadName string, goroutines int, d ti
 	select {
 	case <-time.After(d):
 	case <-ctx.Done():
-		return Run{}, ctx.Err()
+		return 0, nil, ctx.Err()
 	}
 	w, err := a.CollectNow(ctx)
 	stop()
 	ops := (<-results).OpsPerSec
 	if err != nil {
-		return Run{}, fmt.Errorf("collecting the window of %s on %s: %w", name, workloadName, err)
+		return 0, nil, fmt.Errorf("collecting the window of %s on %s: %w", name, workloadName, err)
 	}
 	lock, err := mutex.Collect(w, mutex.Options{})
 	if err != nil {
-		return Run{}, fmt.Errorf("reading the cost of %s on %s: %w", name, workloadName, err)
+		return 0, nil, fmt.Errorf("reading the cost of %s on %s: %w", name, workloadName, err)
 	}
-	c := lock.Cost
-	r := Run{
-		Strategy: name, Workload: workloadName, Goroutines: goroutines, OpsPerSec: ops,
-		Cost: c.Value, CostEstimated: c.Estimated, IdleSource: c.IdleSource, CostReason: c.Reason, WaitShare: lock.LockFraction.Value,
-	}
-	if c.CapacitySeconds > 0 {
-		r.SyncCPUShare = c.SyncCPUSeconds / c.CapacitySeconds
-		r.IdleLostShare = c.IdleLostSeconds / c.CapacitySeconds
-	}
-	return r, nil
+	return ops, lock, nil
 }
 
 // prefilled skips workload.Run's own prefill: the map was filled before
