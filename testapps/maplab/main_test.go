@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
+
 	"encoding/json"
 	"flag"
+	"github.com/contendr/contendr/testapps/maplab/costcheck"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,12 +59,7 @@ func TestProgram(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the program")
 	}
-	bin := filepath.Join(t.TempDir(), "maplab")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("building maplab: %v", err)
-	}
+	bin := buildMaplab(t)
 	for _, args := range [][]string{
 		{"-strategy", "legacy", "-workload", "write-heavy", "-keys", "1000", "-goroutines", "4", "-duration", "300ms", "-interval", "100ms", "-listen", "127.0.0.1:0", "-json"},
 		{"-strategy", "sharded", "-reads", "0.5", "-keys", "1000", "-duration", "100ms", "-agent=false", "-listen", "127.0.0.1:0", "-json"},
@@ -80,5 +78,64 @@ func TestProgram(t *testing.T) {
 	}
 	if err := exec.Command(bin, "-strategy", "btree", "-duration", "10ms", "-agent=false").Run(); err == nil {
 		t.Error("maplab accepted an unknown strategy")
+	}
+}
+
+// buildMaplab builds the program as a user would: without the race
+// detector, whose instrumentation of every atomic and lock would change
+// what the measurements measure.
+func buildMaplab(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "maplab")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("building maplab: %v", err)
+	}
+	return bin
+}
+
+// TestCostRanksLikeThroughput is the short version of `maplab cost`: the
+// lock-based strategies on the write-heavy mix at 64 goroutines and at one
+// per P, interleaved, three rounds. Whenever one strategy's median is at
+// least 1.5× another's ops/s, its median cost is not more than 5% of
+// capacity higher; the single Mutex map reads clearly costlier than
+// xsync's; the read-only RWMutex map's readers show CPU in lock
+// primitives with an empty mutex profile. Orderings only, never times.
+func TestCostRanksLikeThroughput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds maplab and measures for about half a minute")
+	}
+	bin := buildMaplab(t)
+	out, err := exec.Command(bin, "cost", "-seconds", "0.8", "-repeat", "3", "-workloads", "write-heavy", "-goroutines", "64,0", "-json").Output()
+	if err != nil {
+		t.Fatalf("maplab cost: %v", err)
+	}
+	var res costcheck.Results
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("maplab cost printed something other than JSON: %v\n%s", err, out)
+	}
+	table := ""
+	for _, c := range res.Cells {
+		table += fmt.Sprintf("\n  %s %2d goroutines %-8s %6.2fM ops/s  cost %5.1f%% (%.1f–%.1f)", c.Workload, c.Goroutines, c.Strategy, c.OpsPerSec/1e6, 100*c.Cost, 100*c.CostMin, 100*c.CostMax)
+	}
+	for _, inv := range res.Inversions {
+		t.Errorf("%s at %d goroutines: %s is %.2f× faster than %s but its cost is %.1f%% against %.1f%%",
+			inv.Workload, inv.Goroutines, inv.Faster, inv.Speedup, inv.Slower, 100*inv.FasterCost, 100*inv.SlowerCost)
+	}
+	cost := map[string]float64{}
+	for _, c := range res.Cells {
+		if c.Goroutines == 64 {
+			cost[c.Strategy] = c.Cost
+		}
+	}
+	if cost["mutex"] < cost["xsync"]+0.05 {
+		t.Errorf("at 64 goroutines the Mutex map's cost %.1f%% is not clearly above xsync's %.1f%%", 100*cost["mutex"], 100*cost["xsync"])
+	}
+	if r := res.Readers; r.Component == "" || r.SyncCPUShare < 0.10 || r.MutexDelaySeconds != 0 {
+		t.Errorf("read-only RWMutex map: %+v, want its component with at least 10%% of the CPU in RLock/RUnlock and no mutex delay", r)
+	}
+	if t.Failed() {
+		t.Log("cells:" + table)
 	}
 }
