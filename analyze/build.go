@@ -112,6 +112,15 @@ func lockSection(lock *mutex.Result) LockSection {
 	if lock == nil {
 		return s
 	}
+	c := lock.Cost
+	s.Cost, s.CostKnown, s.CostEstimated, s.CostLowerBound, s.CostReason = c.Value, c.Known, c.Estimated, c.LowerBound, c.Reason
+	s.CostDetail = CostDetail{
+		CapacitySeconds: c.CapacitySeconds, SyncCPUSeconds: c.SyncCPUSeconds, SyncCPUKnown: c.SyncCPUKnown,
+		CPUProfileSeconds: c.CPUProfileSeconds, RuntimeLockCPUSeconds: c.RuntimeLockCPUSeconds,
+		IdleSeconds: c.IdleSeconds, IdleSource: string(c.IdleSource), WaitSeconds: c.WaitSeconds, IdleLostSeconds: c.IdleLostSeconds,
+	}
+	s.Waiters, s.WaitersKnown = lock.Waiters.Average, lock.Waiters.Known
+	s.Runnable, s.RunnableKnown = lock.Waiters.Runnable, lock.Waiters.RunnableKnown
 	lf := lock.LockFraction
 	s.Fraction, s.Known, s.Estimated, s.EstimateReason = lf.Value, lf.Known, lf.Estimated, lf.Reason
 	s.WaitSeconds, s.UserCPUSeconds = lf.WaitSeconds, lf.UserCPUSeconds
@@ -128,6 +137,9 @@ func lockSection(lock *mutex.Result) LockSection {
 			Kinds:                 kindStrings(c.Kinds),
 			DelaySecondsPerSecond: c.DelaySecondsPerSecond,
 			DelaySeconds:          componentDelay(c),
+			Cost:                  c.Cost,
+			SyncCPUSeconds:        c.SyncCPUSeconds,
+			IdleLostSeconds:       c.IdleLostSeconds,
 			Fraction:              c.Fraction,
 			Share:                 c.Share,
 			ReadDelaySeconds:      c.ReadDelaySeconds,
@@ -379,12 +391,20 @@ func notes(w *window.Window, lock *mutex.Result, gcr *gc.Result) []string {
 	if lock == nil {
 		add("no lock figures: the mutex collector did not run on this window")
 	} else {
+		switch c := lock.Cost; {
+		case !c.Known:
+			add("the contention cost is unknown: " + orDefault(c.Reason, "the window has neither a CPU profile nor idle time and lock wait to compute it from"))
+		case c.LowerBound:
+			add("the contention cost is a lower bound: " + orDefault(c.Reason, "a half of it had no source"))
+		case c.Estimated:
+			add("the contention cost is an estimate: " + orDefault(c.Reason, "a half of it was not measured directly"))
+		}
 		lf := lock.LockFraction
 		switch {
 		case !lf.Known:
-			add("the lock fraction is unknown: the window has neither runtime/metrics nor a mutex/block profile with a CPU profile to estimate it from")
+			add("the lock wait share is unknown: the window has neither runtime/metrics nor a mutex/block profile with a CPU profile to estimate it from")
 		case lf.Estimated:
-			add("the lock fraction is an estimate: " + orDefault(lf.Reason, "the window had no runtime/metrics"))
+			add("the lock wait share is an estimate: " + orDefault(lf.Reason, "the window had no runtime/metrics"))
 		}
 		for _, n := range lock.Notes {
 			add(n)
@@ -414,26 +434,27 @@ func orDefault(s, def string) string {
 }
 
 // verdict says, in the words an engineer would use in a review: how bad,
-// where the time goes, what crossed its limit and what to fix first.
+// where the time goes, what crossed its limit and what to fix first. The
+// contention cost is the headline; the lock waiters are latency context.
 func verdict(r *Report) string {
 	var where []string
+	l := r.Lock
 	switch {
-	case r.Lock.Known:
-		est := ""
-		if r.Lock.Estimated {
-			est = " (estimated)"
+	case l.CostKnown:
+		s := fmt.Sprintf("locks cost %s of the CPU capacity%s", l.costText(), l.costQualifier())
+		if len(l.Components) > 0 && l.Cost > 0 && l.Components[0].Cost >= 0.5*l.Cost {
+			s += fmt.Sprintf(", %s of it in %s", pct(min(l.Components[0].Cost/l.Cost, 1)), l.Components[0].Name)
 		}
-		s := fmt.Sprintf("goroutines spend %s%s of their time waiting on locks", pct(r.Lock.Fraction), est)
-		if len(r.Lock.Components) > 0 && r.Lock.Components[0].Share >= 0.5 && r.Lock.Fraction > 0 {
-			s += fmt.Sprintf(", %s of it in %s", pct(r.Lock.Components[0].Share), r.Lock.Components[0].Name)
+		if l.WaitersKnown {
+			s += fmt.Sprintf(" (%s goroutines blocked on locks on average)", trim(l.Waiters))
 		}
 		where = append(where, s)
-	case len(r.Lock.Components) > 0:
-		c := r.Lock.Components[0]
-		where = append(where, fmt.Sprintf("the lock fraction is unknown, but %s accounts for %s of all lock delay (%s)",
+	case len(l.Components) > 0:
+		c := l.Components[0]
+		where = append(where, fmt.Sprintf("the contention cost is unknown, but %s accounts for %s of all lock delay (%s)",
 			c.Name, pct(c.Share), delayText(c.DelaySecondsPerSecond, c.DelaySeconds)))
 	default:
-		where = append(where, "the lock fraction is unknown")
+		where = append(where, "the contention cost is unknown")
 	}
 	if r.GC.Known && !r.GC.missing("cpu_fraction") {
 		where = append(where, fmt.Sprintf("the GC takes %s of CPU", pct(r.GC.CPUFraction)))
@@ -457,11 +478,14 @@ func verdict(r *Report) string {
 			continue
 		}
 		fmt.Fprintf(&sb, ". Fix first: %s %s → %s", rec.Component, rec.Current, rec.Recommended)
-		// Say what the change is aimed at, not what it will win: the lock
-		// fraction is an upper bound that a strategy change may or may not
-		// reach (on few cores, goroutines queue on any lock).
-		if g := rec.Gain.LockFraction; g > 0 {
-			fmt.Fprintf(&sb, " (goroutines wait on its lock %s of their time)", pct(g))
+		// Say what the change is aimed at, not what it will win: the
+		// component's cost is an upper bound of the gain.
+		if g := rec.Gain.Cost; g > 0 {
+			at := ""
+			if r.Lock.CostLowerBound {
+				at = "at least "
+			}
+			fmt.Fprintf(&sb, " (its locks cost %s%s of the CPU capacity)", at, pct(g))
 		} else if g := rec.Gain.AllocShare; g > 0 {
 			fmt.Fprintf(&sb, " (its map growth is %s of allocation)", pct(g))
 		}
@@ -469,6 +493,26 @@ func verdict(r *Report) string {
 	}
 	sb.WriteString(".")
 	return sb.String()
+}
+
+// costText is the cost as a reader should quote it: "at least 2.00%" for
+// a lower bound.
+func (l LockSection) costText() string {
+	if l.CostLowerBound {
+		return "at least " + pct(l.Cost)
+	}
+	return pct(l.Cost)
+}
+
+// costQualifier marks an estimate in a sentence: " (estimated)".
+func (l LockSection) costQualifier() string {
+	switch {
+	case l.CostLowerBound:
+		return " (a lower bound)"
+	case l.CostEstimated:
+		return " (estimated)"
+	}
+	return ""
 }
 
 func unique(xs []string) []string {

@@ -67,7 +67,7 @@ func profilingFindings(w *window.Window, lock *mutex.Result, th Thresholds) []Fi
 	// Blind where it matters: warn when the process is known to wait on
 	// locks (or we cannot tell), ok when locks are known to be cheap.
 	sev := SeverityWarn
-	if lf := lock.LockFraction; lf.Known && lf.Value < th.LockFraction.Warn {
+	if c := lock.Cost; c.Known && !c.LowerBound && c.Value < th.ContentionCost.Warn {
 		sev = SeverityOK
 	}
 	var out []Finding
@@ -103,48 +103,89 @@ func disabled(collectorEnabled bool, rate int, present bool) bool {
 	return !collectorEnabled && present
 }
 
+// lockFindings judge the contention cost, process-wide and per
+// component. A lower bound below the warn limit judges nothing (it cannot
+// say the cost is low), so it raises no finding: the lock section and the
+// notes say what is missing. The lock wait share is quoted as context.
 func lockFindings(lock *mutex.Result, th Thresholds) []Finding {
-	if lock == nil || !lock.LockFraction.Known {
+	if lock == nil || !lock.Cost.Known {
 		return nil
 	}
-	lf := lock.LockFraction
-	est := ""
-	if lf.Estimated {
-		est = " (estimated: " + orDefault(lf.Reason, "no runtime/metrics") + ")"
+	c := lock.Cost
+	head := judge(FindingContentionCost, c.Value, th.ContentionCost, unitFraction)
+	head.Estimated, head.LowerBound = c.Estimated, c.LowerBound
+	if c.LowerBound && head.Severity == SeverityOK {
+		return nil
 	}
-	head := judge(FindingLockFraction, lf.Value, th.LockFraction, unitFraction)
-	head.Estimated = lf.Estimated
-	head.Message = fmt.Sprintf("%s of goroutine time (lock wait + user CPU) went to waiting on locks, %s%s",
-		pct(lf.Value), head.against(), est)
+	at := ""
+	if c.LowerBound {
+		at = "at least "
+	}
+	head.Message = fmt.Sprintf("locks cost %s%s of the CPU capacity (GOMAXPROCS × window = %s): %s, %s; %s%s",
+		at, pct(c.Value), dur(c.CapacitySeconds), syncCPUText(c), idleLostText(c), head.against(), estimateText(c))
+	if lf := lock.LockFraction; lf.Known {
+		head.Message += fmt.Sprintf("; context, not time lost: lock wait share %s", pct(lf.Value))
+		if lock.Waiters.Known {
+			head.Message += fmt.Sprintf(", %s goroutines blocked on locks on average", trim(lock.Waiters.Average))
+		}
+	}
 	out := []Finding{head}
 
-	for _, c := range lock.Components[:min(len(lock.Components), maxSiteFindings)] {
-		if c.Fraction <= 0 {
+	for _, comp := range lock.Components[:min(len(lock.Components), maxSiteFindings)] {
+		if comp.Cost <= 0 {
 			continue
 		}
-		f := judge(FindingSiteFraction, c.Fraction, th.SiteFraction, unitFraction)
+		f := judge(FindingComponentCost, comp.Cost, th.ComponentCost, unitFraction)
 		f.Severity = minSeverity(f.Severity, head.Severity)
-		f.Threshold = th.SiteFraction.Limit(f.Severity)
-		f.Component, f.Estimated = c.Name, lf.Estimated
-		f.Message = fmt.Sprintf("%s alone: %s of goroutine time waiting (%s of all lock delay), %s%s",
-			c.Name, pct(c.Fraction), pct(c.Share), f.against(), holderWaiter(c))
+		f.Threshold = th.ComponentCost.Limit(f.Severity)
+		f.Component, f.Estimated, f.LowerBound = comp.Name, c.Estimated, c.LowerBound
+		f.Message = fmt.Sprintf("%s alone: its locks cost %s%s of the CPU capacity (%s CPU in lock primitives, %s of Ps idle while it was %s of all lock delay), %s%s",
+			comp.Name, at, pct(comp.Cost), dur(comp.SyncCPUSeconds), dur(comp.IdleLostSeconds), pct(comp.Share), f.against(), holderWaiter(comp))
 		out = append(out, f)
 	}
 
-	var runtimeFraction float64
-	for _, s := range lock.Runtime {
-		runtimeFraction += s.Fraction
-	}
-	if runtimeFraction > 0 {
-		f := judge(FindingRuntimeLocks, runtimeFraction, th.SiteFraction, unitFraction)
+	if c.SyncCPUKnown && c.RuntimeLockCPUSeconds > 0 && c.CapacitySeconds > 0 {
+		v := c.RuntimeLockCPUSeconds / c.CapacitySeconds
+		f := judge(FindingRuntimeLockCost, v, th.ComponentCost, unitFraction)
 		f.Severity = minSeverity(f.Severity, head.Severity)
-		f.Threshold = th.SiteFraction.Limit(f.Severity)
-		f.Component, f.Estimated = "runtime", lf.Estimated
-		f.Message = fmt.Sprintf("runtime-internal locks (scheduler, allocator, channels' runtime locks): %s of goroutine time, %s; "+
-			"not user code — reduce goroutine churn or allocation rather than changing a map", pct(runtimeFraction), f.against())
+		f.Threshold = th.ComponentCost.Limit(f.Severity)
+		f.Component, f.Estimated = "runtime", c.Estimated
+		f.Message = fmt.Sprintf("runtime-internal locks (scheduler, allocator, channels' runtime locks) took %s of the CPU capacity, %s; "+
+			"not in the contention cost and not user code — reduce goroutine churn or allocation rather than changing a map", pct(v), f.against())
 		out = append(out, f)
 	}
 	return out
+}
+
+// syncCPUText is the CPU half of a cost, in words.
+func syncCPUText(c mutex.Cost) string {
+	if !c.SyncCPUKnown {
+		return "CPU inside lock primitives unknown (no CPU profile)"
+	}
+	return dur(c.SyncCPUSeconds) + " CPU inside lock primitives"
+}
+
+// idleLostText is the idle half of a cost, in words.
+func idleLostText(c mutex.Cost) string {
+	switch {
+	case c.IdleSource == "":
+		return "idle Ps unknown"
+	case c.LowerBound && c.SyncCPUKnown:
+		return fmt.Sprintf("lock wait unknown, so none of the %s of idle Ps is blamed on locks", dur(c.IdleSeconds))
+	}
+	return fmt.Sprintf("%s of Ps idle while goroutines waited on locks (idle %s from %s, lock wait %s)",
+		dur(c.IdleLostSeconds), dur(c.IdleSeconds), c.IdleSource, dur(c.WaitSeconds))
+}
+
+// estimateText says why a cost is estimated, for a message.
+func estimateText(c mutex.Cost) string {
+	switch {
+	case c.LowerBound:
+		return " (a lower bound: " + orDefault(c.Reason, "a half had no source") + ")"
+	case c.Estimated:
+		return " (estimated: " + orDefault(c.Reason, "a half was not measured directly") + ")"
+	}
+	return ""
 }
 
 // holderWaiter says who makes whom wait in one component, for a message.

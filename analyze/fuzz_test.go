@@ -14,6 +14,7 @@ func FuzzParseThresholds(f *testing.F) {
 	for _, seed := range []string{
 		"",
 		"lock_fraction: {warn: 0.05, crit: 0.2}\n",
+		"contention_cost: {warn: 10%, crit: 30%}\ncomponent_cost: {crit: 0.2}\n",
 		"gc_pause_p99: {crit: 5ms}\nsite_fraction: {warn: 2.5%, crit: 10%}\n",
 		`{"lock_fraction": {"warn": 0.1, "crit": 0.3}, "map_growth_share": {"warn": "30%"}}`,
 		"lock_fraction: {warn: .nan}\n",
@@ -33,6 +34,7 @@ func FuzzParseThresholds(f *testing.F) {
 			return
 		}
 		for name, l := range map[string]Level{
+			"contention_cost": th.ContentionCost, "component_cost": th.ComponentCost,
 			"lock_fraction": th.LockFraction, "site_fraction": th.SiteFraction, "gc_cpu_fraction": th.GCCPUFraction,
 			"gc_pause_p99": th.GCPauseP99, "map_growth_share": th.MapGrowthShare,
 		} {

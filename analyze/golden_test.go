@@ -53,7 +53,7 @@ func fixtureWindow(t *testing.T, dir, goVersion string, seconds float64) *window
 func withMetrics(w *window.Window, waitSeconds, userCPU, gcCPU, totalCPU float64) *window.Window {
 	start := window.Sample{Time: w.Start, Values: map[string]float64{
 		window.MetricMutexWait: 100, window.MetricCPUUser: 1000, window.MetricCPUGC: 50, window.MetricCPUGCAssist: 10,
-		window.MetricCPUTotal: 2000, window.MetricGCCycles: 10, window.MetricAllocBytes: 1e9, window.MetricAllocObjs: 1e7,
+		window.MetricCPUTotal: 2000, window.MetricCPUIdle: 0, window.MetricGCCycles: 10, window.MetricAllocBytes: 1e9, window.MetricAllocObjs: 1e7,
 	}, Histograms: map[string]window.Histogram{
 		window.MetricGCPauses: {Counts: []uint64{0, 5, 5, 0}, Buckets: []float64{0, 5e-5, 2e-4, 8e-4, 5e-3}},
 	}}
@@ -62,6 +62,7 @@ func withMetrics(w *window.Window, waitSeconds, userCPU, gcCPU, totalCPU float64
 		window.MetricCPUGCAssist: 10 + gcCPU/4, window.MetricCPUTotal: 2000 + totalCPU, window.MetricGCCycles: 70,
 		window.MetricAllocBytes: 1e9 + 6e9, window.MetricAllocObjs: 1e7 + 9e7, window.MetricHeapLive: 64 << 20,
 		window.MetricHeapGoal: 128 << 20, window.MetricGOGC: 100, window.MetricGOMEMLIMIT: float64(1<<63 - 1),
+		window.MetricCPUIdle: max(totalCPU-userCPU-gcCPU, 0),
 	}, Histograms: map[string]window.Histogram{
 		window.MetricGCPauses: {Counts: []uint64{0, 70, 45, 5}, Buckets: []float64{0, 5e-5, 2e-4, 8e-4, 5e-3}},
 	}}

@@ -48,12 +48,16 @@ func handRWMutexWriteHeavy(*testing.T) (Input, *mutex.Result, *gc.Result) {
 	lock := &mutex.Result{
 		WindowSeconds: 10,
 		LockFraction:  mutex.LockFraction{Value: 0.31, Known: true, WaitSeconds: 31, UserCPUSeconds: 69},
-		Sites:         []*mutex.Site{set, setW, get, logger},
+		Cost: mutex.Cost{Value: 0.4, Known: true, CapacitySeconds: 20, SyncCPUSeconds: 5, SyncCPUKnown: true, CPUProfileSeconds: 10,
+			RuntimeLockCPUSeconds: 0.1, IdleSeconds: 3, IdleSource: mutex.IdleRuntime, WaitSeconds: 31, IdleLostSeconds: 3},
+		Waiters: mutex.Waiters{Average: 3.1, Known: true, Runnable: 0.2, RunnableKnown: true},
+		Sites:   []*mutex.Site{set, setW, get, logger},
 		Components: []*mutex.Component{
 			{Name: comp, Kinds: []mutex.Kind{mutex.KindRWMutexWrite, mutex.KindRWMutexRead}, Holders: []*mutex.Site{set}, Waiters: []*mutex.Site{setW, get},
-				DelaySecondsPerSecond: 3.0, Fraction: 0.30, Share: 0.94, ReadDelaySeconds: 11, WriteDelaySeconds: 19},
+				DelaySecondsPerSecond: 3.0, Fraction: 0.30, Share: 0.94, ReadDelaySeconds: 11, WriteDelaySeconds: 19,
+				Cost: 0.371, SyncCPUSeconds: 4.6, IdleLostSeconds: 2.82},
 			{Name: "github.com/acme/api/log.(*Logger)", Kinds: []mutex.Kind{mutex.KindMutex}, Holders: []*mutex.Site{logger},
-				DelaySecondsPerSecond: 0.2, Fraction: 0.02, Share: 0.06},
+				DelaySecondsPerSecond: 0.2, Fraction: 0.02, Share: 0.06, Cost: 0.014, SyncCPUSeconds: 0.1, IdleLostSeconds: 0.18},
 		},
 		Runtime:             []*mutex.Site{sched},
 		MutexProfileEnabled: true, BlockProfileEnabled: true,
@@ -83,9 +87,13 @@ func handLegacyGo123(*testing.T) (Input, *mutex.Result, *gc.Result) {
 	lock := &mutex.Result{
 		WindowSeconds: 10,
 		LockFraction:  mutex.LockFraction{Value: 0.1, Known: true, WaitSeconds: 10, UserCPUSeconds: 90},
-		Sites:         []*mutex.Site{store, load, rng},
+		Cost: mutex.Cost{Value: 0.1, Known: true, CapacitySeconds: 80, SyncCPUSeconds: 6, SyncCPUKnown: true, CPUProfileSeconds: 10,
+			IdleSeconds: 2, IdleSource: mutex.IdleRuntime, WaitSeconds: 10, IdleLostSeconds: 2},
+		Waiters: mutex.Waiters{Average: 1, Known: true},
+		Sites:   []*mutex.Site{store, load, rng},
 		Components: []*mutex.Component{{Name: comp, Kinds: []mutex.Kind{mutex.KindSyncMapLegacy}, Holders: []*mutex.Site{store},
-			Waiters: []*mutex.Site{load, rng}, DelaySecondsPerSecond: 0.9, Fraction: 0.09, Share: 0.9}},
+			Waiters: []*mutex.Site{load, rng}, DelaySecondsPerSecond: 0.9, Fraction: 0.09, Share: 0.9,
+			Cost: 0.095, SyncCPUSeconds: 5.8, IdleLostSeconds: 1.8}},
 		MutexProfileEnabled: true, BlockProfileEnabled: true,
 	}
 	gcr := &gc.Result{
@@ -106,9 +114,12 @@ func handQuiet(*testing.T) (Input, *mutex.Result, *gc.Result) {
 	lock := &mutex.Result{
 		WindowSeconds: 10,
 		LockFraction:  mutex.LockFraction{Value: 0.004, Known: true, WaitSeconds: 0.04, UserCPUSeconds: 9.96},
-		Sites:         []*mutex.Site{get},
+		Cost: mutex.Cost{Value: 0.0035, Known: true, CapacitySeconds: 40, SyncCPUSeconds: 0.1, SyncCPUKnown: true, CPUProfileSeconds: 10,
+			IdleSeconds: 30, IdleSource: mutex.IdleRuntime, WaitSeconds: 0.04, IdleLostSeconds: 0.04},
+		Waiters: mutex.Waiters{Average: 0.004, Known: true, Runnable: 0, RunnableKnown: true},
+		Sites:   []*mutex.Site{get},
 		Components: []*mutex.Component{{Name: comp, Kinds: []mutex.Kind{mutex.KindMutex}, Holders: []*mutex.Site{get},
-			DelaySecondsPerSecond: 0.004, Fraction: 0.002, Share: 1}},
+			DelaySecondsPerSecond: 0.004, Fraction: 0.002, Share: 1, Cost: 0.0035, SyncCPUSeconds: 0.1, IdleLostSeconds: 0.04}},
 		MutexProfileEnabled: true, BlockProfileEnabled: true,
 	}
 	gcr := &gc.Result{WindowSeconds: 10, Pressure: gc.Pressure{CPUFraction: 0.02, PauseP50Seconds: 5e-5, PauseP99Seconds: 0.0002,
@@ -118,8 +129,9 @@ func handQuiet(*testing.T) (Input, *mutex.Result, *gc.Result) {
 }
 
 // handProfilingOff is a plain net/http/pprof target that never enabled
-// mutex or block profiling: the lock fraction is estimated, GC comes from
-// MemStats.
+// mutex or block profiling: with no runtime/metrics there is no lock wait,
+// so the cost is a lower bound (CPU in lock primitives from the CPU
+// profile only) and the lock wait share unknown; GC comes from MemStats.
 func handProfilingOff(*testing.T) (Input, *mutex.Result, *gc.Result) {
 	w := handWindow("go1.22.1", 2, 90)
 	w.Metrics = nil
@@ -127,8 +139,11 @@ func handProfilingOff(*testing.T) (Input, *mutex.Result, *gc.Result) {
 	w.Notes = []string{"fgprof skipped: the target is a plain net/http/pprof server"}
 	lock := &mutex.Result{
 		WindowSeconds: 10,
-		LockFraction:  mutex.LockFraction{Value: 0.08, Known: true, Estimated: true, Reason: "wait from the block profile, user CPU from the CPU profile", WaitSeconds: 0.8, UserCPUSeconds: 9.2},
-		Notes:         []string{"mutex profiling is off on the target (runtime.SetMutexProfileFraction is 0)"},
+		Cost: mutex.Cost{Value: 0.02, Known: true, Estimated: true, LowerBound: true, CapacitySeconds: 20, SyncCPUSeconds: 0.4, SyncCPUKnown: true,
+			CPUProfileSeconds: 10, IdleSeconds: 3, IdleSource: mutex.IdleCPUProfile,
+			Reason: "idle time is GOMAXPROCS × window minus the CPU profile's total, which also counts CPU taken by other processes or a cgroup quota as idle; " +
+				"no lock wait (no runtime/metrics, mutex and block profiling off), so no idle time is blamed on locks"},
+		Notes: []string{"mutex profiling is off on the target (runtime.SetMutexProfileFraction is 0)"},
 	}
 	gcr := &gc.Result{WindowSeconds: 10, Pressure: gc.Pressure{PauseP50Seconds: 0.0004, PauseP99Seconds: 0.012, PauseMaxSeconds: 0.012,
 		Cycles: 9, CyclesPerSecond: 0.9, AllocBytesPerSecond: 50 << 20, HeapLiveBytes: 80 << 20, HeapGoalBytes: 160 << 20,

@@ -19,7 +19,7 @@ type candidate struct {
 	name   string
 	lock   *mutex.Component // nil when only growth was seen
 	growth *componentGrowth // nil when only contention was seen
-	weight float64          // for ordering: lock fraction + growth share
+	weight float64          // for ordering: component cost (or lock wait share) + growth share
 }
 
 // recommend picks a map strategy for every component that guards a map
@@ -50,11 +50,18 @@ func candidates(lock *mutex.Result, gcr *gc.Result) []*candidate {
 		return c
 	}
 	if lock != nil {
+		// The cost ranks components by what their locks cost the process;
+		// without it, the lock wait share is the only ranking there is.
+		costed := lock.Cost.Known && !lock.Cost.LowerBound
 		for _, lc := range lock.Components {
 			if guardsMap(lc) {
 				c := get(lc.Name)
 				c.lock = lc
-				c.weight += lc.Fraction
+				if costed {
+					c.weight += lc.Cost
+				} else {
+					c.weight += lc.Fraction
+				}
 			}
 		}
 	}
@@ -86,20 +93,23 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 		return Recommendation{}, false
 	}
 	f := &facts{
-		Component:     c.name,
-		Current:       current,
-		Go:            parseGoVersion(w.Meta.GoVersion),
-		Mix:           wl.Mix,
-		ReadShare:     wl.ReadShare,
-		MixSource:     wl.ReadShareSource,
-		Contention:    wl.Contention,
-		Fraction:      wl.Fraction,
-		Growth:        th.MapGrowthShare.Severity(wl.GrowthShare),
-		GrowthShare:   wl.GrowthShare,
-		Range:         wl.Range,
-		Goroutines:    wl.Goroutines,
-		Procs:         wl.GOMAXPROCS,
-		SyncMapFrames: usesSyncMap(lock, c),
+		Component:      c.name,
+		Current:        current,
+		Go:             parseGoVersion(w.Meta.GoVersion),
+		Mix:            wl.Mix,
+		ReadShare:      wl.ReadShare,
+		MixSource:      wl.ReadShareSource,
+		Contention:     wl.Contention,
+		Cost:           wl.Cost,
+		CostKnown:      lock != nil && lock.Cost.Known,
+		CostLowerBound: lock != nil && lock.Cost.LowerBound,
+		Fraction:       wl.Fraction,
+		Growth:         th.MapGrowthShare.Severity(wl.GrowthShare),
+		GrowthShare:    wl.GrowthShare,
+		Range:          wl.Range,
+		Goroutines:     wl.Goroutines,
+		Procs:          wl.GOMAXPROCS,
+		SyncMapFrames:  usesSyncMap(lock, c),
 	}
 	if cpu := tally.cpu.Total(); cpu > 0 {
 		f.RLockCPUShare = tally.cpuRLock / cpu
@@ -109,10 +119,13 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 	}
 	// A component is never more contended than the process (the same cap
 	// the findings apply).
-	if lock != nil && lock.LockFraction.Known {
+	switch {
+	case lock != nil && costMeasured(lock):
+		f.Contention = minSeverity(f.Contention, th.ContentionCost.Severity(lock.Cost.Value))
+	case lock != nil && lock.LockFraction.Known:
 		f.Contention = minSeverity(f.Contention, th.LockFraction.Severity(lock.LockFraction.Value))
-		wl.Contention = f.Contention
 	}
+	wl.Contention = f.Contention
 
 	r := decide(f)
 	rec := Recommendation{
@@ -122,7 +135,7 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 		Rule:        r.ID,
 		Confidence:  confidence(r, f, lock),
 		Reasons:     []string{r.Reason(f)},
-		Evidence:    evidence(c, f, currentWhy, wl, tally, lock == nil || !lock.LockFraction.Known),
+		Evidence:    evidence(c, f, currentWhy, wl, tally, lock),
 		Workload:    wl,
 	}
 	if rec.Recommended == rec.Current {
@@ -131,6 +144,10 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 	rec.Reasons = append(rec.Reasons, workloadReasons(f)...)
 	if rec.Recommended != StrategyKeep {
 		if r.FixesLock {
+			rec.Gain.Cost = f.Cost
+			if lock != nil && lock.Cost.Known {
+				rec.Gain.Cost = min(f.Cost, lock.Cost.Value)
+			}
 			rec.Gain.LockFraction = f.Fraction
 			// A component cannot give back more than the process waits.
 			if lock != nil && lock.LockFraction.Known {
@@ -169,11 +186,18 @@ func measureWorkload(w *window.Window, lock *mutex.Result, c *candidate, th Thre
 	wl := Workload{Mix: "unknown", Contention: SeverityOK, Goroutines: w.Meta.Goroutines, GOMAXPROCS: w.Meta.GOMAXPROCS}
 	var t workloadTally
 	if c.lock != nil {
+		wl.Cost = c.lock.Cost
 		wl.Fraction = c.lock.Fraction
 		if lock != nil && !lock.LockFraction.Known {
 			wl.Fraction, wl.FractionLowerBound = fractionLowerBound(lock, c.lock, w.Meta.GOMAXPROCS)
 		}
-		wl.Contention = th.SiteFraction.Severity(wl.Fraction)
+		// A lower bound of the cost (no CPU profile) cannot say a lock is
+		// cheap: the wait share, which over-counts, decides then.
+		if lock != nil && costMeasured(lock) {
+			wl.Contention = th.ComponentCost.Severity(wl.Cost)
+		} else {
+			wl.Contention = th.SiteFraction.Severity(wl.Fraction)
+		}
 	}
 	if c.growth != nil {
 		wl.GrowthShare = c.growth.Share
@@ -204,6 +228,10 @@ func measureWorkload(w *window.Window, lock *mutex.Result, c *candidate, th Thre
 	wl.Mix = mixOf(wl.ReadShare, wl.ReadShareSource != "")
 	return wl, t
 }
+
+// costMeasured says whether the window's contention cost can judge a
+// component: known, and not a lower bound.
+func costMeasured(lock *mutex.Result) bool { return lock.Cost.Known && !lock.Cost.LowerBound }
 
 // fractionLowerBound stands in for a component's lock fraction when the
 // window cannot give one (profile files without a CPU profile): user CPU
@@ -281,19 +309,31 @@ func round(v float64, digits int) float64 {
 }
 
 // evidence lists the numbers and stacks behind a recommendation.
-func evidence(c *candidate, f *facts, currentWhy string, wl Workload, t workloadTally, lockUnknown bool) []string {
+func evidence(c *candidate, f *facts, currentWhy string, wl Workload, t workloadTally, lock *mutex.Result) []string {
 	ev := []string{fmt.Sprintf("current strategy %s: %s", f.Current, currentWhy)}
 	if c.lock != nil {
 		lc := c.lock
-		frac := "lock fraction " + pct(lc.Fraction)
+		cost := "contention cost unknown"
+		if lock != nil && lock.Cost.Known {
+			at := ""
+			if lock.Cost.LowerBound {
+				at = "at least "
+			}
+			cpu := dur(lc.SyncCPUSeconds) + " CPU in lock primitives"
+			if !lock.Cost.SyncCPUKnown {
+				cpu = "CPU in lock primitives unknown"
+			}
+			cost = fmt.Sprintf("contention cost %s%s of the CPU capacity (%s, %s of idle Ps)", at, pct(lc.Cost), cpu, dur(lc.IdleLostSeconds))
+		}
+		frac := "lock wait share " + pct(lc.Fraction)
 		switch {
 		case wl.FractionLowerBound:
-			frac = fmt.Sprintf("lock fraction at least %s (no CPU profile: bounded by GOMAXPROCS %d)", pct(wl.Fraction), wl.GOMAXPROCS)
-		case lockUnknown:
-			frac = "lock fraction unknown"
+			frac = fmt.Sprintf("lock wait share at least %s (no CPU profile: bounded by GOMAXPROCS %d)", pct(wl.Fraction), wl.GOMAXPROCS)
+		case lock == nil || !lock.LockFraction.Known:
+			frac = "lock wait share unknown"
 		}
-		ev = append(ev, fmt.Sprintf("%s (%s of all lock delay), %s, kinds %s",
-			frac, pct(lc.Share), delayText(lc.DelaySecondsPerSecond, componentDelay(lc)), strings.Join(kindStrings(lc.Kinds), ", ")))
+		ev = append(ev, fmt.Sprintf("%s; %s (%s of all lock delay), %s, kinds %s",
+			cost, frac, pct(lc.Share), delayText(lc.DelaySecondsPerSecond, componentDelay(lc)), strings.Join(kindStrings(lc.Kinds), ", ")))
 		for _, s := range firstN(visible(lc.Holders), 2) {
 			ev = append(ev, siteEvidence("holder", s))
 		}
@@ -375,8 +415,14 @@ func expectedGain(rec Recommendation, f *facts) string {
 		return "none expected from a strategy change on this window"
 	}
 	var parts []string
-	if g := rec.Gain.LockFraction; g > 0 {
-		parts = append(parts, fmt.Sprintf("up to %s of goroutine time now spent waiting on %s's lock", pct(g), rec.Component))
+	switch {
+	case rec.Gain.Cost > 0 && f.CostLowerBound:
+		parts = append(parts, fmt.Sprintf("at least %s of the CPU capacity (a lower bound: CPU inside the lock primitives was not measured), now spent on %s's locks", pct(rec.Gain.Cost), rec.Component))
+	case rec.Gain.Cost > 0:
+		parts = append(parts, fmt.Sprintf("up to %s of the CPU capacity, now spent inside %s's lock primitives or idle while goroutines waited on them", pct(rec.Gain.Cost), rec.Component))
+	case !f.CostKnown && rec.Gain.LockFraction > 0:
+		// No cost to bound it: say what the wait share is, not a gain.
+		parts = append(parts, fmt.Sprintf("less waiting on %s's lock (lock wait share %s; the contention cost, which bounds the gain, is unknown)", rec.Component, pct(rec.Gain.LockFraction)))
 	}
 	if g := rec.Gain.AllocShare; g > 0 {
 		parts = append(parts, fmt.Sprintf("up to %s of allocation (and the GC work it drives)", pct(g)))
@@ -408,6 +454,6 @@ func whatWouldDecide(r rule, f *facts, w *window.Window, lock *mutex.Result) str
 	if w.Profile(window.Allocs) == nil && f.GrowthShare == 0 {
 		need = append(need, "an allocs profile, to see map growth")
 	}
-	need = append(need, fmt.Sprintf("a window under peak load: a change pays once %s's lock fraction reaches the site warn limit or its growth the growth warn limit", f.Component))
+	need = append(need, fmt.Sprintf("a window under peak load: a change pays once %s's contention cost reaches the component warn limit or its growth the growth warn limit", f.Component))
 	return strings.Join(need, "; ")
 }

@@ -26,6 +26,8 @@ type htmlView struct {
 	Verdict         string
 	Findings        []htmlFinding
 	LockHeadline    string
+	LockEstimate    string
+	LockContext     []string
 	Components      []htmlComponent
 	GC              []string
 	Growth          []htmlGrowth
@@ -40,9 +42,10 @@ type htmlFinding struct {
 }
 
 type htmlComponent struct {
-	Name, Fraction, Share, Delay, Kinds string
-	HoldsWaits                          string
-	Sites                               []htmlSite
+	Name, Cost, SyncCPU, IdleLost string
+	Fraction, Share, Delay, Kinds string
+	HoldsWaits                    string
+	Sites                         []htmlSite
 }
 
 type htmlSite struct{ Side, Function, Delay, Rate, Via string }
@@ -77,13 +80,16 @@ func (r *Report) htmlView() htmlView {
 			Warn: f.formatLimit(f.Warn), Crit: f.formatLimit(f.Crit), Message: f.Message,
 		})
 	}
-	v.LockHeadline = "Lock fraction unknown."
-	if r.Lock.Known {
-		v.LockHeadline = fmt.Sprintf("Lock fraction %s (%s).", pct(r.Lock.Fraction), r.lockSource())
+	v.LockHeadline = r.costHeadline()
+	v.LockEstimate = r.costEstimate()
+	if w := r.waitersLine(); w != "" {
+		v.LockContext = append(v.LockContext, w)
 	}
+	v.LockContext = append(v.LockContext, r.waitShareLine())
 	for _, c := range r.Lock.Components {
 		hc := htmlComponent{
-			Name: c.Name, Fraction: r.componentFraction(c), Share: pct(c.Share),
+			Name: c.Name, Cost: r.componentCost(c), SyncCPU: dur(c.SyncCPUSeconds), IdleLost: dur(c.IdleLostSeconds),
+			Fraction: r.componentFraction(c), Share: pct(c.Share),
 			Delay: delayText(c.DelaySecondsPerSecond, c.DelaySeconds), Kinds: strings.Join(c.Kinds, ", "),
 			HoldsWaits: holdsWaits(c.Holder, c.Waiter),
 		}

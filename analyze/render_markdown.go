@@ -35,17 +35,21 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 
 	p.f("### Lock contention\n\n")
-	if r.Lock.Known {
-		p.f("Lock fraction **%s** (%s).\n\n", pct(r.Lock.Fraction), mdEscape(r.lockSource()))
-	} else {
-		p.f("Lock fraction unknown.\n\n")
+	p.f("**%s**.", mdEscape(r.costHeadline()))
+	if e := r.costEstimate(); e != "" {
+		p.f(" _%s_.", mdEscape(e))
 	}
+	p.f("\n\n")
+	if w := r.waitersLine(); w != "" {
+		p.f("- %s\n", mdEscape(w))
+	}
+	p.f("- %s\n\n", mdEscape(r.waitShareLine()))
 	if len(r.Lock.Components) > 0 {
-		p.f("| component | fraction | share of delay | delay | kinds | who waits on whom |\n|---|---|---|---|---|---|\n")
+		p.f("| component | cost | CPU in locks | idle lost | lock wait share | share of delay | delay | kinds | who waits on whom |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, c := range r.Lock.Components {
 			hw := mdEscape(holdsWaits(c.Holder, c.Waiter))
-			p.f("| %s | %s | %s | %s | %s | %s |\n", mdCode(c.Name), r.componentFraction(c), pct(c.Share),
-				delayText(c.DelaySecondsPerSecond, c.DelaySeconds), strings.Join(c.Kinds, ", "), hw)
+			p.f("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", mdCode(c.Name), r.componentCost(c), dur(c.SyncCPUSeconds), dur(c.IdleLostSeconds),
+				r.componentFraction(c), pct(c.Share), delayText(c.DelaySecondsPerSecond, c.DelaySeconds), strings.Join(c.Kinds, ", "), hw)
 		}
 		p.f("\n")
 	}

@@ -124,16 +124,28 @@ func (r *Report) sitesOf(component, side string) []LockSite {
 	return out
 }
 
-// componentFraction is a component's lock fraction, or "unknown" when the
-// window had no denominator for it.
+// componentFraction is a component's lock wait share, or "unknown" when
+// the window had no denominator for it.
 func (r *Report) componentFraction(c LockComponent) string {
 	if !r.Lock.Known {
-		return "unknown share"
+		return "unknown"
 	}
 	return pct(c.Fraction)
 }
 
-// lockSource says where the lock fraction came from.
+// componentCost is a component's part of the contention cost: "12.0%",
+// "≥ 1.00%" for a lower bound, "unknown".
+func (r *Report) componentCost(c LockComponent) string {
+	switch {
+	case !r.Lock.CostKnown:
+		return "unknown"
+	case r.Lock.CostLowerBound:
+		return "≥ " + pct(c.Cost)
+	}
+	return pct(c.Cost)
+}
+
+// lockSource says where the lock wait share came from.
 func (r *Report) lockSource() string {
 	if r.Lock.Estimated {
 		return "estimated: " + orDefault(r.Lock.EstimateReason, "no runtime/metrics")
@@ -141,20 +153,105 @@ func (r *Report) lockSource() string {
 	return fmt.Sprintf("%.3gs waiting, %.3gs user CPU", r.Lock.WaitSeconds, r.Lock.UserCPUSeconds)
 }
 
-func (r *Report) textLocks(p *printer) {
-	p.f("\nLOCK CONTENTION")
-	if r.Lock.Known {
-		p.f(" — %s of goroutine time waiting (%s)", pct(r.Lock.Fraction), r.lockSource())
-	} else {
-		p.f(" — lock fraction unknown")
+// costHeadline is the contention cost in one line, with its two halves.
+func (r *Report) costHeadline() string {
+	l := r.Lock
+	if !l.CostKnown {
+		return "contention cost unknown"
 	}
-	p.f("\n")
+	d := l.CostDetail
+	sync := "CPU in lock primitives unknown"
+	if d.SyncCPUKnown {
+		sync = dur(d.SyncCPUSeconds) + " CPU in lock primitives"
+	}
+	idle := "idle Ps unknown"
+	switch {
+	case l.waitUnknown():
+		idle = "no lock wait to blame idle Ps on"
+	case d.IdleSource != "":
+		idle = dur(d.IdleLostSeconds) + " of Ps idle while goroutines waited on locks"
+	}
+	return fmt.Sprintf("contention cost %s of the CPU capacity (%s + %s, of %s)", l.costText(), sync, idle, dur(d.CapacitySeconds))
+}
+
+// waitUnknown says the cost had no lock wait to blame idle Ps on: the only
+// half a lower bound can lack when both CPU and idle time are known.
+func (l LockSection) waitUnknown() bool {
+	return l.CostLowerBound && l.CostDetail.SyncCPUKnown && l.CostDetail.IdleSource != ""
+}
+
+// componentCostDetail is the two halves of a component's cost, "" when
+// the cost is unknown.
+func (r *Report) componentCostDetail(c LockComponent) string {
+	if !r.Lock.CostKnown {
+		return ""
+	}
+	cpu := "CPU in locks unknown"
+	if r.Lock.CostDetail.SyncCPUKnown {
+		cpu = dur(c.SyncCPUSeconds) + " CPU in locks"
+	}
+	return fmt.Sprintf(" (%s, %s idle)", cpu, dur(c.IdleLostSeconds))
+}
+
+// costEstimate says why the cost is estimated, "" when it is not.
+func (r *Report) costEstimate() string {
+	l := r.Lock
+	switch {
+	case !l.CostKnown && l.CostReason != "":
+		return "unknown because " + l.CostReason
+	case l.CostLowerBound:
+		return "a lower bound: " + orDefault(l.CostReason, "a half had no source")
+	case l.CostEstimated:
+		return "estimated: " + orDefault(l.CostReason, "a half was not measured directly")
+	}
+	return ""
+}
+
+// waitersLine is the lock waiters with the saturation context; "" when
+// unknown.
+func (r *Report) waitersLine() string {
+	l := r.Lock
+	if !l.WaitersKnown {
+		return ""
+	}
+	s := fmt.Sprintf("lock waiters: %s goroutines blocked on locks on average (latency, not throughput)", trim(l.Waiters))
+	if l.RunnableKnown {
+		s += fmt.Sprintf("; %s runnable on average", trim(l.Runnable))
+		switch {
+		case l.Runnable >= 1:
+			s += ": the CPU was saturated, and lock waits mostly replaced run-queue waits"
+		case l.CostDetail.IdleLostSeconds >= 0.01*l.CostDetail.CapacitySeconds && l.CostDetail.IdleLostSeconds > 0:
+			s += ": little work was ready while Ps idled, so the locks serialized the work"
+		}
+	}
+	return s
+}
+
+// waitShareLine is the old lock fraction, labelled for what it is.
+func (r *Report) waitShareLine() string {
+	if !r.Lock.Known {
+		return "lock wait share unknown"
+	}
+	return fmt.Sprintf("lock wait share %s of goroutine wait + user CPU time (%s) — not time lost: it counts waits that replaced a wait for a CPU",
+		pct(r.Lock.Fraction), r.lockSource())
+}
+
+func (r *Report) textLocks(p *printer) {
+	p.f("\nLOCK CONTENTION — %s\n", r.costHeadline())
+	if e := r.costEstimate(); e != "" {
+		p.f("  %s\n", e)
+	}
+	if w := r.waitersLine(); w != "" {
+		p.f("  %s\n", w)
+	}
+	p.f("  %s\n", r.waitShareLine())
 	if len(r.Lock.Components) == 0 {
 		p.f("  no contended user lock sites in the window\n")
 	}
 	for _, c := range r.Lock.Components {
-		p.f("  %s  %s of goroutine time, %s of lock delay, %s  [%s]\n",
-			c.Name, r.componentFraction(c), pct(c.Share), delayText(c.DelaySecondsPerSecond, c.DelaySeconds), strings.Join(c.Kinds, ", "))
+		p.f("  %s  cost %s%s, lock wait share %s, %s of lock delay, %s  [%s]\n",
+			c.Name, r.componentCost(c), r.componentCostDetail(c), r.componentFraction(c), pct(c.Share),
+			delayText(c.DelaySecondsPerSecond, c.DelaySeconds), strings.Join(c.Kinds, ", "))
 		if hw := holdsWaits(c.Holder, c.Waiter); hw != "" {
 			p.f("    %s\n", hw)
 		}
@@ -165,16 +262,16 @@ func (r *Report) textLocks(p *printer) {
 			}
 		}
 	}
-	if len(r.Lock.Runtime) > 0 {
-		var total float64
-		for _, s := range r.Lock.Runtime {
-			total += s.Fraction
+	if len(r.Lock.Runtime) > 0 || r.Lock.CostDetail.RuntimeLockCPUSeconds > 0 {
+		heaviest := ""
+		if len(r.Lock.Runtime) > 0 {
+			heaviest = ", heaviest " + r.Lock.Runtime[0].Function
 		}
-		share := pct(total) + " of goroutine time"
-		if !r.Lock.Known {
-			share = "an unknown share of goroutine time"
+		cpu := "CPU unknown"
+		if r.Lock.CostDetail.SyncCPUKnown {
+			cpu = dur(r.Lock.CostDetail.RuntimeLockCPUSeconds) + " CPU"
 		}
-		p.f("  runtime-internal locks: %s, heaviest %s (not user code)\n", share, r.Lock.Runtime[0].Function)
+		p.f("  runtime-internal locks: %s, not in the cost%s (not user code)\n", cpu, heaviest)
 	}
 }
 

@@ -122,7 +122,31 @@ type WindowInfo struct {
 
 // LockSection is the window's lock contention.
 type LockSection struct {
-	// Fraction is Δwait / (Δwait + Δuser_cpu); meaningful only when Known.
+	// Cost is the contention cost (DESIGN.md, "Contention cost"), the
+	// headline: (CPU inside lock primitives + Ps idle while goroutines
+	// waited on locks) ÷ (GOMAXPROCS × window); meaningful only when
+	// CostKnown. CostEstimated is set when a half was not measured
+	// directly, CostLowerBound when a half is missing (no CPU profile: idle
+	// Ps only); CostReason says which, in words.
+	Cost           float64    `json:"cost"`
+	CostKnown      bool       `json:"cost_known"`
+	CostEstimated  bool       `json:"cost_estimated"`
+	CostLowerBound bool       `json:"cost_lower_bound,omitempty"`
+	CostReason     string     `json:"cost_reason,omitempty"`
+	CostDetail     CostDetail `json:"cost_detail"`
+	// Waiters is goroutines blocked on locks on average (Δwait ÷ window),
+	// a latency figure; Runnable is goroutines runnable on average (Go
+	// ≥1.26), the saturation context: runnable ≫ 0 means lock waits mostly
+	// replaced run-queue waits.
+	Waiters       float64 `json:"waiters"`
+	WaitersKnown  bool    `json:"waiters_known"`
+	Runnable      float64 `json:"runnable"`
+	RunnableKnown bool    `json:"runnable_known"`
+
+	// Fraction is the lock wait share, Δwait / (Δwait + Δuser_cpu), kept
+	// under its old name for compatibility; meaningful only when Known. It
+	// counts waits that cost no throughput (a goroutine blocked on a lock
+	// while another ran in its place), so it is context, never time lost.
 	Fraction  float64 `json:"fraction"`
 	Known     bool    `json:"known"`
 	Estimated bool    `json:"estimated"`
@@ -140,6 +164,31 @@ type LockSection struct {
 	// Runtime holds runtime-internal lock contention, never blamed on user
 	// code.
 	Runtime []LockSite `json:"runtime"`
+}
+
+// CostDetail is what the contention cost was made of, in seconds over the
+// window.
+type CostDetail struct {
+	// CapacitySeconds is GOMAXPROCS × window, the denominator.
+	CapacitySeconds float64 `json:"capacity_seconds"`
+	// SyncCPUSeconds is CPU inside lock primitives; SyncCPUKnown is false
+	// without a usable CPU profile. CPUProfileSeconds is how much of the
+	// window the CPU profile covered (SyncCPUSeconds is scaled from it).
+	SyncCPUSeconds    float64 `json:"sync_cpu_seconds"`
+	SyncCPUKnown      bool    `json:"sync_cpu_known"`
+	CPUProfileSeconds float64 `json:"cpu_profile_seconds,omitempty"`
+	// RuntimeLockCPUSeconds is CPU in the runtime's internal locks, not in
+	// the cost: no user code chose those locks.
+	RuntimeLockCPUSeconds float64 `json:"runtime_lock_cpu_seconds"`
+	// IdleSeconds is P-seconds no goroutine ran, read from IdleSource
+	// ("runtime/metrics", "scheduler-samples", "os-process-cpu",
+	// "cpu-profile"; empty when unknown).
+	IdleSeconds float64 `json:"idle_seconds"`
+	IdleSource  string  `json:"idle_source,omitempty"`
+	// WaitSeconds is goroutine-seconds blocked on locks; IdleLostSeconds
+	// = min(IdleSeconds, WaitSeconds), the idle half of the cost.
+	WaitSeconds     float64 `json:"wait_seconds"`
+	IdleLostSeconds float64 `json:"idle_lost_seconds"`
 }
 
 // LockSite is one lock site on one side.
@@ -167,7 +216,15 @@ type LockComponent struct {
 	Kinds                 []string `json:"kinds"`
 	DelaySecondsPerSecond float64  `json:"delay_seconds_per_second"`
 	// DelaySeconds is the same over the whole window.
-	DelaySeconds      float64 `json:"delay_seconds"`
+	DelaySeconds float64 `json:"delay_seconds"`
+	// Cost is the component's part of the contention cost: its CPU inside
+	// lock primitives plus the idle time lost to locks × its share of lock
+	// wait, over GOMAXPROCS × window.
+	Cost            float64 `json:"cost"`
+	SyncCPUSeconds  float64 `json:"sync_cpu_seconds"`
+	IdleLostSeconds float64 `json:"idle_lost_seconds"`
+	// Fraction is the component's lock wait share (context, not time
+	// lost); Share its part of all lock delay.
 	Fraction          float64 `json:"fraction"`
 	Share             float64 `json:"share"`
 	ReadDelaySeconds  float64 `json:"read_delay_seconds"`
@@ -215,8 +272,14 @@ type MapGrowth struct {
 	Inferred bool `json:"inferred,omitempty"`
 }
 
-// Finding IDs.
+// Finding IDs. The lock wait share findings (lock_fraction,
+// site_fraction, runtime_lock_fraction) are no longer raised: the
+// contention cost replaced them, and the wait share is quoted in its
+// message as context. Their IDs stay for readers of old reports.
 const (
+	FindingContentionCost    = "contention_cost"
+	FindingComponentCost     = "component_cost"
+	FindingRuntimeLockCost   = "runtime_lock_cost"
 	FindingLockFraction      = "lock_fraction"
 	FindingSiteFraction      = "site_fraction"
 	FindingRuntimeLocks      = "runtime_lock_fraction"
@@ -241,7 +304,10 @@ type Finding struct {
 	// Component is the component judged, "" for a process-wide figure.
 	Component string `json:"component"`
 	Estimated bool   `json:"estimated,omitempty"`
-	Message   string `json:"message"`
+	// LowerBound marks a value that can only be higher (a contention cost
+	// without a CPU profile).
+	LowerBound bool   `json:"lower_bound,omitempty"`
+	Message    string `json:"message"`
 }
 
 // Strategy is a concurrent-map strategy (DESIGN.md, "Map strategy
@@ -283,8 +349,11 @@ type Recommendation struct {
 
 // Gain bounds what a recommendation can give back.
 type Gain struct {
-	// LockFraction is the component's share of wait + user CPU that the
-	// change can remove at most.
+	// Cost is the component's part of the contention cost, the share of
+	// the CPU capacity the change can give back at most.
+	Cost float64 `json:"cost"`
+	// LockFraction is the component's lock wait share, kept for
+	// compatibility; it is not time the change would give back.
 	LockFraction float64 `json:"lock_fraction"`
 	// AllocShare is the share of the window's allocation it can remove at
 	// most.
@@ -301,9 +370,13 @@ type Workload struct {
 	// Mix is read-mostly (≥95% reads), read-heavy (≥70%), balanced,
 	// write-heavy (≤30%) or unknown.
 	Mix string `json:"mix"`
-	// Contention is the severity of the component's lock fraction.
+	// Contention is the severity of the component's contention cost
+	// against ComponentCost when the window measured the cost (not a
+	// lower bound), else of its lock wait share against SiteFraction.
 	Contention Severity `json:"contention"`
-	Fraction   float64  `json:"fraction"`
+	// Cost is the component's part of the contention cost.
+	Cost     float64 `json:"cost"`
+	Fraction float64 `json:"fraction"`
 	// FractionLowerBound is set when the window had no lock fraction and
 	// Fraction is a lower bound (delay over delay + GOMAXPROCS).
 	FractionLowerBound bool `json:"fraction_lower_bound,omitempty"`

@@ -20,44 +20,80 @@ func findingsWithID(r *Report, id string) []Finding {
 
 func TestNoLockFindingAboveOKWhenProcessBelowWarn(t *testing.T) {
 	in, lock, gcr := handQuiet(t)
-	// One component holds all of a small lock fraction: above the site
-	// limit on its own, below the process limit.
-	lock.LockFraction.Value = 0.04
-	lock.Components[0].Fraction = 0.04
+	// One component holds all of a small contention cost: above the
+	// component limit on its own, below the process limit.
+	lock.Cost.Value = 0.08
+	lock.Components[0].Cost = 0.08
+	lock.Cost.RuntimeLockCPUSeconds = 10
 	r := Build(in, lock, gcr, DefaultThresholds())
 	for _, f := range r.Findings {
-		if (f.ID == FindingLockFraction || f.ID == FindingSiteFraction || f.ID == FindingRuntimeLocks) && f.Severity != SeverityOK {
-			t.Errorf("%s is %s with a lock fraction of 4%% (warn 5%%)", f.shortName(), f.Severity)
+		if (f.ID == FindingContentionCost || f.ID == FindingComponentCost || f.ID == FindingRuntimeLockCost) && f.Severity != SeverityOK {
+			t.Errorf("%s is %s with a contention cost of 8%% (warn 10%%)", f.shortName(), f.Severity)
 		}
 	}
-	if got := findingsWithID(r, FindingSiteFraction); len(got) != 1 || got[0].Value != 0.04 {
-		t.Errorf("site findings = %+v, want one of value 0.04", got)
+	if got := findingsWithID(r, FindingComponentCost); len(got) != 1 || got[0].Value != 0.08 {
+		t.Errorf("component findings = %+v, want one of value 0.08", got)
 	}
 	if r.Worst() != SeverityOK || r.WorstSeverity != SeverityOK {
 		t.Errorf("worst = %s", r.Worst())
 	}
 	for _, rec := range r.Recommendations {
 		if rec.Recommended != StrategyKeep {
-			t.Errorf("%s: recommended %s below the lock warn limit", rec.Component, rec.Recommended)
+			t.Errorf("%s: recommended %s below the cost warn limit", rec.Component, rec.Recommended)
 		}
+	}
+}
+
+// TestCostIsTheHeadline: a high lock wait share with a low cost (many
+// runnable goroutines, waits that replaced run-queue waits: maplab's xsync
+// map) is not a finding above ok; a high cost with a low wait share is.
+func TestCostIsTheHeadline(t *testing.T) {
+	in, lock, gcr := handRWMutexWriteHeavy(t)
+	lock.LockFraction.Value = 0.96
+	lock.Cost.Value, lock.Components[0].Cost, lock.Components[1].Cost = 0.03, 0.03, 0
+	lock.Cost.RuntimeLockCPUSeconds = 0
+	r := Build(in, lock, gcr, DefaultThresholds())
+	for _, f := range r.Findings {
+		if f.Severity != SeverityOK && f.ID != FindingGCCPUFraction && f.ID != FindingGCPauseP99 {
+			t.Errorf("%s is %s at a 3%% cost (lock wait share 96%%)", f.shortName(), f.Severity)
+		}
+	}
+	if !strings.Contains(r.Verdict, "locks cost 3.00% of the CPU capacity") {
+		t.Errorf("verdict %q does not lead with the cost", r.Verdict)
+	}
+	head := findingsWithID(r, FindingContentionCost)
+	if len(head) != 1 || !strings.Contains(head[0].Message, "lock wait share 96.0%") || !strings.Contains(head[0].Message, "not time lost") {
+		t.Errorf("cost finding = %+v, want the wait share quoted as context", head)
+	}
+
+	in, lock, gcr = handRWMutexWriteHeavy(t)
+	lock.LockFraction.Value = 0.02
+	r = Build(in, lock, gcr, DefaultThresholds())
+	if head := findingsWithID(r, FindingContentionCost); len(head) != 1 || head[0].Severity != SeverityCrit {
+		t.Errorf("cost finding = %+v, want crit at a 40%% cost", head)
+	}
+	if len(r.Recommendations) == 0 || r.Recommendations[0].Gain.Cost != 0.371 {
+		t.Errorf("recommendations = %+v, want the first to give back the component's cost", r.Recommendations)
 	}
 }
 
 func TestProfilingDisabled(t *testing.T) {
 	tests := []struct {
-		name      string
-		lockValue float64
-		known     bool
-		want      Severity
+		name       string
+		cost       float64
+		known      bool
+		lowerBound bool
+		want       Severity
 	}{
-		{"blind and contended", 0.3, true, SeverityWarn},
-		{"blind and fraction unknown", 0, false, SeverityWarn},
-		{"blind but locks are cheap", 0.01, true, SeverityOK},
+		{"blind and contended", 0.3, true, false, SeverityWarn},
+		{"blind and cost unknown", 0, false, false, SeverityWarn},
+		{"blind and cost a lower bound", 0.01, true, true, SeverityWarn},
+		{"blind but locks are cheap", 0.01, true, false, SeverityOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in, lock, gcr := handProfilingOff(t)
-			lock.LockFraction.Value, lock.LockFraction.Known = tt.lockValue, tt.known
+			lock.Cost.Value, lock.Cost.Known, lock.Cost.LowerBound = tt.cost, tt.known, tt.lowerBound
 			r := Build(in, lock, gcr, DefaultThresholds())
 			got := findingsWithID(r, FindingProfilingDisabled)
 			if len(got) != 2 {
@@ -85,9 +121,42 @@ func TestProfilingEnabledRaisesNoFinding(t *testing.T) {
 func TestEstimatesSaySo(t *testing.T) {
 	in, lock, gcr := handProfilingOff(t)
 	r := Build(in, lock, gcr, DefaultThresholds())
-	lf := findingsWithID(r, FindingLockFraction)
-	if len(lf) != 1 || !lf[0].Estimated || !strings.Contains(lf[0].Message, "estimated") {
-		t.Errorf("lock fraction finding = %+v, want an estimate that says so", lf)
+	// A lower bound below the warn limit judges nothing: no "2% (ok)"
+	// beside "lock wait share unknown".
+	if got := findingsWithID(r, FindingContentionCost); len(got) != 0 {
+		t.Errorf("a lower bound below warn was judged: %+v", got)
+	}
+	if !r.Lock.CostEstimated || !r.Lock.CostLowerBound || !strings.Contains(r.Verdict, "at least 2.00%") || !strings.Contains(r.Verdict, "(a lower bound)") {
+		t.Errorf("verdict %q does not flag the lower bound", r.Verdict)
+	}
+	const reason = "no idle time is blamed on locks"
+	var text, md, html, js bytes.Buffer
+	for _, w := range []struct {
+		b     *bytes.Buffer
+		write func(*bytes.Buffer) error
+	}{
+		{&text, func(b *bytes.Buffer) error { return r.WriteText(b) }},
+		{&md, func(b *bytes.Buffer) error { return r.WriteMarkdown(b) }},
+		{&html, func(b *bytes.Buffer) error { return r.WriteHTML(b) }},
+		{&js, func(b *bytes.Buffer) error { return r.WriteJSON(b) }},
+	} {
+		if err := w.write(w.b); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(w.b.String(), reason) {
+			t.Errorf("an output lacks the estimate's reason:\n%s", w.b.String())
+		}
+	}
+	if strings.Contains(text.String(), "0% (ok)") || strings.Contains(text.String(), "ok  contention_cost") {
+		t.Errorf("the text judges a lower bound ok:\n%s", text.String())
+	}
+
+	// Above the warn limit, a lower bound is enough to judge, and says so.
+	lock.Cost.Value = 0.5
+	r = Build(in, lock, gcr, DefaultThresholds())
+	cost := findingsWithID(r, FindingContentionCost)
+	if len(cost) != 1 || !cost[0].Estimated || !cost[0].LowerBound || cost[0].Severity != SeverityCrit || !strings.Contains(cost[0].Message, "a lower bound: ") {
+		t.Errorf("cost finding = %+v, want a crit lower bound that says why", cost)
 	}
 	pause := findingsWithID(r, FindingGCPauseP99)
 	if len(pause) != 1 || !pause[0].Estimated || pause[0].Severity != SeverityCrit {
@@ -95,9 +164,6 @@ func TestEstimatesSaySo(t *testing.T) {
 	}
 	if got := findingsWithID(r, FindingGCCPUFraction); len(got) != 0 {
 		t.Errorf("GC CPU fraction judged although MemStats cannot give it: %+v", got)
-	}
-	if !r.Lock.Estimated || !strings.Contains(r.Verdict, "(estimated)") {
-		t.Errorf("verdict %q does not flag the estimate", r.Verdict)
 	}
 }
 
@@ -192,7 +258,8 @@ func TestJSONContract(t *testing.T) {
 	has(doc, "report", "schema", "target", "window", "worst", "verdict", "lock", "gc", "map_growth", "findings", "recommendations", "notes")
 	has(doc["target"], "target", "source", "go_version", "gomaxprocs", "labels")
 	has(doc["window"], "window", "seconds")
-	has(doc["lock"], "lock", "fraction", "estimated", "sites", "components", "runtime")
+	has(doc["lock"], "lock", "cost", "cost_known", "cost_estimated", "cost_detail", "waiters", "fraction", "estimated", "sites", "components", "runtime")
+	has(doc["lock"].(map[string]any)["components"].([]any)[0], "lock.components[0]", "name", "cost", "sync_cpu_seconds", "idle_lost_seconds", "fraction", "share")
 	has(doc["lock"].(map[string]any)["sites"].([]any)[0], "lock.sites[0]", "component", "function", "kind", "side",
 		"delay_seconds_per_second", "contentions_per_second", "share", "fraction")
 	has(doc["gc"], "gc", "cpu_fraction", "pause_p99_seconds", "cycles_per_second", "alloc_bytes_per_second")
@@ -217,7 +284,7 @@ func TestWriteHTMLIsSelfContainedAndEscaped(t *testing.T) {
 	if regexp.MustCompile(`(?i)(src|href)\s*=\s*"?(https?:)?//`).MatchString(page) || strings.Contains(page, "<link") {
 		t.Error("the page loads something from elsewhere; it must be self-contained")
 	}
-	for _, want := range []string{"<style>", "CRIT: goroutines spend 31.0% of their time waiting on locks", "rwmutex → xsync", "holds the lock that"} {
+	for _, want := range []string{"<style>", "CRIT: locks cost 40.0% of the CPU capacity", "rwmutex → xsync", "holds the lock that"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}

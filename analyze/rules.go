@@ -49,8 +49,13 @@ type facts struct {
 	ReadShare float64
 	MixSource string
 
-	Contention Severity // component lock fraction against SiteFraction
-	Fraction   float64
+	// Contention is the component cost against ComponentCost when the cost
+	// was measured, else its lock wait share against SiteFraction.
+	Contention     Severity
+	Cost           float64
+	CostKnown      bool
+	CostLowerBound bool
+	Fraction       float64
 
 	Growth      Severity // component growth share against MapGrowthShare
 	GrowthShare float64
@@ -418,8 +423,12 @@ var thinRule = rule{
 	Recommend:  always(StrategyKeep),
 	Confidence: 0.5,
 	Reason: func(f *facts) string {
-		return fmt.Sprintf("no rule calls for a change: lock fraction %s (%s), map growth %s of allocation (%s); "+
-			"a different strategy would not pay for itself on this window", pct(f.Fraction), f.Contention, pct(f.GrowthShare), f.Growth)
+		lock := fmt.Sprintf("lock wait share %s", pct(f.Fraction))
+		if f.CostKnown {
+			lock = fmt.Sprintf("contention cost %s", pct(f.Cost))
+		}
+		return fmt.Sprintf("no rule calls for a change: %s (%s), map growth %s of allocation (%s); "+
+			"a different strategy would not pay for itself on this window", lock, f.Contention, pct(f.GrowthShare), f.Growth)
 	},
 }
 

@@ -47,12 +47,24 @@ func (l Level) Limit(s Severity) float64 {
 
 // Thresholds are the limits every finding is judged against.
 type Thresholds struct {
-	// LockFraction limits the process-wide lock fraction
-	// Δwait / (Δwait + Δuser_cpu).
-	LockFraction Level `json:"lock_fraction" yaml:"lock_fraction"`
-	// SiteFraction limits one component's share of the same denominator. A
+	// ContentionCost limits the process-wide contention cost (DESIGN.md,
+	// "Contention cost"): CPU inside lock primitives plus Ps left idle
+	// while goroutines waited on locks, over GOMAXPROCS × window. It is the
+	// headline: the verdict, --fail-on and the gate judge it.
+	ContentionCost Level `json:"contention_cost" yaml:"contention_cost"`
+	// ComponentCost limits one component's part of the contention cost. A
 	// component at or above Warn counts as contended for the map-strategy
-	// rules.
+	// rules when the cost was measured.
+	ComponentCost Level `json:"component_cost" yaml:"component_cost"`
+	// LockFraction limits the process-wide lock wait share
+	// Δwait / (Δwait + Δuser_cpu). No finding judges it any more (it counts
+	// waits that cost no throughput); it stays for thresholds files, for
+	// the alert rule of the same name and for windows without a measured
+	// cost, where the map-strategy rules fall back to it.
+	LockFraction Level `json:"lock_fraction" yaml:"lock_fraction"`
+	// SiteFraction limits one component's share of the same denominator; a
+	// component at or above Warn counts as contended for the map-strategy
+	// rules when the window has no measured contention cost.
 	SiteFraction Level `json:"site_fraction" yaml:"site_fraction"`
 	// GCCPUFraction limits Δ GC CPU ÷ Δ total CPU over the window.
 	GCCPUFraction Level `json:"gc_cpu_fraction" yaml:"gc_cpu_fraction"`
@@ -68,6 +80,18 @@ type Thresholds struct {
 // from; they are starting points to tune per service with a thresholds file.
 func DefaultThresholds() Thresholds {
 	return Thresholds{
+		// Source: testapps/maplab/results/cost.md, the maplab cost runs
+		// (write-heavy, 64 goroutines, GOMAXPROCS 2): the single Mutex map,
+		// 3–4× slower than xsync's, spends about half its CPU capacity in
+		// lock code or idle Ps, xsync's a few percent. Warn at 10%, a lock
+		// that visibly caps throughput; crit at 30%, where a map strategy
+		// change pays back a third of a core per core. To be re-measured
+		// on a quiet machine; tune per service.
+		ContentionCost: Level{Warn: 0.10, Crit: 0.30},
+		// One component alone: half the process-wide limits, so that a
+		// single hot lock is named before the process as a whole crosses
+		// its limit.
+		ComponentCost: Level{Warn: 0.05, Crit: 0.15},
 		// A service whose goroutines spend 5% of their wait+run time blocked
 		// on locks has a visible, fixable hot spot; at 20% a lock is a
 		// throughput ceiling. Reference points measured with contendr
@@ -104,7 +128,7 @@ func DefaultThresholds() Thresholds {
 // LoadThresholds reads a thresholds file (YAML or JSON; JSON is YAML) over
 // the defaults, so that a file only needs the limits it changes:
 //
-//	lock_fraction: {warn: 0.05, crit: 0.2}
+//	contention_cost: {warn: 10%, crit: 30%}
 //	gc_pause_p99: {crit: 5ms}
 //
 // Unknown keys are an error, so that a misspelt limit is not silently
@@ -141,6 +165,8 @@ func (t Thresholds) Validate() error {
 		name  string
 		level Level
 	}{
+		{"contention_cost", t.ContentionCost},
+		{"component_cost", t.ComponentCost},
 		{"lock_fraction", t.LockFraction},
 		{"site_fraction", t.SiteFraction},
 		{"gc_cpu_fraction", t.GCCPUFraction},

@@ -28,8 +28,14 @@ type point struct {
 	Start   time.Time `json:"start"`
 	End     time.Time `json:"end"`
 	Seconds float64   `json:"seconds"`
-	// LockFraction and GCCPUFraction are null when the window could not
-	// measure them.
+	// ContentionCost, the headline series, LockFraction (the lock wait
+	// share, a secondary line: context, not time lost) and GCCPUFraction
+	// are null when the window could not measure them. CostReason says why
+	// an estimated or lower-bound cost is one.
+	ContentionCost   *float64         `json:"contention_cost"`
+	CostEstimated    bool             `json:"cost_estimated,omitempty"`
+	CostLowerBound   bool             `json:"cost_lower_bound,omitempty"`
+	CostReason       string           `json:"cost_reason,omitempty"`
 	LockFraction     *float64         `json:"lock_fraction"`
 	LockEstimated    bool             `json:"lock_estimated,omitempty"`
 	GCCPUFraction    *float64         `json:"gc_cpu_fraction"`
@@ -282,6 +288,10 @@ func seriesPoint(win *window.Window, report *analyze.Report, err error) point {
 		return p
 	}
 	p.Worst = report.Worst()
+	if l := report.Lock; l.CostKnown {
+		p.ContentionCost = &report.Lock.Cost
+		p.CostEstimated, p.CostLowerBound, p.CostReason = l.CostEstimated, l.CostLowerBound, l.CostReason
+	}
 	if report.Lock.Known {
 		p.LockFraction = &report.Lock.Fraction
 		p.LockEstimated = report.Lock.Estimated

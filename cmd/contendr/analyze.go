@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,8 +41,8 @@ type analyzeOptions struct {
 
 	// Threshold overrides; a flag left unset keeps the file's or the
 	// default limit.
-	lockWarn, lockCrit     limitValue
-	siteWarn, siteCrit     limitValue
+	costWarn, costCrit     limitValue
+	compWarn, compCrit     limitValue
 	gcWarn, gcCrit         limitValue
 	pauseWarn, pauseCrit   limitValue
 	growthWarn, growthCrit limitValue
@@ -67,10 +69,20 @@ A TARGET is:
     one window until a profile kind repeats;
   - a window bundle (.zip) saved from an agent.
 
+The headline is the contention cost: the share of the CPU capacity
+(GOMAXPROCS × window) spent inside lock primitives or left idle while
+goroutines waited on locks. The verdict, the findings and --fail-on judge it
+(--cost-warn/--cost-crit, --component-warn/--component-crit). Without a CPU
+profile it is a lower bound, and every output says why. The lock wait share
+(the old lock fraction) is shown as context only: with more runnable
+goroutines than Ps a lock wait often replaces a wait for a CPU, so it costs
+latency, not throughput.
+
 Several targets give one report each, in order (a JSON array with
 --format json).
 
-Exit codes: 0 ok, 1 error, 2 usage, 3 a finding reached --fail-on.`,
+Exit codes: 0 ok, 1 error, 2 usage, 3 a finding reached --fail-on (the
+contention cost crossing its limit among them).`,
 		Example: `  # A service importing net/http/pprof, measured for 10 seconds:
   contendr analyze http://127.0.0.1:6060 --seconds 10
 
@@ -81,8 +93,8 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 a finding reached --fail-on.`,
   go test -bench . -mutexprofile m.out -blockprofile b.out -cpuprofile c.out -memprofile mem.out
   contendr analyze m.out b.out c.out mem.out --go-version go1.26.8
 
-  # A gate in CI: exit 3 when the lock fraction crosses 10%:
-  contendr analyze ./profiles/ --seconds 30 --lock-crit 10% --fail-on crit -o report.md --format markdown`,
+  # A gate in CI: exit 3 when the contention cost crosses 10%:
+  contendr analyze ./profiles/ --seconds 30 --cost-crit 10% --fail-on crit -o report.md --format markdown`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd.Context(), cmd, args)
@@ -98,17 +110,17 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 a finding reached --fail-on.`,
 	f.DurationVar(&o.timeout, "timeout", source.DefaultTimeout, "how long each HTTP request may take beyond --seconds")
 	f.StringVar(&o.goVersion, "go-version", "", "the target's Go version (go1.23.4), which pprof servers and profile files do not carry")
 	f.Var(&o.maxBytes, "max-bytes", "size cap of one response or file (64MiB, 1GiB, or bytes)")
-	f.BoolVar(&o.noCPU, "no-cpu", false, "do not take a CPU profile from a plain pprof server (the lock fraction is then not estimated)")
+	f.BoolVar(&o.noCPU, "no-cpu", false, "do not take a CPU profile from a plain pprof server (the contention cost is then a lower bound: CPU in lock primitives unknown)")
 	f.StringSliceVar(&o.profiles, "profiles", nil, "extra profiles to record live: cpu, fgprof, goroutine")
 	for _, l := range []struct {
 		v     *limitValue
 		name  string
 		usage string
 	}{
-		{&o.lockWarn, "lock-warn", "warn when the lock fraction reaches this (5%, 0.05)"},
-		{&o.lockCrit, "lock-crit", "crit when the lock fraction reaches this"},
-		{&o.siteWarn, "site-warn", "warn when one component's lock fraction reaches this"},
-		{&o.siteCrit, "site-crit", "crit when one component's lock fraction reaches this"},
+		{&o.costWarn, "cost-warn", "warn when the contention cost (share of GOMAXPROCS × window lost to locks) reaches this (10%, 0.1)"},
+		{&o.costCrit, "cost-crit", "crit when the contention cost reaches this"},
+		{&o.compWarn, "component-warn", "warn when one component's contention cost reaches this"},
+		{&o.compCrit, "component-crit", "crit when one component's contention cost reaches this"},
 		{&o.gcWarn, "gc-warn", "warn when GC CPU reaches this fraction of all CPU"},
 		{&o.gcCrit, "gc-crit", "crit when GC CPU reaches this fraction of all CPU"},
 		{&o.pauseWarn, "pause-warn", "warn when the p99 GC pause reaches this (1ms)"},
@@ -118,12 +130,27 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 a finding reached --fail-on.`,
 	} {
 		f.Var(l.v, l.name, l.usage)
 	}
+	// The lock fraction's flags now set the cost's limits: the lock wait
+	// share is no longer judged (it read the fastest maps as the most
+	// contended), and a script passing --lock-crit means "fail on lock
+	// contention".
+	for _, alias := range []struct {
+		v         *limitValue
+		old, name string
+	}{
+		{&o.costWarn, "lock-warn", "cost-warn"}, {&o.costCrit, "lock-crit", "cost-crit"},
+		{&o.compWarn, "site-warn", "component-warn"}, {&o.compCrit, "site-crit", "component-crit"},
+	} {
+		f.Var(alias.v, alias.old, "deprecated alias of --"+alias.name)
+		_ = f.MarkHidden(alias.old)
+	}
 	return cmd
 }
 
 // run loads, analyzes and renders each target in turn. A target that fails
 // gets one line on stderr and no report; the others still get theirs.
 func (o *analyzeOptions) run(ctx context.Context, cmd *cobra.Command, args []string) error {
+	warnDeprecated(cmd, map[string]string{"lock-warn": "cost-warn", "lock-crit": "cost-crit", "site-warn": "component-warn", "site-crit": "component-crit"})
 	render, err := rendererFor(o.format)
 	if err != nil {
 		return err
@@ -283,15 +310,15 @@ func (o *analyzeOptions) loadThresholds() (analyze.Thresholds, error) {
 	if o.thresholds != "" {
 		var err error
 		if th, err = analyze.LoadThresholds(o.thresholds); err != nil {
-			return th, usageError("--thresholds %s: %s; fix the file (limits are written like lock_fraction: {warn: 5%%, crit: 20%%})", o.thresholds, err)
+			return th, usageError("--thresholds %s: %s; fix the file (limits are written like contention_cost: {warn: 10%%, crit: 30%%})", o.thresholds, err)
 		}
 	}
 	for _, l := range []struct {
 		flag  *limitValue
 		limit *float64
 	}{
-		{&o.lockWarn, &th.LockFraction.Warn}, {&o.lockCrit, &th.LockFraction.Crit},
-		{&o.siteWarn, &th.SiteFraction.Warn}, {&o.siteCrit, &th.SiteFraction.Crit},
+		{&o.costWarn, &th.ContentionCost.Warn}, {&o.costCrit, &th.ContentionCost.Crit},
+		{&o.compWarn, &th.ComponentCost.Warn}, {&o.compCrit, &th.ComponentCost.Crit},
 		{&o.gcWarn, &th.GCCPUFraction.Warn}, {&o.gcCrit, &th.GCCPUFraction.Crit},
 		{&o.pauseWarn, &th.GCPauseP99.Warn}, {&o.pauseCrit, &th.GCPauseP99.Crit},
 		{&o.growthWarn, &th.MapGrowthShare.Warn}, {&o.growthCrit, &th.MapGrowthShare.Crit},
@@ -498,3 +525,13 @@ func (l *limitValue) Set(s string) error {
 }
 
 var _ pflag.Value = (*limitValue)(nil)
+
+// warnDeprecated says on stderr (never stdout, which may carry JSON) that
+// an old flag name was used and what it now sets.
+func warnDeprecated(cmd *cobra.Command, renamed map[string]string) {
+	for _, old := range slices.Sorted(maps.Keys(renamed)) {
+		if cmd.Flags().Changed(old) {
+			fmt.Fprintf(cmd.ErrOrStderr(), "contendr: --%s is deprecated, use --%s: it sets the contention cost's limit (the lock wait share is context only, never judged)\n", old, renamed[old])
+		}
+	}
+}

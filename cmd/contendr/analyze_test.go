@@ -197,7 +197,7 @@ func TestAnalyzeUsageErrors(t *testing.T) {
 		{[]string{"analyze", "x", "--seconds", "soon"}, `contendr: invalid argument "soon" for "--seconds" flag: want seconds (10) or a duration (1m30s)`},
 		{[]string{"analyze", "x", "--seconds", "-3"}, `contendr: invalid argument "-3" for "--seconds" flag: want a positive length`},
 		{[]string{"analyze", "x", "--lock-warn", "lots"}, `contendr: invalid argument "lots" for "--lock-warn" flag: want a number (0.05), a percentage (5%) or a duration (10ms)`},
-		{[]string{"analyze", "x", "--lock-warn", "30%", "--lock-crit", "10%"}, "contendr: thresholds: lock_fraction: warn 0.3 is above crit 0.1"},
+		{[]string{"analyze", "x", "--cost-warn", "30%", "--cost-crit", "10%"}, "contendr: thresholds: contention_cost: warn 0.3 is above crit 0.1"},
 		{[]string{"analyze", "x", "--thresholds", badThresholds}, "contendr: --thresholds " + badThresholds + ": reading thresholds from " + badThresholds + ": lock_fraction: warn 0.5 is above crit 0.1; fix the file"},
 		{[]string{"analyze", "x", "--thresholds", "/nonexistent/t.yaml"}, "contendr: --thresholds /nonexistent/t.yaml: reading thresholds: open /nonexistent/t.yaml: no such file or directory"},
 		{[]string{"analyze", "x", "--profiles", "trace"}, `contendr: --profiles "trace": want cpu, fgprof or goroutine`},

@@ -29,46 +29,55 @@ type gateOptions struct {
 
 	limits gateLimits
 	// Flags in the same notation as analyze's limits (0.02, 2%).
-	maxLock, maxGC, minLock, minGC limitValue
+	maxCost, maxGC, minCost, minGC limitValue
 }
 
 // gateLimits are what the canary is held to.
 type gateLimits struct {
-	// MaxLockFraction and MaxGCCPU are absolute limits on the canary; zero
-	// means none.
-	MaxLockFraction float64 `json:"max_lock_fraction,omitempty"`
-	MaxGCCPU        float64 `json:"max_gc_cpu,omitempty"`
+	// MaxContentionCost and MaxGCCPU are absolute limits on the canary;
+	// zero means none.
+	MaxContentionCost float64 `json:"max_contention_cost,omitempty"`
+	MaxGCCPU          float64 `json:"max_gc_cpu,omitempty"`
 	// MaxRatio is how many times the baseline's figure the canary may
 	// reach.
 	MaxRatio float64 `json:"max_ratio"`
-	// MinLockFraction and MinGCCPU are the floors under which the ratio is
-	// not judged: 0.2% against 0.1% is a doubling of nothing.
-	MinLockFraction float64 `json:"min_lock_fraction"`
-	MinGCCPU        float64 `json:"min_gc_cpu"`
+	// MinContentionCost and MinGCCPU are the floors under which the ratio
+	// is not judged: 0.2% against 0.1% is a doubling of nothing.
+	MinContentionCost float64 `json:"min_contention_cost"`
+	MinGCCPU          float64 `json:"min_gc_cpu"`
 }
 
 // Defaults of the gate's limits.
 const (
 	defaultGateMaxRatio = 1.5
-	defaultGateMinLock  = 0.02
-	defaultGateMinGC    = 0.05
+	// 2% of the CPU capacity: below analyze's component warn limit (5%),
+	// where a cost is noise from the CPU profile's sampling.
+	defaultGateMinCost = 0.02
+	defaultGateMinGC   = 0.05
 )
 
 func newCmdGate() *cobra.Command {
 	o := &gateOptions{seconds: secondsValue(source.DefaultSeconds)}
 	o.limits.MaxRatio = defaultGateMaxRatio
-	o.minLock = limitValue{v: defaultGateMinLock, set: true}
+	o.minCost = limitValue{v: defaultGateMinCost, set: true}
 	o.minGC = limitValue{v: defaultGateMinGC, set: true}
 	cmd := &cobra.Command{
 		Use:   "gate --baseline TARGET --canary TARGET",
-		Short: "Fail when a canary waits for locks or collects garbage more than its baseline",
+		Short: "Fail when locks or garbage collection cost a canary more than its baseline",
 		Long: `gate measures the baseline and the canary over the same window, at the same
-time, and fails when the canary's lock fraction or GC CPU fraction
+time, and fails when the canary's contention cost (the share of its CPU
+capacity spent inside lock primitives or idle while goroutines waited on
+locks) or GC CPU fraction
 
-  - is above an absolute limit (--max-lock-fraction, --max-gc-cpu; off unless
-    given), or
+  - is above an absolute limit (--max-cost, --max-gc-cpu; off unless given),
+    or
   - is more than --max-ratio times the baseline's, and above a floor
-    (--min-lock-fraction, --min-gc-cpu) so that 0.2% against 0.1% passes.
+    (--min-cost, --min-gc-cpu) so that 0.2% against 0.1% passes.
+
+The lock wait share (the old lock fraction) is shown for context only: it
+counts waits that cost no throughput, so a faster map can read higher.
+--max-lock-fraction and --min-lock-fraction are deprecated aliases of
+--max-cost and --min-cost.
 
 Targets are what analyze takes: agent URLs (their latest windows), plain
 net/http/pprof servers (measured live for --seconds), bundles or profiles.
@@ -77,9 +86,10 @@ every check skipped is an error.
 
 Exit codes: 0 the canary passed, 1 error, 2 usage, 3 the canary failed.`,
 		Example: `  contendr gate --baseline http://stable:6061 --canary http://canary:6061 --seconds 30
-  contendr gate --baseline $B --canary $C --max-ratio 1.2 --max-lock-fraction 10% --format json`,
+  contendr gate --baseline $B --canary $C --max-ratio 1.2 --max-cost 10% --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			warnDeprecated(cmd, map[string]string{"max-lock-fraction": "max-cost", "min-lock-fraction": "min-cost"})
 			return o.run(cmd.Context(), cmd.OutOrStdout())
 		},
 	}
@@ -91,9 +101,15 @@ Exit codes: 0 the canary passed, 1 error, 2 usage, 3 the canary failed.`,
 	f.StringArrayVar(&o.headers, "header", nil, "add an HTTP header to every request, as 'Name: value' (repeatable)")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
 	f.Float64Var(&o.limits.MaxRatio, "max-ratio", defaultGateMaxRatio, "fail when the canary's figure is more than this many times the baseline's")
-	f.Var(&o.maxLock, "max-lock-fraction", "fail when the canary's lock fraction is above this (10%, 0.1)")
+	f.Var(&o.maxCost, "max-cost", "fail when the canary's contention cost is above this (10%, 0.1)")
 	f.Var(&o.maxGC, "max-gc-cpu", "fail when the canary's GC CPU fraction is above this")
-	f.Var(&o.minLock, "min-lock-fraction", "judge the lock ratio only when the canary's lock fraction is at least this")
+	f.Var(&o.minCost, "min-cost", "judge the cost ratio only when the canary's contention cost is at least this")
+	// The old names set the cost's limits: the lock fraction no longer
+	// gates (it read the fastest maps as the most contended).
+	f.Var(&o.maxCost, "max-lock-fraction", "deprecated alias of --max-cost")
+	f.Var(&o.minCost, "min-lock-fraction", "deprecated alias of --min-cost")
+	_ = f.MarkHidden("max-lock-fraction")
+	_ = f.MarkHidden("min-lock-fraction")
 	f.Var(&o.minGC, "min-gc-cpu", "judge the GC ratio only when the canary's GC CPU fraction is at least this")
 	return cmd
 }
@@ -108,8 +124,8 @@ func (o *gateOptions) run(ctx context.Context, stdout io.Writer) error {
 	if !(o.limits.MaxRatio > 1) {
 		return usageError("--max-ratio %v: want a number above 1", o.limits.MaxRatio)
 	}
-	o.limits.MaxLockFraction, o.limits.MaxGCCPU = o.maxLock.v, o.maxGC.v
-	o.limits.MinLockFraction, o.limits.MinGCCPU = o.minLock.v, o.minGC.v
+	o.limits.MaxContentionCost, o.limits.MaxGCCPU = o.maxCost.v, o.maxGC.v
+	o.limits.MinContentionCost, o.limits.MinGCCPU = o.minCost.v, o.minGC.v
 	headers, err := parseHeaders(o.headers)
 	if err != nil {
 		return err
@@ -155,11 +171,19 @@ func parseHeaders(raw []string) (http.Header, error) {
 
 // gateSide is one target's figures; a nil figure was not measurable.
 type gateSide struct {
-	Target          string   `json:"target"`
+	Target string `json:"target"`
+	// ContentionCost is the judged lock figure; CostEstimated and
+	// CostLowerBound qualify it, CostReason says why.
+	ContentionCost *float64 `json:"contention_cost"`
+	CostEstimated  bool     `json:"cost_estimated,omitempty"`
+	CostLowerBound bool     `json:"cost_lower_bound,omitempty"`
+	CostReason     string   `json:"cost_reason,omitempty"`
+	// LockFraction is the lock wait share, context only.
 	LockFraction    *float64 `json:"lock_fraction"`
 	LockEstimated   bool     `json:"lock_estimated,omitempty"`
 	GCCPUFraction   *float64 `json:"gc_cpu_fraction"`
 	TopSite         string   `json:"top_site,omitempty"`
+	TopSiteCost     float64  `json:"top_site_cost,omitempty"`
 	TopSiteFraction float64  `json:"top_site_fraction,omitempty"`
 	WindowSeconds   float64  `json:"window_seconds"`
 }
@@ -195,6 +219,10 @@ func measure(ctx context.Context, target string, opts source.Options) (gateSide,
 
 func sideOf(target string, r *analyze.Report) gateSide {
 	side := gateSide{Target: target, WindowSeconds: r.Window.Seconds}
+	if r.Lock.CostKnown {
+		side.ContentionCost = ptr(r.Lock.Cost)
+		side.CostEstimated, side.CostLowerBound, side.CostReason = r.Lock.CostEstimated, r.Lock.CostLowerBound, r.Lock.CostReason
+	}
 	if r.Lock.Known {
 		side.LockFraction = ptr(r.Lock.Fraction)
 		side.LockEstimated = r.Lock.Estimated
@@ -203,7 +231,8 @@ func sideOf(target string, r *analyze.Report) gateSide {
 		side.GCCPUFraction = ptr(r.GC.CPUFraction)
 	}
 	if len(r.Lock.Components) > 0 {
-		side.TopSite, side.TopSiteFraction = r.Lock.Components[0].Name, r.Lock.Components[0].Fraction
+		top := r.Lock.Components[0]
+		side.TopSite, side.TopSiteCost, side.TopSiteFraction = top.Name, top.Cost, top.Fraction
 	}
 	return side
 }
@@ -251,14 +280,14 @@ const gateSchema = "contendr.gate/v1"
 // two sides' figures.
 func judgeGate(baseline, canary gateSide, limits gateLimits) gateResult {
 	res := gateResult{Schema: gateSchema, Limits: limits, Baseline: baseline, Canary: canary}
-	if limits.MaxLockFraction > 0 {
-		res.Checks = append(res.Checks, absoluteCheck("lock fraction", canary.LockFraction, limits.MaxLockFraction))
+	if limits.MaxContentionCost > 0 {
+		res.Checks = append(res.Checks, absoluteCheck("contention cost", canary.ContentionCost, limits.MaxContentionCost))
 	}
 	if limits.MaxGCCPU > 0 {
 		res.Checks = append(res.Checks, absoluteCheck("GC CPU fraction", canary.GCCPUFraction, limits.MaxGCCPU))
 	}
 	res.Checks = append(res.Checks,
-		ratioCheck("lock fraction vs baseline", baseline.LockFraction, canary.LockFraction, limits.MaxRatio, limits.MinLockFraction),
+		ratioCheck("contention cost vs baseline", baseline.ContentionCost, canary.ContentionCost, limits.MaxRatio, limits.MinContentionCost),
 		ratioCheck("GC CPU fraction vs baseline", baseline.GCCPUFraction, canary.GCCPUFraction, limits.MaxRatio, limits.MinGCCPU))
 
 	judged := false
@@ -370,9 +399,10 @@ func (r gateResult) writeText(w io.Writer) error {
 		if s.TopSite == "" {
 			return "—"
 		}
-		return fmt.Sprintf("%s %s", shortComponent(s.TopSite), percent(s.TopSiteFraction))
+		return fmt.Sprintf("%s %s", shortComponent(s.TopSite), percent(s.TopSiteCost))
 	}
-	fmt.Fprintf(tw, "top lock site\t%s\t%s\t\t\t\n", site(r.Baseline), site(r.Canary))
+	fmt.Fprintf(tw, "top lock site (cost)\t%s\t%s\t\t\t\n", site(r.Baseline), site(r.Canary))
+	fmt.Fprintf(tw, "lock wait share (context)\t%s\t%s\t\t\t\n", percentOrDash(r.Baseline.LockFraction), percentOrDash(r.Canary.LockFraction))
 	fmt.Fprintf(tw, "window\t%.0fs\t%.0fs\t\t\t\n", r.Baseline.WindowSeconds, r.Canary.WindowSeconds)
 	if err := tw.Flush(); err != nil {
 		return err
@@ -381,8 +411,11 @@ func (r gateResult) writeText(w io.Writer) error {
 		name string
 		side gateSide
 	}{{"baseline", r.Baseline}, {"canary", r.Canary}} {
-		if s.side.LockEstimated {
-			fmt.Fprintf(w, "note: the %s's lock fraction is an estimate (run `contendr analyze %s` for why)\n", s.name, s.side.Target)
+		switch {
+		case s.side.CostLowerBound:
+			fmt.Fprintf(w, "note: the %s's contention cost is a lower bound: %s\n", s.name, s.side.CostReason)
+		case s.side.CostEstimated:
+			fmt.Fprintf(w, "note: the %s's contention cost is an estimate: %s\n", s.name, s.side.CostReason)
 		}
 	}
 	switch r.Verdict {

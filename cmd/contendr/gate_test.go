@@ -14,10 +14,10 @@ import (
 )
 
 func TestJudgeGate(t *testing.T) {
-	side := func(lock, gc float64) gateSide {
+	side := func(cost, gc float64) gateSide {
 		s := gateSide{Target: "t"}
-		if lock >= 0 {
-			s.LockFraction = ptr(lock)
+		if cost >= 0 {
+			s.ContentionCost = ptr(cost)
 		}
 		if gc >= 0 {
 			s.GCCPUFraction = ptr(gc)
@@ -25,9 +25,9 @@ func TestJudgeGate(t *testing.T) {
 		return s
 	}
 	const unknown = -1
-	defaults := gateLimits{MaxRatio: 1.5, MinLockFraction: 0.02, MinGCCPU: 0.05}
+	defaults := gateLimits{MaxRatio: 1.5, MinContentionCost: 0.02, MinGCCPU: 0.05}
 	withAbsolute := defaults
-	withAbsolute.MaxLockFraction, withAbsolute.MaxGCCPU = 0.10, 0.20
+	withAbsolute.MaxContentionCost, withAbsolute.MaxGCCPU = 0.10, 0.20
 	tests := []struct {
 		name             string
 		baseline, canary gateSide
@@ -38,19 +38,19 @@ func TestJudgeGate(t *testing.T) {
 	}{
 		{"same figures pass", side(0.10, 0.08), side(0.10, 0.08), defaults, verdictPass,
 			[]string{statusPass, statusPass}, ""},
-		{"lock 3× the baseline fails", side(0.05, 0.01), side(0.15, 0.01), defaults, verdictFail,
-			[]string{statusFail, statusPass}, "canary lock fraction 15.0% is 3.0× the baseline's 5.0% (limit 1.5×)"},
+		{"cost 3× the baseline fails", side(0.05, 0.01), side(0.15, 0.01), defaults, verdictFail,
+			[]string{statusFail, statusPass}, "canary contention cost 15.0% is 3.0× the baseline's 5.0% (limit 1.5×)"},
 		{"a doubling under the floor passes", side(0.001, 0.01), side(0.002, 0.02), defaults, verdictPass,
 			[]string{statusPass, statusPass}, ""},
 		{"a zero baseline fails a canary over the floor", side(0, 0), side(0.3, 0), defaults, verdictFail,
-			[]string{statusFail, statusPass}, "canary lock fraction 30.0% is ∞× the baseline's 0.0% (limit 1.5×)"},
+			[]string{statusFail, statusPass}, "canary contention cost 30.0% is ∞× the baseline's 0.0% (limit 1.5×)"},
 		{"exactly the ratio passes", side(0.1, 0.1), side(0.15, 0.15), defaults, verdictPass,
 			[]string{statusPass, statusPass}, ""},
 		{"GC ratio fails on its own", side(0.01, 0.06), side(0.01, 0.12), defaults, verdictFail,
 			[]string{statusPass, statusFail}, "canary GC CPU fraction 12.0% is 2.0× the baseline's 6.0% (limit 1.5×)"},
 		{"absolute limit fails a canary no worse than its baseline", side(0.3, 0.01), side(0.3, 0.01), withAbsolute, verdictFail,
-			[]string{statusFail, statusPass, statusPass, statusPass}, "canary lock fraction 30.0% is above the limit of 10.0%"},
-		{"unknown baseline lock skips that check", side(unknown, 0.06), side(0.5, 0.06), defaults, verdictPass,
+			[]string{statusFail, statusPass, statusPass, statusPass}, "canary contention cost 30.0% is above the limit of 10.0%"},
+		{"unknown baseline cost skips that check", side(unknown, 0.06), side(0.5, 0.06), defaults, verdictPass,
 			[]string{statusSkipped, statusPass}, ""},
 		{"nothing measurable is no data", side(unknown, unknown), side(unknown, unknown), defaults, verdictNoData,
 			[]string{statusSkipped, statusSkipped}, ""},
@@ -84,6 +84,7 @@ func TestGateUsageErrors(t *testing.T) {
 		{"gate", "--canary", "http://127.0.0.1:1"},
 		{"gate", "--baseline", "a", "--canary", "b", "--max-ratio", "1"},
 		{"gate", "--baseline", "a", "--canary", "b", "--format", "html"},
+		{"gate", "--baseline", "a", "--canary", "b", "--max-cost", "lots"},
 		{"gate", "--baseline", "a", "--canary", "b", "--max-lock-fraction", "lots"},
 		{"gate", "--baseline", "a", "--canary", "b", "--header", "no colon"},
 		{"gate", "extra-arg"},
@@ -101,12 +102,12 @@ func TestGateOverFakeAgents(t *testing.T) {
 	if code != exitThreshold {
 		t.Fatalf("exit %d, want 3; stderr %q", code, stderr)
 	}
-	for _, want := range []string{"lock fraction vs baseline", "5.0%", "30.0%", "6.00×", "FAIL", "GC CPU fraction vs baseline", "PASS"} {
+	for _, want := range []string{"contention cost vs baseline", "5.0%", "30.0%", "6.00×", "FAIL", "GC CPU fraction vs baseline", "PASS", "lock wait share (context)", "lower bound"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout)
 		}
 	}
-	if !strings.Contains(stderr, "the canary failed the gate: canary lock fraction 30.0% is 6.0×") {
+	if !strings.Contains(stderr, "the canary failed the gate: canary contention cost 30.0% is 6.0×") {
 		t.Errorf("stderr %q does not give the reason", stderr)
 	}
 
@@ -118,7 +119,8 @@ func TestGateOverFakeAgents(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("--format json: %v\n%s", err, stdout)
 	}
-	if res.Schema != gateSchema || res.Verdict != verdictPass || *res.Canary.LockFraction != 0.06 || *res.Baseline.LockFraction != 0.05 {
+	if res.Schema != gateSchema || res.Verdict != verdictPass || *res.Canary.ContentionCost != 0.06 || *res.Baseline.ContentionCost != 0.05 ||
+		*res.Canary.LockFraction != 0.06 {
 		t.Errorf("result = %+v", res)
 	}
 }

