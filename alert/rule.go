@@ -64,16 +64,18 @@ type Rule struct {
 }
 
 // Limits of the default contention cost rules. Source:
-// testapps/maplab/results/cost.md, the maplab cost runs (write-heavy, 64
-// goroutines, GOMAXPROCS 2): the single Mutex map, 3–4× slower than
-// xsync's, lost about half its CPU capacity to lock code or idle Ps,
-// xsync's a few percent. Warn at 10%, a lock that visibly caps throughput;
-// crit at 30%. A component alone: half the process-wide limits, so that
-// one hot lock is named before the process as a whole crosses its limit.
-// They are to be re-measured on a quiet machine; change them here alone.
-// They are defined here rather than read from analyze.DefaultThresholds,
-// which the alert package does not import (analyze's own copies are held
-// equal by a test).
+// testapps/maplab/results/cost.md, the maplab cost runs (`maplab cost`),
+// which are being re-measured; until they land, the reference is the
+// measurement DESIGN.md quotes (write-heavy, 64 goroutines, GOMAXPROCS 2):
+// the single Mutex map, 4× slower than xsync's, either left one P of two
+// idle or spent about half the CPU inside lock code — a cost near 0.5 —
+// while xsync's map spent far less. Warn at 10%, a lock that visibly caps
+// throughput; crit at 30%. A component alone: half the process-wide
+// limits, so that one hot lock is named before the process as a whole
+// crosses its limit. Change them here alone (deploy/prometheus's rules
+// quote them). They are defined here rather than read from
+// analyze.DefaultThresholds, which does not have them yet on this branch;
+// a test holds the two equal once it does.
 const (
 	DefaultContentionCostWarn = 0.10
 	DefaultContentionCostCrit = 0.30
