@@ -39,10 +39,10 @@ type Agent struct {
 
 	ringMu sync.RWMutex
 	ring   []*window.Window // oldest first, at most cfg.Windows
-	// lockFractions holds what collectors/mutex judged for each window in
-	// the ring, so that the windows list quotes the same figure as
+	// judgedLocks holds what collectors/mutex judged for each window in
+	// the ring, so that the windows list quotes the same figures as
 	// /metrics and analyze.
-	lockFractions map[*window.Window]mutex.LockFraction
+	judgedLocks map[*window.Window]judgedLock
 
 	// collectMu guards the collection state below: the open window's
 	// baseline, the CPU duty cycle and the error counts.
@@ -109,11 +109,11 @@ func newAgent(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{
-		cfg:           cfg,
-		log:           cfg.Logger.With("component", "contendr-agent"),
-		collectNow:    make(chan chan collectResult),
-		stop:          make(chan struct{}),
-		lockFractions: map[*window.Window]mutex.LockFraction{},
+		cfg:         cfg,
+		log:         cfg.Logger.With("component", "contendr-agent"),
+		collectNow:  make(chan chan collectResult),
+		stop:        make(chan struct{}),
+		judgedLocks: map[*window.Window]judgedLock{},
 	}
 	return a, nil
 }
@@ -314,6 +314,13 @@ func (a *Agent) window(id string) *window.Window {
 	return nil
 }
 
+// judgedLock is what the windows list quotes of a kept window's
+// collectors/mutex result: the contention cost and the lock wait share.
+type judgedLock struct {
+	cost     mutex.Cost
+	fraction mutex.LockFraction
+}
+
 func (a *Agent) keep(w *window.Window, judged *mutex.Result) {
 	a.ringMu.Lock()
 	defer a.ringMu.Unlock()
@@ -322,25 +329,25 @@ func (a *Agent) keep(w *window.Window, judged *mutex.Result) {
 		a.ring = a.ring[1:]
 	}
 	a.ring = append(a.ring, w)
-	// The judged lock fraction of each kept window, for the windows list;
+	// The judged figures of each kept window, for the windows list;
 	// dropped with the window.
 	if judged != nil {
-		a.lockFractions[w] = judged.LockFraction
+		a.judgedLocks[w] = judgedLock{cost: judged.Cost, fraction: judged.LockFraction}
 	}
-	for kept := range a.lockFractions {
+	for kept := range a.judgedLocks {
 		if !slices.Contains(a.ring, kept) {
-			delete(a.lockFractions, kept)
+			delete(a.judgedLocks, kept)
 		}
 	}
 }
 
-// lockFraction is the lock fraction collectors/mutex judged for a kept
-// window; ok is false when the window was not judged or had no value.
-func (a *Agent) lockFraction(w *window.Window) (mutex.LockFraction, bool) {
+// judgedLock returns what collectors/mutex judged for a kept window; ok
+// is false when the window was not judged.
+func (a *Agent) judgedLock(w *window.Window) (judgedLock, bool) {
 	a.ringMu.RLock()
 	defer a.ringMu.RUnlock()
-	lf, ok := a.lockFractions[w]
-	return lf, ok && lf.Known
+	j, ok := a.judgedLocks[w]
+	return j, ok
 }
 
 // CollectNow closes the open window early and returns it; the next window

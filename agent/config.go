@@ -122,7 +122,8 @@ type Config struct {
 	InsecureAllowNonLoopback bool
 
 	// Alerts configures the rules evaluated at the end of every window
-	// (lock fraction, a site's fraction, GC CPU, pause p99, map growth),
+	// (contention cost, a component's cost, GC CPU, pause p99, map growth;
+	// the lock wait share on request),
 	// their hysteresis and delivery (callback, webhook, profile dumps).
 	// nil means alert.DefaultRules, delivered to Logger and exposed as
 	// contendr_alert_firing{rule}. Labels and Logger default to the agent's.

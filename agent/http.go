@@ -136,9 +136,19 @@ type windowSummary struct {
 	End      time.Time            `json:"end"`
 	Seconds  float64              `json:"seconds"`
 	Profiles []window.ProfileKind `json:"profiles"`
-	// LockFraction is collectors/mutex's figure for the window, the one
-	// /metrics and analyze quote; null when it has none. Estimated says it
-	// was not measured over exactly the window (see mutex.LockFraction).
+	// ContentionCost is collectors/mutex's contention cost for the window,
+	// the headline figure /metrics (contendr_contention_cost_ratio), the
+	// alert rules and analyze quote; null when it is unknown. Estimated
+	// says it was not measured directly (a lower bound without a CPU
+	// profile, among others), and CostReason why, or why the cost is
+	// unknown (see mutex.Cost).
+	ContentionCost *float64 `json:"contention_cost"`
+	CostEstimated  bool     `json:"contention_cost_estimated,omitempty"`
+	CostReason     string   `json:"contention_cost_reason,omitempty"`
+	// LockFraction is collectors/mutex's lock wait share for the window,
+	// kept for compatibility: it counts waits that cost no throughput;
+	// null when it has none. Estimated says it was not measured over
+	// exactly the window (see mutex.LockFraction).
 	LockFraction  *float64 `json:"lock_fraction"`
 	LockEstimated bool     `json:"lock_fraction_estimated,omitempty"`
 	Goroutines    int      `json:"goroutines"`
@@ -157,8 +167,15 @@ func (a *Agent) summarize(w *window.Window) windowSummary {
 			s.Profiles = append(s.Profiles, k)
 		}
 	}
-	if lf, ok := a.lockFraction(w); ok {
-		s.LockFraction, s.LockEstimated = &lf.Value, lf.Estimated
+	if judged, ok := a.judgedLock(w); ok {
+		c := judged.cost
+		if c.Known {
+			s.ContentionCost, s.CostEstimated = &c.Value, c.Estimated
+		}
+		s.CostReason = c.Reason // also why an unknown cost is null
+		if lf := judged.fraction; lf.Known {
+			s.LockFraction, s.LockEstimated = &lf.Value, lf.Estimated
+		}
 	}
 	return s
 }

@@ -237,8 +237,11 @@ func TestBundleOfAContendedWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(list) != 1 || list[0].ID != collected.ID || list[0].LockFraction == nil || *list[0].LockFraction <= 0 ||
-		!strings.Contains(fmt.Sprint(list[0].Profiles), "mutex") {
+		list[0].ContentionCost == nil || !strings.Contains(fmt.Sprint(list[0].Profiles), "mutex") {
 		t.Errorf("windows list = %+v", list)
+	}
+	if len(list) == 1 && list[0].CostEstimated && list[0].CostReason == "" {
+		t.Errorf("windows list marks the cost estimated without a reason: %+v", list[0])
 	}
 
 	if threadCPUSupported {
@@ -248,7 +251,22 @@ func TestBundleOfAContendedWindow(t *testing.T) {
 	}
 
 	metrics := readBody(t, get(t, srv.URL+"/metrics", ""))
-	// The windows list and /metrics quote one figure: collectors/mutex's.
+	// The windows list and /metrics quote the same figures:
+	// collectors/mutex's.
+	if list[0].ContentionCost != nil {
+		estimated := "0"
+		if list[0].CostEstimated {
+			estimated = "1"
+		}
+		for _, want := range []string{
+			`contendr_contention_cost_ratio{role="canary",service="demo"} ` + strconv.FormatFloat(*list[0].ContentionCost, 'g', -1, 64),
+			`contendr_contention_cost_estimated{role="canary",service="demo"} ` + estimated,
+		} {
+			if !strings.Contains(metrics, want+"\n") {
+				t.Errorf("/metrics lacks %q, the windows list's contention cost", want)
+			}
+		}
+	}
 	if list[0].LockFraction != nil {
 		want := fmt.Sprintf(`contendr_lock_wait_fraction{role="canary",service="demo"} %s`,
 			strconv.FormatFloat(*list[0].LockFraction, 'g', -1, 64))
@@ -257,6 +275,8 @@ func TestBundleOfAContendedWindow(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
+		`contendr_contention_cost_ratio{role="canary",service="demo"}`,
+		`contendr_lock_waiters{role="canary",service="demo"}`,
 		`contendr_lock_wait_fraction{role="canary",service="demo"}`,
 		`contendr_agent_collections_total{role="canary",service="demo"} 1`,
 		`contendr_agent_collect_seconds_total`,
@@ -319,8 +339,9 @@ func pcOf(t *testing.T) uintptr {
 	return pc
 }
 
-// TestWindowsListFollowsTheRing: every kept window has its judged lock
-// fraction in the list, and an evicted window's figure goes with it.
+// TestWindowsListFollowsTheRing: every kept window has its judged
+// contention cost and lock fraction in the list, and an evicted window's
+// figures go with it.
 func TestWindowsListFollowsTheRing(t *testing.T) {
 	a, srv := startAgent(t, Config{Windows: 2, MutexProfileFraction: 1})
 	for range 4 {
@@ -338,11 +359,14 @@ func TestWindowsListFollowsTheRing(t *testing.T) {
 		if s.LockFraction == nil || *s.LockFraction <= 0 {
 			t.Errorf("window %s: lock fraction %v after contention", s.ID, s.LockFraction)
 		}
+		if s.ContentionCost == nil {
+			t.Errorf("window %s: no contention cost (reason %q)", s.ID, s.CostReason)
+		}
 	}
 	a.ringMu.RLock()
-	judged := len(a.lockFractions)
+	judged := len(a.judgedLocks)
 	a.ringMu.RUnlock()
 	if judged != 2 {
-		t.Errorf("%d judged lock fractions kept for a ring of 2", judged)
+		t.Errorf("%d judged windows kept for a ring of 2", judged)
 	}
 }

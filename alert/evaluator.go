@@ -20,8 +20,8 @@ const (
 	DefaultResolveAfter = 3
 	DefaultDumpMaxFiles = 60
 	DefaultDumpMaxBytes = 64 << 20
-	// DefaultMaxSites bounds how many components a site rule tracks at
-	// once, so that a process with thousands of lock sites cannot grow the
+	// DefaultMaxSites bounds how many components a per-component rule
+	// tracks at once, so that a process with thousands of lock sites cannot grow the
 	// evaluator's state without limit.
 	DefaultMaxSites = 20
 )
@@ -61,7 +61,8 @@ type Config struct {
 	DumpMaxFiles int
 	DumpMaxBytes int64
 
-	// MaxSites bounds the components a site rule tracks (default 20).
+	// MaxSites bounds the components a per-component rule tracks
+	// (default 20).
 	MaxSites int
 
 	// Logger receives every event and delivery error; nil means
@@ -83,7 +84,8 @@ type Event struct {
 	Rule     string   `json:"rule"`
 	Metric   Metric   `json:"metric"`
 	Severity Severity `json:"severity"`
-	// Site is the component a site rule fired for; empty for other rules.
+	// Site is the component a per-component rule (component_cost,
+	// site_fraction) fired for; empty for process-wide rules.
 	Site      string    `json:"site,omitempty"`
 	State     State     `json:"state"`
 	Value     float64   `json:"value"` // the value in the window that caused the event
@@ -237,15 +239,19 @@ func (e *Evaluator) evaluate(windowID string, end time.Time, v Values) []Event {
 	defer e.mu.Unlock()
 	var events []Event
 	for i, r := range e.rules {
-		if r.Metric != SiteFraction {
+		figures, perComponent := v.perComponent(r.Metric)
+		if !perComponent {
 			if ev, ok := e.step(r, e.instance(i, ""), v.value(r.Metric), windowID, end); ok {
 				events = append(events, ev)
 			}
 			continue
 		}
-		for _, site := range e.sitesToStep(i, r, v.SiteFractions) {
+		if figures == nil {
+			continue // the window could not measure it: no component moves
+		}
+		for _, site := range e.sitesToStep(i, r, figures) {
 			inst := e.instances[i][site]
-			value := v.SiteFractions[site] // a site missing from the window had no contention
+			value := figures[site] // a component missing from the window had no contention
 			ev, ok := e.step(r, inst, value, windowID, end)
 			if ok {
 				ev.Site = site

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,12 @@ func win(i int) *window.Window {
 func lockValues(f float64) alert.Values {
 	v := alert.Unknown()
 	v.LockFraction = f
+	return v
+}
+
+func costValues(f float64) alert.Values {
+	v := alert.Unknown()
+	v.ContentionCost = f
 	return v
 }
 
@@ -131,8 +138,9 @@ func TestEveryMetricHasARule(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ev.Close()
-	events := ev.Observe(win(1), alert.Values{LockFraction: 0.5, GCCPUFraction: 0.5,
-		GCPauseP99Seconds: 0.1, MapGrowthShare: 0.9, SiteFractions: map[string]float64{"main.(*Cache)": 0.4}})
+	events := ev.Observe(win(1), alert.Values{ContentionCost: 0.9, ComponentCosts: map[string]float64{"main.(*Cache)": 0.8},
+		LockFraction: 0.5, GCCPUFraction: 0.5, GCPauseP99Seconds: 0.1, MapGrowthShare: 0.9,
+		SiteFractions: map[string]float64{"main.(*Cache)": 0.4}})
 	fired := map[string]bool{}
 	for _, e := range events {
 		fired[e.Rule] = true
@@ -142,34 +150,101 @@ func TestEveryMetricHasARule(t *testing.T) {
 			t.Errorf("rule %s did not fire on values far over every threshold", r.Name)
 		}
 	}
+	// Every metric is accepted in a rule, and fires.
+	for _, m := range []alert.Metric{alert.ContentionCost, alert.ComponentCost, alert.LockFraction, alert.SiteFraction,
+		alert.GCCPUFraction, alert.GCPauseP99, alert.MapGrowthShare} {
+		ev, err := alert.NewEvaluator(alert.Config{Rules: []alert.Rule{{Metric: m, Threshold: 0.01}}, For: 1, Logger: quietLogger()})
+		if err != nil {
+			t.Fatalf("a rule on %s: %v", m, err)
+		}
+		defer ev.Close()
+		events := ev.Observe(win(1), alert.Values{ContentionCost: 0.9, ComponentCosts: map[string]float64{"main.(*Cache)": 0.8},
+			LockFraction: 0.5, GCCPUFraction: 0.5, GCPauseP99Seconds: 0.1, MapGrowthShare: 0.9,
+			SiteFractions: map[string]float64{"main.(*Cache)": 0.4}})
+		if len(events) != 1 {
+			t.Errorf("a rule on %s: events %+v, want one firing", m, events)
+		}
+	}
 }
 
-func TestSiteRule(t *testing.T) {
+// The default rules lead with the contention cost and leave the lock wait
+// share, which reads highest for the maps contendr recommends, to rules a
+// user configures.
+func TestDefaultRulesLeadWithTheCost(t *testing.T) {
+	rules := alert.DefaultRules()
+	if len(rules) < 4 || rules[0].Metric != alert.ContentionCost || rules[1].Metric != alert.ContentionCost ||
+		rules[2].Metric != alert.ComponentCost || rules[3].Metric != alert.ComponentCost {
+		t.Errorf("default rules %+v do not start with contention_cost and component_cost", rules)
+	}
+	for _, r := range rules {
+		if r.Metric == alert.LockFraction || r.Metric == alert.SiteFraction {
+			t.Errorf("default rule on the lock wait share: %+v", r)
+		}
+	}
+}
+
+// TestPerComponentRules: component_cost and site_fraction rules fire and
+// resolve per component alike, within MaxSites.
+func TestPerComponentRules(t *testing.T) {
+	for _, tt := range []struct {
+		metric alert.Metric
+		values func(map[string]float64) alert.Values
+	}{
+		{alert.ComponentCost, func(m map[string]float64) alert.Values { v := alert.Unknown(); v.ComponentCosts = m; return v }},
+		{alert.SiteFraction, func(m map[string]float64) alert.Values { v := alert.Unknown(); v.SiteFractions = m; return v }},
+	} {
+		t.Run(string(tt.metric), func(t *testing.T) {
+			ev, err := alert.NewEvaluator(alert.Config{
+				Rules: []alert.Rule{{Name: "site", Metric: tt.metric, Threshold: 0.1}},
+				For:   2, ResolveAfter: 2, MaxSites: 2, Logger: quietLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ev.Close()
+			sites := tt.values
+			got := transitions(ev, []alert.Values{
+				sites(map[string]float64{"a.(*Cache)": 0.3, "b.(*Store)": 0.05}),
+				sites(map[string]float64{"a.(*Cache)": 0.3, "b.(*Store)": 0.2}),
+				// b over twice; a gone from the window counts as zero
+				sites(map[string]float64{"b.(*Store)": 0.2, "c.(*Other)": 0.01}),
+				// a third site over while two are tracked is not tracked
+				sites(map[string]float64{"c.(*Other)": 0.5}),
+				// once a is resolved and forgotten, c has room
+				sites(map[string]float64{"b.(*Store)": 0.2, "c.(*Other)": 0.5}),
+			})
+			want := []string{"w2 site/a.(*Cache) firing", "w3 site/b.(*Store) firing", "w4 site/a.(*Cache) resolved"}
+			if strings.Join(got, "; ") != strings.Join(want, "; ") {
+				t.Errorf("events:\n got %q\nwant %q", got, want)
+			}
+			firing := ev.Firing()
+			if len(firing) != 1 || firing[0].Site != "b.(*Store)" {
+				t.Errorf("Firing() = %+v, want only b.(*Store)", firing)
+			}
+		})
+	}
+}
+
+// TestComponentCostHysteresis: a component_cost rule with Clear holds
+// between Clear and Threshold, as the process-wide rules do, and a window
+// whose cost is unknown (no ComponentCosts) moves no component.
+func TestComponentCostHysteresis(t *testing.T) {
 	ev, err := alert.NewEvaluator(alert.Config{
-		Rules: []alert.Rule{{Name: "site", Metric: alert.SiteFraction, Threshold: 0.1}},
-		For:   2, ResolveAfter: 2, MaxSites: 2, Logger: quietLogger()})
+		Rules: []alert.Rule{{Name: "comp", Metric: alert.ComponentCost, Threshold: 0.15, Clear: 0.05}},
+		For:   2, ResolveAfter: 2, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ev.Close()
-	sites := func(m map[string]float64) alert.Values { v := alert.Unknown(); v.SiteFractions = m; return v }
-	got := transitions(ev, []alert.Values{
-		sites(map[string]float64{"a.(*Cache)": 0.3, "b.(*Store)": 0.05}),
-		sites(map[string]float64{"a.(*Cache)": 0.3, "b.(*Store)": 0.2}),
-		// b over twice; a gone from the window counts as zero
-		sites(map[string]float64{"b.(*Store)": 0.2, "c.(*Other)": 0.01}),
-		// a third site over while two are tracked is not tracked
-		sites(map[string]float64{"c.(*Other)": 0.5}),
-		// once a is resolved and forgotten, c has room
-		sites(map[string]float64{"b.(*Store)": 0.2, "c.(*Other)": 0.5}),
-	})
-	want := []string{"w2 site/a.(*Cache) firing", "w3 site/b.(*Store) firing", "w4 site/a.(*Cache) resolved"}
+	comp := func(f float64) alert.Values {
+		v := alert.Unknown()
+		v.ComponentCosts = map[string]float64{"main.(*Cache)": f}
+		return v
+	}
+	got := transitions(ev, []alert.Values{comp(0.2), alert.Unknown(), comp(0.2), comp(0.1), comp(0.1), comp(0.1),
+		comp(0.01), alert.Unknown(), comp(0.01)})
+	want := []string{"w3 comp/main.(*Cache) firing", "w9 comp/main.(*Cache) resolved"}
 	if strings.Join(got, "; ") != strings.Join(want, "; ") {
 		t.Errorf("events:\n got %q\nwant %q", got, want)
-	}
-	firing := ev.Firing()
-	if len(firing) != 1 || firing[0].Site != "b.(*Store)" {
-		t.Errorf("Firing() = %+v, want only b.(*Store)", firing)
 	}
 }
 
@@ -242,9 +317,9 @@ func TestEventsAreLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ev.Close()
-	ev.Observe(win(1), lockValues(0.5))
-	ev.Observe(win(2), lockValues(0.01))
-	for _, want := range []string{"contendr alert firing", "contendr alert resolved", "rule=lock_fraction_crit"} {
+	ev.Observe(win(1), costValues(0.5))
+	ev.Observe(win(2), costValues(0.01))
+	for _, want := range []string{"contendr alert firing", "contendr alert resolved", "rule=contention_cost_crit"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, buf.String())
 		}
@@ -252,30 +327,31 @@ func TestEventsAreLogged(t *testing.T) {
 }
 
 // The agent must alert on what `contendr analyze` reports: the same names
-// and the same limits.
+// (the thresholds file's keys) and the same limits.
 func TestDefaultRulesMatchAnalyzeThresholds(t *testing.T) {
-	th := analyze.DefaultThresholds()
-	levels := map[alert.Metric]analyze.Level{
-		alert.LockFraction:   th.LockFraction,
-		alert.SiteFraction:   th.SiteFraction,
-		alert.GCCPUFraction:  th.GCCPUFraction,
-		alert.GCPauseP99:     th.GCPauseP99,
-		alert.MapGrowthShare: th.MapGrowthShare,
-	}
-	ids := map[alert.Metric]string{
-		alert.LockFraction:   analyze.FindingLockFraction,
-		alert.SiteFraction:   analyze.FindingSiteFraction,
-		alert.GCCPUFraction:  analyze.FindingGCCPUFraction,
-		alert.GCPauseP99:     analyze.FindingGCPauseP99,
-		alert.MapGrowthShare: analyze.FindingMapGrowthShare,
+	levels := map[alert.Metric]analyze.Level{}
+	th := reflect.ValueOf(analyze.DefaultThresholds())
+	for i := range th.NumField() {
+		name, _, _ := strings.Cut(th.Type().Field(i).Tag.Get("json"), ",")
+		if level, ok := th.Field(i).Interface().(analyze.Level); ok {
+			levels[alert.Metric(name)] = level
+		}
 	}
 	for _, r := range alert.DefaultRules() {
-		if string(r.Metric) != ids[r.Metric] {
-			t.Errorf("metric %q is called %q in analyze", r.Metric, ids[r.Metric])
+		level, ok := levels[r.Metric]
+		if !ok {
+			// analyze's contention_cost and component_cost thresholds land
+			// with the report's cost; until then alert's constants stand.
+			if r.Metric == alert.ContentionCost || r.Metric == alert.ComponentCost {
+				t.Logf("analyze has no %s threshold yet: not compared", r.Metric)
+				continue
+			}
+			t.Errorf("metric %q has no threshold of that name in analyze", r.Metric)
+			continue
 		}
-		want := levels[r.Metric].Warn
+		want := level.Warn
 		if r.Severity == alert.Crit {
-			want = levels[r.Metric].Crit
+			want = level.Crit
 		}
 		if r.Threshold != want {
 			t.Errorf("%s %s threshold %v, analyze says %v", r.Metric, r.Severity, r.Threshold, want)
@@ -285,8 +361,10 @@ func TestDefaultRulesMatchAnalyzeThresholds(t *testing.T) {
 
 func TestValuesFrom(t *testing.T) {
 	lock := &mutex.Result{
+		Cost:         mutex.Cost{Value: 0.25, Known: true, Estimated: true},
 		LockFraction: mutex.LockFraction{Value: 0.4, Known: true},
-		Components:   []*mutex.Component{{Name: "main.(*Cache)", Fraction: 0.3}, {Name: "main.(*Index)", Fraction: 0.1}},
+		Components: []*mutex.Component{{Name: "main.(*Cache)", Fraction: 0.3, Cost: 0.2},
+			{Name: "main.(*Index)", Fraction: 0.1, Cost: 0.05}},
 	}
 	gcr := &gc.Result{
 		Pressure: gc.Pressure{Source: "runtime/metrics", CPUFraction: 0.12, PauseP99Seconds: 0.002,
@@ -299,6 +377,9 @@ func TestValuesFrom(t *testing.T) {
 		},
 	}
 	v := alert.ValuesFrom(lock, gcr)
+	if v.ContentionCost != 0.25 || v.ComponentCosts["main.(*Cache)"] != 0.2 || v.ComponentCosts["main.(*Index)"] != 0.05 {
+		t.Errorf("ValuesFrom = %+v, want cost 0.25 (an estimate is a value), Cache 0.2, Index 0.05", v)
+	}
 	if v.LockFraction != 0.4 || v.SiteFractions["main.(*Cache)"] != 0.3 || v.GCCPUFraction != 0.12 ||
 		v.GCPauseP99Seconds != 0.002 || v.MapGrowthShare != 0.5 {
 		t.Errorf("ValuesFrom = %+v, want lock 0.4, Cache 0.3, GC 0.12, pause 0.002, growth 0.5 (Cache's two kinds)", v)
@@ -306,13 +387,16 @@ func TestValuesFrom(t *testing.T) {
 
 	unknown := alert.ValuesFrom(&mutex.Result{}, &gc.Result{Pressure: gc.Pressure{Source: "memstats",
 		Missing: []string{"cpu_fraction: no runtime/metrics and no CPU profile in the window", "pause_p99_seconds: x"}}})
-	for name, f := range map[string]float64{"lock": unknown.LockFraction, "gc": unknown.GCCPUFraction,
+	for name, f := range map[string]float64{"cost": unknown.ContentionCost, "lock": unknown.LockFraction, "gc": unknown.GCCPUFraction,
 		"pause": unknown.GCPauseP99Seconds, "growth": unknown.MapGrowthShare} {
 		if !math.IsNaN(f) {
 			t.Errorf("%s = %v, want unknown (NaN)", name, f)
 		}
 	}
-	if v := alert.ValuesFrom(nil, nil); !math.IsNaN(v.LockFraction) || !math.IsNaN(v.GCCPUFraction) {
+	if unknown.ComponentCosts != nil {
+		t.Errorf("component costs %v for an unknown cost, want none (no component moves)", unknown.ComponentCosts)
+	}
+	if v := alert.ValuesFrom(nil, nil); !math.IsNaN(v.ContentionCost) || !math.IsNaN(v.LockFraction) || !math.IsNaN(v.GCCPUFraction) {
 		t.Errorf("ValuesFrom(nil, nil) = %+v, want all unknown", v)
 	}
 }

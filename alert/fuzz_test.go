@@ -19,6 +19,8 @@ import (
 // render as one line and marshal to JSON.
 func FuzzEvaluator(f *testing.F) {
 	f.Add("lock_fraction", "crit", 0.2, 0.1, uint8(1), uint8(1), "main.(*Cache)", encodeFloats(0.5, 0.01, 0.5))
+	f.Add("contention_cost", "crit", 0.3, 0.2, uint8(2), uint8(2), "", encodeFloats(0.5, 0.5, 0.01, 0.01))
+	f.Add("component_cost", "warn", 0.05, 0.0, uint8(1), uint8(1), "main.(*Cache)", encodeFloats(0.1, math.NaN(), 0))
 	f.Add("site_fraction", "warn", 0.025, 0.0, uint8(3), uint8(3), "main.(*Cache)\nx", encodeFloats(1, 1, 1, 0, 0, 0))
 	f.Add("gc_pause_p99", "", 0.001, 2.0, uint8(0), uint8(0), "", encodeFloats(math.Inf(1), math.NaN(), -1))
 	f.Add("nope", "page", -1.0, math.NaN(), uint8(255), uint8(2), "../../etc", encodeFloats(math.MaxFloat64))
@@ -40,7 +42,8 @@ func FuzzEvaluator(f *testing.F) {
 		for i := 0; len(figures) >= 8 && i < 64; i++ {
 			x := math.Float64frombits(binary.LittleEndian.Uint64(figures))
 			figures = figures[8:]
-			v := alert.Values{LockFraction: x, GCCPUFraction: x, GCPauseP99Seconds: x, MapGrowthShare: x,
+			v := alert.Values{ContentionCost: x, ComponentCosts: map[string]float64{site: x, site + "'": -x},
+				LockFraction: x, GCCPUFraction: x, GCPauseP99Seconds: x, MapGrowthShare: x,
 				SiteFractions: map[string]float64{site: x, site + "'": -x}}
 			for _, e := range ev.Observe(win(i+1), v) {
 				key := e.Rule + "\x00" + e.Site

@@ -65,6 +65,8 @@ type amAlert struct {
 // deploy/prometheus use for the same condition, so that Alertmanager routes
 // and silences apply to both.
 var alertNames = map[Metric]string{
+	ContentionCost: "ContendrContentionCostHigh",
+	ComponentCost:  "ContendrComponentContentionCostHigh",
 	LockFraction:   "ContendrLockContentionHigh",
 	SiteFraction:   "ContendrLockSiteContentionHigh",
 	GCCPUFraction:  "ContendrGCPressureHigh",
@@ -84,7 +86,10 @@ func (e *Evaluator) payload(events []Event) []amAlert {
 		labels["rule"] = ev.Rule
 		labels["severity"] = string(ev.Severity)
 		if ev.Site != "" {
+			// "component" as the Prometheus rules label it, "site" as
+			// earlier receivers know it.
 			labels["site"] = ev.Site
+			labels["component"] = ev.Site
 		}
 		ann := map[string]string{
 			"summary":   ev.String(),

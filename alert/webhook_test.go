@@ -222,3 +222,39 @@ func TestWebhookAttemptTimesOut(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A component_cost alert posts under the alertname of the Prometheus rule
+// on the same series, with the component as that rule labels it.
+func TestWebhookComponentCostLabels(t *testing.T) {
+	delivered := make(chan []postedAlert, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var alerts []postedAlert
+		if err := json.NewDecoder(r.Body).Decode(&alerts); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		delivered <- alerts
+	}))
+	defer srv.Close()
+	ev, err := alert.NewEvaluator(alert.Config{
+		Rules: alert.Pair(alert.ComponentCost, alert.DefaultComponentCostWarn, alert.DefaultComponentCostCrit)[1:],
+		For:   1, ResolveAfter: 1, Webhook: &alert.WebhookConfig{URL: srv.URL}, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ev.Close()
+	v := alert.Unknown()
+	v.ComponentCosts = map[string]float64{"main.(*Cache)": 0.4}
+	ev.Observe(win(1), v)
+	alerts := <-delivered
+	if len(alerts) != 1 {
+		t.Fatalf("posted %d alerts, want 1", len(alerts))
+	}
+	want := map[string]string{"alertname": "ContendrComponentContentionCostHigh", "rule": "component_cost_crit",
+		"severity": "crit", "component": "main.(*Cache)", "site": "main.(*Cache)"}
+	for k, v := range want {
+		if alerts[0].Labels[k] != v {
+			t.Errorf("label %s = %q, want %q", k, alerts[0].Labels[k], v)
+		}
+	}
+}

@@ -32,9 +32,9 @@ func metricsPair(wait0, user0, wait1, user1 float64) *window.SamplePair {
 
 var (
 	lockWaitStack = stack{{"sync.(*Mutex).Lock", "main.(*C).Get"}}
-	chanWait = stack{{"runtime.chanrecv1"}, {"main.consume"}}
-	unlock   = stack{{"sync.(*Mutex).Unlock", "main.(*C).Get"}}
-	rtUnlock = stack{{"runtime.unlock", "runtime.semrelease1"}, {"main.f"}}
+	chanWait      = stack{{"runtime.chanrecv1"}, {"main.consume"}}
+	unlock        = stack{{"sync.(*Mutex).Unlock", "main.(*C).Get"}}
+	rtUnlock      = stack{{"runtime.unlock", "runtime.semrelease1"}, {"main.f"}}
 )
 
 func TestLockFraction(t *testing.T) {

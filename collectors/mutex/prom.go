@@ -11,7 +11,8 @@ import (
 	"github.com/contendr/contendr/window"
 )
 
-// DefaultTopN bounds the per-site series a Collector exports when topN ≤ 0.
+// DefaultTopN bounds the per-site and per-component series a Collector
+// exports when topN ≤ 0.
 const DefaultTopN = 10
 
 // siteLabels are the labels of the per-site series.
@@ -21,6 +22,11 @@ var siteLabels = []string{"component", "function", "kind", "side"}
 type collector struct {
 	results func() (*Result, error)
 	topN    int
+
+	cost          *prometheus.Desc
+	costEstimated *prometheus.Desc
+	componentCost *prometheus.Desc
+	waiters       *prometheus.Desc
 
 	fraction          *prometheus.Desc
 	fractionEstimated *prometheus.Desc
@@ -39,7 +45,8 @@ type collector struct {
 // latest returns (nil: nothing yet, no series). The Result is computed once
 // per window — scrapes in between reuse it — and only the topN lock sites
 // (DefaultTopN when ≤ 0) by delay get a series, so the label cardinality is
-// bounded whatever the target does. Sites that share all four labels
+// bounded whatever the target does; likewise only the topN components by
+// cost get a component series. Sites that share all four labels
 // (one function calling several primitives of one kind) are summed.
 // Channel, select, WaitGroup and Cond waits are not lock sites and are not
 // exported.
@@ -71,8 +78,20 @@ func newCollector(topN int, constLabels prometheus.Labels) *collector {
 	}
 	return &collector{
 		topN: topN,
+		cost: prometheus.NewDesc("contendr_contention_cost_ratio",
+			"Contention cost over the latest window: the share of the CPU capacity (GOMAXPROCS x window) spent inside lock primitives or left idle while goroutines waited on locks. The headline lock figure; a lower bound without a CPU profile (see contendr_contention_cost_estimated).",
+			nil, constLabels),
+		costEstimated: prometheus.NewDesc("contendr_contention_cost_estimated",
+			"1 when contendr_contention_cost_ratio was not measured directly over the latest window (no CPU profile: a lower bound; idle time from OS accounting, which counts CPU taken by other processes as idle; or scaled readings), else 0.",
+			nil, constLabels),
+		componentCost: prometheus.NewDesc("contendr_component_contention_cost_ratio",
+			"A component's part of contendr_contention_cost_ratio over the latest window: its CPU inside lock primitives plus the idle time lost to locks times its share of lock wait, over GOMAXPROCS x window; for the costliest components only.",
+			[]string{"component"}, constLabels),
+		waiters: prometheus.NewDesc("contendr_lock_waiters",
+			"Goroutines blocked on locks, on average over the latest window (lock wait / window): a latency figure, not a share of throughput lost.",
+			nil, constLabels),
 		fraction: prometheus.NewDesc("contendr_lock_wait_fraction",
-			"Share of goroutine time spent waiting for locks rather than running user code, wait/(wait+user CPU), over the latest window.",
+			"Lock wait share over the latest window: goroutine time spent waiting for locks rather than running user code, wait/(wait+user CPU). It counts waits that cost no throughput (a goroutine blocked while another runs in its place); alert on contendr_contention_cost_ratio instead.",
 			nil, constLabels),
 		fractionEstimated: prometheus.NewDesc("contendr_lock_wait_fraction_estimated",
 			"1 when contendr_lock_wait_fraction was estimated from profiles because runtime/metrics were unavailable, else 0.",
@@ -91,6 +110,10 @@ func newCollector(topN int, constLabels prometheus.Labels) *collector {
 
 // Describe sends the fixed descriptors.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.cost
+	ch <- c.costEstimated
+	ch <- c.componentCost
+	ch <- c.waiters
 	ch <- c.fraction
 	ch <- c.fractionEstimated
 	ch <- c.siteDelay
@@ -102,11 +125,22 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	res, err := c.results()
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(c.fraction, err)
+		ch <- prometheus.NewInvalidMetric(c.cost, err)
 		return
 	}
 	if res == nil {
 		return
+	}
+	// An unknown cost is no series, not 0 ("uncontended").
+	if res.Cost.Known {
+		ch <- prometheus.MustNewConstMetric(c.cost, prometheus.GaugeValue, res.Cost.Value)
+		ch <- prometheus.MustNewConstMetric(c.costEstimated, prometheus.GaugeValue, boolValue(res.Cost.Estimated))
+		for _, comp := range topComponents(res.Components, c.topN) {
+			ch <- prometheus.MustNewConstMetric(c.componentCost, prometheus.GaugeValue, comp.Cost, comp.Name)
+		}
+	}
+	if res.Waiters.Known {
+		ch <- prometheus.MustNewConstMetric(c.waiters, prometheus.GaugeValue, res.Waiters.Average)
 	}
 	if res.LockFraction.Known {
 		ch <- prometheus.MustNewConstMetric(c.fraction, prometheus.GaugeValue, res.LockFraction.Value)
@@ -169,6 +203,21 @@ func topSeries(sites []*Site, n int) []*siteSeries {
 		return cmp.Or(cmp.Compare(b.delay, a.delay), strings.Compare(strings.Join(a.labels[:], "\x00"), strings.Join(b.labels[:], "\x00")))
 	})
 	return all[:min(n, len(all))]
+}
+
+// topComponents returns the n costliest components with a cost above 0,
+// ordered by cost then name. Result.Components are unique by name.
+func topComponents(comps []*Component, n int) []*Component {
+	var costly []*Component
+	for _, c := range comps {
+		if c.Cost > 0 {
+			costly = append(costly, c)
+		}
+	}
+	slices.SortFunc(costly, func(a, b *Component) int {
+		return cmp.Or(cmp.Compare(b.Cost, a.Cost), strings.Compare(a.Name, b.Name))
+	})
+	return costly[:min(n, len(costly))]
 }
 
 func boolValue(b bool) float64 {

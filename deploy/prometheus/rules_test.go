@@ -85,7 +85,8 @@ func TestAlertsFireInRealPrometheus(t *testing.T) {
 	// The agent's exposition must be clean for Prometheus' own linter.
 	for _, url := range []string{canary, baseline} {
 		body := metricsAfterFirstWindow(t, url)
-		for _, series := range []string{"go_sync_mutex_wait_total_seconds_total", "go_cpu_classes_user_cpu_seconds_total",
+		for _, series := range []string{"contendr_contention_cost_ratio", "contendr_contention_cost_estimated",
+			"go_sync_mutex_wait_total_seconds_total", "go_cpu_classes_user_cpu_seconds_total",
 			"go_cpu_classes_gc_total_cpu_seconds_total", "go_cpu_classes_total_cpu_seconds_total", "contendr_gc_cpu_fraction"} {
 			if !strings.Contains(body, "\n"+series) {
 				t.Errorf("%s/metrics lacks %s, which the rules read", url, series)
@@ -101,7 +102,7 @@ func TestAlertsFireInRealPrometheus(t *testing.T) {
 	promURL := startPrometheus(ctx, t, prometheusBin, dir, rules, canary, baseline)
 
 	// Wait (polling, bounded) until the canary's alerts fire.
-	want := []string{"ContendrLockContentionHigh", "ContendrCanaryContentionRegression"}
+	want := []string{"ContendrContentionCostHigh", "ContendrCanaryContentionRegression"}
 	var alerts []promAlert
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -122,7 +123,11 @@ func TestAlertsFireInRealPrometheus(t *testing.T) {
 			t.Errorf("alert %s fired for the uncontended baseline: %+v", a.Labels["alertname"], a)
 		}
 	}
-	for _, expr := range []string{"service_role:contendr_lock_fraction:ratio_rate5m",
+	for _, expr := range []string{"service_role:contendr_contention_cost:ratio_avg5m",
+		"service:contendr_contention_cost:canary_baseline_ratio",
+		"topk(3, service_role_component:contendr_component_contention_cost:ratio_avg5m)",
+		"service_role:contendr_contention_cost_estimated:max5m",
+		"service_role:contendr_lock_fraction:ratio_rate5m",
 		"service:contendr_lock_fraction:canary_baseline_ratio", "service_role:contendr_gc_cpu_fraction:ratio_rate5m"} {
 		t.Logf("%s = %s", expr, query(t, promURL, expr))
 	}
@@ -267,7 +272,9 @@ func dashboardQueries(t *testing.T) []dashboardQuery {
 	// Panels whose series exist once alerts fire on a contended canary;
 	// the rest may be empty in a short test (no GC pauses, no errors).
 	withData := map[string]bool{
-		"Lock fraction by service and role": true, "Canary ÷ baseline": true, "Lock fraction by instance": true,
+		"Contention cost by service and role": true, "Canary ÷ baseline": true, "Contention cost by instance": true,
+		"Costliest components (last 5m)": true, "Cost estimated": true, "Goroutines blocked on locks (latest window)": true,
+		"Lock wait share by service and role": true, "Lock wait share by instance": true,
 		"Top lock sites (last 5m)": true, "GC CPU fraction by service and role": true, "Firing alerts": true,
 	}
 	var out []dashboardQuery
@@ -280,6 +287,27 @@ func dashboardQueries(t *testing.T) []dashboardQuery {
 		t.Fatal("no queries in grafana/contendr.json")
 	}
 	return out
+}
+
+// TestDashboardLeadsWithTheCost: the dashboard's first panel is the
+// contention cost, and the lock wait share comes after every cost panel.
+func TestDashboardLeadsWithTheCost(t *testing.T) {
+	var firstCost, firstShare, lastCost = -1, -1, -1
+	for i, p := range dashboardQueries(t) {
+		switch {
+		case strings.Contains(p.expr, "contention_cost"):
+			if firstCost < 0 {
+				firstCost = i
+			}
+			lastCost = i
+		case strings.Contains(p.expr, "lock_fraction") && firstShare < 0:
+			firstShare = i
+		}
+	}
+	if firstCost != 0 || firstShare < lastCost {
+		t.Errorf("dashboard queries: the first on the cost is #%d, the last #%d, the first on the lock wait share #%d; want the cost first and the share after it",
+			firstCost, lastCost, firstShare)
+	}
 }
 
 type promAlert struct {
