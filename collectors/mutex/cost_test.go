@@ -33,7 +33,7 @@ func cpuOnly(seconds float64, samples map[int64][]string) *profile.Profile {
 	return p
 }
 
-func costWindow(seconds float64, start, end map[string]float64) *window.Window {
+func costTestWindow(seconds float64, start, end map[string]float64) *window.Window {
 	t0 := time.Unix(1000, 0)
 	w := &window.Window{ID: "w", Start: t0, End: t0.Add(time.Duration(seconds * float64(time.Second))),
 		Meta: window.Meta{GOMAXPROCS: 2, MutexProfileFraction: 5, BlockProfileRate: 10000}}
@@ -58,7 +58,7 @@ func TestContentionCost(t *testing.T) {
 	metricsEnd := map[string]float64{window.MetricMutexWait: 30, window.MetricCPUIdle: 5, window.MetricCPUTotal: 20, window.MetricCPUUser: 15}
 
 	t.Run("profile of part of the window", func(t *testing.T) {
-		w := costWindow(10, metricsStart, metricsEnd)
+		w := costTestWindow(10, metricsStart, metricsEnd)
 		w.SetProfile(window.CPU, cpuOnly(2.5, lockCPU)) // 1s of lock CPU in 2.5s: 4s over the window
 		r, err := Collect(w, Options{})
 		if err != nil {
@@ -77,7 +77,7 @@ func TestContentionCost(t *testing.T) {
 	})
 	t.Run("idle capped by the wait", func(t *testing.T) {
 		end := map[string]float64{window.MetricMutexWait: 2, window.MetricCPUIdle: 5, window.MetricCPUTotal: 20, window.MetricCPUUser: 15}
-		w := costWindow(10, metricsStart, end)
+		w := costTestWindow(10, metricsStart, end)
 		w.SetProfile(window.CPU, cpuOnly(10, lockCPU))
 		r, _ := Collect(w, Options{})
 		if r.Cost.IdleLostSeconds != 2 || r.Cost.SyncCPUSeconds != 1 {
@@ -85,7 +85,7 @@ func TestContentionCost(t *testing.T) {
 		}
 	})
 	t.Run("no CPU profile: a lower bound", func(t *testing.T) {
-		w := costWindow(10, metricsStart, metricsEnd)
+		w := costTestWindow(10, metricsStart, metricsEnd)
 		r, _ := Collect(w, Options{})
 		c := r.Cost
 		if !c.Known || !c.LowerBound || !c.Estimated || c.Value != 5.0/20 || !strings.Contains(c.Reason, "no CPU profile") {
@@ -93,7 +93,7 @@ func TestContentionCost(t *testing.T) {
 		}
 	})
 	t.Run("no GC refresh: idle from the OS, said so", func(t *testing.T) {
-		w := costWindow(10, metricsStart, metricsStart) // /cpu/classes did not move
+		w := costTestWindow(10, metricsStart, metricsStart) // /cpu/classes did not move
 		w.Metrics.End.Values = map[string]float64{window.MetricMutexWait: 30}
 		w.Metrics.Start.ProcessCPUSeconds, w.Metrics.End.ProcessCPUSeconds = 100, 112 // 12s used of 20s
 		w.SetProfile(window.CPU, cpuOnly(10, lockCPU))
@@ -104,7 +104,7 @@ func TestContentionCost(t *testing.T) {
 		}
 	})
 	t.Run("scheduler samples beat the OS", func(t *testing.T) {
-		w := costWindow(10, metricsStart, metricsStart)
+		w := costTestWindow(10, metricsStart, metricsStart)
 		w.Metrics.End.Values = map[string]float64{window.MetricMutexWait: 30}
 		w.Metrics.Start.ProcessCPUSeconds, w.Metrics.End.ProcessCPUSeconds = 100, 112
 		w.Metrics.Start.Sched = &window.SchedCounters{Samples: 1}
@@ -132,7 +132,7 @@ func TestContentionCost(t *testing.T) {
 // spend CPU on its reader count with an empty mutex profile; the component
 // is listed with its cost and the read-lock kind, so the advice sees it.
 func TestComponentCostWithoutContention(t *testing.T) {
-	w := costWindow(10, map[string]float64{window.MetricMutexWait: 0}, map[string]float64{window.MetricMutexWait: 0})
+	w := costTestWindow(10, map[string]float64{window.MetricMutexWait: 0}, map[string]float64{window.MetricMutexWait: 0})
 	w.SetProfile(window.Mutex, contentionProfile())
 	w.SetProfile(window.CPU, cpuOnly(10, map[int64][]string{
 		6e9:  {"sync.(*RWMutex).RLock", "main.(*Index).Get", "main.worker"},
