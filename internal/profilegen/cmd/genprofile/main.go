@@ -1,0 +1,42 @@
+// Command genprofile writes a synthetic profile from internal/profilegen to
+// a file, for measuring whole processes (contendr, go tool pprof) on
+// profiles of a chosen size:
+//
+//	go run ./internal/profilegen/cmd/genprofile -kind mutex -stacks 100000 -o big.pb.gz
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/contendr/contendr/internal/profilegen"
+)
+
+func main() {
+	kind := flag.String("kind", "mutex", "profile kind: mutex, block, cpu or allocs")
+	stacks := flag.Int("stacks", 100_000, "number of distinct stacks")
+	seed := flag.Uint64("seed", 1, "random seed; the same seed gives the same profile")
+	out := flag.String("o", "big.pb.gz", "output file (gzipped pprof proto)")
+	flag.Parse()
+	if err := run(profilegen.Options{Kind: profilegen.Kind(*kind), Stacks: *stacks, Seed: *seed}, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "genprofile:", err)
+		os.Exit(1)
+	}
+}
+
+func run(opts profilegen.Options, path string) error {
+	p, err := profilegen.Generate(opts)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := p.Write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
+}
