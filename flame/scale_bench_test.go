@@ -1,0 +1,51 @@
+package flame_test
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/contendr/contendr/flame"
+	"github.com/contendr/contendr/internal/profilegen"
+)
+
+// scaleStacks are the profile sizes of issue #14's benchmarks. A million
+// stacks takes a minute to generate and a GiB of memory: it runs only with
+// CONTENDR_BENCH_1M=1.
+func scaleStacks() []int {
+	sizes := []int{1_000, 10_000, 100_000}
+	if os.Getenv("CONTENDR_BENCH_1M") != "" {
+		sizes = append(sizes, 1_000_000)
+	}
+	return sizes
+}
+
+// BenchmarkFlameScale builds the flame graph of a generated mutex profile
+// and writes it as SVG, at each profile size: what `contendr flame
+// big.pb.gz -o big.svg` does after parsing.
+func BenchmarkFlameScale(b *testing.B) {
+	for _, n := range scaleStacks() {
+		p := profilegen.MustGenerate(profilegen.Options{Kind: profilegen.Mutex, Stacks: n, Seed: 1})
+		b.Run(fmt.Sprintf("build/stacks=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := flame.Build(p, ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		g, err := flame.Build(p, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("svg/stacks=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := flame.WriteSVG(io.Discard, g, flame.Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
