@@ -194,7 +194,7 @@ func (a *Agent) collect(ctx context.Context, cpu []byte, cpuNotes []string) (*wi
 		if !ok {
 			w.Note(fmt.Sprintf("%s profile has no baseline: it holds everything since process start", kind))
 		}
-		delta, restarted, err := window.Delta(deltaBaseline(kind, start), cur)
+		delta, restarted, err := deltaProfile(kind, start, cur)
 		if err != nil {
 			w.Note(fmt.Sprintf("%s profile missing: %v", kind, err))
 			continue
@@ -203,12 +203,6 @@ func (a *Agent) collect(ctx context.Context, cpu []byte, cpuNotes []string) (*wi
 			w.Meta.Restarted = true
 			w.Note(fmt.Sprintf("%s profile counters went down since the last window: its baseline restarted "+
 				"and it holds everything since process start", kind))
-		}
-		if kind == window.Mutex || kind == window.Block {
-			if delta == cur { // Delta returned the next baseline itself: filter a copy
-				delta = cur.Copy()
-			}
-			delta = withoutAgentWaits(delta)
 		}
 		w.SetProfile(kind, delta)
 	}
@@ -243,6 +237,24 @@ func (a *Agent) meta(r rates) window.Meta {
 		MemProfileRate:       runtime.MemProfileRate,
 		Labels:               a.cfg.Labels,
 	}
+}
+
+// deltaProfile turns two cumulative readings of kind, at the window's start
+// (nil when there is none) and end, into the window's profile: their
+// difference, without the agent's own waits. cur is not modified; it is the
+// next window's baseline.
+func deltaProfile(kind window.ProfileKind, start, cur *profile.Profile) (delta *profile.Profile, restarted bool, err error) {
+	delta, restarted, err = window.Delta(deltaBaseline(kind, start), cur)
+	if err != nil {
+		return nil, false, err
+	}
+	if kind == window.Mutex || kind == window.Block {
+		if delta == cur { // Delta returned the next baseline itself: filter a copy
+			delta = cur.Copy()
+		}
+		delta = withoutAgentWaits(delta)
+	}
+	return delta, restarted, nil
 }
 
 // deltaBaseline prepares a baseline for window.Delta. The allocs profile
