@@ -262,18 +262,36 @@ func deltaProfile(kind window.ProfileKind, start, cur *profile.Profile) (delta *
 // are zeroed in the baseline so that the delta holds allocation during the
 // window and in-use memory at its end, and a freed object is not mistaken
 // for a restart.
+//
+// The zeroed baseline is a shallow copy: new samples with values of their
+// own, sharing p's locations, functions and header, for Delta to read and
+// drop. p itself is not written to — after a restart it is also a window's
+// allocs profile, which other goroutines may be reading (p.Copy would
+// rewrite its indexes).
 func deltaBaseline(kind window.ProfileKind, p *profile.Profile) *profile.Profile {
 	if p == nil || kind != window.Allocs {
 		return p
 	}
-	c := p.Copy()
-	for i, st := range c.SampleType {
-		if !strings.HasPrefix(st.Type, "inuse_") {
-			continue
+	var inuse []int
+	for i, st := range p.SampleType {
+		if strings.HasPrefix(st.Type, "inuse_") {
+			inuse = append(inuse, i)
 		}
-		for _, s := range c.Sample {
-			s.Value[i] = 0
+	}
+	c := &profile.Profile{SampleType: p.SampleType, DefaultSampleType: p.DefaultSampleType, Mapping: p.Mapping,
+		Location: p.Location, Function: p.Function, Comments: p.Comments, DocURL: p.DocURL, DropFrames: p.DropFrames,
+		KeepFrames: p.KeepFrames, TimeNanos: p.TimeNanos, DurationNanos: p.DurationNanos, PeriodType: p.PeriodType, Period: p.Period}
+	samples := make([]profile.Sample, len(p.Sample))
+	c.Sample = make([]*profile.Sample, len(p.Sample))
+	for j, s := range p.Sample {
+		values := slices.Clone(s.Value)
+		for _, i := range inuse {
+			if i < len(values) {
+				values[i] = 0
+			}
 		}
+		samples[j] = profile.Sample{Location: s.Location, Value: values, Label: s.Label, NumLabel: s.NumLabel, NumUnit: s.NumUnit}
+		c.Sample[j] = &samples[j]
 	}
 	return c
 }
