@@ -22,8 +22,9 @@ func scaleStacks() []int {
 }
 
 // BenchmarkFlameScale builds the flame graph of a generated mutex profile
-// and writes it as SVG, at each profile size: what `contendr flame
-// big.pb.gz -o big.svg` does after parsing.
+// (whole, as folded output needs it, and pruned, as `contendr flame
+// big.pb.gz -o big.svg` builds it) and writes the whole one as SVG, at each
+// profile size.
 func BenchmarkFlameScale(b *testing.B) {
 	for _, n := range scaleStacks() {
 		p := profilegen.MustGenerate(profilegen.Options{Kind: profilegen.Mutex, Stacks: n, Seed: 1})
@@ -31,6 +32,15 @@ func BenchmarkFlameScale(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := flame.Build(p, ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		// What contendr flame -o x.svg builds: only the frames drawn.
+		b.Run(fmt.Sprintf("build-pruned/stacks=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := flame.BuildPruned(p, "", flame.DefaultMinFraction); err != nil {
 					b.Fatal(err)
 				}
 			}
