@@ -3,7 +3,6 @@ package agent
 import (
 	"fmt"
 	"io"
-	"os"
 	"testing"
 
 	"github.com/google/pprof/profile"
@@ -23,12 +22,8 @@ import (
 // a window is served or its size estimate comes near WindowMaxBytes.
 // A million stacks only with CONTENDR_BENCH_1M=1.
 func BenchmarkWindowProfiles(b *testing.B) {
-	sizes := []int{1_000, 10_000, 100_000}
-	if os.Getenv("CONTENDR_BENCH_1M") != "" {
-		sizes = append(sizes, 1_000_000)
-	}
 	kinds := []window.ProfileKind{window.Mutex, window.Block, window.Allocs}
-	for _, n := range sizes {
+	for _, n := range profilegen.BenchStacks() {
 		type reading struct{ start, end *profile.Profile }
 		readings := map[window.ProfileKind]reading{}
 		for i, kind := range kinds {

@@ -3,30 +3,18 @@ package flame_test
 import (
 	"fmt"
 	"io"
-	"os"
 	"testing"
 
 	"github.com/contendr/contendr/flame"
 	"github.com/contendr/contendr/internal/profilegen"
 )
 
-// scaleStacks are the profile sizes of issue #14's benchmarks. A million
-// stacks takes a minute to generate and a GiB of memory: it runs only with
-// CONTENDR_BENCH_1M=1.
-func scaleStacks() []int {
-	sizes := []int{1_000, 10_000, 100_000}
-	if os.Getenv("CONTENDR_BENCH_1M") != "" {
-		sizes = append(sizes, 1_000_000)
-	}
-	return sizes
-}
-
 // BenchmarkFlameScale builds the flame graph of a generated mutex profile
 // (whole, as folded output needs it, and pruned, as `contendr flame
 // big.pb.gz -o big.svg` builds it) and writes the whole one as SVG, at each
 // profile size.
 func BenchmarkFlameScale(b *testing.B) {
-	for _, n := range scaleStacks() {
+	for _, n := range profilegen.BenchStacks() {
 		p := profilegen.MustGenerate(profilegen.Options{Kind: profilegen.Mutex, Stacks: n, Seed: 1})
 		b.Run(fmt.Sprintf("build/stacks=%d", n), func(b *testing.B) {
 			b.ReportAllocs()

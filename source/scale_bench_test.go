@@ -3,7 +3,6 @@ package source_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -12,16 +11,6 @@ import (
 	"github.com/contendr/contendr/source"
 )
 
-// scaleStacks are the profile sizes of issue #14's benchmarks; a million
-// stacks only with CONTENDR_BENCH_1M=1 (minutes, and GiBs of memory).
-func scaleStacks() []int {
-	sizes := []int{1_000, 10_000, 100_000}
-	if os.Getenv("CONTENDR_BENCH_1M") != "" {
-		sizes = append(sizes, 1_000_000)
-	}
-	return sizes
-}
-
 // writeProfiles writes generated profiles of the given kinds, each with n
 // distinct stacks, as go test -mutexprofile … would leave them.
 func writeProfiles(b *testing.B, n int, kinds ...profilegen.Kind) []string {
@@ -29,16 +18,8 @@ func writeProfiles(b *testing.B, n int, kinds ...profilegen.Kind) []string {
 	dir := b.TempDir()
 	var paths []string
 	for i, kind := range kinds {
-		p := profilegen.MustGenerate(profilegen.Options{Kind: kind, Stacks: n, Seed: uint64(i + 1)})
 		path := filepath.Join(dir, string(kind)+".pb.gz")
-		f, err := os.Create(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := p.Write(f); err != nil {
-			b.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
+		if err := profilegen.WriteFile(path, profilegen.Options{Kind: kind, Stacks: n, Seed: uint64(i + 1)}); err != nil {
 			b.Fatal(err)
 		}
 		paths = append(paths, path)
@@ -55,7 +36,7 @@ func writeProfiles(b *testing.B, n int, kinds ...profilegen.Kind) []string {
 func BenchmarkAnalyzeFiles(b *testing.B) {
 	ctx := context.Background()
 	th := analyze.DefaultThresholds()
-	for _, n := range scaleStacks() {
+	for _, n := range profilegen.BenchStacks() {
 		for _, set := range []struct {
 			name  string
 			kinds []profilegen.Kind

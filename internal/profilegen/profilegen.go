@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 
 	"github.com/google/pprof/profile"
 )
@@ -446,4 +447,34 @@ func lastElem(pkg string) string {
 		}
 	}
 	return pkg
+}
+
+// WriteFile generates a profile and writes it to path as a gzipped proto,
+// as `go test -mutexprofile` or a pprof endpoint would leave it.
+func WriteFile(path string, opts Options) error {
+	p, err := Generate(opts)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := p.Write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// BenchStacks are the profile sizes of the scale benchmarks (issue #14):
+// 1,000, 10,000 and 100,000 distinct stacks, and a million when the
+// environment sets CONTENDR_BENCH_1M — a million-stack profile takes seconds
+// to generate and GiBs to analyze, too much for every benchmark run.
+func BenchStacks() []int {
+	sizes := []int{1_000, 10_000, 100_000}
+	if os.Getenv("CONTENDR_BENCH_1M") != "" {
+		sizes = append(sizes, 1_000_000)
+	}
+	return sizes
 }

@@ -19,24 +19,8 @@ func main() {
 	seed := flag.Uint64("seed", 1, "random seed; the same seed gives the same profile")
 	out := flag.String("o", "big.pb.gz", "output file (gzipped pprof proto)")
 	flag.Parse()
-	if err := run(profilegen.Options{Kind: profilegen.Kind(*kind), Stacks: *stacks, Seed: *seed}, *out); err != nil {
+	if err := profilegen.WriteFile(*out, profilegen.Options{Kind: profilegen.Kind(*kind), Stacks: *stacks, Seed: *seed}); err != nil {
 		fmt.Fprintln(os.Stderr, "genprofile:", err)
 		os.Exit(1)
 	}
-}
-
-func run(opts profilegen.Options, path string) error {
-	p, err := profilegen.Generate(opts)
-	if err != nil {
-		return err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := p.Write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return f.Close()
 }
