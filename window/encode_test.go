@@ -54,7 +54,7 @@ func TestSetProfileEncodesLazily(t *testing.T) {
 	w := &Window{}
 	p := profilegen.MustGenerate(profilegen.Options{Kind: profilegen.Mutex, Stacks: 100, Seed: 1})
 	w.SetProfile(Mutex, p)
-	if len(w.encoded) != 0 {
+	if len(w.encoded.ofKind) != 0 {
 		t.Fatal("SetProfile encoded the profile")
 	}
 	first := w.ProfileBytes(Mutex)
@@ -77,6 +77,11 @@ func TestSetProfileEncodesLazily(t *testing.T) {
 	w.DeleteProfile(Mutex)
 	if w.ProfileBytes(Mutex) != nil {
 		t.Error("bytes of a deleted profile")
+	}
+	// Profiles filled in without SetProfile are encoded too, each time.
+	direct := &Window{Profiles: map[ProfileKind]*profile.Profile{Block: q}}
+	if c, err := direct.ProfileCopy(Block); err != nil || c == nil || len(c.Sample) != 50 {
+		t.Errorf("ProfileCopy of a profile set without SetProfile: %v, %v", c, err)
 	}
 }
 

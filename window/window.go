@@ -56,9 +56,16 @@ type Window struct {
 	// goroutines above the limit of 10000"), for reports to repeat.
 	Notes []string `json:"notes,omitempty"`
 
-	// encoded holds each profile's gzipped proto, made on first use.
-	encodedMu sync.Mutex
-	encoded   map[ProfileKind]*encoding
+	// encoded holds each profile's gzipped proto, made on first use. It is
+	// made by SetProfile, before the window is shared (a Window stays
+	// copyable: a copy shares the cache, whose entries know their profile).
+	encoded *encodings
+}
+
+// encodings caches a window's encoded profiles.
+type encodings struct {
+	mu     sync.Mutex
+	ofKind map[ProfileKind]*encoding
 }
 
 // encoding is one profile's gzipped proto, made at most once.
@@ -121,9 +128,12 @@ func (w *Window) SetProfile(k ProfileKind, p *profile.Profile) {
 		w.Profiles = make(map[ProfileKind]*profile.Profile)
 	}
 	w.Profiles[k] = p
-	w.encodedMu.Lock()
-	delete(w.encoded, k)
-	w.encodedMu.Unlock()
+	if w.encoded == nil {
+		w.encoded = &encodings{ofKind: make(map[ProfileKind]*encoding)}
+	}
+	w.encoded.mu.Lock()
+	delete(w.encoded.ofKind, k)
+	w.encoded.mu.Unlock()
 }
 
 // ProfileBytes returns the gzipped proto of the window's profile of kind k,
@@ -141,16 +151,18 @@ func (w *Window) profileBytes(k ProfileKind) ([]byte, error) {
 	if p == nil {
 		return nil, nil
 	}
-	w.encodedMu.Lock()
-	e := w.encoded[k]
+	if w.encoded == nil {
+		// Profiles filled in without SetProfile: nowhere to keep the
+		// bytes that every reader could share, so encode each time.
+		return encodeShared(p)
+	}
+	w.encoded.mu.Lock()
+	e := w.encoded.ofKind[k]
 	if e == nil || e.of != p {
 		e = &encoding{of: p}
-		if w.encoded == nil {
-			w.encoded = make(map[ProfileKind]*encoding)
-		}
-		w.encoded[k] = e
+		w.encoded.ofKind[k] = e
 	}
-	w.encodedMu.Unlock()
+	w.encoded.mu.Unlock()
 	e.once.Do(func() { e.data, e.err = encodeShared(p) })
 	return e.data, e.err
 }
@@ -158,9 +170,11 @@ func (w *Window) profileBytes(k ProfileKind) ([]byte, error) {
 // DeleteProfile removes the window's profile of kind k.
 func (w *Window) DeleteProfile(k ProfileKind) {
 	delete(w.Profiles, k)
-	w.encodedMu.Lock()
-	delete(w.encoded, k)
-	w.encodedMu.Unlock()
+	if w.encoded != nil {
+		w.encoded.mu.Lock()
+		delete(w.encoded.ofKind, k)
+		w.encoded.mu.Unlock()
+	}
 }
 
 // ProfileCopy returns a private copy of the window's profile of kind k that
