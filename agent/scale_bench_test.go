@@ -17,44 +17,47 @@ import (
 // new) turned into a window's delta profiles, at each profile size. The
 // runtime's own WriteTo and the parse of its output, the rest of a
 // collection, depend on the host's real profiles and are left out.
-// "+encode" also encodes the window's bundle, as SetProfile did in every
+// "window+encode" also encodes the window's bundle, as SetProfile did in every
 // collection before it became lazy and as the agent now does only when
 // a window is served or its size estimate comes near WindowMaxBytes.
 // A million stacks only with CONTENDR_BENCH_1M=1.
 func BenchmarkWindowProfiles(b *testing.B) {
 	kinds := []window.ProfileKind{window.Mutex, window.Block, window.Allocs}
 	for _, n := range profilegen.BenchStacks() {
-		type reading struct{ start, end *profile.Profile }
-		readings := map[window.ProfileKind]reading{}
-		for i, kind := range kinds {
-			end := profilegen.MustGenerate(profilegen.Options{Kind: profilegen.Kind(kind), Stacks: n, Seed: uint64(i + 1)})
-			readings[kind] = reading{start: profilegen.Earlier(end, 0.1, uint64(i+1)), end: end}
-		}
-		collect := func(b *testing.B) *window.Window {
-			w := &window.Window{}
-			for _, kind := range kinds {
-				r := readings[kind]
-				delta, restarted, err := deltaProfile(kind, r.start, r.end)
-				if err != nil || restarted {
-					b.Fatalf("%s: restarted %v, %v", kind, restarted, err)
-				}
-				w.SetProfile(kind, delta)
-			}
-			return w
-		}
+		// Profiles are generated only for the sizes a -bench pattern selects.
 		b.Run(fmt.Sprintf("stacks=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				collect(b)
+			type reading struct{ start, end *profile.Profile }
+			readings := map[window.ProfileKind]reading{}
+			for i, kind := range kinds {
+				end := profilegen.MustGenerate(profilegen.Options{Kind: profilegen.Kind(kind), Stacks: n, Seed: uint64(i + 1)})
+				readings[kind] = reading{start: profilegen.Earlier(end, 0.1, uint64(i+1)), end: end}
 			}
-		})
-		b.Run(fmt.Sprintf("stacks=%d+encode", n), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := collect(b).Encode(io.Discard); err != nil {
-					b.Fatal(err)
+			collect := func(b *testing.B) *window.Window {
+				w := &window.Window{}
+				for _, kind := range kinds {
+					r := readings[kind]
+					delta, restarted, err := deltaProfile(kind, r.start, r.end)
+					if err != nil || restarted {
+						b.Fatalf("%s: restarted %v, %v", kind, restarted, err)
+					}
+					w.SetProfile(kind, delta)
 				}
+				return w
 			}
+			b.Run("window", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					collect(b)
+				}
+			})
+			b.Run("window+encode", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := collect(b).Encode(io.Discard); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		})
 	}
 }

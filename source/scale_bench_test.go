@@ -44,46 +44,49 @@ func BenchmarkAnalyzeFiles(b *testing.B) {
 			{"mutex", []profilegen.Kind{profilegen.Mutex}},
 			{"all", profilegen.Kinds},
 		} {
-			paths := writeProfiles(b, n, set.kinds...)
-			load := func(b *testing.B) *analyze.Input {
-				groups := source.Group(paths)
-				if len(groups) != 1 {
-					b.Fatalf("%d groups of files, want 1", len(groups))
-				}
-				in := &analyze.Input{Target: "bench"}
-				var err error
-				if len(groups[0]) > 1 {
-					in.Window, err = source.LoadFiles(ctx, groups[0], source.Options{})
-				} else {
-					in.Window, in.Previous, err = source.LoadWithPrevious(ctx, groups[0][0], source.Options{})
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				return in
-			}
-			b.Run(fmt.Sprintf("%s/stacks=%d/load+analyze", set.name, n), func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					if _, err := analyze.Analyze(*load(b), th); err != nil {
+			// Files are written only for the sizes a -bench pattern selects.
+			b.Run(fmt.Sprintf("%s/stacks=%d", set.name, n), func(b *testing.B) {
+				paths := writeProfiles(b, n, set.kinds...)
+				load := func(b *testing.B) *analyze.Input {
+					groups := source.Group(paths)
+					if len(groups) != 1 {
+						b.Fatalf("%d groups of files, want 1", len(groups))
+					}
+					in := &analyze.Input{Target: "bench"}
+					var err error
+					if len(groups[0]) > 1 {
+						in.Window, err = source.LoadFiles(ctx, groups[0], source.Options{})
+					} else {
+						in.Window, in.Previous, err = source.LoadWithPrevious(ctx, groups[0][0], source.Options{})
+					}
+					if err != nil {
 						b.Fatal(err)
 					}
+					return in
 				}
-			})
-			b.Run(fmt.Sprintf("%s/stacks=%d/load", set.name, n), func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					load(b)
-				}
-			})
-			in := load(b)
-			b.Run(fmt.Sprintf("%s/stacks=%d/analyze", set.name, n), func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					if _, err := analyze.Analyze(*in, th); err != nil {
-						b.Fatal(err)
+				b.Run("load+analyze", func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						if _, err := analyze.Analyze(*load(b), th); err != nil {
+							b.Fatal(err)
+						}
 					}
-				}
+				})
+				b.Run("load", func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						load(b)
+					}
+				})
+				in := load(b)
+				b.Run("analyze", func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						if _, err := analyze.Analyze(*in, th); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
 			})
 		}
 	}
