@@ -194,7 +194,7 @@ func (a *Agent) collect(ctx context.Context, cpu []byte, cpuNotes []string) (*wi
 		if !ok {
 			w.Note(fmt.Sprintf("%s profile has no baseline: it holds everything since process start", kind))
 		}
-		delta, restarted, err := window.Delta(deltaBaseline(kind, start), cur)
+		delta, restarted, err := deltaProfile(kind, start, cur)
 		if err != nil {
 			w.Note(fmt.Sprintf("%s profile missing: %v", kind, err))
 			continue
@@ -203,12 +203,6 @@ func (a *Agent) collect(ctx context.Context, cpu []byte, cpuNotes []string) (*wi
 			w.Meta.Restarted = true
 			w.Note(fmt.Sprintf("%s profile counters went down since the last window: its baseline restarted "+
 				"and it holds everything since process start", kind))
-		}
-		if kind == window.Mutex || kind == window.Block {
-			if delta == cur { // Delta returned the next baseline itself: filter a copy
-				delta = cur.Copy()
-			}
-			delta = withoutAgentWaits(delta)
 		}
 		w.SetProfile(kind, delta)
 	}
@@ -245,23 +239,59 @@ func (a *Agent) meta(r rates) window.Meta {
 	}
 }
 
+// deltaProfile turns two cumulative readings of kind, at the window's start
+// (nil when there is none) and end, into the window's profile: their
+// difference, without the agent's own waits. cur is not modified; it is the
+// next window's baseline.
+func deltaProfile(kind window.ProfileKind, start, cur *profile.Profile) (delta *profile.Profile, restarted bool, err error) {
+	delta, restarted, err = window.Delta(deltaBaseline(kind, start), cur)
+	if err != nil {
+		return nil, false, err
+	}
+	if kind == window.Mutex || kind == window.Block {
+		if delta == cur { // Delta returned the next baseline itself: filter a copy
+			delta = cur.Copy()
+		}
+		delta = withoutAgentWaits(delta)
+	}
+	return delta, restarted, nil
+}
+
 // deltaBaseline prepares a baseline for window.Delta. The allocs profile
 // also carries inuse_* columns, which go down whenever memory is freed; they
 // are zeroed in the baseline so that the delta holds allocation during the
 // window and in-use memory at its end, and a freed object is not mistaken
 // for a restart.
+//
+// The zeroed baseline is a shallow copy: new samples with values of their
+// own, sharing p's locations, functions and header, for Delta to read and
+// drop. p itself is not written to — after a restart it is also a window's
+// allocs profile, which other goroutines may be reading (p.Copy would
+// rewrite its indexes).
 func deltaBaseline(kind window.ProfileKind, p *profile.Profile) *profile.Profile {
 	if p == nil || kind != window.Allocs {
 		return p
 	}
-	c := p.Copy()
-	for i, st := range c.SampleType {
-		if !strings.HasPrefix(st.Type, "inuse_") {
-			continue
+	var inuse []int
+	for i, st := range p.SampleType {
+		if strings.HasPrefix(st.Type, "inuse_") {
+			inuse = append(inuse, i)
 		}
-		for _, s := range c.Sample {
-			s.Value[i] = 0
+	}
+	c := &profile.Profile{SampleType: p.SampleType, DefaultSampleType: p.DefaultSampleType, Mapping: p.Mapping,
+		Location: p.Location, Function: p.Function, Comments: p.Comments, DocURL: p.DocURL, DropFrames: p.DropFrames,
+		KeepFrames: p.KeepFrames, TimeNanos: p.TimeNanos, DurationNanos: p.DurationNanos, PeriodType: p.PeriodType, Period: p.Period}
+	samples := make([]profile.Sample, len(p.Sample))
+	c.Sample = make([]*profile.Sample, len(p.Sample))
+	for j, s := range p.Sample {
+		values := slices.Clone(s.Value)
+		for _, i := range inuse {
+			if i < len(values) {
+				values[i] = 0
+			}
 		}
+		samples[j] = profile.Sample{Location: s.Location, Value: values, Label: s.Label, NumLabel: s.NumLabel, NumUnit: s.NumUnit}
+		c.Sample[j] = &samples[j]
 	}
 	return c
 }

@@ -40,10 +40,14 @@ func (e *Evaluator) dump(w *window.Window, rule, site string) []string {
 			continue
 		}
 		path := filepath.Join(dir, stem+"."+string(kind)+dumpSuffix)
-		write := p.Write // rewrites p's indexes: only for windows built without SetProfile
-		if data := w.ProfileBytes(kind); data != nil {
-			write = func(out io.Writer) error { _, err := out.Write(data); return err }
+		// The window's own encoding: p.Write would rewrite the indexes of
+		// a profile that other goroutines may be reading.
+		data := w.ProfileBytes(kind)
+		if data == nil {
+			e.dumpFailed(fmt.Errorf("dumping %s profile of window %s: it could not be encoded", kind, w.ID))
+			continue
 		}
+		write := func(out io.Writer) error { _, err := out.Write(data); return err }
 		if err := writeProfile(path, write); err != nil {
 			e.dumpFailed(fmt.Errorf("dumping %s profile of window %s: %w", kind, w.ID, err))
 			continue

@@ -11,7 +11,6 @@ package flame
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/google/pprof/profile"
@@ -107,116 +106,6 @@ func SampleTypes(p *profile.Profile) []string {
 	return names
 }
 
-// Build merges the samples of p for sampleType (see SampleTypeIndex) into one
-// call tree, root first. Inlined calls are separate frames. Samples with a
-// zero or negative value are left out. A profile whose chosen values sum to
-// zero yields an error wrapping ErrEmpty.
-func Build(p *profile.Profile, sampleType string) (*Graph, error) {
-	if p == nil {
-		return nil, errors.New("building a flame graph: no profile")
-	}
-	idx, err := SampleTypeIndex(p, sampleType)
-	if err != nil {
-		return nil, fmt.Errorf("building a flame graph: %w", err)
-	}
-	st := p.SampleType[idx]
-	g := &Graph{
-		Root:       &Node{Name: "root"},
-		SampleType: st.Type,
-		Unit:       st.Unit,
-		files:      make(map[string]string),
-		source:     p,
-	}
-	b := builder{frames: make(map[*profile.Location][]string), kids: make(map[childKey]*Node)}
-	var path []string
-	for _, s := range p.Sample {
-		if idx >= len(s.Value) || s.Value[idx] <= 0 {
-			continue
-		}
-		v := s.Value[idx]
-		path = path[:0]
-		for i := len(s.Location) - 1; i >= 0; i-- {
-			if s.Location[i] != nil { // only a hand-built profile has none
-				path = append(path, b.locationFrames(s.Location[i], g.files)...)
-			}
-		}
-		b.add(g.Root, path, v, 0)
-	}
-	if g.Root.Value == 0 {
-		return nil, fmt.Errorf("building a flame graph: %w: no sample has a nonzero %q value", ErrEmpty, st.Type)
-	}
-	g.Total = g.Root.Value
-	sortTree(g.Root)
-	return g, nil
-}
-
-// builder holds the lookups used while merging samples.
-type builder struct {
-	// frames caches the root-first frame names of a location.
-	frames map[*profile.Location][]string
-	// kids indexes every node's children by name while the tree grows: one
-	// map for the whole tree rather than one per node, which for large
-	// profiles is most of the allocation.
-	kids map[childKey]*Node
-}
-
-type childKey struct {
-	parent *Node
-	name   string
-}
-
-// add walks path from n, creating frames as needed, and adds value (to
-// Value) and base (to Base) along the way.
-func (b *builder) add(n *Node, path []string, value, base int64) {
-	n.Value += value
-	n.Base += base
-	for _, name := range path {
-		key := childKey{n, name}
-		child := b.kids[key]
-		if child == nil {
-			child = &Node{Name: name}
-			b.kids[key] = child
-			n.Children = append(n.Children, child)
-		}
-		child.Value += value
-		child.Base += base
-		n = child
-	}
-}
-
-// locationFrames returns the frames of one location, caller first. The
-// profile lists inlined calls innermost first (Line[0] is the callee).
-func (b *builder) locationFrames(loc *profile.Location, files map[string]string) []string {
-	if names, ok := b.frames[loc]; ok {
-		return names
-	}
-	var names []string
-	for i := len(loc.Line) - 1; i >= 0; i-- {
-		fn := loc.Line[i].Function
-		if fn == nil || fn.Name == "" {
-			continue
-		}
-		name := sanitize(fn.Name)
-		names = append(names, name)
-		if _, ok := files[name]; !ok && fn.Filename != "" {
-			files[name] = fn.Filename
-		}
-	}
-	if len(names) == 0 {
-		// Unsymbolized: the address is all there is, with the binary's
-		// name when known so that frames of different binaries differ.
-		name := fmt.Sprintf("0x%x", loc.Address)
-		if loc.Mapping != nil && loc.Mapping.File != "" {
-			file := loc.Mapping.File
-			file = file[strings.LastIndexByte(file, '/')+1:]
-			name = sanitize(file) + "+" + name
-		}
-		names = append(names, name)
-	}
-	b.frames[loc] = names
-	return names
-}
-
 // sanitize makes a function name safe for every format: folded stacks use
 // ';' between frames and a newline between stacks, so neither may appear.
 func sanitize(name string) string {
@@ -232,13 +121,6 @@ func sanitize(name string) string {
 		}
 		return r
 	}, name)
-}
-
-func sortTree(n *Node) {
-	slices.SortFunc(n.Children, func(a, b *Node) int { return strings.Compare(a.Name, b.Name) })
-	for _, c := range n.Children {
-		sortTree(c)
-	}
 }
 
 // Diff merges base and target into one differential graph: Value holds the

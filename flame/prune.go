@@ -38,8 +38,13 @@ func (g *Graph) pruneNode(n *Node, minFraction float64) *Node {
 	return out
 }
 
-// countFrames counts n and every frame below it.
+// countFrames counts n and every frame below it; a "[pruned N]" frame
+// counts as the N it stands for, so that a graph pruned once (BuildPruned)
+// prunes again to the same counts.
 func countFrames(n *Node) int {
+	if n.pruned > 0 {
+		return n.pruned
+	}
 	count := 1
 	for _, c := range n.Children {
 		count += countFrames(c)

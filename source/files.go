@@ -251,7 +251,10 @@ func loadDir(ctx context.Context, dir string, opts Options) (*window.Window, err
 	}
 	if header != nil {
 		// An unpacked bundle: its window.json knows the window exactly.
-		header.Profiles, header.Notes = w.Profiles, append(header.Notes, w.Notes...)
+		for k, p := range w.Profiles {
+			header.SetProfile(k, p)
+		}
+		header.Notes = append(header.Notes, w.Notes...)
 		if opts.GoVersion != "" {
 			header.Meta.GoVersion = opts.GoVersion
 		}

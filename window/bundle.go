@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
-
 	"fmt"
 	"io"
 	"strings"
@@ -47,17 +46,12 @@ func (w *Window) Encode(out io.Writer) error {
 		return err
 	}
 	for _, k := range Kinds {
-		data := w.ProfileBytes(k)
+		data, err := w.profileBytes(k)
+		if err != nil {
+			return fmt.Errorf("encoding %s profile of window %s: %w", k, w.ID, err)
+		}
 		if data == nil {
-			p := w.Profile(k)
-			if p == nil {
-				continue
-			}
-			var buf bytes.Buffer
-			if err := p.Write(&buf); err != nil {
-				return fmt.Errorf("encoding %s profile of window %s: %w", k, w.ID, err)
-			}
-			data = buf.Bytes()
+			continue
 		}
 		if err := writeEntry(zw, string(k)+".pb.gz", zip.Store, w.End, data); err != nil {
 			return err

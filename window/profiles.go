@@ -94,33 +94,14 @@ func Delta(start, end *profile.Profile) (delta *profile.Profile, restarted bool,
 	if totals(end, cumulative) < totals(start, cumulative) {
 		return end, true, nil
 	}
-	neg := start.Copy()
-	neg.Scale(-1)
-	merged, err := profile.Merge([]*profile.Profile{end.Copy(), neg})
-	if err != nil {
-		return nil, false, fmt.Errorf("delta of two profiles: %w", err)
+	delta, restarted = subtract(start, end, cumulative)
+	if restarted {
+		// A stack's counter went down, which only a restart explains.
+		return end, true, nil
 	}
-	// Keep only samples that changed; a negative cumulative value means a
-	// stack's counter went down, which only a restart explains.
-	kept := merged.Sample[:0]
-	for _, s := range merged.Sample {
-		zero := true
-		for i, v := range s.Value {
-			if v < 0 && cumulative[i] {
-				return end, true, nil
-			}
-			if v != 0 {
-				zero = false
-			}
-		}
-		if !zero {
-			kept = append(kept, s)
-		}
-	}
-	merged.Sample = kept
-	merged.TimeNanos = end.TimeNanos
-	merged.DurationNanos = end.TimeNanos - start.TimeNanos
-	return merged.Compact(), false, nil
+	delta.TimeNanos = end.TimeNanos
+	delta.DurationNanos = end.TimeNanos - start.TimeNanos
+	return delta, false, nil
 }
 
 // totals sums the cumulative sample values of p.

@@ -7,7 +7,7 @@
 package window
 
 import (
-	"bytes"
+	"sync"
 	"time"
 
 	"github.com/google/pprof/profile"
@@ -56,8 +56,26 @@ type Window struct {
 	// goroutines above the limit of 10000"), for reports to repeat.
 	Notes []string `json:"notes,omitempty"`
 
-	// encoded holds each profile's gzipped proto, made by SetProfile.
-	encoded map[ProfileKind][]byte
+	// encoded holds each profile's gzipped proto, made on first use. It is
+	// made by SetProfile, before the window is shared (a Window stays
+	// copyable: a copy shares the cache, whose entries know their profile).
+	encoded *encodings
+}
+
+// encodings caches a window's encoded profiles.
+type encodings struct {
+	mu     sync.Mutex
+	ofKind map[ProfileKind]*encoding
+}
+
+// encoding is one profile's gzipped proto, made at most once.
+type encoding struct {
+	// of is the profile encoded: a profile replaced in Profiles directly,
+	// without SetProfile, gets an encoding of its own.
+	of   *profile.Profile
+	once sync.Once
+	data []byte
+	err  error
 }
 
 // Meta describes the process and the settings a window was measured under.
@@ -99,56 +117,75 @@ func (w *Window) Profile(k ProfileKind) *profile.Profile {
 	return w.Profiles[k]
 }
 
-// SetProfile stores p under kind k, creating the map when needed, and
-// encodes it once. A window is shared read-only once built (the agent's
-// ring, scrapes, the web UI), and pprof's Write and Copy rewrite a profile's
-// internal indexes as they go: encoding here, before the window is shared,
-// lets Encode, ProfileBytes and ProfileCopy serve those bytes without ever
-// writing to p again.
+// SetProfile stores p under kind k, creating the map when needed. p is not
+// encoded here: most windows are analyzed and never written, and encoding a
+// large profile costs about as much as reading it. Encode, ProfileBytes and
+// ProfileCopy encode each profile the first time it is asked for, once,
+// without writing to p (see encodeShared), so they are safe while other
+// goroutines read the window.
 func (w *Window) SetProfile(k ProfileKind, p *profile.Profile) {
 	if w.Profiles == nil {
 		w.Profiles = make(map[ProfileKind]*profile.Profile)
 	}
 	w.Profiles[k] = p
 	if w.encoded == nil {
-		w.encoded = make(map[ProfileKind][]byte)
+		w.encoded = &encodings{ofKind: make(map[ProfileKind]*encoding)}
 	}
-	delete(w.encoded, k)
-	var buf bytes.Buffer
-	if err := p.Write(&buf); err == nil {
-		w.encoded[k] = buf.Bytes()
-	}
+	w.encoded.mu.Lock()
+	delete(w.encoded.ofKind, k)
+	w.encoded.mu.Unlock()
 }
 
 // ProfileBytes returns the gzipped proto of the window's profile of kind k,
-// or nil. The bytes are shared: do not modify them.
+// or nil (also when it cannot be encoded; Encode reports why). The first
+// call for a kind encodes the profile; later ones share those bytes: do not
+// modify them.
 func (w *Window) ProfileBytes(k ProfileKind) []byte {
-	if w == nil {
-		return nil
+	data, _ := w.profileBytes(k)
+	return data
+}
+
+// profileBytes encodes the profile of kind k at most once.
+func (w *Window) profileBytes(k ProfileKind) ([]byte, error) {
+	p := w.Profile(k)
+	if p == nil {
+		return nil, nil
 	}
-	if w.Profile(k) == nil {
-		return nil
+	if w.encoded == nil {
+		// Profiles filled in without SetProfile: nowhere to keep the
+		// bytes that every reader could share, so encode each time.
+		return encodeShared(p)
 	}
-	return w.encoded[k]
+	w.encoded.mu.Lock()
+	e := w.encoded.ofKind[k]
+	if e == nil || e.of != p {
+		e = &encoding{of: p}
+		w.encoded.ofKind[k] = e
+	}
+	w.encoded.mu.Unlock()
+	e.once.Do(func() { e.data, e.err = encodeShared(p) })
+	return e.data, e.err
 }
 
 // DeleteProfile removes the window's profile of kind k.
 func (w *Window) DeleteProfile(k ProfileKind) {
 	delete(w.Profiles, k)
-	delete(w.encoded, k)
+	if w.encoded != nil {
+		w.encoded.mu.Lock()
+		delete(w.encoded.ofKind, k)
+		w.encoded.mu.Unlock()
+	}
 }
 
 // ProfileCopy returns a private copy of the window's profile of kind k that
 // the caller may modify (or hand to code that does, such as pprof's driver);
 // nil when the window has no such profile.
 func (w *Window) ProfileCopy(k ProfileKind) (*profile.Profile, error) {
-	if b := w.ProfileBytes(k); b != nil {
-		return ParseProfile(b, MaxProfileBytes)
+	data, err := w.profileBytes(k)
+	if err != nil || data == nil {
+		return nil, err
 	}
-	if p := w.Profile(k); p != nil {
-		return p.Copy(), nil // set without SetProfile: not shared-safe
-	}
-	return nil, nil
+	return ParseProfile(data, MaxProfileBytes)
 }
 
 // Note records why the window lacks something.

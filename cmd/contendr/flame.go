@@ -112,7 +112,18 @@ func runFlame(ctx context.Context, stdout io.Writer, target string, o flameOptio
 	}
 	opts := source.Options{Seconds: o.seconds, Timeout: o.timeout, Headers: headers, MaxBytes: o.maxBytes}
 
-	g, err := flameGraph(ctx, target, kind, o.sample, opts)
+	renderOpts := flame.Options{Title: o.title, Icicle: o.icicle, MinFraction: o.minWidth / 100}
+	if o.minWidth == 0 {
+		renderOpts.MinFraction = -1
+	}
+	// SVG and HTML draw a pruned tree: build only that, never the millions
+	// of frames a large profile merges into. A differential graph compares
+	// whole trees, and the other formats keep every stack.
+	prune := 0.0
+	if (format == "svg" || format == "html") && o.base == "" {
+		prune = renderOpts.MinFraction
+	}
+	g, err := flameGraph(ctx, target, kind, o.sample, prune, opts)
 	if err != nil {
 		return err
 	}
@@ -122,7 +133,7 @@ func runFlame(ctx context.Context, stdout io.Writer, target string, o flameOptio
 		}
 		// The base uses the sample type the target resolved to, so that both
 		// sides measure the same thing.
-		base, err := flameGraph(ctx, o.base, kind, g.SampleType, opts)
+		base, err := flameGraph(ctx, o.base, kind, g.SampleType, 0, opts)
 		if err != nil {
 			return err
 		}
@@ -138,10 +149,6 @@ func runFlame(ctx context.Context, stdout io.Writer, target string, o flameOptio
 			return fmt.Errorf("creating output: %w", err)
 		}
 		out = file
-	}
-	renderOpts := flame.Options{Title: o.title, Icicle: o.icicle, MinFraction: o.minWidth / 100}
-	if o.minWidth == 0 {
-		renderOpts.MinFraction = -1
 	}
 	err = flameWrite(out, g, format, renderOpts)
 	if file != nil {
@@ -190,13 +197,14 @@ func flameWrite(w io.Writer, g *flame.Graph, format string, opts flame.Options) 
 	return flame.WriteFolded(w, g)
 }
 
-// flameGraph loads the profile of kind from target and builds its graph.
-func flameGraph(ctx context.Context, target string, kind window.ProfileKind, sample string, opts source.Options) (*flame.Graph, error) {
+// flameGraph loads the profile of kind from target and builds its graph,
+// pruned at minFraction when that is positive (see flame.BuildPruned).
+func flameGraph(ctx context.Context, target string, kind window.ProfileKind, sample string, minFraction float64, opts source.Options) (*flame.Graph, error) {
 	p, from, err := loadFlameProfile(ctx, target, kind, opts)
 	if err != nil {
 		return nil, err
 	}
-	g, err := flame.Build(p, sample)
+	g, err := flame.BuildPruned(p, sample, minFraction)
 	switch {
 	case errors.Is(err, flame.ErrEmpty):
 		return nil, fmt.Errorf("%s: the %s profile is empty, nothing was recorded%s: %w", target, from, flameEmptyHint(from), err)
