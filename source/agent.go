@@ -50,6 +50,17 @@ func (f *fetcher) agentWindows(ctx context.Context) (list []agentWindow, isAgent
 // still keeps one.
 func (f *fetcher) loadAgent(ctx context.Context, withPrevious bool) (w, previous *window.Window, err error) {
 	w, err = f.latestWindow(ctx)
+	if errors.Is(err, ErrNoWindow) {
+		// An agent that has not closed a window yet serves the standard
+		// pprof endpoints all the same: measure a live window from them
+		// rather than wait for its interval.
+		w, err = f.loadPprof(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		w.Note(fmt.Sprintf("the contendr agent had not closed a window yet: this window was measured live for %ds from its pprof endpoints (no runtime/metrics in it)", wholeSeconds(f.opts.Seconds)))
+		return w, nil, nil
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -129,47 +140,25 @@ func (f *fetcher) previousWindow(ctx context.Context, w *window.Window) (*window
 	return pw, nil
 }
 
-// latestWindow polls the agent's latest window until it has one or
-// opts.Seconds have passed. An agent answers 404 (or 204, or 503) until its
-// first window closes.
+// latestWindow fetches the agent's latest window. An agent answers 404 (or
+// 204, or 503) until its first window closes: that is ErrNoWindow.
 func (f *fetcher) latestWindow(ctx context.Context) (*window.Window, error) {
-	deadline := time.Now().Add(f.opts.Seconds)
-	var stop func()
-	defer func() {
-		if stop != nil {
-			stop()
-		}
-	}()
-	for {
-		resp, err := f.get(ctx, agentLatest, 0)
-		if err == nil && len(resp.body) > 0 {
-			w, err := window.DecodeBundle(resp.body)
-			if err != nil {
-				return nil, &Error{Target: f.target, Kind: ErrNotProfile, Err: err,
-					What: "GET " + agentLatest + ": " + oneLine(err.Error()),
-					Hint: "check that the agent's version matches this CLI"}
-			}
-			return w, nil
-		}
-		if err != nil && !notYet(err) {
-			return nil, err
-		}
-		if time.Now().After(deadline) {
-			return nil, &Error{Target: f.target, Kind: ErrNoWindow,
-				What: fmt.Sprintf("the contendr agent has not closed a window yet (waited %s)", f.opts.Seconds),
-				Hint: "retry after the agent's interval has passed, or raise --seconds"}
-		}
-		if stop == nil {
-			stop = startProgress(ctx, f.opts.Progress, f.opts.Seconds)
-		}
-		pause := min(500*time.Millisecond, time.Until(deadline))
-		select {
-		case <-ctx.Done():
-			return nil, &Error{Target: f.target, Kind: ErrCanceled, Err: ctx.Err(),
-				What: "interrupted while waiting for the agent's first window", Hint: "nothing was analyzed"}
-		case <-time.After(pause):
-		}
+	resp, err := f.get(ctx, agentLatest, 0)
+	switch {
+	case err != nil && notYet(err), err == nil && len(resp.body) == 0:
+		return nil, &Error{Target: f.target, Kind: ErrNoWindow,
+			What: "the contendr agent has not closed a window yet",
+			Hint: "retry after the agent's interval has passed"}
+	case err != nil:
+		return nil, err
 	}
+	w, err := window.DecodeBundle(resp.body)
+	if err != nil {
+		return nil, &Error{Target: f.target, Kind: ErrNotProfile, Err: err,
+			What: "GET " + agentLatest + ": " + oneLine(err.Error()),
+			Hint: "check that the agent's version matches this CLI"}
+	}
+	return w, nil
 }
 
 // notYet tells the answers of an agent without a closed window.

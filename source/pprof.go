@@ -22,20 +22,14 @@ func loadURL(ctx context.Context, target, rawURL string, opts Options, withPrevi
 	if err != nil {
 		return nil, nil, err
 	}
-	list, agent, err := f.agentWindows(ctx)
+	_, agent, err := f.agentWindows(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	if agent && len(list) > 0 {
+	if agent {
 		return f.loadAgent(ctx, withPrevious)
 	}
-	// An agent that has not closed a window yet serves the standard pprof
-	// endpoints all the same: measure a live window from them rather than
-	// wait for its interval.
 	w, err = f.loadPprof(ctx)
-	if err == nil && agent {
-		w.Note(fmt.Sprintf("the contendr agent had not closed a window yet: this window was measured live for %ds from its pprof endpoints (no runtime/metrics in it)", wholeSeconds(f.opts.Seconds)))
-	}
 	return w, nil, err
 }
 
