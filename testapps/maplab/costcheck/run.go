@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/agent"
+	"github.com/contendr/contendr/collectors/gc"
 	"github.com/contendr/contendr/collectors/mutex"
 	"github.com/contendr/contendr/testapps/maplab/strategy"
 	"github.com/contendr/contendr/testapps/maplab/workload"
@@ -62,6 +63,10 @@ type Run struct {
 	IdleSource mutex.IdleSource `json:"idle_source"`
 	// WaitShare is the old lock wait share, for comparison.
 	WaitShare float64 `json:"wait_share"`
+	// GCShare is the window's GC CPU fraction: where a strategy that
+	// allocates per write (xsync, HashTrieMap) loses throughput that is
+	// not contention.
+	GCShare float64 `json:"gc_share"`
 }
 
 // Cell is the median of a cell's runs.
@@ -76,6 +81,7 @@ type Cell struct {
 	CostMin    float64 `json:"cost_min"`
 	CostMax    float64 `json:"cost_max"`
 	WaitShare  float64 `json:"wait_share"`
+	GCShare    float64 `json:"gc_share"`
 }
 
 // Inversion is a pair whose cost ranks against its throughput.
@@ -87,6 +93,13 @@ type Inversion struct {
 	Speedup    float64 `json:"speedup"`
 	FasterCost float64 `json:"faster_cost"`
 	SlowerCost float64 `json:"slower_cost"`
+	// ExplainedByGC is set when the slower strategy's GC CPU makes up the
+	// difference: its lock cost plus GC share is at least the faster's
+	// (within the tolerance). The contention cost leaves per-operation
+	// costs such as allocation to the GC figures (DESIGN.md).
+	ExplainedByGC bool    `json:"explained_by_gc"`
+	FasterGC      float64 `json:"faster_gc"`
+	SlowerGC      float64 `json:"slower_gc"`
 }
 
 // Results is what Run measured.
@@ -187,6 +200,9 @@ func Measure(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	res.Cells = cells(res.Runs)
 	res.Inversions = inversions(res.Cells, cfg.SpeedRatio, cfg.Tolerance, func(c Cell) float64 { return c.Cost })
+	for i := range res.Inversions {
+		explainByGC(&res.Inversions[i], res.Cells, cfg.Tolerance)
+	}
 	res.WaitInversions = inversions(res.Cells, cfg.SpeedRatio, cfg.Tolerance, func(c Cell) float64 { return c.WaitShare })
 	return res, nil
 }
@@ -195,7 +211,7 @@ func Measure(ctx context.Context, cfg Config) (*Results, error) {
 func measureReaders(ctx context.Context, d time.Duration) (Readers, error) {
 	spec := workload.Custom(1)
 	spec.Goroutines = runtime.GOMAXPROCS(0)
-	ops, lock, err := measure(ctx, "rwmutex", spec, d)
+	ops, lock, _, err := measure(ctx, "rwmutex", spec, d)
 	if err != nil {
 		return Readers{}, err
 	}
@@ -224,7 +240,7 @@ func runOne(ctx context.Context, name, workloadName string, goroutines int, d ti
 		return Run{}, err
 	}
 	spec.Goroutines = goroutines
-	ops, lock, err := measure(ctx, name, spec, d)
+	ops, lock, gcr, err := measure(ctx, name, spec, d)
 	if err != nil {
 		return Run{}, err
 	}
@@ -237,17 +253,20 @@ func runOne(ctx context.Context, name, workloadName string, goroutines int, d ti
 		r.SyncCPUShare = c.SyncCPUSeconds / c.CapacitySeconds
 		r.IdleLostShare = c.IdleLostSeconds / c.CapacitySeconds
 	}
+	if gcr != nil {
+		r.GCShare = gcr.Pressure.CPUFraction
+	}
 	return r, nil
 }
 
 // measure runs one strategy on spec with the agent for d, closes one
 // window over the run and collects its lock figures.
-func measure(ctx context.Context, name string, spec workload.Spec, d time.Duration) (float64, *mutex.Result, error) {
+func measure(ctx context.Context, name string, spec workload.Spec, d time.Duration) (float64, *mutex.Result, *gc.Result, error) {
 	workloadName := spec.Name
 	spec.Duration = 0 // until the window closes
 	m, err := strategy.New(name, strategy.Options{})
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	workload.Prefill(m, spec)
 	runtime.GC()
@@ -257,7 +276,7 @@ func measure(ctx context.Context, name string, spec workload.Spec, d time.Durati
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("starting the agent for %s on %s: %w", name, workloadName, err)
+		return 0, nil, nil, fmt.Errorf("starting the agent for %s on %s: %w", name, workloadName, err)
 	}
 	defer a.Stop()
 	runCtx, stop := context.WithCancel(ctx)
@@ -270,19 +289,20 @@ func measure(ctx context.Context, name string, spec workload.Spec, d time.Durati
 	select {
 	case <-time.After(d):
 	case <-ctx.Done():
-		return 0, nil, ctx.Err()
+		return 0, nil, nil, ctx.Err()
 	}
 	w, err := a.CollectNow(ctx)
 	stop()
 	ops := (<-results).OpsPerSec
 	if err != nil {
-		return 0, nil, fmt.Errorf("collecting the window of %s on %s: %w", name, workloadName, err)
+		return 0, nil, nil, fmt.Errorf("collecting the window of %s on %s: %w", name, workloadName, err)
 	}
 	lock, err := mutex.Collect(w, mutex.Options{})
 	if err != nil {
-		return 0, nil, fmt.Errorf("reading the cost of %s on %s: %w", name, workloadName, err)
+		return 0, nil, nil, fmt.Errorf("reading the cost of %s on %s: %w", name, workloadName, err)
 	}
-	return ops, lock, nil
+	gcr, _ := gc.Collect(w, nil) // GC figures are context here; a failure leaves them 0
+	return ops, lock, gcr, nil
 }
 
 // prefilled skips workload.Run's own prefill: the map was filled before
@@ -311,15 +331,43 @@ func cells(runs []Run) []Cell {
 		ops := collect(rs, func(r Run) float64 { return r.OpsPerSec })
 		cost := collect(rs, func(r Run) float64 { return r.Cost })
 		wait := collect(rs, func(r Run) float64 { return r.WaitShare })
+		gcShare := collect(rs, func(r Run) float64 { return r.GCShare })
 		out = append(out, Cell{
 			Strategy: k.s, Workload: k.w, Goroutines: k.g,
 			OpsPerSec: median(ops), OpsMin: ops[0], OpsMax: ops[len(ops)-1],
-			Cost: median(cost), CostMin: cost[0], CostMax: cost[len(cost)-1], WaitShare: median(wait),
+			Cost: median(cost), CostMin: cost[0], CostMax: cost[len(cost)-1], WaitShare: median(wait), GCShare: median(gcShare),
 		})
 	}
 	slices.SortStableFunc(out, func(a, b Cell) int {
 		return cmp.Or(cmp.Compare(a.Workload, b.Workload), cmp.Compare(b.Goroutines, a.Goroutines), cmp.Compare(b.OpsPerSec, a.OpsPerSec))
 	})
+	return out
+}
+
+// explainByGC marks an inversion the GC figures account for.
+func explainByGC(inv *Inversion, cells []Cell, tolerance float64) {
+	for _, c := range cells {
+		if c.Workload != inv.Workload || c.Goroutines != inv.Goroutines {
+			continue
+		}
+		switch c.Strategy {
+		case inv.Faster:
+			inv.FasterGC = c.GCShare
+		case inv.Slower:
+			inv.SlowerGC = c.GCShare
+		}
+	}
+	inv.ExplainedByGC = inv.FasterCost+inv.FasterGC <= inv.SlowerCost+inv.SlowerGC+tolerance
+}
+
+// Unexplained are the inversions the GC figures do not account for.
+func (r *Results) Unexplained() []Inversion {
+	var out []Inversion
+	for _, inv := range r.Inversions {
+		if !inv.ExplainedByGC {
+			out = append(out, inv)
+		}
+	}
 	return out
 }
 
