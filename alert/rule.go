@@ -63,19 +63,17 @@ type Rule struct {
 	Clear float64
 }
 
-// Limits of the default contention cost rules. Source:
-// testapps/maplab/results/cost.md, the maplab cost runs (`maplab cost`),
-// which are being re-measured; until they land, the reference is the
-// measurement DESIGN.md quotes (write-heavy, 64 goroutines, GOMAXPROCS 2):
-// the single Mutex map, 4× slower than xsync's, either left one P of two
-// idle or spent about half the CPU inside lock code — a cost near 0.5 —
-// while xsync's map spent far less. Warn at 10%, a lock that visibly caps
-// throughput; crit at 30%. A component alone: half the process-wide
-// limits, so that one hot lock is named before the process as a whole
-// crosses its limit. Change them here alone (deploy/prometheus's rules
-// quote them). They are defined here rather than read from
-// analyze.DefaultThresholds, which does not have them yet on this branch;
-// a test holds the two equal once it does.
+// Limits of the default contention cost rules, the same as
+// analyze.DefaultThresholds (a test holds them equal). Source:
+// testapps/maplab/results/cost.md (`go run ./testapps/maplab cost`, quiet
+// machine, GOMAXPROCS 2, medians of 5 interleaved runs): on write-heavy at
+// 64 goroutines the single Mutex map cost 56.6% (53.5–62.1) at 1.32M ops/s,
+// xsync's 19.3% (18.7–22.7) at 5.04M; one goroutine per P, every locked map
+// cost 17–23%. Warn at 10%, a lock that visibly caps throughput; crit at
+// 30%, above every strategy but the convoys. A component alone: half the
+// process-wide limits, so that one hot lock is named before the process as
+// a whole crosses its limit. Change them here and in analyze together
+// (deploy/prometheus's rules quote them).
 const (
 	DefaultContentionCostWarn = 0.10
 	DefaultContentionCostCrit = 0.30

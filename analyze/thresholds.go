@@ -80,13 +80,14 @@ type Thresholds struct {
 // from; they are starting points to tune per service with a thresholds file.
 func DefaultThresholds() Thresholds {
 	return Thresholds{
-		// Source: testapps/maplab/results/cost.md, the maplab cost runs
-		// (write-heavy, 64 goroutines, GOMAXPROCS 2): the single Mutex map,
-		// 3–4× slower than xsync's, spends about half its CPU capacity in
-		// lock code or idle Ps, xsync's a few percent. Warn at 10%, a lock
-		// that visibly caps throughput; crit at 30%, where a map strategy
-		// change pays back a third of a core per core. To be re-measured
-		// on a quiet machine; tune per service.
+		// Source: testapps/maplab/results/cost.md (`go run
+		// ./testapps/maplab cost`, quiet machine, GOMAXPROCS 2, medians of
+		// 5 interleaved runs): write-heavy at 64 goroutines, the single
+		// Mutex map cost 56.6% (53.5–62.1) at 1.32M ops/s, xsync's 19.3%
+		// (18.7–22.7) at 5.04M; at one goroutine per P every locked map
+		// cost 17–23%. Warn at 10%, a lock that visibly caps throughput;
+		// crit at 30%, above every strategy but the convoys. Tune per
+		// service.
 		ContentionCost: Level{Warn: 0.10, Crit: 0.30},
 		// One component alone: half the process-wide limits, so that a
 		// single hot lock is named before the process as a whole crosses
