@@ -177,12 +177,13 @@ func topStacksOf(all map[string]*stacks.Stack, n int) []Stack {
 		if c := cmp.Compare(b.Contentions, a.Contentions); c != 0 {
 			return c
 		}
-		return slices.CompareFunc(a.Frames, b.Frames, func(x, y *stacks.Frame) int { return strings.Compare(x.Name, y.Name) })
+		return slices.CompareFunc(a.Frames(), b.Frames(), func(x, y *stacks.Frame) int { return strings.Compare(x.Name, y.Name) })
 	})
 	out := make([]Stack, 0, min(n, len(sorted)))
 	for _, st := range sorted[:min(n, len(sorted))] {
-		names := make([]string, len(st.Frames))
-		for i, f := range st.Frames {
+		frames := st.Frames()
+		names := make([]string, len(frames))
+		for i, f := range frames {
 			names[i] = f.Name
 		}
 		out = append(out, Stack{Frames: names, DelaySeconds: float64(st.Delay) / 1e9, Contentions: st.Contentions})

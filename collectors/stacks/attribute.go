@@ -101,9 +101,21 @@ type Site struct {
 
 // Stack is one distinct stack of a site.
 type Stack struct {
-	Frames      []*Frame // leaf first
+	// key is the frames' ids, four bytes each, leaf first; reader turns
+	// them back into frames for the few stacks a result keeps.
+	key         string
+	reader      *Reader
 	Delay       int64
 	Contentions int64
+}
+
+// Frames returns the stack's frames, leaf first.
+func (s *Stack) Frames() []*Frame {
+	out := make([]*Frame, len(s.key)/4)
+	for i := range out {
+		out[i] = s.reader.frames[binary.LittleEndian.Uint32([]byte(s.key[4*i:]))]
+	}
+	return out
 }
 
 // Growth is allocation by map growth, per GrowthKey.
@@ -154,8 +166,12 @@ type attributor struct {
 	reader *Reader
 	out    *Attribution
 	buf    []*Frame
-	// seen dedups components within one stack.
-	seen []string
+	// seenIn[id] == stamp marks a component already visited in the stack
+	// being walked; stamp advances per stack.
+	seenIn []uint32
+	stamp  uint32
+	// byID caches out.Components by Reader number.
+	byID []*Component
 	// lockTakers are user frames seen directly above a sync.Mutex or
 	// RWMutex in any profile (growth rule 5).
 	lockTakers map[*Frame]bool
@@ -170,20 +186,40 @@ func (a *attributor) component(name string) *Component {
 	return c
 }
 
+// componentByID is the component a Reader number names.
+func (a *attributor) componentByID(id uint32, name string) *Component {
+	for int(id) >= len(a.byID) {
+		a.byID = append(a.byID, nil)
+	}
+	if c := a.byID[id]; c != nil {
+		return c
+	}
+	c := a.component(name)
+	a.byID[id] = c
+	return c
+}
+
 // eachComponent calls fn once per component the stack passes through (by
-// component and by package), with the index of its innermost frame.
-func (a *attributor) eachComponent(stack []*Frame, fn func(c *Component, at int)) {
-	a.seen = a.seen[:0]
+// component and by package), with its number and the index of its
+// innermost frame.
+func (a *attributor) eachComponent(stack []*Frame, fn func(c *Component, key componentKey, at int)) {
+	a.stamp++
 	for i, f := range stack {
 		if f.Machinery {
 			continue
 		}
-		for _, name := range [2]string{f.Component, f.Pkg} {
-			if name == "" || slices.Contains(a.seen, name) {
+		for _, k := range [2]componentKey{{f.compID, f.Component}, {f.pkgID, f.Pkg}} {
+			if k.name == "" {
 				continue
 			}
-			a.seen = append(a.seen, name)
-			fn(a.component(name), i)
+			for int(k.id) >= len(a.seenIn) {
+				a.seenIn = append(a.seenIn, 0)
+			}
+			if a.seenIn[k.id] == a.stamp {
+				continue
+			}
+			a.seenIn[k.id] = a.stamp
+			fn(a.componentByID(k.id, k.name), k, i)
 		}
 	}
 }
@@ -191,8 +227,8 @@ func (a *attributor) eachComponent(stack []*Frame, fn func(c *Component, at int)
 // tally adds a stack's weight to the map work of every component it passes
 // through.
 func (a *attributor) tally(stack []*Frame, weight float64, work func(*Component) *MapWork) {
-	a.eachComponent(stack, func(c *Component, at int) {
-		op, fromMap := classifyAt(stack, at, c.Name)
+	a.eachComponent(stack, func(c *Component, key componentKey, at int) {
+		op, fromMap := classifyAt(stack, at, key)
 		work(c).add(op, weight, fromMap)
 	})
 }
@@ -255,8 +291,8 @@ func (a *attributor) contention(p *profile.Profile) *Contention {
 		}
 		st := site.Stacks[string(key)]
 		if st == nil {
-			st = &Stack{Frames: slices.Clone(stack)}
-			site.Stacks[string(key)] = st
+			st = &Stack{key: string(key), reader: a.reader}
+			site.Stacks[st.key] = st
 		}
 		st.Delay += delay
 		st.Contentions += contentions
@@ -324,7 +360,7 @@ func (a *attributor) cpu(p *profile.Profile) CPU {
 		a.noteLockTaker(stack)
 		a.tally(stack, float64(v), func(c *Component) *MapWork { return &c.CPUWork })
 		if inReaderCount(stack) {
-			a.eachComponent(stack, func(c *Component, _ int) { c.RLockCPUNanos += v })
+			a.eachComponent(stack, func(c *Component, _ componentKey, _ int) { c.RLockCPUNanos += v })
 		}
 		switch site, lock := syncSite(stack); lock {
 		case lockUser:
@@ -523,7 +559,7 @@ func (a *attributor) eachAllocComponent(stack []*Frame) {
 	if !slices.ContainsFunc(stack, func(f *Frame) bool { return f.Prim == PrimSyncMap }) {
 		return
 	}
-	a.eachComponent(stack, func(c *Component, _ int) { c.SyncMapAllocs = true })
+	a.eachComponent(stack, func(c *Component, _ componentKey, _ int) { c.SyncMapAllocs = true })
 }
 
 // allocIndices are the positions of the sample types growth reads.

@@ -51,6 +51,14 @@ type Frame struct {
 
 	// id numbers the frame within its Reader, to key stacks cheaply.
 	id uint32
+	// compID and pkgID number Component and Pkg within the Reader (from 1;
+	// 0 for a frame parsed without one), so that walks compare numbers.
+	compID, pkgID uint32
+	// ownOp and pkgOp are MethodOp of the method as seen from the frame's
+	// component and from its package; ownDirty and pkgDirty say that
+	// method is a read/dirty map's dirtyLocked copy.
+	ownOp, pkgOp       MapOp
+	ownDirty, pkgDirty bool
 }
 
 // Reader turns samples into leaf-first frame lists, parsing each function
@@ -60,6 +68,10 @@ type Frame struct {
 // reading a profile's samples. A Reader is not safe for concurrent use.
 type Reader struct {
 	byName map[string]*Frame
+	// names numbers component and package names (from 1).
+	names map[string]uint32
+	// frames lists every frame by its id.
+	frames []*Frame
 	// byID holds each location's frames, indexed by Location.ID, which
 	// the runtime and pprof number densely from 1; byPointer is the
 	// fallback for profiles with sparse IDs.
@@ -69,7 +81,7 @@ type Reader struct {
 
 // NewReader returns an empty Reader.
 func NewReader() *Reader {
-	return &Reader{byName: map[string]*Frame{}}
+	return &Reader{byName: map[string]*Frame{}, names: map[string]uint32{}}
 }
 
 // ForProfile resolves every location of p up front.
@@ -138,8 +150,19 @@ func (r *Reader) Frame(name string) *Frame {
 	}
 	f := ParseFrame(name)
 	f.id = uint32(len(r.byName))
+	f.compID, f.pkgID = r.nameID(f.Component), r.nameID(f.Pkg)
 	r.byName[name] = f
+	r.frames = append(r.frames, f)
 	return f
+}
+
+func (r *Reader) nameID(name string) uint32 {
+	if id, ok := r.names[name]; ok {
+		return id
+	}
+	id := uint32(len(r.names) + 1)
+	r.names[name] = id
+	return id
 }
 
 // FramesOf parses a leaf-first list of function names (the evidence stacks
@@ -164,6 +187,12 @@ func ParseFrame(name string) *Frame {
 	f.Op = libraryOp(f)
 	f.Growth = growthRoleOf(f)
 	f.RuntimeLock = f.Pkg == "runtime" && isRuntimeLockFunc(f.Func)
+	pkgMethod := f.Method
+	if f.Recv != "" {
+		pkgMethod = f.Recv
+	}
+	f.ownOp, f.pkgOp = MethodOp(f.Method), MethodOp(pkgMethod)
+	f.ownDirty, f.pkgDirty = strings.HasPrefix(f.Method, "dirtyLocked"), strings.HasPrefix(pkgMethod, "dirtyLocked")
 	return f
 }
 

@@ -75,24 +75,50 @@ func (t *MapWork) add(op MapOp, weight float64, fromMapFrame bool) {
 // fromMapFrame says a map frame (not a method name, not an RWMutex side)
 // decided. Stacks that do not pass through the component count as OpNone.
 func ClassifyMapOp(stack []*Frame, component string) (op MapOp, fromMapFrame bool) {
-	at := -1
+	key := byName(component)
 	for i, f := range stack {
-		if f.InComponent(component) {
-			at = i
-			break
+		if key.member(f) {
+			return classifyAt(stack, i, key)
 		}
 	}
-	if at < 0 {
-		return OpNone, false
+	return OpNone, false
+}
+
+// componentKey names a component by its Reader number when the frames
+// have one, else by name.
+type componentKey struct {
+	id   uint32
+	name string
+}
+
+func byName(name string) componentKey { return componentKey{name: name} }
+
+// member is Frame.InComponent by number when it can be.
+func (k componentKey) member(f *Frame) bool {
+	if k.id != 0 && f.compID != 0 {
+		return f.compID == k.id || f.pkgID == k.id
 	}
-	return classifyAt(stack, at, component)
+	return f.InComponent(k.name)
+}
+
+// methodOp is MethodOp(f.MethodIn(component)), and whether that method is
+// a dirtyLocked copy, from the frame's precomputed values.
+func (k componentKey) methodOp(f *Frame) (MapOp, bool) {
+	own := f.compID == k.id && k.id != 0
+	if k.id == 0 {
+		own = f.Component == k.name
+	}
+	if own || f.Recv == "" {
+		return f.ownOp, f.ownDirty
+	}
+	return f.pkgOp, f.pkgDirty
 }
 
 // classifyAt is ClassifyMapOp given the component's innermost frame.
-func classifyAt(stack []*Frame, at int, component string) (MapOp, bool) {
+func classifyAt(stack []*Frame, at int, key componentKey) (MapOp, bool) {
 	for i := at - 1; i >= 0; i-- {
 		if op := stack[i].Op; op != OpNone {
-			if op == OpRange && inWritePath(stack[at:], component) {
+			if op == OpRange && inWritePath(stack[at:], key) {
 				// A writer that iterates its map is copying it (a
 				// read/dirty promotion, a hand-made clone), not scanning.
 				op = OpWrite
@@ -100,19 +126,19 @@ func classifyAt(stack []*Frame, at int, component string) (MapOp, bool) {
 			return op, stack[i].Prim != PrimRWRead && stack[i].Prim != PrimRWWrite
 		}
 	}
-	return MethodOp(stack[at].MethodIn(component)), false
+	op, _ := key.methodOp(stack[at])
+	return op, false
 }
 
 // inWritePath reports whether any of the component's frames at the leaf
 // end of stack (stack[0] is its innermost) is a write method, or the
 // read/dirty design's dirtyLocked copy.
-func inWritePath(stack []*Frame, component string) bool {
+func inWritePath(stack []*Frame, key componentKey) bool {
 	for _, f := range stack {
-		if !f.InComponent(component) {
+		if !key.member(f) {
 			return false
 		}
-		method := f.MethodIn(component)
-		if MethodOp(method) == OpWrite || strings.HasPrefix(method, "dirtyLocked") {
+		if op, dirty := key.methodOp(f); op == OpWrite || dirty {
 			return true
 		}
 	}
@@ -194,9 +220,10 @@ func MethodOp(method string) MapOp {
 // the operation ClassifyMapOp reads, or only in All when none is read.
 func MapWorkOf(stack []*Frame, component string, weight float64) MapWork {
 	var t MapWork
+	key := byName(component)
 	for i, f := range stack {
-		if f.InComponent(component) {
-			op, fromMap := classifyAt(stack, i, component)
+		if key.member(f) {
+			op, fromMap := classifyAt(stack, i, key)
 			t.add(op, weight, fromMap)
 			break
 		}
