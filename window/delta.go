@@ -46,12 +46,15 @@ func subtract(start, end *profile.Profile, cumulative []bool) (delta *profile.Pr
 			entries[i].values[j] += sign * v
 		}
 	}
+	keys.forProfile(end)
 	for _, s := range end.Sample {
 		add(s, 1)
 	}
+	keys.forProfile(start)
 	for _, s := range start.Sample {
 		add(s, -1)
 	}
+	keys.dense = nil
 
 	delta = &profile.Profile{
 		DefaultSampleType: end.DefaultSampleType,
@@ -102,7 +105,27 @@ type stackKeys struct {
 	// separately read profiles gets one number.
 	ids  map[string]uint32
 	byID map[*profile.Location]uint32
-	buf  []byte
+	// dense holds the current profile's location numbers by Location.ID,
+	// which the runtime numbers densely from 1: a slice index per frame
+	// instead of a map lookup (forProfile).
+	dense []uint32
+	buf   []byte
+}
+
+// forProfile numbers every location of p up front, when its IDs are dense.
+func (k *stackKeys) forProfile(p *profile.Profile) {
+	k.dense = nil
+	var maxID uint64
+	for _, l := range p.Location {
+		maxID = max(maxID, l.ID)
+	}
+	if maxID > uint64(2*len(p.Location)+16) {
+		return
+	}
+	k.dense = make([]uint32, maxID+1)
+	for _, l := range p.Location {
+		k.dense[l.ID] = k.location(l)
+	}
 }
 
 func (k *stackKeys) location(l *profile.Location) uint32 {
@@ -143,7 +166,11 @@ func (k *stackKeys) location(l *profile.Location) uint32 {
 func (k *stackKeys) sample(b []byte, s *profile.Sample) []byte {
 	for _, l := range s.Location {
 		var id uint32
-		if l != nil {
+		switch {
+		case l == nil:
+		case l.ID < uint64(len(k.dense)) && k.dense[l.ID] != 0:
+			id = k.dense[l.ID]
+		default:
 			id = k.location(l)
 		}
 		b = binary.LittleEndian.AppendUint32(b, id)
