@@ -22,6 +22,10 @@ func loadURL(ctx context.Context, target, rawURL string, opts Options, withPrevi
 	if err != nil {
 		return nil, nil, err
 	}
+	if opts.Live {
+		w, err = f.loadPprof(ctx)
+		return w, nil, err
+	}
 	_, agent, err := f.agentWindows(ctx)
 	if err != nil {
 		return nil, nil, err
