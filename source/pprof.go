@@ -101,6 +101,7 @@ func (f *fetcher) loadPprof(ctx context.Context) (*window.Window, error) {
 	w := &window.Window{Meta: window.Meta{
 		Source:               f.target,
 		GoVersion:            f.opts.GoVersion,
+		GOMAXPROCS:           f.opts.GOMAXPROCS,
 		MutexProfileFraction: window.Unknown,
 		BlockProfileRate:     window.Unknown,
 		MemProfileRate:       window.Unknown,

@@ -59,6 +59,9 @@ type Options struct {
 	// disjoint windows (the gate's). The window has MemStats from
 	// heap?debug=1 rather than runtime/metrics.
 	Live bool
+	// GOMAXPROCS supplies the target's GOMAXPROCS, which a window measured
+	// from pprof endpoints does not carry; the contention cost needs it.
+	GOMAXPROCS int
 	// DisableCPU skips the CPU profile that Load takes from a plain pprof
 	// target by default (it estimates the lock fraction's user-CPU
 	// denominator). A CPU profile listed in Profiles is fetched anyway.

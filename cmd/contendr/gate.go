@@ -239,6 +239,20 @@ func (o *gateOptions) measure(ctx context.Context, opts source.Options, stderr i
 	seen := [2]map[string]bool{{}, {}}
 	done := [2]bool{}
 	progress := newProgressLine(stderr, "")
+	// Windows measured from pprof endpoints carry no GOMAXPROCS, which the
+	// contention cost needs: an agent's latest window says it.
+	var sideOpts [2]source.Options
+	for s := range sides {
+		sideOpts[s] = opts
+		probe := opts
+		probe.Live = false
+		progress.say(fmt.Sprintf("gate: reading the %s's GOMAXPROCS", names[s]))
+		if w, err := gateLoad(ctx, sides[s].Target, probe); err == nil && w.Meta.GOMAXPROCS > 0 {
+			sideOpts[s].GOMAXPROCS, sideOpts[s].GoVersion = w.Meta.GOMAXPROCS, w.Meta.GoVersion
+		} else {
+			sides[s].Notes = append(sides[s].Notes, "GOMAXPROCS unknown (not a contendr agent with a closed window): the contention cost cannot be measured")
+		}
+	}
 	total := 2 * o.windows
 	for i := range o.windows {
 		order := [2]int{0, 1}
@@ -251,7 +265,7 @@ func (o *gateOptions) measure(ctx context.Context, opts source.Options, stderr i
 			}
 			n := 2*i + k + 1
 			progress.say(fmt.Sprintf("gate: window %d of %d (%s, %v)", n, total, names[s], opts.Seconds))
-			w, err := gateLoad(ctx, sides[s].Target, opts)
+			w, err := gateLoad(ctx, sides[s].Target, sideOpts[s])
 			if err != nil {
 				progress.clear()
 				return baseline, canarySide, fmt.Errorf("%s: %w", names[s], err)
@@ -371,9 +385,12 @@ func judgeGate(baseline, canarySide gateSide, cfg gateConfig) gateResult {
 }
 
 // heaviestComponents names the n components with the highest median cost
-// on either side.
+// on either side, among those both sides have: a component of one side
+// only (a map strategy swapped for another) is new code, which the
+// process-wide contention cost judges.
 func heaviestComponents(baseline, canarySide gateSide, n int) []string {
 	heaviest := map[string]float64{}
+	sides := map[string]int{}
 	for _, s := range []gateSide{baseline, canarySide} {
 		per := map[string][]float64{}
 		measured := 0
@@ -396,11 +413,12 @@ func heaviestComponents(baseline, canarySide gateSide, n int) []string {
 				m = (costs[len(costs)/2-1] + m) / 2
 			}
 			heaviest[name] = max(heaviest[name], m)
+			sides[name]++
 		}
 	}
 	var names []string
 	for name, m := range heaviest {
-		if m > 0 {
+		if m > 0 && sides[name] == 2 {
 			names = append(names, name)
 		}
 	}
