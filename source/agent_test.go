@@ -115,3 +115,21 @@ func TestLoadAgentWithoutWindow(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadAgentLive(t *testing.T) {
+	// An hour's interval: the agent's own window is never the one loaded.
+	a, url := startAgent(t, agent.Config{Interval: time.Hour})
+	if _, err := a.CollectNow(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w, err := Load(context.Background(), url, Options{Seconds: time.Second, Live: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(w.ID, "pprof-") || w.Metrics != nil || w.MemStats == nil {
+		t.Errorf("want a live window with MemStats: id %q, metrics %v, memstats %v", w.ID, w.Metrics != nil, w.MemStats != nil)
+	}
+	if d := w.End.Sub(w.Start); d < 900*time.Millisecond || d > 5*time.Second {
+		t.Errorf("live window of %v, want about 1s", d)
+	}
+}

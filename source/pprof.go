@@ -22,6 +22,10 @@ func loadURL(ctx context.Context, target, rawURL string, opts Options, withPrevi
 	if err != nil {
 		return nil, nil, err
 	}
+	if opts.Live {
+		w, err = f.loadPprof(ctx)
+		return w, nil, err
+	}
 	_, agent, err := f.agentWindows(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -97,6 +101,7 @@ func (f *fetcher) loadPprof(ctx context.Context) (*window.Window, error) {
 	w := &window.Window{Meta: window.Meta{
 		Source:               f.target,
 		GoVersion:            f.opts.GoVersion,
+		GOMAXPROCS:           f.opts.GOMAXPROCS,
 		MutexProfileFraction: window.Unknown,
 		BlockProfileRate:     window.Unknown,
 		MemProfileRate:       window.Unknown,

@@ -53,6 +53,15 @@ type Options struct {
 	// GoVersion overrides or supplies the target's Go version ("go1.23.4"),
 	// which plain pprof targets and profile files do not carry.
 	GoVersion string
+	// Live measures a fresh window of Seconds from the target's pprof
+	// endpoints even when the target is a contendr agent, instead of taking
+	// the agent's latest window: repeated loads then give repeated,
+	// disjoint windows (the gate's). The window has MemStats from
+	// heap?debug=1 rather than runtime/metrics.
+	Live bool
+	// GOMAXPROCS supplies the target's GOMAXPROCS, which a window measured
+	// from pprof endpoints does not carry; the contention cost needs it.
+	GOMAXPROCS int
 	// DisableCPU skips the CPU profile that Load takes from a plain pprof
 	// target by default (it estimates the lock fraction's user-CPU
 	// denominator). A CPU profile listed in Profiles is fetched anyway.

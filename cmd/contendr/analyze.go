@@ -411,6 +411,19 @@ func (p *progressLine) update(elapsed, total time.Duration) {
 	p.last = line
 }
 
+// say puts line on the terminal in place of the last one.
+func (p *progressLine) say(line string) {
+	if p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if line != p.last {
+		fmt.Fprint(p.w, "\r\033[K"+line)
+		p.last = line
+	}
+}
+
 func (p *progressLine) clear() {
 	if p.w == nil {
 		return

@@ -259,11 +259,21 @@ func (w *watcher) observe(win *window.Window) error {
 	}
 	w.previous = win
 	w.windows++
-	side := sideOf(w.target, report)
-	line := watchLine{Time: win.End.UTC(), WindowID: win.ID, WindowSeconds: report.Window.Seconds,
-		ContentionCost: side.ContentionCost, CostEstimated: side.CostEstimated, CostLowerBound: side.CostLowerBound, CostReason: side.CostReason,
-		LockFraction: side.LockFraction, LockEstimated: side.LockEstimated, GCCPUFraction: side.GCCPUFraction,
-		TopSite: side.TopSite, TopSiteCost: side.TopSiteCost, TopSiteFraction: side.TopSiteFraction, Worst: string(report.Worst())}
+	line := watchLine{Time: win.End.UTC(), WindowID: win.ID, WindowSeconds: report.Window.Seconds, Worst: string(report.Worst())}
+	if l := report.Lock; l.CostKnown {
+		line.ContentionCost = ptr(l.Cost)
+		line.CostEstimated, line.CostLowerBound, line.CostReason = l.CostEstimated, l.CostLowerBound, l.CostReason
+	}
+	if l := report.Lock; l.Known {
+		line.LockFraction, line.LockEstimated = ptr(l.Fraction), l.Estimated
+	}
+	if report.GC.Known {
+		line.GCCPUFraction = ptr(report.GC.CPUFraction)
+	}
+	if len(report.Lock.Components) > 0 {
+		top := report.Lock.Components[0]
+		line.TopSite, line.TopSiteCost, line.TopSiteFraction = top.Name, top.Cost, top.Fraction
+	}
 	if line.Time.IsZero() {
 		line.Time = time.Now().UTC()
 	}
