@@ -204,7 +204,13 @@ func TestGateAgainstMaplab(t *testing.T) {
 			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 				t.Fatalf("%v; stderr %q", err, stderr)
 			}
-			if res.Verdict != tt.want {
+			// Noise must never fail a build; it may leave a figure
+			// undecided (GC pauses on a loaded machine), which exits 0
+			// with a warning.
+			switch {
+			case tt.want == canary.Pass && res.Verdict == canary.CannotTell:
+				t.Logf("verdict %s (allowed for %s): %q", res.Verdict, tt.want, res.Reasons)
+			case res.Verdict != tt.want:
 				t.Errorf("verdict %s, want %s: %q", res.Verdict, tt.want, res.Reasons)
 			}
 		})
