@@ -234,6 +234,12 @@ type configJSON struct {
 	MaxProfileSeconds     int               `json:"max_profile_seconds"`
 	FgprofMaxGoroutines   int               `json:"fgprof_max_goroutines"`
 	Labels                map[string]string `json:"labels,omitempty"`
+	// GOMAXPROCS and GoVersion describe the process, for a client that
+	// measures a live window from the pprof endpoints before the agent
+	// has closed one (the contention cost is a share of GOMAXPROCS ×
+	// window).
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	GoVersion  string `json:"go_version"`
 }
 
 func (a *Agent) configJSON() configJSON {
@@ -248,6 +254,8 @@ func (a *Agent) configJSON() configJSON {
 		MaxProfileSeconds:     a.cfg.MaxProfileSeconds,
 		FgprofMaxGoroutines:   a.cfg.FgprofMaxGoroutines,
 		Labels:                a.cfg.Labels,
+		GOMAXPROCS:            runtime.GOMAXPROCS(0),
+		GoVersion:             runtime.Version(),
 	}
 }
 

@@ -53,7 +53,14 @@ func (f *fetcher) loadAgent(ctx context.Context, withPrevious bool) (w, previous
 	if errors.Is(err, ErrNoWindow) {
 		// An agent that has not closed a window yet serves the standard
 		// pprof endpoints all the same: measure a live window from them
-		// rather than wait for its interval.
+		// rather than wait for its interval. Its config says what the
+		// pprof endpoints cannot: GOMAXPROCS and the Go version.
+		if procs, goVersion := f.agentProcess(ctx); procs > 0 && f.opts.GOMAXPROCS == 0 {
+			f.opts.GOMAXPROCS = procs
+			if f.opts.GoVersion == "" {
+				f.opts.GoVersion = goVersion
+			}
+		}
 		w, err = f.loadPprof(ctx)
 		if err != nil {
 			return nil, nil, err
@@ -109,6 +116,23 @@ func (f *fetcher) loadAgent(ctx context.Context, withPrevious bool) (w, previous
 		w.SetProfile(window.Goroutine, p)
 	}
 	return w, previous, nil
+}
+
+// agentProcess reads GOMAXPROCS and the Go version from the agent's config
+// endpoint; zero values when it does not say.
+func (f *fetcher) agentProcess(ctx context.Context) (gomaxprocs int, goVersion string) {
+	resp, err := f.get(ctx, "/debug/contendr/config", 0)
+	if err != nil {
+		return 0, ""
+	}
+	var cfg struct {
+		GOMAXPROCS int    `json:"gomaxprocs"`
+		GoVersion  string `json:"go_version"`
+	}
+	if json.Unmarshal(resp.body, &cfg) != nil {
+		return 0, ""
+	}
+	return cfg.GOMAXPROCS, cfg.GoVersion
 }
 
 // previousWindow fetches the window that closed last before w.

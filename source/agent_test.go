@@ -114,6 +114,9 @@ func TestLoadAgentWithoutWindow(t *testing.T) {
 			t.Errorf("live window has no %s profile", k)
 		}
 	}
+	if w.Meta.GOMAXPROCS != runtime.GOMAXPROCS(0) || w.Meta.GoVersion != runtime.Version() {
+		t.Errorf("live window meta %+v: want GOMAXPROCS and the Go version from the agent's config", w.Meta)
+	}
 }
 
 func TestLoadAgentLive(t *testing.T) {

@@ -235,8 +235,8 @@ func TestServeDashboardOnMaplab(t *testing.T) {
 		t.Errorf("no new window appeared in the open page (newest was window %s): %v", before, err)
 	}
 
-	if !strings.Contains(overviewText, "Lock fraction") {
-		t.Errorf("overview lacks the lock fraction chart: %.300q", overviewText)
+	if !strings.Contains(overviewText, "Contention cost") || strings.Contains(overviewText, "not measured in these windows") {
+		t.Errorf("overview lacks the contention cost chart, or has no cost in it: %.300q", overviewText)
 	}
 	if !strings.Contains(sites, "RWMap") {
 		t.Errorf("top lock components do not name maplab's RWMap: %.400q", sites)
