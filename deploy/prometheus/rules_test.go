@@ -166,9 +166,9 @@ func checkDocQueries(t *testing.T, promURL string) {
 // and the bound above which each fails a canary (successCondition,
 // thresholdRange): the contended canary must fail every one.
 var lockChecks = map[string]float64{
-	"lock-fraction-vs-baseline": 1.5,
-	"lock-fraction":             0.20,
-	"contendr-lock-ratio":       1.5,
+	"contention-cost-vs-baseline": 1.5,
+	"contention-cost":             0.10,
+	"contendr-lock-ratio":         1.5,
 }
 
 type docQuery struct{ name, expr string }
