@@ -223,7 +223,13 @@ func gcFindings(gcr *gc.Result, th Thresholds) []Finding {
 	return out
 }
 
+// growthFindings judges each component's map growth by its share of the
+// window's allocation. A share says where the allocation goes, not what it
+// costs: when the GC's CPU fraction is measured and below its warn limit, a
+// growth finding is at most a warning, however large its share.
 func growthFindings(gcr *gc.Result, th Thresholds) []Finding {
+	g := gcSection(gcr)
+	cheapGC := g.Known && !g.missing("cpu_fraction") && g.CPUFraction < th.GCCPUFraction.Warn
 	var out []Finding
 	for _, cg := range growthByComponent(gcr) {
 		if len(out) == maxSiteFindings || cg.Share <= 0 {
@@ -232,8 +238,13 @@ func growthFindings(gcr *gc.Result, th Thresholds) []Finding {
 		f := judge(FindingMapGrowthShare, cg.Share, th.MapGrowthShare, unitFraction)
 		f.Component = cg.Component
 		top := cg.Entries[0]
-		f.Message = fmt.Sprintf("%s's map grew or copied itself for %s of all allocation (%s, mostly %s in %s), %s",
-			cg.Component, pct(cg.Share), bytesText(cg.BytesPerSecond, cg.Bytes), top.Kind, top.Function, f.against())
+		capped := ""
+		if cheapGC && f.Severity == SeverityCrit {
+			f.Severity, f.Threshold = SeverityWarn, th.MapGrowthShare.Warn
+			capped = fmt.Sprintf("; a warning, not critical: the GC took %s of the CPU, below its warn limit %s", pct(g.CPUFraction), pct(th.GCCPUFraction.Warn))
+		}
+		f.Message = fmt.Sprintf("%s's map grew or copied itself for %s of all allocation (%s, mostly %s in %s), %s%s",
+			cg.Component, pct(cg.Share), bytesText(cg.BytesPerSecond, cg.Bytes), top.Kind, top.Function, f.against(), capped)
 		out = append(out, f)
 	}
 	return out
