@@ -219,7 +219,7 @@ func costComponents(comps []*Component, attr *stacks.Attribution, cost Cost) []*
 		scale = cost.SyncCPUSeconds / (float64(attr.CPU.SyncNanos) / 1e9)
 	}
 	for name, sc := range attr.Components {
-		if sc.SyncCPUNanos <= 0 || sc.Name != name {
+		if sc.SyncCPUNanos <= 0 {
 			continue
 		}
 		syncCPU := float64(sc.SyncCPUNanos) / 1e9 * scale

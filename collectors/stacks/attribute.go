@@ -113,7 +113,9 @@ type Stack struct {
 func (s *Stack) Frames() []*Frame {
 	out := make([]*Frame, len(s.key)/4)
 	for i := range out {
-		out[i] = s.reader.frames[binary.LittleEndian.Uint32([]byte(s.key[4*i:]))]
+		k := s.key[4*i:]
+		id := uint32(k[0]) | uint32(k[1])<<8 | uint32(k[2])<<16 | uint32(k[3])<<24 // little-endian, as contention keys it
+		out[i] = s.reader.frames[id]
 	}
 	return out
 }

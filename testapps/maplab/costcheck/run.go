@@ -17,9 +17,12 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/perf/benchmath"
+
 	"github.com/contendr/contendr/agent"
 	"github.com/contendr/contendr/collectors/gc"
 	"github.com/contendr/contendr/collectors/mutex"
+	"github.com/contendr/contendr/collectors/stacks"
 	"github.com/contendr/contendr/testapps/maplab/strategy"
 	"github.com/contendr/contendr/testapps/maplab/workload"
 )
@@ -297,11 +300,12 @@ func measure(ctx context.Context, name string, spec workload.Spec, d time.Durati
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("collecting the window of %s on %s: %w", name, workloadName, err)
 	}
-	lock, err := mutex.Collect(w, mutex.Options{})
+	attr := stacks.Attribute(w) // one walk of the window for both collectors
+	lock, err := mutex.CollectFrom(w, attr, mutex.Options{})
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("reading the cost of %s on %s: %w", name, workloadName, err)
 	}
-	gcr, _ := gc.Collect(w, nil) // GC figures are context here; a failure leaves them 0
+	gcr, _ := gc.CollectFrom(w, attr, nil) // GC figures are context here; a failure leaves them 0
 	return ops, lock, gcr, nil
 }
 
@@ -400,10 +404,9 @@ func collect(rs []Run, f func(Run) float64) []float64 {
 	return out
 }
 
-func median(sorted []float64) float64 {
-	n := len(sorted)
-	if n%2 == 1 {
-		return sorted[n/2]
-	}
-	return (sorted[n/2-1] + sorted[n/2]) / 2
+// median is benchmath's center of the values, the statistic the gate and
+// benchstat quote.
+func median(values []float64) float64 {
+	sample := benchmath.NewSample(slices.Clone(values), &benchmath.DefaultThresholds)
+	return benchmath.AssumeNothing.Summary(sample, 0.95).Center
 }
