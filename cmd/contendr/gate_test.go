@@ -264,7 +264,7 @@ func startGateMaplab(ctx context.Context, t *testing.T, bin string, args ...stri
 
 func TestShortComponent(t *testing.T) {
 	for in, want := range map[string]string{
-		"github.com/contendr/contendr/testapps/maplab/strategy.(*RWMap)": "strategy.(*RWMap)",
+		"github.com/contendr/contendr/internal/maplab/strategy.(*RWMap)": "strategy.(*RWMap)",
 		"main.(*Cache)": "main.(*Cache)",
 		"example.com/x/cache.(*LRU[go.shape.string/x.y])": "cache.(*LRU[go.shape.string/x.y])",
 		"example.com/x/cache":                             "cache",

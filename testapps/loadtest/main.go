@@ -35,8 +35,8 @@ import (
 	"github.com/contendr/contendr/agent"
 	"github.com/contendr/contendr/testapps/maplab/matrix"
 	"github.com/contendr/contendr/testapps/maplab/overhead"
-	"github.com/contendr/contendr/testapps/maplab/strategy"
-	"github.com/contendr/contendr/testapps/maplab/workload"
+	"github.com/contendr/contendr/internal/maplab/strategy"
+	"github.com/contendr/contendr/internal/maplab/workload"
 )
 
 // scenario is one workload scaled up.

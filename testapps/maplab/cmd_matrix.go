@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/testapps/maplab/matrix"
-	"github.com/contendr/contendr/testapps/maplab/strategy"
-	"github.com/contendr/contendr/testapps/maplab/workload"
+	"github.com/contendr/contendr/internal/maplab/strategy"
+	"github.com/contendr/contendr/internal/maplab/workload"
 )
 
 // runMatrix runs every strategy on every workload and writes the

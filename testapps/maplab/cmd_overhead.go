@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/testapps/maplab/overhead"
-	"github.com/contendr/contendr/testapps/maplab/workload"
+	"github.com/contendr/contendr/internal/maplab/workload"
 )
 
 // runOverhead measures the agent's throughput cost at candidate rates.

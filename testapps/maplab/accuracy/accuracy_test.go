@@ -13,7 +13,7 @@ import (
 
 	"github.com/contendr/contendr/analyze"
 	"github.com/contendr/contendr/testapps/maplab/matrix"
-	"github.com/contendr/contendr/testapps/maplab/strategy"
+	"github.com/contendr/contendr/internal/maplab/strategy"
 )
 
 // groundTruth is a one-workload matrix: sharded best at 10M ops/s, xsync

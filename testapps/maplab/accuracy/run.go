@@ -14,8 +14,8 @@ import (
 	"github.com/contendr/contendr/agent"
 	"github.com/contendr/contendr/analyze"
 	"github.com/contendr/contendr/testapps/maplab/matrix"
-	"github.com/contendr/contendr/testapps/maplab/strategy"
-	"github.com/contendr/contendr/testapps/maplab/workload"
+	"github.com/contendr/contendr/internal/maplab/strategy"
+	"github.com/contendr/contendr/internal/maplab/workload"
 )
 
 // Config says which cases to run.

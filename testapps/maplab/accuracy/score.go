@@ -8,7 +8,7 @@ import (
 
 	"github.com/contendr/contendr/analyze"
 	"github.com/contendr/contendr/testapps/maplab/matrix"
-	"github.com/contendr/contendr/testapps/maplab/strategy"
+	"github.com/contendr/contendr/internal/maplab/strategy"
 )
 
 // Tolerance is how far below the best strategy's median throughput advice

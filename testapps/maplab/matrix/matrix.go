@@ -10,8 +10,8 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/contendr/contendr/testapps/maplab/strategy"
-	"github.com/contendr/contendr/testapps/maplab/workload"
+	"github.com/contendr/contendr/internal/maplab/strategy"
+	"github.com/contendr/contendr/internal/maplab/workload"
 )
 
 // Config says what to run.

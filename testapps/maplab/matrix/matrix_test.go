@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/testapps/maplab/matrix"
-	"github.com/contendr/contendr/testapps/maplab/workload"
+	"github.com/contendr/contendr/internal/maplab/workload"
 )
 
 func TestPlanInterleavesRounds(t *testing.T) {

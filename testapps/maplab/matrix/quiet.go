@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/contendr/contendr/testapps/maplab/workload"
+	"github.com/contendr/contendr/internal/maplab/workload"
 )
 
 // Gate keeps runs away from moments when other processes hold the

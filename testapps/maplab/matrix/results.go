@@ -12,7 +12,7 @@ import (
 
 	"github.com/contendr/contendr/testapps/maplab/internal/resultfile"
 
-	"github.com/contendr/contendr/testapps/maplab/workload"
+	"github.com/contendr/contendr/internal/maplab/workload"
 )
 
 // Results is everything one matrix run measured, as stored in results.json.

@@ -11,8 +11,8 @@ import (
 
 	"github.com/contendr/contendr/agent"
 	"github.com/contendr/contendr/testapps/maplab/overhead"
-	"github.com/contendr/contendr/testapps/maplab/strategy"
-	"github.com/contendr/contendr/testapps/maplab/workload"
+	"github.com/contendr/contendr/internal/maplab/strategy"
+	"github.com/contendr/contendr/internal/maplab/workload"
 	"github.com/contendr/contendr/window"
 )
 

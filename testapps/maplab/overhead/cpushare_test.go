@@ -25,7 +25,7 @@ func TestSplitCPU(t *testing.T) {
 	p := &profile.Profile{
 		SampleType: []*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "cpu", Unit: "nanoseconds"}},
 		Sample: []*profile.Sample{
-			sample(7e8, "github.com/contendr/contendr/testapps/maplab/strategy.(*MutexMap).Load", "main.main"),
+			sample(7e8, "github.com/contendr/contendr/internal/maplab/strategy.(*MutexMap).Load", "main.main"),
 			sample(1e8, "runtime.saveblockevent", "runtime.blockevent", "sync.(*Mutex).Lock"),
 			sample(5e7, "runtime.(*mLockProfile).captureStack", "runtime.unlock"),
 			sample(2e7, "runtime.saveblockevent", "runtime.mutexevent", "sync.(*Mutex).Unlock"),

@@ -16,8 +16,8 @@ import (
 
 	"github.com/contendr/contendr/agent"
 	"github.com/contendr/contendr/testapps/maplab/matrix"
-	"github.com/contendr/contendr/testapps/maplab/strategy"
-	"github.com/contendr/contendr/testapps/maplab/workload"
+	"github.com/contendr/contendr/internal/maplab/strategy"
+	"github.com/contendr/contendr/internal/maplab/workload"
 )
 
 // Rate is one candidate pair of profiling rates, as the agent's Config

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/testapps/maplab/overhead"
-	"github.com/contendr/contendr/testapps/maplab/workload"
+	"github.com/contendr/contendr/internal/maplab/workload"
 )
 
 func TestParseRates(t *testing.T) {

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/contendr/contendr/testapps/maplab/strategy"
-	"github.com/contendr/contendr/testapps/maplab/workload"
+	"github.com/contendr/contendr/internal/maplab/strategy"
+	"github.com/contendr/contendr/internal/maplab/workload"
 )
 
 func TestNamedWorkloadsAreValid(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/contendr/contendr/testapps/maplab/strategy"
+	"github.com/contendr/contendr/internal/maplab/strategy"
 )
 
 func newMap(t *testing.T, name string) strategy.Map {

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/contendr/contendr/testapps/maplab/strategy"
+	"github.com/contendr/contendr/internal/maplab/strategy"
 )
 
 // Result is what one Run measured.
