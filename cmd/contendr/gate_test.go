@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -16,66 +15,10 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/canary"
+	"github.com/contendr/contendr/gate"
 	"github.com/contendr/contendr/source"
 	"github.com/contendr/contendr/window"
 )
-
-// windows makes a side of windows with these contention costs and a 2%
-// GC CPU fraction each.
-func sideOf(costs ...float64) gateSide {
-	s := gateSide{Target: "t"}
-	for _, c := range costs {
-		s.Windows = append(s.Windows, gateWindow{Seconds: 1, ContentionCost: ptr(c), GCCPUFraction: ptr(0.02),
-			Components: map[string]float64{"example.com/app.(*Cache)": c}})
-	}
-	return s
-}
-
-var gateDefaults = gateConfig{Alpha: 0.05, MaxRatio: 1.5, MinCost: 0.02, MinGCCPU: 0.05, MinPause: 0.001, Components: 3}
-
-func TestJudgeGate(t *testing.T) {
-	withLimit := gateDefaults
-	withLimit.MaxCost = 0.10
-	tests := []struct {
-		name             string
-		baseline, canary gateSide
-		cfg              gateConfig
-		want             canary.Verdict
-		figures          []canary.Verdict // contention cost, GC CPU, pause p99, the component
-	}{
-		{"same figures pass", sideOf(.1, .1, .1, .1, .1, .1), sideOf(.1, .1, .1, .1, .1, .1), gateDefaults, canary.Pass,
-			[]canary.Verdict{canary.Pass, canary.Pass, canary.Skipped, canary.Pass}},
-		{"noise passes", sideOf(.10, .12, .09, .11, .10, .13), sideOf(.11, .09, .12, .10, .14, .10), gateDefaults, canary.Pass, nil},
-		{"cost 3× the baseline fails", sideOf(.05, .04, .06, .05, .05, .04), sideOf(.15, .16, .14, .15, .17, .15), gateDefaults, canary.Fail,
-			[]canary.Verdict{canary.Fail, canary.Pass, canary.Skipped, canary.Fail}},
-		{"the reverse passes", sideOf(.15, .16, .14, .15, .17, .15), sideOf(.05, .04, .06, .05, .05, .04), gateDefaults, canary.Pass, nil},
-		{"one window each cannot tell", sideOf(.05), sideOf(.3), gateDefaults, canary.CannotTell, nil},
-		{"over an absolute limit fails", sideOf(.3, .3, .3, .3, .3, .3), sideOf(.3, .3, .3, .3, .3, .3), withLimit, canary.Fail, nil},
-		{"nothing measured is no data", gateSide{}, gateSide{}, gateDefaults, canary.Skipped, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res := judgeGate(tt.baseline, tt.canary, tt.cfg)
-			if res.Verdict != tt.want {
-				t.Errorf("verdict %s, want %s (reasons %q)", res.Verdict, tt.want, res.Reasons)
-			}
-			var got []canary.Verdict
-			for _, f := range res.Figures {
-				got = append(got, f.Verdict)
-			}
-			if tt.figures != nil && fmt.Sprint(got) != fmt.Sprint(tt.figures) {
-				t.Errorf("figure verdicts %v, want %v", got, tt.figures)
-			}
-			if _, err := json.Marshal(res); err != nil { // no ±Inf may reach the JSON
-				t.Errorf("result does not encode: %v", err)
-			}
-			var buf strings.Builder
-			if err := res.writeText(&buf); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-}
 
 func TestGateUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
@@ -143,7 +86,7 @@ func TestGateOverFakeWindows(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d, want 0; stderr %q", code, stderr)
 	}
-	var res gateResult
+	var res gate.Result
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("--format json: %v\n%s", err, stdout)
 	}
@@ -200,7 +143,7 @@ func TestGateAgainstMaplab(t *testing.T) {
 			baseline := startGateMaplab(ctx, t, bin, tt.baseline...)
 			canarySide := startGateMaplab(ctx, t, bin, tt.canary...)
 			_, stdout, stderr := runCLI(t, ctx, "gate", "--baseline", baseline, "--canary", canarySide, "--seconds", "8", "--windows", "4", "--format", "json")
-			var res gateResult
+			var res gate.Result
 			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 				t.Fatalf("%v; stderr %q", err, stderr)
 			}
@@ -258,19 +201,6 @@ func startGateMaplab(ctx context.Context, t *testing.T, bin string, args ...stri
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("maplab %v: the agent closed no second window in 30s", args)
-		}
-	}
-}
-
-func TestShortComponent(t *testing.T) {
-	for in, want := range map[string]string{
-		"github.com/contendr/contendr/internal/maplab/strategy.(*RWMap)": "strategy.(*RWMap)",
-		"main.(*Cache)": "main.(*Cache)",
-		"example.com/x/cache.(*LRU[go.shape.string/x.y])": "cache.(*LRU[go.shape.string/x.y])",
-		"example.com/x/cache":                             "cache",
-	} {
-		if got := shortComponent(in); got != want {
-			t.Errorf("shortComponent(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

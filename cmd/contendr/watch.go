@@ -15,6 +15,7 @@ import (
 
 	"github.com/contendr/contendr/alert"
 	"github.com/contendr/contendr/analyze"
+	"github.com/contendr/contendr/gate"
 	"github.com/contendr/contendr/source"
 	"github.com/contendr/contendr/window"
 )
@@ -304,7 +305,7 @@ func (w *watcher) print(line watchLine) error {
 	fmt.Fprintf(&b, "%s  cost %s%6s  wait share %6s", line.Time.Format(time.RFC3339), mark, percentOrDash(line.ContentionCost), percentOrDash(line.LockFraction))
 	fmt.Fprintf(&b, "  gc %6s", percentOrDash(line.GCCPUFraction))
 	if line.TopSite != "" {
-		fmt.Fprintf(&b, "  top %s %s", shortComponent(line.TopSite), percent(line.TopSiteCost))
+		fmt.Fprintf(&b, "  top %s %s", gate.ShortComponent(line.TopSite), percent(line.TopSiteCost))
 	}
 	fmt.Fprintf(&b, "  [%s]", line.Worst)
 	if line.WindowID != "" {
