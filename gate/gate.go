@@ -35,6 +35,26 @@ type Limits struct {
 	MaxGCCPU float64 `json:"max_gc_cpu,omitempty"`
 	// Components is how many of the heaviest lock components are judged.
 	Components int `json:"components"`
+	// Floors are the levels under which a figure is healthy and passes
+	// whatever the baseline's (zero: judged at every level).
+	Floors Floors `json:"floors"`
+}
+
+// Floors are per-figure healthy levels, by default the warn limits of
+// `contendr analyze`: the gate fails no canary on a figure analyze calls
+// ok, so a change that trades a healthy figure for a better one passes.
+type Floors struct {
+	ContentionCost float64 `json:"contention_cost"`
+	ComponentCost  float64 `json:"component_cost"`
+	GCCPUFraction  float64 `json:"gc_cpu_fraction"`
+	GCPauseP99     float64 `json:"gc_pause_p99_seconds"`
+}
+
+// WarnFloors are analyze's default warn limits as floors.
+func WarnFloors() Floors {
+	th := analyze.DefaultThresholds()
+	return Floors{ContentionCost: th.ContentionCost.Warn, ComponentCost: th.ComponentCost.Warn,
+		GCCPUFraction: th.GCCPUFraction.Warn, GCPauseP99: th.GCPauseP99.Warn}
 }
 
 // Default limits. The minimum effects keep noise and negligible rises from
@@ -52,7 +72,7 @@ const (
 // DefaultLimits are the limits with every default.
 func DefaultLimits() Limits {
 	return Limits{Alpha: canary.DefaultAlpha, MaxRatio: DefaultMaxRatio, MinCost: DefaultMinCost,
-		MinGCCPU: DefaultMinGCCPU, MinPause: DefaultMinPause, Components: DefaultComponents}
+		MinGCCPU: DefaultMinGCCPU, MinPause: DefaultMinPause, Components: DefaultComponents, Floors: WarnFloors()}
 }
 
 // Window is the figures of one window of one side; nil was not measured.
@@ -125,14 +145,15 @@ func Judge(baseline, canarySide Side, l Limits) Result {
 		}
 		return out
 	}
-	figure := func(name, unit string, get func(Window) *float64, abs, limit float64) canary.Figure {
+	figure := func(name, unit string, get func(Window) *float64, abs, limit, floor float64) canary.Figure {
 		return canary.Figure{Name: name, Unit: unit, Baseline: values(baseline, get), Canary: values(canarySide, get),
-			MinEffect: canary.Effect{Abs: abs, Rel: rel}, Max: limit}
+			MinEffect: canary.Effect{Abs: abs, Rel: rel}, Max: limit, Floor: floor}
 	}
+	fl := l.Floors
 	figures := []canary.Figure{
-		figure("contention_cost", "fraction", func(w Window) *float64 { return w.ContentionCost }, l.MinCost, l.MaxCost),
-		figure("gc_cpu_fraction", "fraction", func(w Window) *float64 { return w.GCCPUFraction }, l.MinGCCPU, l.MaxGCCPU),
-		figure("gc_pause_p99_seconds", "seconds", func(w Window) *float64 { return w.GCPauseP99 }, l.MinPause, 0),
+		figure("contention_cost", "fraction", func(w Window) *float64 { return w.ContentionCost }, l.MinCost, l.MaxCost, fl.ContentionCost),
+		figure("gc_cpu_fraction", "fraction", func(w Window) *float64 { return w.GCCPUFraction }, l.MinGCCPU, l.MaxGCCPU, fl.GCCPUFraction),
+		figure("gc_pause_p99_seconds", "seconds", func(w Window) *float64 { return w.GCPauseP99 }, l.MinPause, 0, fl.GCPauseP99),
 	}
 	for _, name := range heaviestComponents(baseline, canarySide, l.Components) {
 		f := figure("component_cost", "fraction", func(w Window) *float64 {
@@ -140,7 +161,7 @@ func Judge(baseline, canarySide Side, l Limits) Result {
 				return nil
 			}
 			return ptr(w.Components[name]) // absent from a measured window: 0
-		}, l.MinCost, 0)
+		}, l.MinCost, 0, fl.ComponentCost)
 		f.Component = name
 		figures = append(figures, f)
 	}

@@ -78,3 +78,37 @@ func TestShortComponent(t *testing.T) {
 		}
 	}
 }
+
+// TestJudgeTradesAHealthyFigure: a canary whose map strategy takes no
+// lock (contention cost 3× lower) but allocates per write (GC CPU 0.4% →
+// 6%, under analyze's 10% warn limit) passes with the default floors, and
+// fails the GC figure with --strict (no floors); the reverse fails on the
+// contention cost either way.
+func TestJudgeTradesAHealthyFigure(t *testing.T) {
+	side := func(cost, gc float64) Side {
+		s := Side{Target: "t"}
+		for i := range 6 {
+			d := float64(i%3-1) * 0.005
+			s.Windows = append(s.Windows, Window{Seconds: 1, ContentionCost: ptr(cost + d), GCCPUFraction: ptr(gc + d/5)})
+		}
+		return s
+	}
+	mutex, xsync := side(0.22, 0.004), side(0.077, 0.06)
+	floors, strict := DefaultLimits(), DefaultLimits()
+	strict.Floors = Floors{}
+	for _, tt := range []struct {
+		name             string
+		baseline, canary Side
+		limits           Limits
+		want             canary.Verdict
+	}{
+		{"the faster map passes", mutex, xsync, floors, canary.Pass},
+		{"--strict fails its GC rise", mutex, xsync, strict, canary.Fail},
+		{"the slower map fails", xsync, mutex, floors, canary.Fail},
+		{"the slower map fails --strict", xsync, mutex, strict, canary.Fail},
+	} {
+		if got := Judge(tt.baseline, tt.canary, tt.limits); got.Verdict != tt.want {
+			t.Errorf("%s: verdict %s, want %s (%q)", tt.name, got.Verdict, tt.want, got.Reasons)
+		}
+	}
+}

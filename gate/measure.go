@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/contendr/contendr/source"
@@ -25,23 +26,25 @@ type Plan struct {
 	Progress func(string)
 }
 
-// WindowLength splits a whole measurement of total into windows a side:
-// 2×windows windows in whole seconds. It is 0 when they would be shorter
+// WindowLength splits a whole measurement of total into windows of whole
+// seconds, both sides measured at once; it is 0 when they would be shorter
 // than a second.
 func WindowLength(total time.Duration, windows int) time.Duration {
 	if windows < 1 {
 		return 0
 	}
-	d := (total / time.Duration(2*windows)).Truncate(time.Second)
+	d := (total / time.Duration(windows)).Truncate(time.Second)
 	if d < time.Second {
 		return 0
 	}
 	return d
 }
 
-// Measure takes p.Windows windows of each side in turn, ABBA, so that a
-// drift over the measurement weighs on both sides alike. A target that
-// serves the same window again (a bundle, profile files) gives one.
+// Measure takes p.Windows windows of each side, the baseline's and the
+// canary's of each round at the same time, so that both sides see the same
+// stretch of the machine's load and of the traffic (what Kayenta compares:
+// baseline and canary over one interval). A target that serves the same
+// window again (a bundle, profile files) gives one.
 func Measure(ctx context.Context, load Loader, p Plan) (baseline, canarySide Side, err error) {
 	say := p.Progress
 	if say == nil {
@@ -53,34 +56,43 @@ func Measure(ctx context.Context, load Loader, p Plan) (baseline, canarySide Sid
 	seen := [2]map[string]bool{{}, {}}
 	done := [2]bool{}
 	noProcs := [2]bool{}
-	total := 2 * p.Windows
 	for i := range p.Windows {
-		order := [2]int{0, 1}
-		if i%2 == 1 {
-			order = [2]int{1, 0}
+		if done[0] && done[1] {
+			break
 		}
-		for k, s := range order {
+		say(fmt.Sprintf("gate: window %d of %d a side (%v)", i+1, p.Windows, p.Options.Seconds))
+		var (
+			got  [2]*window.Window
+			errs [2]error
+			wg   sync.WaitGroup
+		)
+		for s := range sides {
+			if !done[s] {
+				wg.Go(func() { got[s], errs[s] = load(ctx, sides[s].Target, p.Options) })
+			}
+		}
+		wg.Wait()
+		for s, side := range sides {
 			if done[s] {
 				continue
 			}
-			say(fmt.Sprintf("gate: window %d of %d (%s, %v)", 2*i+k+1, total, names[s], p.Options.Seconds))
-			w, err := load(ctx, sides[s].Target, p.Options)
-			if err != nil {
-				return baseline, canarySide, fmt.Errorf("%s: %w", names[s], err)
+			if errs[s] != nil {
+				return baseline, canarySide, fmt.Errorf("%s: %w", names[s], errs[s])
 			}
+			w := got[s]
 			key := w.ID + "@" + w.Start.String()
 			if seen[s][key] {
 				done[s] = true
-				sides[s].Notes = append(sides[s].Notes, "the target serves one window only (a bundle or profile files): it cannot decide")
+				side.Notes = append(side.Notes, "the target serves one window only (a bundle or profile files): it cannot decide")
 				continue
 			}
 			seen[s][key] = true
 			noProcs[s] = noProcs[s] || w.Meta.GOMAXPROCS == 0
-			gw, err := FiguresOf(sides[s].Target, w)
+			gw, err := FiguresOf(side.Target, w)
 			if err != nil {
 				return baseline, canarySide, fmt.Errorf("%s: %w", names[s], err)
 			}
-			sides[s].Windows = append(sides[s].Windows, gw)
+			side.Windows = append(side.Windows, gw)
 		}
 	}
 	for s, side := range sides {

@@ -25,6 +25,7 @@ type gateOptions struct {
 	alpha            float64
 	components       int
 	failOnUndecided  bool
+	strict           bool
 	timeout          time.Duration
 	headers          []string
 	format           string
@@ -53,8 +54,8 @@ func newCmdGate() *cobra.Command {
 		Use:   "gate --baseline TARGET --canary TARGET",
 		Short: "Fail when locks or garbage collection cost a canary more than its baseline",
 		Long: fmt.Sprintf(`gate measures the baseline and the canary over --windows short windows each,
-taken in turn (baseline, canary, canary, baseline, …) so that both sides see
-the same stretch of time, and judges each figure — the contention cost (the
+a window of each side at the same time, so that both sides see the same
+stretch of traffic and machine load, and judges each figure — the contention cost (the
 share of CPU capacity spent inside lock primitives or idle while goroutines
 waited on locks), the GC CPU fraction, the GC pause p99, and the cost of the
 --components heaviest lock components — from the two sets of windows:
@@ -65,6 +66,11 @@ waited on locks), the GC CPU fraction, the GC pause p99, and the cost of the
     --max-ratio times the baseline's, so noise and negligible differences
     pass; or when its median's whole 95%% interval is above an absolute limit
     (--max-cost, --max-gc-cpu; off unless given).
+  - PASS whatever the baseline when the canary's median is under the level
+    at which contendr analyze warns (contention cost 10%%, component cost 5%%,
+    GC CPU 10%%, pause p99 1ms): a change may trade a healthy figure for a
+    better one (a lock-free map: more GC, far less contention). --strict
+    judges every level.
   - CANNOT TELL when the windows are too few for the test to decide, or the
     medians differ by more than the minimum effect but the windows overlap.
   - PASS otherwise.
@@ -72,9 +78,9 @@ waited on locks), the GC CPU fraction, the GC pause p99, and the cost of the
 How many windows: with n windows a side the smallest p-value the test can
 give is 2 ÷ C(2n, n) — 0.1 for 3, 0.029 for 4, 0.0022 for 6 — so a decision
 at α=0.05 needs at least %d windows a side, and 6 give a 95%% interval around
-each median. --seconds bounds the whole measurement: each of the 2×--windows
-windows lasts --seconds ÷ (2×--windows), in whole seconds (at least 1s), plus
-well under a second each to fetch. The default, 6 windows of 5s a side, takes
+each median. --seconds bounds the whole measurement: each of the --windows
+rounds lasts --seconds ÷ --windows, in whole seconds (at least 1s), plus well
+under a second each to fetch. The default, 6 windows of 10s a side, takes
 about a minute.
 
 Targets are agent URLs or plain net/http/pprof servers, measured live from
@@ -104,6 +110,7 @@ canary failed.`, need),
 	f.Float64Var(&o.alpha, "alpha", canary.DefaultAlpha, "level of the rank test")
 	f.IntVar(&o.components, "components", gate.DefaultComponents, "judge the cost of this many of the heaviest lock components")
 	f.BoolVar(&o.failOnUndecided, "fail-on-undecided", false, "exit 3 when the gate cannot tell")
+	f.BoolVar(&o.strict, "strict", false, "judge figures under analyze's warn limits too (by default a canary figure analyze calls ok passes)")
 	f.DurationVar(&o.timeout, "timeout", source.DefaultTimeout, "how long each HTTP request may take beyond its window")
 	f.StringArrayVar(&o.headers, "header", nil, "add an HTTP header to every request, as 'Name: value' (repeatable)")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
@@ -141,7 +148,7 @@ func (o *gateOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 	window := gate.WindowLength(time.Duration(o.seconds), o.windows)
 	if window == 0 {
 		return usageError("--seconds %v is too short for %d windows a side of at least 1s each: give --seconds %d or more, or fewer --windows",
-			time.Duration(o.seconds), o.windows, 2*o.windows)
+			time.Duration(o.seconds), o.windows, o.windows)
 	}
 	headers, err := parseHeaders(o.headers)
 	if err != nil {
@@ -157,11 +164,15 @@ func (o *gateOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	result := gate.Judge(baseline, canarySide, gate.Limits{
+	limits := gate.Limits{
 		Alpha: o.alpha, MaxRatio: o.maxRatio, Components: o.components,
 		MinCost: o.minCost.v, MinGCCPU: o.minGC.v, MinPause: o.minPause.v,
 		MaxCost: o.maxCost.v, MaxGCCPU: o.maxGC.v,
-	})
+	}
+	if !o.strict {
+		limits.Floors = gate.WarnFloors()
+	}
+	result := gate.Judge(baseline, canarySide, limits)
 	if o.format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
