@@ -186,7 +186,7 @@ func (a *Agent) listen() error {
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		// A profile request legitimately takes up to MaxProfileSeconds.
-		WriteTimeout: time.Duration(a.cfg.MaxProfileSeconds)*time.Second + 30*time.Second,
+		WriteTimeout: time.Duration(a.cfg.MaxProfileSeconds)*time.Second + writeMargin,
 		ErrorLog:     slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	attrs := []any{"addr", ln.Addr().String(), "loopback", isLoopback, "token", a.cfg.Token != ""}

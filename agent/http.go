@@ -46,6 +46,7 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /debug/contendr/windows/latest", a.serveLatest)
 	mux.HandleFunc("GET /debug/contendr/windows/{id}", a.serveWindowByID)
 	mux.HandleFunc("GET /debug/contendr/config", a.serveConfig)
+	mux.HandleFunc("GET "+SamplePath, a.serveSample)
 	mux.HandleFunc("PUT /debug/contendr/config", a.updateConfig)
 	if a.cfg.Dashboard != nil {
 		mux.Handle(DashboardPath, http.StripPrefix(strings.TrimSuffix(DashboardPath, "/"), a.cfg.Dashboard(a.Windows)))
@@ -257,6 +258,18 @@ func (a *Agent) configJSON() configJSON {
 		GOMAXPROCS:            runtime.GOMAXPROCS(0),
 		GoVersion:             runtime.Version(),
 	}
+}
+
+// SamplePath serves one reading of the window's runtime metrics, taken
+// when asked: a client measuring a live window from the pprof endpoints
+// reads it at both ends, so the window has the /cpu/classes, GC and
+// scheduler counters an agent's own windows have. Without them a live
+// window's idle Ps come from capacity minus CPU, which counts a second
+// process on the same cores as idle (the gate runs two).
+const SamplePath = "/debug/contendr/sample"
+
+func (a *Agent) serveSample(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, a.readMetrics(time.Now()))
 }
 
 func (a *Agent) serveConfig(w http.ResponseWriter, r *http.Request) {

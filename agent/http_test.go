@@ -50,6 +50,7 @@ var endpoints = []struct{ method, path string }{
 	{"GET", "/debug/contendr/windows/latest"},
 	{"GET", "/debug/contendr/windows/1"},
 	{"GET", "/debug/contendr/config"},
+	{"GET", SamplePath},
 	{"PUT", "/debug/contendr/config"},
 }
 

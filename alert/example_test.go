@@ -33,6 +33,6 @@ func Example() {
 	// Output:
 	// FIRING lock_fraction_warn [warn]: lock_fraction=0.3 over 0.05
 	// FIRING lock_fraction_crit [crit]: lock_fraction=0.3 over 0.2
-	// RESOLVED lock_fraction_warn [warn]: lock_fraction=0.01 under 0.05
-	// RESOLVED lock_fraction_crit [crit]: lock_fraction=0.01 under 0.2
+	// RESOLVED lock_fraction_warn [warn]: lock_fraction=0.01 under 0.04
+	// RESOLVED lock_fraction_crit [crit]: lock_fraction=0.01 under 0.16
 }

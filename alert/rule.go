@@ -94,14 +94,9 @@ const (
 func DefaultRules() []Rule {
 	rules := Pair(ContentionCost, DefaultContentionCostWarn, DefaultContentionCostCrit)
 	rules = append(rules, Pair(ComponentCost, DefaultComponentCostWarn, DefaultComponentCostCrit)...)
-	return append(rules,
-		Rule{Metric: GCCPUFraction, Severity: Warn, Threshold: 0.10},
-		Rule{Metric: GCCPUFraction, Severity: Crit, Threshold: 0.25},
-		Rule{Metric: GCPauseP99, Severity: Warn, Threshold: 0.001},
-		Rule{Metric: GCPauseP99, Severity: Crit, Threshold: 0.010},
-		Rule{Metric: MapGrowthShare, Severity: Warn, Threshold: 0.30},
-		Rule{Metric: MapGrowthShare, Severity: Crit, Threshold: 0.60},
-	)
+	rules = append(rules, Pair(GCCPUFraction, 0.10, 0.25)...)
+	rules = append(rules, Pair(GCPauseP99, 0.001, 0.010)...)
+	return append(rules, Pair(MapGrowthShare, 0.30, 0.60)...)
 }
 
 // withDefaults names r and checks it.
@@ -184,12 +179,19 @@ func (v Values) value(m Metric) float64 {
 	return math.NaN()
 }
 
+// ClearRatio places a paired rule's Clear under its Threshold: a firing
+// alert resolves only when the figure falls a fifth under the limit it
+// crossed. Two identical maplab builds' contention costs spread ±20%
+// between 1s windows (docs/canary.md), so a figure hovering at its limit
+// would otherwise fire and resolve with the noise.
+const ClearRatio = 0.8
+
 // Pair returns the warn and crit rules on m, the shape of one of analyze's
 // threshold levels: Pair(alert.ContentionCost, th.ContentionCost.Warn,
-// th.ContentionCost.Crit).
+// th.ContentionCost.Crit). Each clears at ClearRatio of its threshold.
 func Pair(m Metric, warn, crit float64) []Rule {
 	return []Rule{
-		{Metric: m, Severity: Warn, Threshold: warn},
-		{Metric: m, Severity: Crit, Threshold: crit},
+		{Metric: m, Severity: Warn, Threshold: warn, Clear: ClearRatio * warn},
+		{Metric: m, Severity: Crit, Threshold: crit, Clear: ClearRatio * crit},
 	}
 }

@@ -44,31 +44,34 @@ func TestJudge(t *testing.T) {
 		name             string
 		baseline, canary []float64
 		effect           Effect
-		max              float64
+		max, floor       float64
 		want             Verdict
 		reason           string // a part of the reason
 		more             int
 	}{
-		{"identical values pass", []float64{.1, .1, .1, .1, .1, .1}, []float64{.1, .1, .1, .1, .1, .1}, costEffect, 0, Pass, "no worse", 0},
-		{"same distribution passes", draw(1, 6, normal(.10, .03)), draw(2, 6, normal(.10, .03)), costEffect, 0, Pass, "", 0},
-		{"shifted by 3× fails", draw(3, 6, normal(.05, .01)), draw(4, 6, normal(.15, .01)), costEffect, 0, Fail, "worse beyond the minimum effect", 0},
-		{"the reverse passes", draw(4, 6, normal(.15, .01)), draw(3, 6, normal(.05, .01)), costEffect, 0, Pass, "no worse", 0},
-		{"a small significant shift passes", draw(5, 8, normal(.10, .002)), draw(6, 8, normal(.11, .002)), costEffect, 0, Pass, "within the minimum effect", 0},
-		{"a large relative shift of nothing passes", draw(7, 6, normal(.002, .0002)), draw(8, 6, normal(.008, .0002)), costEffect, 0, Pass, "within the minimum effect", 0},
-		{"a shift from zero fails", []float64{0, 0, 0, 0, 0, 0}, []float64{.2, .25, .22, .3, .21, .24}, costEffect, 0, Fail, "", 0},
-		{"one outlier window passes", []float64{.10, .11, .09, .10, .12, .10}, []float64{.10, .11, .95, .10, .09, .11}, costEffect, 0, Pass, "no worse", 0},
-		{"a heavy-tailed shift fails", draw(11, 8, pareto(.02)), plus(draw(12, 8, pareto(.02)), .5), costEffect, 0, Fail, "", 0},
-		{"one window a side cannot tell", []float64{.05}, []float64{.30}, costEffect, 0, CannotTell, "take at least 4 windows a side (3 more)", 3},
-		{"three windows a side cannot tell, even identical", []float64{.1, .1, .1}, []float64{.1, .1, .1}, costEffect, 0, CannotTell, "smallest p is 0.1", 1},
-		{"a large but overlapping difference cannot tell", []float64{.05, .30, .06, .28, .07, .31}, []float64{.29, .08, .30, .27, .31, .06}, costEffect, 0, CannotTell, "overlap too much", 0},
-		{"over the limit everywhere fails", []float64{.3, .3, .3, .3, .3, .3}, []float64{.3, .31, .3, .32, .3, .3}, costEffect, .1, Fail, "above the limit of 10.0%", 0},
-		{"under the limit passes", []float64{.05, .05, .05, .05, .05, .05}, []float64{.05, .06, .05, .04, .05, .05}, costEffect, .1, Pass, "", 0},
-		{"a median over the limit with windows under it cannot tell", []float64{.1, .1, .1, .1, .1, .1}, []float64{.05, .12, .13, .11, .12, .06}, costEffect, .1, CannotTell, "reaches under it", 0},
-		{"not measured on the baseline is skipped", nil, []float64{.1}, costEffect, 0, Skipped, "not measured on the baseline", 0},
+		{"identical values pass", []float64{.1, .1, .1, .1, .1, .1}, []float64{.1, .1, .1, .1, .1, .1}, costEffect, 0, 0, Pass, "no worse", 0},
+		{"same distribution passes", draw(1, 6, normal(.10, .03)), draw(2, 6, normal(.10, .03)), costEffect, 0, 0, Pass, "", 0},
+		{"shifted by 3× fails", draw(3, 6, normal(.05, .01)), draw(4, 6, normal(.15, .01)), costEffect, 0, 0, Fail, "worse beyond the minimum effect", 0},
+		{"the reverse passes", draw(4, 6, normal(.15, .01)), draw(3, 6, normal(.05, .01)), costEffect, 0, 0, Pass, "no worse", 0},
+		{"a small significant shift passes", draw(5, 8, normal(.10, .002)), draw(6, 8, normal(.11, .002)), costEffect, 0, 0, Pass, "within the minimum effect", 0},
+		{"a large relative shift of nothing passes", draw(7, 6, normal(.002, .0002)), draw(8, 6, normal(.008, .0002)), costEffect, 0, 0, Pass, "within the minimum effect", 0},
+		{"a shift from zero fails", []float64{0, 0, 0, 0, 0, 0}, []float64{.2, .25, .22, .3, .21, .24}, costEffect, 0, 0, Fail, "", 0},
+		{"one outlier window passes", []float64{.10, .11, .09, .10, .12, .10}, []float64{.10, .11, .95, .10, .09, .11}, costEffect, 0, 0, Pass, "no worse", 0},
+		{"a heavy-tailed shift fails", draw(11, 8, pareto(.02)), plus(draw(12, 8, pareto(.02)), .5), costEffect, 0, 0, Fail, "", 0},
+		{"one window a side cannot tell", []float64{.05}, []float64{.30}, costEffect, 0, 0, CannotTell, "take at least 4 windows a side (3 more)", 3},
+		{"three windows a side cannot tell, even identical", []float64{.1, .1, .1}, []float64{.1, .1, .1}, costEffect, 0, 0, CannotTell, "smallest p is 0.1", 1},
+		{"a large but overlapping difference cannot tell", []float64{.05, .30, .06, .28, .07, .31}, []float64{.29, .08, .30, .27, .31, .06}, costEffect, 0, 0, CannotTell, "overlap too much", 0},
+		{"over the limit everywhere fails", []float64{.3, .3, .3, .3, .3, .3}, []float64{.3, .31, .3, .32, .3, .3}, costEffect, .1, 0, Fail, "above the limit of 10.0%", 0},
+		{"under the limit passes", []float64{.05, .05, .05, .05, .05, .05}, []float64{.05, .06, .05, .04, .05, .05}, costEffect, .1, 0, Pass, "", 0},
+		{"a median over the limit with windows under it cannot tell", []float64{.1, .1, .1, .1, .1, .1}, []float64{.05, .12, .13, .11, .12, .06}, costEffect, .1, 0, CannotTell, "reaches under it", 0},
+		{"a shift that stays under the floor passes", draw(3, 6, normal(.004, .001)), draw(4, 6, normal(.06, .005)), costEffect, 0, .10, Pass, "where the figure is healthy", 0},
+		{"a shift across the floor fails", draw(3, 6, normal(.05, .01)), draw(4, 6, normal(.15, .01)), costEffect, 0, .10, Fail, "worse beyond", 0},
+		{"the floor does not lift the limit", []float64{.3, .3, .3, .3, .3, .3}, []float64{.3, .31, .3, .32, .3, .3}, costEffect, .1, .5, Fail, "above the limit", 0},
+		{"not measured on the baseline is skipped", nil, []float64{.1}, costEffect, 0, 0, Skipped, "not measured on the baseline", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := Judge(Figure{Name: "contention_cost", Unit: "fraction", Baseline: tt.baseline, Canary: tt.canary, MinEffect: tt.effect, Max: tt.max}, Config{})
+			r := Judge(Figure{Name: "contention_cost", Unit: "fraction", Baseline: tt.baseline, Canary: tt.canary, MinEffect: tt.effect, Max: tt.max, Floor: tt.floor}, Config{})
 			if r.Verdict != tt.want || !strings.Contains(r.Reason, tt.reason) || r.MoreWindows != tt.more {
 				t.Errorf("verdict %s (more windows %d): %s\nwant %s (%d) with %q", r.Verdict, r.MoreWindows, r.Reason, tt.want, tt.more, tt.reason)
 			}

@@ -17,6 +17,8 @@ import (
 const (
 	agentWindows = "/debug/contendr/windows"
 	agentLatest  = "/debug/contendr/windows/latest"
+	// agentSample is agent.SamplePath: one runtime/metrics reading.
+	agentSample = "/debug/contendr/sample"
 )
 
 // agentWindow is the part of an entry of the agent's window list that
@@ -65,7 +67,11 @@ func (f *fetcher) loadAgent(ctx context.Context, withPrevious bool) (w, previous
 		if err != nil {
 			return nil, nil, err
 		}
-		w.Note(fmt.Sprintf("the contendr agent had not closed a window yet: this window was measured live for %ds from its pprof endpoints (no runtime/metrics in it)", wholeSeconds(f.opts.Seconds)))
+		what := "its pprof endpoints and runtime/metrics readings"
+		if w.Metrics == nil {
+			what = "its pprof endpoints (no runtime/metrics in it: an agent older than this CLI)"
+		}
+		w.Note(fmt.Sprintf("the contendr agent had not closed a window yet: this window was measured live for %ds from %s", wholeSeconds(f.opts.Seconds), what))
 		return w, nil, nil
 	}
 	if err != nil {

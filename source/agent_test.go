@@ -129,10 +129,28 @@ func TestLoadAgentLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(w.ID, "pprof-") || w.Metrics != nil || w.MemStats == nil {
-		t.Errorf("want a live window with MemStats: id %q, metrics %v, memstats %v", w.ID, w.Metrics != nil, w.MemStats != nil)
+	if !strings.HasPrefix(w.ID, "pprof-") || w.Metrics == nil || w.MemStats == nil {
+		t.Fatalf("want a live window with the agent's metrics and MemStats: id %q, metrics %v, memstats %v", w.ID, w.Metrics != nil, w.MemStats != nil)
+	}
+	// The agent's readings at both ends: its scheduler counters (the
+	// contention cost's idle Ps) and GOMAXPROCS, which pprof cannot say.
+	if _, ok := w.Metrics.SchedDelta(); !ok {
+		t.Errorf("live window has no scheduler counters: start %+v end %+v", w.Metrics.Start.Sched, w.Metrics.End.Sched)
+	}
+	if _, ok := w.Metrics.Delta(window.MetricCPUTotal); !ok {
+		t.Errorf("live window has no %s delta", window.MetricCPUTotal)
+	}
+	if w.Meta.GOMAXPROCS != runtime.GOMAXPROCS(0) || w.Meta.GoVersion != runtime.Version() {
+		t.Errorf("live window meta %+v: want GOMAXPROCS and the Go version from the agent", w.Meta)
 	}
 	if d := w.End.Sub(w.Start); d < 900*time.Millisecond || d > 5*time.Second {
 		t.Errorf("live window of %v, want about 1s", d)
+	}
+}
+
+// The agent serves its metrics reading where source looks for it.
+func TestAgentSamplePath(t *testing.T) {
+	if agentSample != agent.SamplePath {
+		t.Errorf("source reads %q, the agent serves %q", agentSample, agent.SamplePath)
 	}
 }

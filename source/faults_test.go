@@ -217,7 +217,11 @@ func TestSlowTargetCompletesOrTimesOutCleanly(t *testing.T) {
 	t.Run("past the deadline", func(t *testing.T) {
 		srv := slowly(1, 100*time.Millisecond) // one byte per 100ms
 		_, err := Load(context.Background(), srv.URL, Options{Seconds: time.Second, DisableCPU: true, Timeout: 500 * time.Millisecond})
-		wantErrContains(t, err, srv.URL+": ", "no answer within 1.5s", "raise --timeout")
+		// The trickled profiles time out after their 1s window plus the
+		// 500ms timeout; on a loaded host the untrickled heap reading
+		// before the window may time out first (within 500ms). Either
+		// way the error names the target, the wait and the fix.
+		wantErrContains(t, err, srv.URL+": ", "no answer within ", "raise --timeout")
 		if !errors.Is(err, ErrTimeout) {
 			t.Errorf("error %v is not ErrTimeout", err)
 		}

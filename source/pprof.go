@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -113,6 +114,9 @@ func (f *fetcher) loadPprof(ctx context.Context) (*window.Window, error) {
 	if memErr != nil && !isParseError(memErr) {
 		return nil, memErr
 	}
+	// A contendr agent also serves its runtime/metrics reading: taken at
+	// both ends, the live window has what the agent's own windows have.
+	startSample, fromAgent := f.agentSample(ctx)
 
 	q := "?seconds=" + strconv.Itoa(seconds)
 	jobs := []job{
@@ -145,6 +149,12 @@ func (f *fetcher) loadPprof(ctx context.Context) (*window.Window, error) {
 	}
 	w.Notes = append(w.Notes, got.notes...)
 
+	if fromAgent {
+		if end, ok := f.agentSample(ctx); ok {
+			w.Metrics = &window.SamplePair{Start: startSample, End: end}
+			f.agentMeta(ctx, w)
+		}
+	}
 	endMem, _, endErr := f.memStats(ctx)
 	switch {
 	case memErr == nil && endErr == nil:
@@ -282,5 +292,29 @@ func (f *fetcher) noteEmpty(w *window.Window) {
 	}
 	if p := w.Profile(window.Block); p != nil && len(p.Sample) == 0 {
 		w.Note("the block profile is empty: nothing blocked, or block profiling is off (the runtime's default); " + enable)
+	}
+}
+
+// agentSample reads a contendr agent's runtime/metrics reading; ok is false
+// for any other server (which answers 404, or something that is not one).
+func (f *fetcher) agentSample(ctx context.Context) (s window.Sample, ok bool) {
+	resp, err := f.get(ctx, agentSample, 0)
+	if err != nil || json.Unmarshal(resp.body, &s) != nil || s.Time.IsZero() || len(s.Values) == 0 {
+		return window.Sample{}, false
+	}
+	return s, true
+}
+
+// agentMeta fills what an agent's metrics say and the pprof endpoints do
+// not: GOMAXPROCS (for the contention cost) and the Go version (for the
+// map advice), unless the caller set them.
+func (f *fetcher) agentMeta(ctx context.Context, w *window.Window) {
+	if w.Meta.GOMAXPROCS == 0 {
+		if n, ok := w.Metrics.Last(window.MetricGOMAXPROCS); ok && n > 0 {
+			w.Meta.GOMAXPROCS = int(n)
+		}
+	}
+	if w.Meta.GoVersion == "" {
+		_, w.Meta.GoVersion = f.agentProcess(ctx)
 	}
 }

@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -16,66 +16,10 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/canary"
+	"github.com/contendr/contendr/gate"
 	"github.com/contendr/contendr/source"
 	"github.com/contendr/contendr/window"
 )
-
-// windows makes a side of windows with these contention costs and a 2%
-// GC CPU fraction each.
-func sideOf(costs ...float64) gateSide {
-	s := gateSide{Target: "t"}
-	for _, c := range costs {
-		s.Windows = append(s.Windows, gateWindow{Seconds: 1, ContentionCost: ptr(c), GCCPUFraction: ptr(0.02),
-			Components: map[string]float64{"example.com/app.(*Cache)": c}})
-	}
-	return s
-}
-
-var gateDefaults = gateConfig{Alpha: 0.05, MaxRatio: 1.5, MinCost: 0.02, MinGCCPU: 0.05, MinPause: 0.001, Components: 3}
-
-func TestJudgeGate(t *testing.T) {
-	withLimit := gateDefaults
-	withLimit.MaxCost = 0.10
-	tests := []struct {
-		name             string
-		baseline, canary gateSide
-		cfg              gateConfig
-		want             canary.Verdict
-		figures          []canary.Verdict // contention cost, GC CPU, pause p99, the component
-	}{
-		{"same figures pass", sideOf(.1, .1, .1, .1, .1, .1), sideOf(.1, .1, .1, .1, .1, .1), gateDefaults, canary.Pass,
-			[]canary.Verdict{canary.Pass, canary.Pass, canary.Skipped, canary.Pass}},
-		{"noise passes", sideOf(.10, .12, .09, .11, .10, .13), sideOf(.11, .09, .12, .10, .14, .10), gateDefaults, canary.Pass, nil},
-		{"cost 3× the baseline fails", sideOf(.05, .04, .06, .05, .05, .04), sideOf(.15, .16, .14, .15, .17, .15), gateDefaults, canary.Fail,
-			[]canary.Verdict{canary.Fail, canary.Pass, canary.Skipped, canary.Fail}},
-		{"the reverse passes", sideOf(.15, .16, .14, .15, .17, .15), sideOf(.05, .04, .06, .05, .05, .04), gateDefaults, canary.Pass, nil},
-		{"one window each cannot tell", sideOf(.05), sideOf(.3), gateDefaults, canary.CannotTell, nil},
-		{"over an absolute limit fails", sideOf(.3, .3, .3, .3, .3, .3), sideOf(.3, .3, .3, .3, .3, .3), withLimit, canary.Fail, nil},
-		{"nothing measured is no data", gateSide{}, gateSide{}, gateDefaults, canary.Skipped, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res := judgeGate(tt.baseline, tt.canary, tt.cfg)
-			if res.Verdict != tt.want {
-				t.Errorf("verdict %s, want %s (reasons %q)", res.Verdict, tt.want, res.Reasons)
-			}
-			var got []canary.Verdict
-			for _, f := range res.Figures {
-				got = append(got, f.Verdict)
-			}
-			if tt.figures != nil && fmt.Sprint(got) != fmt.Sprint(tt.figures) {
-				t.Errorf("figure verdicts %v, want %v", got, tt.figures)
-			}
-			if _, err := json.Marshal(res); err != nil { // no ±Inf may reach the JSON
-				t.Errorf("result does not encode: %v", err)
-			}
-			var buf strings.Builder
-			if err := res.writeText(&buf); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-}
 
 func TestGateUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
@@ -143,7 +87,7 @@ func TestGateOverFakeWindows(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d, want 0; stderr %q", code, stderr)
 	}
-	var res gateResult
+	var res gate.Result
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("--format json: %v\n%s", err, stdout)
 	}
@@ -165,112 +109,175 @@ func TestGateOverFakeWindows(t *testing.T) {
 	}
 }
 
+// gateRuns is how many gates TestGateAgainstMaplab runs per case: the
+// issue's bar is 19 of 20 right.
+const gateRuns = 20
+
 // TestGateAgainstMaplab runs the gate on real processes, two at a time
-// (runtime metrics are process-wide, and a third process's CPU would read
-// as idle Ps): maplab's rwmutex map on a write-heavy mix with 64 goroutines
-// fails against a calm one-goroutine baseline, the reverse passes, and two
-// copies of the contended build pass. Each gate takes 4 windows of 1s a
-// side, the fewest that can decide at α=0.05. It asserts verdicts only.
+// (a third process's CPU would crowd the two measured), against the bar
+// the gate is built to: identical builds pass in at least 19 of 20 gates;
+// a canary whose map strategy is measured at least 1.5× slower (the single
+// Mutex map against xsync's, write-heavy, 64 goroutines) fails in at least
+// 19 of 20; the reverse, the faster map as canary, passes in 19 of 20.
+// "Passes" is the pipeline's reading, exit 0: a pass, or "cannot tell"
+// with a warning — on a starved host (load 25–35 on 2 cores) the faster
+// map's GC pause p99 read 2–3× the slower one's (27–42 ms against
+// 84–101 ms: more collections, each as likely to be descheduled), with
+// windows too spread to decide, and the gate said so rather than fail.
+// The counts of each verdict are logged.
+// Each gate takes 6 windows of 1s a side (the smallest p is 0.002, and
+// six give a 95% interval around each median). The slower map's throughput is
+// measured by the processes themselves, over the same minutes. It asserts
+// verdicts and counts only.
 func TestGateAgainstMaplab(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs maplab; skipped with -short")
+		t.Skip("builds and runs maplab for minutes; skipped with -short")
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("go not in PATH: cannot build maplab")
 	}
-	bin := filepath.Join(t.TempDir(), "maplab")
-	if out, err := exec.Command(goBin, "build", "-o", bin, "../../testapps/maplab").CombinedOutput(); err != nil {
-		t.Fatalf("building maplab: %v\n%s", err, out)
+	dir := t.TempDir()
+	bin, cli := filepath.Join(dir, "maplab"), filepath.Join(dir, "contendr")
+	for out, pkg := range map[string]string{bin: "../../testapps/maplab", cli: "."} {
+		if msg, err := exec.Command(goBin, "build", "-o", out, pkg).CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", pkg, err, msg)
+		}
 	}
-	contended := []string{"-strategy", "rwmutex", "-workload", "write-heavy"}
-	calm := []string{"-strategy", "sharded", "-workload", "write-heavy", "-goroutines", "1"}
-	for _, tt := range []struct {
-		name             string
-		baseline, canary []string
-		want             canary.Verdict
-	}{
-		{"identical builds pass", contended, contended, canary.Pass},
-		{"a contended canary fails against a calm baseline", calm, contended, canary.Fail},
-		{"a calm canary passes against a contended baseline", contended, calm, canary.Pass},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			baseline := startGateMaplab(ctx, t, bin, tt.baseline...)
-			canarySide := startGateMaplab(ctx, t, bin, tt.canary...)
-			_, stdout, stderr := runCLI(t, ctx, "gate", "--baseline", baseline, "--canary", canarySide, "--seconds", "8", "--windows", "4", "--format", "json")
-			var res gateResult
-			if err := json.Unmarshal([]byte(stdout), &res); err != nil {
-				t.Fatalf("%v; stderr %q", err, stderr)
+	runGate := func(baseline, canarySide string) canary.Verdict { return runGateBinary(t, cli, baseline, canarySide) }
+	fastMap := []string{"-strategy", "xsync", "-workload", "write-heavy"}
+	slowMap := []string{"-strategy", "mutex", "-workload", "write-heavy"}
+
+	t.Run("a slower map fails and a faster one passes", func(t *testing.T) {
+		fast := startGateMaplab(t, bin, fastMap...)
+		slow := startGateMaplab(t, bin, slowMap...)
+		var slower, faster map[canary.Verdict]int
+		slower, faster = map[canary.Verdict]int{}, map[canary.Verdict]int{}
+		for i := range gateRuns {
+			// Alternate which goes first, so that neither case always
+			// follows the other.
+			if i%2 == 0 {
+				slower[runGate(fast.url, slow.url)]++
+				faster[runGate(slow.url, fast.url)]++
+			} else {
+				faster[runGate(slow.url, fast.url)]++
+				slower[runGate(fast.url, slow.url)]++
 			}
-			// Noise must never fail a build; it may leave a figure
-			// undecided (GC pauses on a loaded machine), which exits 0
-			// with a warning.
-			switch {
-			case tt.want == canary.Pass && res.Verdict == canary.CannotTell:
-				t.Logf("verdict %s (allowed for %s): %q", res.Verdict, tt.want, res.Reasons)
-			case res.Verdict != tt.want:
-				t.Errorf("verdict %s, want %s: %q", res.Verdict, tt.want, res.Reasons)
-			}
-		})
-	}
+		}
+		fastOps, slowOps := fast.stop(t), slow.stop(t)
+		t.Logf("throughput over the gates: xsync %.2fM ops/s, mutex %.2fM ops/s (%.1f×); slower canary %v, faster canary %v",
+			fastOps/1e6, slowOps/1e6, fastOps/slowOps, slower, faster)
+		if fastOps < 1.5*slowOps {
+			t.Fatalf("the premise does not hold: the mutex map ran %.2fM ops/s, not 1.5× slower than xsync's %.2fM", slowOps/1e6, fastOps/1e6)
+		}
+		if slower[canary.Fail] < gateRuns-1 {
+			t.Errorf("the 1.5×-slower canary failed %d of %d gates, want at least %d: %v", slower[canary.Fail], gateRuns, gateRuns-1, slower)
+		}
+		if faster[canary.Fail] > 1 {
+			t.Errorf("the faster canary failed %d of %d gates, want at most 1: %v", faster[canary.Fail], gateRuns, faster)
+		}
+	})
+	t.Run("identical builds pass", func(t *testing.T) {
+		a := startGateMaplab(t, bin, fastMap...)
+		b := startGateMaplab(t, bin, fastMap...)
+		same := map[canary.Verdict]int{}
+		for range gateRuns {
+			same[runGate(a.url, b.url)]++
+		}
+		t.Logf("identical builds: %v", same)
+		if same[canary.Fail] > 1 {
+			t.Errorf("identical builds failed %d of %d gates, want at most 1: %v", same[canary.Fail], gateRuns, same)
+		}
+	})
 }
 
-// startGateMaplab runs maplab with its agent on a free loopback port, 2s
-// windows, and returns the agent's URL once it has closed two windows (the
-// first may cover the map's prefill; the gate reads GOMAXPROCS from the
-// latest).
-func startGateMaplab(ctx context.Context, t *testing.T, bin string, args ...string) string {
+// runGateBinary runs one short gate with the built CLI (the analysis
+// outside the race detector, as shipped) and returns its verdict, logging
+// the reasons of any but a pass.
+func runGateBinary(t *testing.T, cli, baseline, canarySide string) canary.Verdict {
 	t.Helper()
-	args = append([]string{"-duration", "0", "-listen", "127.0.0.1:0", "-interval", "2s"}, args...)
-	cmd := exec.CommandContext(ctx, bin, args...)
-	stderr, err := cmd.StderrPipe()
+	var stdout, stderr strings.Builder
+	cmd := exec.Command(cli, "gate", "--baseline", baseline, "--canary", canarySide, "--seconds", "6", "--windows", "6", "--format", "json")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var res gate.Result
+	if jerr := json.Unmarshal([]byte(stdout.String()), &res); jerr != nil {
+		t.Fatalf("gate: %v: output %v; stderr %q", err, jerr, stderr.String())
+	}
+	if res.Verdict != canary.Pass {
+		t.Logf("gate %s → %s: %s: %q", baseline, canarySide, res.Verdict, res.Reasons)
+	}
+	return res.Verdict
+}
+
+// gateMaplab is a running maplab with its agent.
+type gateMaplab struct {
+	url    string
+	cmd    *exec.Cmd
+	stdout *strings.Builder
+}
+
+// startGateMaplab runs maplab with its agent on a free loopback port and
+// returns once the agent answers and the map is prefilled (its first 1s
+// window closed).
+func startGateMaplab(t *testing.T, bin string, args ...string) *gateMaplab {
+	t.Helper()
+	args = append([]string{"-duration", "0", "-listen", "127.0.0.1:0", "-interval", "1s", "-json"}, args...)
+	m := &gateMaplab{cmd: exec.Command(bin, args...), stdout: &strings.Builder{}}
+	m.cmd.Stdout = m.stdout
+	stderr, err := m.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := m.cmd.Start(); err != nil {
 		t.Fatalf("starting maplab: %v", err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		m.cmd.Process.Kill()
+		m.cmd.Wait()
 	})
-	url := ""
 	scanner := bufio.NewScanner(stderr)
-	for url == "" && scanner.Scan() {
+	for m.url == "" && scanner.Scan() {
 		if _, after, ok := strings.Cut(scanner.Text(), "contendr agent on "); ok {
-			url = strings.Fields(after)[0]
+			m.url = strings.Fields(after)[0]
 		}
 	}
-	if url == "" {
+	if m.url == "" {
 		t.Fatalf("maplab %v did not print its agent's address", args)
 	}
 	go io.Copy(io.Discard, stderr) // keep the pipe drained
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(250 * time.Millisecond) {
 		var windows []json.RawMessage
-		if resp, err := http.Get(url + "/debug/contendr/windows"); err == nil {
+		if resp, err := http.Get(m.url + "/debug/contendr/windows"); err == nil {
 			json.NewDecoder(resp.Body).Decode(&windows)
 			resp.Body.Close()
 		}
-		if len(windows) >= 2 {
-			return url
+		if len(windows) >= 1 {
+			return m
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("maplab %v: the agent closed no second window in 30s", args)
+			t.Fatalf("maplab %v: the agent closed no window in 30s", args)
 		}
 	}
 }
 
-func TestShortComponent(t *testing.T) {
-	for in, want := range map[string]string{
-		"github.com/contendr/contendr/internal/maplab/strategy.(*RWMap)": "strategy.(*RWMap)",
-		"main.(*Cache)": "main.(*Cache)",
-		"example.com/x/cache.(*LRU[go.shape.string/x.y])": "cache.(*LRU[go.shape.string/x.y])",
-		"example.com/x/cache":                             "cache",
-	} {
-		if got := shortComponent(in); got != want {
-			t.Errorf("shortComponent(%q) = %q, want %q", in, got, want)
-		}
+// stop interrupts maplab and returns the throughput it measured over its
+// whole run.
+func (m *gateMaplab) stop(t *testing.T) float64 {
+	t.Helper()
+	if err := m.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatalf("interrupting maplab: %v", err)
 	}
+	if err := m.cmd.Wait(); err != nil {
+		t.Fatalf("maplab: %v", err)
+	}
+	var report struct {
+		Result struct {
+			OpsPerSec float64 `json:"ops_per_sec"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(m.stdout.String()), &report); err != nil || report.Result.OpsPerSec <= 0 {
+		t.Fatalf("maplab printed no throughput (%v): %q", err, m.stdout.String())
+	}
+	return report.Result.OpsPerSec
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/contendr/contendr/alert"
 	"github.com/contendr/contendr/analyze"
+	"github.com/contendr/contendr/gate"
 	"github.com/contendr/contendr/source"
 	"github.com/contendr/contendr/window"
 )
@@ -75,8 +76,9 @@ Exit codes: 0 stopped (--count reached, or interrupted), 1 error, 2 usage,
 	f.Var(&o.seconds, "seconds", "window length for plain pprof targets (default: --interval)")
 	f.IntVar(&o.count, "count", 0, "stop after this many windows (0: run until interrupted)")
 	f.StringVar(&o.exitOn, "exit-on", "", "exit 3 when an alert of this severity fires: warn or crit")
-	f.IntVar(&o.forWindows, "for", 1, "consecutive windows over a limit before an alert fires")
-	f.IntVar(&o.resolveAfter, "resolve-after", 1, "consecutive windows under a limit before an alert resolves")
+	// Two windows each way: one noisy window neither fires nor resolves.
+	f.IntVar(&o.forWindows, "for", 2, "consecutive windows over a limit before an alert fires")
+	f.IntVar(&o.resolveAfter, "resolve-after", 2, "consecutive windows under 80% of the limit before an alert resolves")
 	f.DurationVar(&o.cooldown, "cooldown", 0, "how long a resolved alert waits before it may fire again")
 	f.StringVar(&o.thresholds, "thresholds", "", "read limits from a YAML or JSON `FILE`")
 	f.StringVar(&o.format, "format", "text", "output format: text, or json (one object per window)")
@@ -304,7 +306,7 @@ func (w *watcher) print(line watchLine) error {
 	fmt.Fprintf(&b, "%s  cost %s%6s  wait share %6s", line.Time.Format(time.RFC3339), mark, percentOrDash(line.ContentionCost), percentOrDash(line.LockFraction))
 	fmt.Fprintf(&b, "  gc %6s", percentOrDash(line.GCCPUFraction))
 	if line.TopSite != "" {
-		fmt.Fprintf(&b, "  top %s %s", shortComponent(line.TopSite), percent(line.TopSiteCost))
+		fmt.Fprintf(&b, "  top %s %s", gate.ShortComponent(line.TopSite), percent(line.TopSiteCost))
 	}
 	fmt.Fprintf(&b, "  [%s]", line.Worst)
 	if line.WindowID != "" {
