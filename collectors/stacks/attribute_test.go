@@ -1,10 +1,14 @@
 package stacks
 
 import (
+	"cmp"
+	"math"
+	"slices"
 	"testing"
 
 	"github.com/google/pprof/profile"
 
+	"github.com/contendr/contendr/internal/profilegen"
 	"github.com/contendr/contendr/window"
 )
 
@@ -93,5 +97,118 @@ func TestReaderParsesOnce(t *testing.T) {
 	}
 	if f := r.Frame("sync.(*RWMutex).RUnlock"); f.Prim != PrimRWRead || !f.Machinery || f.Op != OpRead {
 		t.Errorf("RUnlock frame %+v", f)
+	}
+}
+
+// TestTallyMatchesPerComponentClassify: the one-walk tally gives every
+// component the map work that classifying each stack for that component
+// alone (MapWorkOf, ClassifyMapOp's rules) adds up to: on generated CPU
+// and contention profiles with thousands of stacks, and on stacks made for
+// the rarer rules (a library component doing map work, a writer ranging
+// over its map, the reader count).
+func TestTallyMatchesPerComponentClassify(t *testing.T) {
+	for _, kind := range []profilegen.Kind{profilegen.CPU, profilegen.Mutex} {
+		t.Run(string(kind), func(t *testing.T) {
+			wk := window.CPU
+			if kind == profilegen.Mutex {
+				wk = window.Mutex
+			}
+			checkTally(t, wk, profilegen.MustGenerate(profilegen.Options{Kind: kind, Stacks: 3000, Seed: 9}))
+		})
+	}
+	t.Run("rules", func(t *testing.T) {
+		checkTally(t, window.CPU, cpuProfile(map[int64][]string{
+			1e9: {"runtime.mapclone", "maps.Clone[...]", "main.(*COW).Set", "main.handler"},
+			2e9: {"runtime.mapiternext", "main.(*Store).copyAll", "main.(*Store).Update", "main.(*Store).Get", "main.handler"},
+			3e9: {"runtime.mapiternext", "main.(*Store).Snapshot", "main.handler"},
+			4e9: {"sync/atomic.(*Int32).Add", "sync.(*RWMutex).RLock", "main.(*Cache).Get", "main.handler"},
+			5e9: {"runtime.mapassign_fast64", "main.(*Cache).Set.func1", "main.(*Cache).Set", "github.com/x/y.(*Pool).run"},
+		}))
+	})
+}
+
+// checkTally compares Attribute's tally of p, a profile of kind wk, with
+// MapWorkOf summed over p's stacks per component.
+func checkTally(t *testing.T, wk window.ProfileKind, p *profile.Profile) {
+	t.Helper()
+	w := &window.Window{}
+	w.SetProfile(wk, p)
+	attr := Attribute(w)
+	r := NewReader()
+	r.ForProfile(p)
+	want := map[string]MapWork{}
+	rlock := map[string]int64{}
+	vi := len(p.SampleType) - 1 // cpu or delay nanoseconds
+	for _, s := range p.Sample {
+		stack := r.Frames(s, nil)
+		v := s.Value[vi]
+		for name := range attr.Components {
+			mw := want[name]
+			mw.Add(MapWorkOf(stack, name, float64(v)))
+			want[name] = mw
+			if wk == window.CPU && inReaderCount(stack) && slices.ContainsFunc(stack, func(f *Frame) bool {
+				return !f.Machinery && f.InComponent(name)
+			}) {
+				rlock[name] += v
+			}
+		}
+	}
+	if len(attr.Components) < 4 {
+		t.Fatalf("%d components: the profile is too plain to test with", len(attr.Components))
+	}
+	for name, c := range attr.Components {
+		got := c.CPUWork
+		if wk != window.CPU {
+			got = c.ContentionWork
+		}
+		if !closeWork(got, want[name]) {
+			t.Errorf("%s: tally %+v, per-component classification %+v", name, got, want[name])
+		}
+		if c.RLockCPUNanos != rlock[name] {
+			t.Errorf("%s: RLock CPU %d, want %d", name, c.RLockCPUNanos, rlock[name])
+		}
+	}
+}
+
+func closeWork(a, b MapWork) bool {
+	near := func(x, y float64) bool { return math.Abs(x-y) <= 1e-9*math.Max(math.Abs(x), math.Abs(y)) }
+	return near(a.Read, b.Read) && near(a.Write, b.Write) && near(a.Range, b.Range) && near(a.MapFrames, b.MapFrames) && near(a.All, b.All)
+}
+
+// TestSiteTopMatchesSort: Top selects what sorting every stack of the site
+// (by delay, contentions, then frame names) puts first.
+func TestSiteTopMatchesSort(t *testing.T) {
+	p := profilegen.MustGenerate(profilegen.Options{Kind: profilegen.Mutex, Stacks: 3000, Seed: 3})
+	// Ties on delay and contentions, decided by the frames' names.
+	for i, s := range p.Sample {
+		if i%3 == 0 {
+			s.Value[0], s.Value[1] = 5, 5000
+		}
+	}
+	w := &window.Window{}
+	w.SetProfile(window.Mutex, p)
+	attr := Attribute(w)
+	names := func(st *Stack) []string {
+		var out []string
+		for _, f := range st.Frames() {
+			out = append(out, f.Name)
+		}
+		return out
+	}
+	checked := 0
+	for _, site := range attr.Holders.Sites {
+		sorted := slices.Clone(site.Stacks)
+		slices.SortFunc(sorted, func(a, b *Stack) int {
+			return cmp.Or(cmp.Compare(b.Delay, a.Delay), cmp.Compare(b.Contentions, a.Contentions), slices.Compare(names(a), names(b)))
+		})
+		for _, n := range []int{0, 1, 3, len(sorted) + 2} {
+			if got, want := site.Top(n), sorted[:min(n, len(sorted))]; !slices.Equal(got, want) {
+				t.Errorf("site %s, Top(%d): %d stacks, not the sort's first %d", site.Key.Function, n, len(got), len(want))
+			}
+		}
+		checked += len(sorted)
+	}
+	if checked < 3000 {
+		t.Fatalf("%d stacks in the sites, want 3000", checked)
 	}
 }

@@ -52,7 +52,8 @@ type Frame struct {
 	// id numbers the frame within its Reader, to key stacks cheaply.
 	id uint32
 	// compID and pkgID number Component and Pkg within the Reader (from 1;
-	// 0 for a frame parsed without one), so that walks compare numbers.
+	// 0 for an empty name, and for a frame parsed without a Reader), so
+	// that walks compare numbers.
 	compID, pkgID uint32
 	// ownOp and pkgOp are MethodOp of the method as seen from the frame's
 	// component and from its package; ownDirty and pkgDirty say that
@@ -157,6 +158,9 @@ func (r *Reader) Frame(name string) *Frame {
 }
 
 func (r *Reader) nameID(name string) uint32 {
+	if name == "" {
+		return 0
+	}
 	if id, ok := r.names[name]; ok {
 		return id
 	}
