@@ -27,7 +27,6 @@ func BenchmarkWindowProfiles(b *testing.B) {
 	for _, n := range profilegen.BenchStacks() {
 		// Profiles are generated only for the sizes a -bench pattern selects.
 		b.Run(fmt.Sprintf("stacks=%d", n), func(b *testing.B) {
-			type reading struct{ start, end *profile.Profile }
 			readings := map[window.ProfileKind]reading{}
 			for i, kind := range kinds {
 				end := profilegen.MustGenerate(profilegen.Options{Kind: profilegen.Kind(kind), Stacks: n, Seed: uint64(i + 1)})
@@ -35,14 +34,7 @@ func BenchmarkWindowProfiles(b *testing.B) {
 			}
 			collect := func(b *testing.B) *window.Window {
 				w := &window.Window{}
-				for _, kind := range kinds {
-					r := readings[kind]
-					delta, restarted, err := deltaProfile(kind, r.start, r.end)
-					if err != nil || restarted {
-						b.Fatalf("%s: restarted %v, %v", kind, restarted, err)
-					}
-					w.SetProfile(kind, delta)
-				}
+				setDeltas(b, w, readings)
 				return w
 			}
 			b.Run("window", func(b *testing.B) {
@@ -86,7 +78,6 @@ func BenchmarkCollectScale(b *testing.B) {
 	kinds := []window.ProfileKind{window.Mutex, window.Block, window.Allocs}
 	for _, n := range profilegen.BenchStacks() {
 		b.Run(fmt.Sprintf("stacks=%d", n), func(b *testing.B) {
-			type reading struct{ start, end *profile.Profile }
 			readings := map[window.ProfileKind]reading{}
 			var encoded [][]byte
 			for i, kind := range kinds {
@@ -107,14 +98,7 @@ func BenchmarkCollectScale(b *testing.B) {
 				for b.Loop() {
 					a.results = prevResults
 					w := &window.Window{ID: "2"}
-					for _, kind := range kinds {
-						r := readings[kind]
-						delta, restarted, err := deltaProfile(kind, r.start, r.end)
-						if err != nil || restarted {
-							b.Fatalf("%s: restarted %v, %v", kind, restarted, err)
-						}
-						w.SetProfile(kind, delta)
-					}
+					setDeltas(b, w, readings)
 					p, err := window.ParseProfile(cpu, 0)
 					if err != nil {
 						b.Fatal(err)
@@ -139,6 +123,21 @@ func BenchmarkCollectScale(b *testing.B) {
 				b.ReportMetric((processCPUSeconds()-cpuBefore)*1e9/float64(b.N), "cpu-ns/op")
 			})
 		})
+	}
+}
+
+// reading is two cumulative readings of a profile, at a window's ends.
+type reading struct{ start, end *profile.Profile }
+
+// setDeltas sets w's profiles to the deltas of readings, as a collection
+// does.
+func setDeltas(b *testing.B, w *window.Window, readings map[window.ProfileKind]reading) {
+	for kind, r := range readings {
+		delta, restarted, err := deltaProfile(kind, r.start, r.end)
+		if err != nil || restarted {
+			b.Fatalf("%s: restarted %v, %v", kind, restarted, err)
+		}
+		w.SetProfile(kind, delta)
 	}
 }
 

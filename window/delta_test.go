@@ -44,6 +44,23 @@ func mergeDelta(t *testing.T, start, end *profile.Profile) (*profile.Profile, bo
 	return merged.Compact(), false
 }
 
+// checkDeltaMatchesMerge compares Delta with mergeDelta and returns it.
+func checkDeltaMatchesMerge(t *testing.T, start, end *profile.Profile) *profile.Profile {
+	t.Helper()
+	want, wantRestart := mergeDelta(t, start, end)
+	got, restarted, err := Delta(start, end)
+	if err != nil || restarted || wantRestart {
+		t.Fatalf("Delta: restarted %v (merge: %v), %v", restarted, wantRestart, err)
+	}
+	if err := got.CheckValid(); err != nil {
+		t.Fatal(err)
+	}
+	if g, w := canonical(got), canonical(want); g != w {
+		t.Errorf("Delta differs from Merge's delta:\n%s", firstDiffLines(w, g))
+	}
+	return got
+}
+
 func TestDeltaMatchesMerge(t *testing.T) {
 	for _, kind := range []profilegen.Kind{profilegen.Mutex, profilegen.Block, profilegen.Allocs} {
 		t.Run(string(kind), func(t *testing.T) {
@@ -59,17 +76,7 @@ func TestDeltaMatchesMerge(t *testing.T) {
 					s.Value[2], s.Value[3] = 0, 0
 				}
 			}
-			want, wantRestart := mergeDelta(t, start, end)
-			got, restarted, err := Delta(start, end)
-			if err != nil || restarted || wantRestart {
-				t.Fatalf("Delta: restarted %v (merge: %v), %v", restarted, wantRestart, err)
-			}
-			if err := got.CheckValid(); err != nil {
-				t.Fatal(err)
-			}
-			if g, w := canonical(got), canonical(want); g != w {
-				t.Errorf("Delta differs from Merge's delta:\n%s", firstDiffLines(w, g))
-			}
+			checkDeltaMatchesMerge(t, start, end)
 		})
 	}
 }
@@ -202,17 +209,7 @@ func TestDeltaStartOnlyStackMatchesMerge(t *testing.T) {
 	start := profilegen.Earlier(end, 0.3, 13)
 	gone := start.Sample[5]
 	start.Sample = append(start.Sample, &profile.Sample{Location: gone.Location[1:], Value: []int64{0, 0, 3, 3072}})
-	want, wantRestart := mergeDelta(t, start, end)
-	got, restarted, err := Delta(start, end)
-	if err != nil || restarted || wantRestart {
-		t.Fatalf("Delta: restarted %v (merge: %v), %v", restarted, wantRestart, err)
-	}
-	if err := got.CheckValid(); err != nil {
-		t.Fatal(err)
-	}
-	if g, w := canonical(got), canonical(want); g != w {
-		t.Errorf("Delta differs from Merge's delta:\n%s", firstDiffLines(w, g))
-	}
+	got := checkDeltaMatchesMerge(t, start, end)
 	if got.Location[0] == end.Location[0] {
 		t.Error("the delta shares end's locations though one of its stacks is only in start")
 	}

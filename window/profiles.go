@@ -139,6 +139,18 @@ func DeltaWith(start, end *profile.Profile, opts DeltaOptions) (delta *profile.P
 	return delta, false, nil
 }
 
+// SampleSum is the sum of p's sample values at index i (samples without one
+// count 0): for the goroutine profile and i = 0, the number of goroutines.
+func SampleSum(p *profile.Profile, i int) int64 {
+	var n int64
+	for _, s := range p.Sample {
+		if i < len(s.Value) {
+			n += s.Value[i]
+		}
+	}
+	return n
+}
+
 // totals sums the cumulative sample values of p.
 func totals(p *profile.Profile, cumulative []bool) int64 {
 	var t int64

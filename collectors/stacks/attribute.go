@@ -249,6 +249,27 @@ func Attribute(w *window.Window) *Attribution {
 	return a.out
 }
 
+// AttributeGrowth is Attribute reduced to Growth, all that a later
+// window's map growth compares with (the in-use bytes per growth key): the
+// contention and CPU profiles are walked only for their lock takers
+// (growth rule 5), not tallied into components and sites. Holders and
+// Waiters are empty, CPU is zero.
+func AttributeGrowth(w *window.Window) *Attribution {
+	a := &attributor{
+		reader:     NewReader(),
+		out:        &Attribution{Components: map[string]*Component{}},
+		lockTakers: map[*Frame]bool{},
+		growthOnly: true,
+	}
+	a.contention(w.Profile(window.Mutex))
+	a.contention(w.Profile(window.Block))
+	a.cpu(w.Profile(window.CPU))
+	a.out.Growth = a.growth(w.Profile(window.Allocs), w.Profile(window.Heap))
+	a.out.Holders = &Contention{Sites: map[SiteKey]*Site{}}
+	a.out.Waiters = &Contention{Sites: map[SiteKey]*Site{}}
+	return a.out
+}
+
 // Component returns the named component's figures, or an empty value.
 func (a *Attribution) Component(name string) *Component {
 	if c := a.Components[name]; c != nil {
@@ -269,6 +290,9 @@ type attributor struct {
 	// lockTakers are user frames seen directly above a sync.Mutex or
 	// RWMutex in any profile (growth rule 5).
 	lockTakers map[*Frame]bool
+	// growthOnly stops the contention and CPU walks after the lock
+	// takers (AttributeGrowth).
+	growthOnly bool
 }
 
 func (a *attributor) component(name string) *Component {
@@ -434,6 +458,9 @@ func (a *attributor) contention(p *profile.Profile) *Contention {
 		}
 		c.Samples++
 		a.noteLockTaker(stack)
+		if a.growthOnly {
+			continue
+		}
 		a.tally(stack, float64(delay), contentionWork, 0)
 		site := c.site(stack)
 		site.Delay += delay
@@ -506,6 +533,9 @@ func (a *attributor) cpu(p *profile.Profile) CPU {
 			out.BackgroundNanos += v
 		}
 		a.noteLockTaker(stack)
+		if a.growthOnly {
+			continue
+		}
 		var rlock int64
 		if inReaderCount(stack) {
 			rlock = v

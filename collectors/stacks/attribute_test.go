@@ -3,6 +3,7 @@ package stacks
 import (
 	"cmp"
 	"math"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -210,5 +211,39 @@ func TestSiteTopMatchesSort(t *testing.T) {
 	}
 	if checked < 3000 {
 		t.Fatalf("%d stacks in the sites, want 3000", checked)
+	}
+}
+
+// AttributeGrowth gives the growth Attribute gives, lock takers from every
+// profile included, without the rest.
+func TestAttributeGrowthMatchesAttribute(t *testing.T) {
+	w := &window.Window{}
+	for i, kind := range profilegen.Kinds {
+		w.SetProfile(window.ProfileKind(kind), profilegen.MustGenerate(profilegen.Options{Kind: kind, Stacks: 2000, Seed: uint64(20 + i)}))
+	}
+	// Growth rule 5: main.(*Cache).Set allocates on its own and takes a
+	// Mutex, seen only in the CPU profile.
+	w.SetProfile(window.CPU, cpuProfile(map[int64][]string{
+		1e9: {"sync.(*Mutex).Lock", "main.(*Cache).Set", "main.handler"},
+		2e9: {"main.work", "main.main"},
+	}))
+	allocs := w.Profile(window.Allocs)
+	fn := &profile.Function{ID: uint64(len(allocs.Function) + 1), Name: "main.(*Cache).Set"}
+	loc := &profile.Location{ID: uint64(len(allocs.Location) + 1), Line: []profile.Line{{Function: fn}}}
+	allocs.Function, allocs.Location = append(allocs.Function, fn), append(allocs.Location, loc)
+	allocs.Sample = append(allocs.Sample, &profile.Sample{Location: []*profile.Location{loc, allocs.Sample[0].Location[len(allocs.Sample[0].Location)-1]},
+		Value: []int64{10, 4096, 2, 1024}})
+	full, growth := Attribute(w).Growth, AttributeGrowth(w).Growth
+	if !reflect.DeepEqual(full, growth) {
+		t.Errorf("AttributeGrowth's growth differs from Attribute's:\n%+v\n%+v", growth, full)
+	}
+	inferred := 0
+	for k := range full.Bytes {
+		if k.Inferred {
+			inferred++
+		}
+	}
+	if len(full.InUse) == 0 || inferred == 0 {
+		t.Fatalf("the generated window has %d in-use keys, %d inferred from lock takers: too little compared", len(full.InUse), inferred)
 	}
 }
