@@ -15,7 +15,7 @@ import (
 // and start scaled by −1, then Compact, computes, without copying both
 // profiles through proto and merging twice: at 100,000 stacks that cost
 // the agent over a second per profile per window. A nil start subtracts
-// nothing: the result is a fresh copy of end.
+// nothing: the result is end's samples, in structs of their own.
 //
 // Columns not marked cumulative are subtracted too, unless opts.InUseAtEnd
 // keeps end's own. Samples with a function opts.Drop matches are left out
@@ -113,7 +113,14 @@ func subtract(start, end *profile.Profile, cumulative []bool, opts DeltaOptions)
 		}
 	}
 	if t.startOnly == 0 {
-		shareEnd(delta, end, kept, t.values, nvalues)
+		// end's samples' location lists are one array (pprof's decoder
+		// cuts them from one slab): a delta keeping few of them copies its
+		// own rather than keep the whole array alive with its window.
+		var locs []*profile.Location
+		if 2*len(kept) < len(end.Sample) {
+			locs = make([]*profile.Location, nlocs)
+		}
+		shareEnd(delta, end, kept, t.values, nvalues, locs)
 		return delta, false
 	}
 	c := copier{dst: delta, locations: make([]*profile.Location, len(keys.ids)+1),
@@ -143,14 +150,23 @@ func subtract(start, end *profile.Profile, cumulative []bool, opts DeltaOptions)
 // was half of a delta's time and most of its allocation. delta lists the
 // locations and functions its samples use, in order of first use, under
 // end's IDs.
-func shareEnd(delta, end *profile.Profile, kept []deltaEntry, values []int64, nvalues int) {
+//
+// With locs (room for every kept sample's locations), the samples' location
+// lists are copied into it; without, they are end's own.
+func shareEnd(delta, end *profile.Profile, kept []deltaEntry, values []int64, nvalues int, locs []*profile.Location) {
 	samples := make([]profile.Sample, len(kept))
 	delta.Sample = make([]*profile.Sample, len(kept))
 	usedLoc := newIDSet(len(end.Location), func(i int) uint64 { return end.Location[i].ID })
 	for j, e := range kept {
 		s := e.sample
+		stack := s.Location
+		if locs != nil {
+			stack = locs[:len(s.Location):len(s.Location)]
+			copy(stack, s.Location)
+			locs = locs[len(s.Location):]
+		}
 		samples[j] = profile.Sample{Value: values[e.values : e.values+int32(nvalues) : e.values+int32(nvalues)],
-			Label: s.Label, NumLabel: s.NumLabel, NumUnit: s.NumUnit, Location: s.Location}
+			Label: s.Label, NumLabel: s.NumLabel, NumUnit: s.NumUnit, Location: stack}
 		delta.Sample[j] = &samples[j]
 		for _, l := range s.Location {
 			if l != nil && usedLoc.add(l.ID) {

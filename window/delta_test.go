@@ -1,6 +1,7 @@
 package window
 
 import (
+	"bytes"
 	"regexp"
 	"slices"
 	"strconv"
@@ -213,4 +214,57 @@ func TestDeltaStartOnlyStackMatchesMerge(t *testing.T) {
 	if got.Location[0] == end.Location[0] {
 		t.Error("the delta shares end's locations though one of its stacks is only in start")
 	}
+}
+
+// A delta shares end's locations; it shares end's samples' location lists
+// (one array in a parsed profile) only when it keeps most of them, so that
+// a window keeping a tenth of a busy profile's stacks does not keep all of
+// them alive.
+func TestDeltaSharesEndStacksWhenItKeepsMost(t *testing.T) {
+	end, err := ParseProfile(encodeForTest(t, profilegen.MustGenerate(profilegen.Options{Kind: profilegen.Mutex, Stacks: 1000, Seed: 14})), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists := map[**profile.Location]bool{}
+	locations := map[*profile.Location]bool{}
+	for _, s := range end.Sample {
+		lists[&s.Location[0]] = true
+	}
+	for _, l := range end.Location {
+		locations[l] = true
+	}
+	for _, c := range []struct {
+		changed     float64
+		sharesLists bool
+	}{{0.1, false}, {1, true}} {
+		start, err := ParseProfile(encodeForTest(t, profilegen.Earlier(end, c.changed, 15)), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		delta, _, err := Delta(start, end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared := 0
+		for _, s := range delta.Sample {
+			if lists[&s.Location[0]] {
+				shared++
+			}
+			if !locations[s.Location[0]] {
+				t.Fatalf("changed %.1f: the delta copied a location of end", c.changed)
+			}
+		}
+		if got := shared == len(delta.Sample); got != c.sharesLists || (!c.sharesLists && shared > 0) {
+			t.Errorf("changed %.1f: %d of %d samples share end's location lists, want all: %v", c.changed, shared, len(delta.Sample), c.sharesLists)
+		}
+	}
+}
+
+func encodeForTest(t *testing.T, p *profile.Profile) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := p.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
