@@ -87,7 +87,7 @@ func (a *Agent) judgeWindow(w, prev *window.Window) (judged windowResults, err e
 		if last := a.latestResults(); last.windowID == prev.ID && last.attr != nil {
 			prevAttr = last.attr
 		} else {
-			prevAttr = stacks.Attribute(prev)
+			prevAttr = stacks.AttributeGrowth(prev)
 		}
 	}
 	lock, lockErr := mutex.CollectFrom(w, attr, mutex.Options{})

@@ -12,7 +12,6 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/pprof/profile"
@@ -240,77 +239,37 @@ func (a *Agent) meta(r rates) window.Meta {
 }
 
 // deltaProfile turns two cumulative readings of kind, at the window's start
-// (nil when there is none) and end, into the window's profile: their
-// difference, without the agent's own waits. cur is not modified; it is the
-// next window's baseline.
+// (nil when there is none) and end, into the window's profile in one pass
+// over each (window.DeltaWith): their difference, the allocs profile's
+// in-use columns as they stand at the end, without the agent's own waits.
+// Neither reading is modified; cur is the next window's baseline.
 func deltaProfile(kind window.ProfileKind, start, cur *profile.Profile) (delta *profile.Profile, restarted bool, err error) {
-	delta, restarted, err = window.Delta(deltaBaseline(kind, start), cur)
-	if err != nil {
-		return nil, false, err
-	}
-	if kind == window.Mutex || kind == window.Block {
-		if delta == cur { // Delta returned the next baseline itself: filter a copy
-			delta = cur.Copy()
-		}
-		delta = withoutAgentWaits(delta)
-	}
-	return delta, restarted, nil
+	return window.DeltaWith(start, cur, deltaOptions(kind))
 }
 
-// deltaBaseline prepares a baseline for window.Delta. The allocs profile
-// also carries inuse_* columns, which go down whenever memory is freed; they
-// are zeroed in the baseline so that the delta holds allocation during the
-// window and in-use memory at its end, and a freed object is not mistaken
-// for a restart.
-//
-// The zeroed baseline is a shallow copy: new samples with values of their
-// own, sharing p's locations, functions and header, for Delta to read and
-// drop. p itself is not written to — after a restart it is also a window's
-// allocs profile, which other goroutines may be reading (p.Copy would
-// rewrite its indexes).
-func deltaBaseline(kind window.ProfileKind, p *profile.Profile) *profile.Profile {
-	if p == nil || kind != window.Allocs {
-		return p
+// deltaOptions says how a window's profile of kind is computed. The allocs
+// profile also carries inuse_* columns, which go down whenever memory is
+// freed: they are kept as they stand at the window's end, so that the delta
+// holds allocation during the window and in-use memory at its end, and a
+// freed object is not mistaken for a restart. The contention profiles
+// leave out the agent's own waits.
+func deltaOptions(kind window.ProfileKind) window.DeltaOptions {
+	switch kind {
+	case window.Allocs, window.Heap:
+		return window.DeltaOptions{InUseAtEnd: true}
+	case window.Mutex, window.Block:
+		return window.DeltaOptions{Drop: agentWaits.MatchString}
 	}
-	var inuse []int
-	for i, st := range p.SampleType {
-		if strings.HasPrefix(st.Type, "inuse_") {
-			inuse = append(inuse, i)
-		}
-	}
-	c := &profile.Profile{SampleType: p.SampleType, DefaultSampleType: p.DefaultSampleType, Mapping: p.Mapping,
-		Location: p.Location, Function: p.Function, Comments: p.Comments, DocURL: p.DocURL, DropFrames: p.DropFrames,
-		KeepFrames: p.KeepFrames, TimeNanos: p.TimeNanos, DurationNanos: p.DurationNanos, PeriodType: p.PeriodType, Period: p.Period}
-	samples := make([]profile.Sample, len(p.Sample))
-	c.Sample = make([]*profile.Sample, len(p.Sample))
-	for j, s := range p.Sample {
-		values := slices.Clone(s.Value)
-		for _, i := range inuse {
-			if i < len(values) {
-				values[i] = 0
-			}
-		}
-		samples[j] = profile.Sample{Location: s.Location, Value: values, Label: s.Label, NumLabel: s.NumLabel, NumUnit: s.NumUnit}
-		c.Sample[j] = &samples[j]
-	}
-	return c
+	return window.DeltaOptions{}
 }
 
 // agentWaits matches the agent's own waiting points: its collection loop
 // idling in select between windows, CollectNow, and handlers sleeping
-// through a profile's duration.
+// through a profile's duration. Their samples are dropped from contention
+// profiles: the loop blocks in select for a whole interval every window,
+// which would otherwise show up in the host's block profile as if it were
+// the host's (fgprof leaves its own frames out for the same reason).
 var agentWaits = regexp.MustCompile(`^github\.com/contendr/contendr/agent\.(\(\*Agent\)\.|sleep$)`)
-
-// withoutAgentWaits drops the samples of the agent's own waiting from a
-// contention profile: the loop blocks in select for a whole interval every
-// window, which would otherwise show up in the host's block profile as if
-// it were the host's (fgprof leaves its own frames out for the same reason).
-func withoutAgentWaits(p *profile.Profile) *profile.Profile {
-	if _, ignored, _, _ := p.FilterSamplesByName(nil, agentWaits, nil, nil); ignored {
-		return p.Compact()
-	}
-	return p
-}
 
 // readProfile reads a cumulative runtime profile (never forcing a GC: the
 // allocs profile is read as it stands, up to the last completed cycle).

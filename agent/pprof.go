@@ -128,11 +128,7 @@ func pprofDelta(w http.ResponseWriter, r *http.Request, kind window.ProfileKind,
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	baselineKind := kind
-	if kind == window.Heap {
-		baselineKind = window.Allocs // the same profile, another default sample type
-	}
-	delta, _, err := window.Delta(deltaBaseline(baselineKind, start), end)
+	delta, _, err := window.DeltaWith(start, end, window.DeltaOptions{InUseAtEnd: kind == window.Heap || kind == window.Allocs})
 	if err != nil {
 		http.Error(w, fmt.Sprintf("computing the %s delta: %v", kind, err), http.StatusInternalServerError)
 		return

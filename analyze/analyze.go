@@ -23,7 +23,7 @@ func Analyze(in Input, th Thresholds) (*Report, error) {
 	attr := stacks.Attribute(in.Window)
 	var prev *stacks.Attribution
 	if in.Previous != nil {
-		prev = stacks.Attribute(in.Previous)
+		prev = stacks.AttributeGrowth(in.Previous) // only its map growth is compared with
 	}
 	lock, lockErr := mutex.CollectFrom(in.Window, attr, mutex.Options{})
 	gcr, gcErr := gc.CollectFrom(in.Window, attr, prev)

@@ -262,13 +262,7 @@ func (f *fetcher) goroutines(ctx context.Context, w *window.Window) error {
 		}
 		return nil
 	}
-	var n int64
-	for _, s := range p.Sample {
-		if len(s.Value) > 0 {
-			n += s.Value[0]
-		}
-	}
-	w.Meta.Goroutines = int(n)
+	w.Meta.Goroutines = int(window.SampleSum(p, 0))
 	if f.opts.wants(window.Goroutine) {
 		w.SetProfile(window.Goroutine, p)
 	}

@@ -72,36 +72,83 @@ func looksLikeHTML(b []byte) bool {
 }
 
 // Delta returns end − start for cumulative profiles (mutex, block, allocs),
-// the same computation the runtime's ?seconds= endpoints perform.
+// the same computation the runtime's ?seconds= endpoints perform. It is
+// DeltaWith without options.
+func Delta(start, end *profile.Profile) (delta *profile.Profile, restarted bool, err error) {
+	return DeltaWith(start, end, DeltaOptions{})
+}
+
+// DeltaOptions change what DeltaWith computes.
+type DeltaOptions struct {
+	// InUseAtEnd keeps end's in-use values (the inuse_* columns of heap
+	// and allocs profiles) instead of subtracting start's: the delta then
+	// holds allocation during the window and in-use memory at its end.
+	InUseAtEnd bool
+	// Drop, when set, leaves out every sample with a function whose name
+	// it matches (as profile.FilterSamplesByName's ignore does, followed
+	// by Compact). An agent uses it to keep its own waiting out of the
+	// host's contention profiles.
+	Drop func(function string) bool
+}
+
+// DeltaWith returns end − start, as Delta, changed by opts.
 //
 // restarted reports that some sample went down: the process restarted
-// between the readings. Delta then returns end itself, a fresh baseline, so
-// that no negative or garbage value is ever reported.
-func Delta(start, end *profile.Profile) (delta *profile.Profile, restarted bool, err error) {
-	if start == nil {
-		return end, false, nil
-	}
+// between the readings. DeltaWith then returns end itself, a fresh
+// baseline, so that no negative or garbage value is ever reported — or,
+// with opts.Drop, a copy of end without the dropped samples. A nil start
+// gives the same: the delta is everything since the process started.
+//
+// The delta's samples are its own, but it may share end's locations,
+// functions and mappings (a delta of a busy service's profile would
+// otherwise copy thousands of stacks every window): like a window's
+// profiles, both are read-only from then on. Encode either through a
+// Window (Encode, ProfileBytes, ProfileCopy), which never writes to them.
+func DeltaWith(start, end *profile.Profile, opts DeltaOptions) (delta *profile.Profile, restarted bool, err error) {
 	if end == nil {
 		return nil, false, errors.New("delta: no end profile")
-	}
-	if !sameSampleTypes(start, end) {
-		return end, true, nil
 	}
 	// Heap and allocs profiles carry inuse_* values next to the cumulative
 	// alloc_* ones: in-use memory goes down when the GC frees, so only the
 	// cumulative values tell a restart.
 	cumulative := cumulativeValues(end)
-	if totals(end, cumulative) < totals(start, cumulative) {
-		return end, true, nil
+	whole := func(restarted bool) (*profile.Profile, bool, error) {
+		if opts.Drop == nil {
+			return end, restarted, nil
+		}
+		p, negative := subtract(nil, end, cumulative, opts)
+		if negative { // a broken reading: nothing to filter safely
+			return end, restarted, nil
+		}
+		p.TimeNanos, p.DurationNanos = end.TimeNanos, end.DurationNanos
+		return p, restarted, nil
 	}
-	delta, restarted = subtract(start, end, cumulative)
+	if start == nil {
+		return whole(false)
+	}
+	if !sameSampleTypes(start, end) || totals(end, cumulative) < totals(start, cumulative) {
+		return whole(true)
+	}
+	delta, restarted = subtract(start, end, cumulative, opts)
 	if restarted {
 		// A stack's counter went down, which only a restart explains.
-		return end, true, nil
+		return whole(true)
 	}
 	delta.TimeNanos = end.TimeNanos
 	delta.DurationNanos = end.TimeNanos - start.TimeNanos
 	return delta, false, nil
+}
+
+// SampleSum is the sum of p's sample values at index i (samples without one
+// count 0): for the goroutine profile and i = 0, the number of goroutines.
+func SampleSum(p *profile.Profile, i int) int64 {
+	var n int64
+	for _, s := range p.Sample {
+		if i < len(s.Value) {
+			n += s.Value[i]
+		}
+	}
+	return n
 }
 
 // totals sums the cumulative sample values of p.

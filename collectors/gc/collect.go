@@ -23,13 +23,14 @@ func Collect(w *window.Window, prev *window.Window) (*Result, error) {
 	}
 	var prevAttr *stacks.Attribution
 	if prev != nil {
-		prevAttr = stacks.Attribute(prev)
+		prevAttr = stacks.AttributeGrowth(prev)
 	}
 	return CollectFrom(w, stacks.Attribute(w), prevAttr)
 }
 
 // CollectFrom is Collect over stack attributions the caller already has:
-// the window's, and the previous window's (nil when there is none).
+// the window's, and the previous window's (Attribute or AttributeGrowth, nil
+// when there is none), of which only the map growth is read.
 func CollectFrom(w *window.Window, attr, prev *stacks.Attribution) (*Result, error) {
 	if w == nil || attr == nil {
 		return nil, errors.New("collecting GC figures: no window")

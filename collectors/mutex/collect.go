@@ -137,6 +137,7 @@ type side struct {
 // build turns the accumulators into Sites: user sites and runtime sites.
 func (s *side) build(seconds, lockFraction float64, topStacks int) (sites, runtime []*Site) {
 	waitTotal := float64(s.Totals[classLock] + s.Totals[classRuntime])
+	var names []string
 	for _, acc := range s.Sites {
 		site := &Site{
 			Function:     acc.Key.Function,
@@ -146,7 +147,7 @@ func (s *side) build(seconds, lockFraction float64, topStacks int) (sites, runti
 			Primitive:    acc.Key.Primitive,
 			DelaySeconds: float64(acc.Delay) / 1e9,
 			Contentions:  acc.Contentions,
-			Stacks:       topStacksOf(acc.Stacks, topStacks),
+			Stacks:       topStacksOf(acc, topStacks, &names),
 		}
 		if seconds > 0 {
 			site.DelaySecondsPerSecond = site.DelaySeconds / seconds
@@ -165,28 +166,20 @@ func (s *side) build(seconds, lockFraction float64, topStacks int) (sites, runti
 	return sites, runtime
 }
 
-func topStacksOf(all map[string]*stacks.Stack, n int) []Stack {
-	sorted := make([]*stacks.Stack, 0, len(all))
-	for _, st := range all {
-		sorted = append(sorted, st)
-	}
-	slices.SortFunc(sorted, func(a, b *stacks.Stack) int {
-		if c := cmp.Compare(b.Delay, a.Delay); c != 0 {
-			return c
+// topStacksOf is the site's n heaviest stacks, their names cut from
+// names, a slab shared by the stacks of a result (one allocation for
+// thousands of sites, not one per stack).
+func topStacksOf(site *stacks.Site, n int, names *[]string) []Stack {
+	top := site.Top(n)
+	out := make([]Stack, 0, len(top))
+	for _, st := range top {
+		if len(*names)+st.Len() > cap(*names) {
+			*names = make([]string, 0, max(4096, st.Len()))
 		}
-		if c := cmp.Compare(b.Contentions, a.Contentions); c != 0 {
-			return c
-		}
-		return slices.CompareFunc(a.Frames(), b.Frames(), func(x, y *stacks.Frame) int { return strings.Compare(x.Name, y.Name) })
-	})
-	out := make([]Stack, 0, min(n, len(sorted)))
-	for _, st := range sorted[:min(n, len(sorted))] {
-		frames := st.Frames()
-		names := make([]string, len(frames))
-		for i, f := range frames {
-			names[i] = f.Name
-		}
-		out = append(out, Stack{Frames: names, DelaySeconds: float64(st.Delay) / 1e9, Contentions: st.Contentions})
+		start := len(*names)
+		*names = st.AppendNames(*names)
+		frames := (*names)[start:len(*names):len(*names)]
+		out = append(out, Stack{Frames: frames, DelaySeconds: float64(st.Delay) / 1e9, Contentions: st.Contentions})
 	}
 	return out
 }

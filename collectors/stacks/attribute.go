@@ -1,7 +1,7 @@
 package stacks
 
 import (
-	"encoding/binary"
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -81,6 +81,53 @@ type Contention struct {
 	// Totals are delay nanoseconds per Class.
 	Totals [numClasses]int64
 	Sites  map[SiteKey]*Site
+
+	// stacks finds a stack by the hash of its frame ids; ids and slab
+	// hold the stacks' ids and structs in chunks, not one allocation each.
+	stacks map[uint64]*Stack
+	ids    []uint32
+	slab   []Stack
+}
+
+// stack returns the distinct stack with frames' ids, adding it to site
+// when it is new.
+func (c *Contention) stack(site *Site, frames []*Frame, r *Reader) *Stack {
+	h := uint64(14695981039346656037) // FNV-1a over the ids
+	for _, f := range frames {
+		h = (h ^ uint64(f.id)) * 1099511628211
+	}
+	for st := c.stacks[h]; st != nil; st = st.next {
+		if sameIDs(st.ids, frames) {
+			return st
+		}
+	}
+	if len(c.ids)+len(frames) > cap(c.ids) {
+		c.ids = make([]uint32, 0, max(1<<14, len(frames)))
+	}
+	start := len(c.ids)
+	for _, f := range frames {
+		c.ids = append(c.ids, f.id)
+	}
+	if len(c.slab) == cap(c.slab) {
+		c.slab = make([]Stack, 0, 256)
+	}
+	c.slab = append(c.slab, Stack{ids: c.ids[start:len(c.ids):len(c.ids)], reader: r, next: c.stacks[h]})
+	st := &c.slab[len(c.slab)-1]
+	c.stacks[h] = st
+	site.Stacks = append(site.Stacks, st)
+	return st
+}
+
+func sameIDs(ids []uint32, frames []*Frame) bool {
+	if len(ids) != len(frames) {
+		return false
+	}
+	for i, f := range frames {
+		if ids[i] != f.id {
+			return false
+		}
+	}
+	return true
 }
 
 // SiteKey identifies a lock site on one side.
@@ -95,29 +142,75 @@ type Site struct {
 	Component   string
 	Delay       int64 // nanoseconds
 	Contentions int64
-	// Stacks merge by function names (not addresses).
-	Stacks map[string]*Stack
+	// Stacks are the site's distinct stacks, merged by function names (not
+	// addresses), in the order first seen; Top orders the heaviest.
+	Stacks []*Stack
 }
 
 // Stack is one distinct stack of a site.
 type Stack struct {
-	// key is the frames' ids, four bytes each, leaf first; reader turns
-	// them back into frames for the few stacks a result keeps.
-	key         string
+	// ids are the frames' Reader numbers, leaf first; reader turns them
+	// back into frames for the few stacks a result keeps.
+	ids         []uint32
 	reader      *Reader
+	next        *Stack // the previous stack with the same hash
 	Delay       int64
 	Contentions int64
 }
 
 // Frames returns the stack's frames, leaf first.
 func (s *Stack) Frames() []*Frame {
-	out := make([]*Frame, len(s.key)/4)
-	for i := range out {
-		k := s.key[4*i:]
-		id := uint32(k[0]) | uint32(k[1])<<8 | uint32(k[2])<<16 | uint32(k[3])<<24 // little-endian, as contention keys it
+	out := make([]*Frame, len(s.ids))
+	for i, id := range s.ids {
 		out[i] = s.reader.frames[id]
 	}
 	return out
+}
+
+// AppendNames appends the stack's function names, leaf first, to dst.
+func (s *Stack) AppendNames(dst []string) []string {
+	for _, id := range s.ids {
+		dst = append(dst, s.reader.frames[id].Name)
+	}
+	return dst
+}
+
+// Len is the stack's number of frames.
+func (s *Stack) Len() int { return len(s.ids) }
+
+// Top returns the site's n heaviest stacks: by delay, then contentions,
+// then frame names, so that equal stacks come out in the same order every
+// time. It selects without sorting every stack: a site of a busy service
+// has thousands, a result keeps a few.
+func (s *Site) Top(n int) []*Stack {
+	top := make([]*Stack, 0, min(n, len(s.Stacks))+1)
+	for _, st := range s.Stacks {
+		if len(top) == n && (n == 0 || compareStacks(st, top[n-1]) >= 0) {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(top, st, compareStacks)
+		top = slices.Insert(top, i, st)
+		if len(top) > n {
+			top = top[:n]
+		}
+	}
+	return top
+}
+
+// compareStacks orders heaviest first, then by frame names.
+func compareStacks(a, b *Stack) int {
+	if c := cmp.Compare(b.Delay, a.Delay); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(b.Contentions, a.Contentions); c != 0 {
+		return c
+	}
+	for i := range min(len(a.ids), len(b.ids)) {
+		if c := strings.Compare(a.reader.frames[a.ids[i]].Name, b.reader.frames[b.ids[i]].Name); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(len(a.ids), len(b.ids))
 }
 
 // Growth is allocation by map growth, per GrowthKey.
@@ -156,6 +249,27 @@ func Attribute(w *window.Window) *Attribution {
 	return a.out
 }
 
+// AttributeGrowth is Attribute reduced to Growth, all that a later
+// window's map growth compares with (the in-use bytes per growth key): the
+// contention and CPU profiles are walked only for their lock takers
+// (growth rule 5), not tallied into components and sites. Holders and
+// Waiters are empty, CPU is zero.
+func AttributeGrowth(w *window.Window) *Attribution {
+	a := &attributor{
+		reader:     NewReader(),
+		out:        &Attribution{Components: map[string]*Component{}},
+		lockTakers: map[*Frame]bool{},
+		growthOnly: true,
+	}
+	a.contention(w.Profile(window.Mutex))
+	a.contention(w.Profile(window.Block))
+	a.cpu(w.Profile(window.CPU))
+	a.out.Growth = a.growth(w.Profile(window.Allocs), w.Profile(window.Heap))
+	a.out.Holders = &Contention{Sites: map[SiteKey]*Site{}}
+	a.out.Waiters = &Contention{Sites: map[SiteKey]*Site{}}
+	return a.out
+}
+
 // Component returns the named component's figures, or an empty value.
 func (a *Attribution) Component(name string) *Component {
 	if c := a.Components[name]; c != nil {
@@ -167,7 +281,6 @@ func (a *Attribution) Component(name string) *Component {
 type attributor struct {
 	reader *Reader
 	out    *Attribution
-	buf    []*Frame
 	// seenIn[id] == stamp marks a component already visited in the stack
 	// being walked; stamp advances per stack.
 	seenIn []uint32
@@ -177,6 +290,9 @@ type attributor struct {
 	// lockTakers are user frames seen directly above a sync.Mutex or
 	// RWMutex in any profile (growth rule 5).
 	lockTakers map[*Frame]bool
+	// growthOnly stops the contention and CPU walks after the lock
+	// takers (AttributeGrowth).
+	growthOnly bool
 }
 
 func (a *attributor) component(name string) *Component {
@@ -190,8 +306,8 @@ func (a *attributor) component(name string) *Component {
 
 // componentByID is the component a Reader number names.
 func (a *attributor) componentByID(id uint32, name string) *Component {
-	for int(id) >= len(a.byID) {
-		a.byID = append(a.byID, nil)
+	if int(id) >= len(a.byID) {
+		a.byID = append(a.byID, make([]*Component, int(id)+1-len(a.byID))...)
 	}
 	if c := a.byID[id]; c != nil {
 		return c
@@ -214,8 +330,8 @@ func (a *attributor) eachComponent(stack []*Frame, fn func(c *Component, key com
 			if k.name == "" {
 				continue
 			}
-			for int(k.id) >= len(a.seenIn) {
-				a.seenIn = append(a.seenIn, 0)
+			if int(k.id) >= len(a.seenIn) {
+				a.seenIn = append(a.seenIn, make([]uint32, int(k.id)+1-len(a.seenIn))...)
 			}
 			if a.seenIn[k.id] == a.stamp {
 				continue
@@ -226,13 +342,76 @@ func (a *attributor) eachComponent(stack []*Frame, fn func(c *Component, key com
 	}
 }
 
+// stackBuf holds a sample's frames while it is attributed. Declared in
+// the walking function, it lives on the goroutine's stack, so filling it
+// is no heap write (no write barrier while the GC runs); a deeper stack
+// spills to the heap.
+type stackBuf [128]*Frame
+
+// workOf selects the MapWork of a component a tally adds to.
+type workOf uint8
+
+const (
+	contentionWork workOf = iota
+	cpuWork
+)
+
 // tally adds a stack's weight to the map work of every component it passes
-// through.
-func (a *attributor) tally(stack []*Frame, weight float64, work func(*Component) *MapWork) {
-	a.eachComponent(stack, func(c *Component, key componentKey, at int) {
-		op, fromMap := classifyAt(stack, at, key)
-		work(c).add(op, weight, fromMap)
-	})
+// through (by component and by package, once each), classified at the
+// component's innermost frame as classifyAt classifies it, and rlockCPU to
+// each one's RLockCPUNanos. It is one walk from the leaf: the nearest
+// map-operation frame below the current frame is carried along rather than
+// searched for again per component.
+func (a *attributor) tally(stack []*Frame, weight float64, which workOf, rlockCPU int64) {
+	a.stamp++
+	nearest := -1
+	for i, f := range stack {
+		if !f.Machinery {
+			// Most frames' components were met further down the stack:
+			// that check is made here, the rest in tallyAt.
+			if id := f.compID; id != 0 && (int(id) >= len(a.seenIn) || a.seenIn[id] != a.stamp) {
+				a.tallyAt(stack, i, id, f.Component, nearest, weight, which, rlockCPU)
+			}
+			if id := f.pkgID; id != 0 && (int(id) >= len(a.seenIn) || a.seenIn[id] != a.stamp) {
+				a.tallyAt(stack, i, id, f.Pkg, nearest, weight, which, rlockCPU)
+			}
+		}
+		if f.Op != OpNone {
+			nearest = i
+		}
+	}
+}
+
+// tallyAt is tally's work for the component numbered id, first met at
+// stack[at]; nearest is the nearest map-operation frame below it, or -1.
+func (a *attributor) tallyAt(stack []*Frame, at int, id uint32, name string, nearest int, weight float64, which workOf, rlockCPU int64) {
+	if int(id) >= len(a.seenIn) {
+		a.seenIn = append(a.seenIn, make([]uint32, int(id)+1-len(a.seenIn))...)
+	}
+	if a.seenIn[id] == a.stamp {
+		return
+	}
+	a.seenIn[id] = a.stamp
+	c := a.componentByID(id, name)
+	key := componentKey{id: id, name: name}
+	var op MapOp
+	fromMap := false
+	if nearest >= 0 {
+		f := stack[nearest]
+		op = f.Op
+		if op == OpRange && inWritePath(stack[at:], key) {
+			op = OpWrite // as classifyAt: a writer that iterates its map copies it
+		}
+		fromMap = f.Prim != PrimRWRead && f.Prim != PrimRWWrite
+	} else {
+		op, _ = key.methodOp(stack[at])
+	}
+	w := &c.ContentionWork
+	if which == cpuWork {
+		w = &c.CPUWork
+	}
+	w.add(op, weight, fromMap)
+	c.RLockCPUNanos += rlockCPU
 }
 
 func (a *attributor) noteLockTaker(stack []*Frame) {
@@ -247,6 +426,7 @@ func (a *attributor) contention(p *profile.Profile) *Contention {
 	if p == nil {
 		return c
 	}
+	c.stacks = make(map[uint64]*Stack, len(p.Sample))
 	c.Present = true
 	delayIdx, contIdx, delayNanos, err := contentionIndexes(p)
 	if err != nil {
@@ -254,7 +434,7 @@ func (a *attributor) contention(p *profile.Profile) *Contention {
 		return c
 	}
 	a.reader.ForProfile(p)
-	var key []byte
+	var frames stackBuf
 	for _, sample := range p.Sample {
 		if delayIdx >= len(sample.Value) {
 			c.Err = fmt.Errorf("a sample has %d values, want at least %d", len(sample.Value), delayIdx+1)
@@ -272,30 +452,23 @@ func (a *attributor) contention(p *profile.Profile) *Contention {
 		if delay == 0 && contentions == 0 {
 			continue
 		}
-		stack := a.reader.Frames(sample, a.buf)
-		a.buf = stack
+		stack := a.reader.Frames(sample, frames[:0])
 		if len(stack) == 0 {
 			continue
 		}
 		c.Samples++
 		a.noteLockTaker(stack)
-		a.tally(stack, float64(delay), func(comp *Component) *MapWork { return &comp.ContentionWork })
+		if a.growthOnly {
+			continue
+		}
+		a.tally(stack, float64(delay), contentionWork, 0)
 		site := c.site(stack)
 		site.Delay += delay
 		site.Contentions += contentions
 		c.Totals[ClassOf(site.Key.Kind)] += delay
 
-		// Stacks merge by function names, keyed by the frames' ids: four
-		// bytes a frame, no allocation to look up.
-		key = key[:0]
-		for _, f := range stack {
-			key = binary.LittleEndian.AppendUint32(key, f.id)
-		}
-		st := site.Stacks[string(key)]
-		if st == nil {
-			st = &Stack{key: string(key), reader: a.reader}
-			site.Stacks[st.key] = st
-		}
+		// Stacks merge by function names, found by the frames' ids.
+		st := c.stack(site, stack, a.reader)
 		st.Delay += delay
 		st.Contentions += contentions
 	}
@@ -325,7 +498,7 @@ func (c *Contention) site(frames []*Frame) *Site {
 		if kind == KindRuntime {
 			component = "runtime"
 		}
-		s = &Site{Key: key, Component: component, Stacks: map[string]*Stack{}}
+		s = &Site{Key: key, Component: component}
 		c.Sites[key] = s
 	}
 	return s
@@ -345,13 +518,13 @@ func (a *attributor) cpu(p *profile.Profile) CPU {
 		return out
 	}
 	a.reader.ForProfile(p)
+	var frames stackBuf
 	for _, s := range p.Sample {
 		if idx >= len(s.Value) || s.Value[idx] <= 0 {
 			continue
 		}
 		v := s.Value[idx] * nanos
-		stack := a.reader.Frames(s, a.buf)
-		a.buf = stack
+		stack := a.reader.Frames(s, frames[:0])
 		out.TotalNanos += v
 		switch cpuClassOf(stack) {
 		case cpuGC:
@@ -360,10 +533,14 @@ func (a *attributor) cpu(p *profile.Profile) CPU {
 			out.BackgroundNanos += v
 		}
 		a.noteLockTaker(stack)
-		a.tally(stack, float64(v), func(c *Component) *MapWork { return &c.CPUWork })
-		if inReaderCount(stack) {
-			a.eachComponent(stack, func(c *Component, _ componentKey, _ int) { c.RLockCPUNanos += v })
+		if a.growthOnly {
+			continue
 		}
+		var rlock int64
+		if inReaderCount(stack) {
+			rlock = v
+		}
+		a.tally(stack, float64(v), cpuWork, rlock)
 		switch site, lock := syncSite(stack); lock {
 		case lockUser:
 			out.SyncNanos += v
@@ -487,9 +664,9 @@ func (a *attributor) growth(allocs, heap *profile.Profile) Growth {
 			inUse = false
 		}
 		a.reader.ForProfile(p)
+		var frames stackBuf
 		for _, s := range p.Sample {
-			stack := a.reader.Frames(s, a.buf)
-			a.buf = stack
+			stack := a.reader.Frames(s, frames[:0])
 			if fromAllocs {
 				g.AllocBytes += s.Value[idx.space]
 				a.eachAllocComponent(stack)

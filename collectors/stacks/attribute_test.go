@@ -1,10 +1,15 @@
 package stacks
 
 import (
+	"cmp"
+	"math"
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/google/pprof/profile"
 
+	"github.com/contendr/contendr/internal/profilegen"
 	"github.com/contendr/contendr/window"
 )
 
@@ -93,5 +98,152 @@ func TestReaderParsesOnce(t *testing.T) {
 	}
 	if f := r.Frame("sync.(*RWMutex).RUnlock"); f.Prim != PrimRWRead || !f.Machinery || f.Op != OpRead {
 		t.Errorf("RUnlock frame %+v", f)
+	}
+}
+
+// TestTallyMatchesPerComponentClassify: the one-walk tally gives every
+// component the map work that classifying each stack for that component
+// alone (MapWorkOf, ClassifyMapOp's rules) adds up to: on generated CPU
+// and contention profiles with thousands of stacks, and on stacks made for
+// the rarer rules (a library component doing map work, a writer ranging
+// over its map, the reader count).
+func TestTallyMatchesPerComponentClassify(t *testing.T) {
+	for _, kind := range []profilegen.Kind{profilegen.CPU, profilegen.Mutex} {
+		t.Run(string(kind), func(t *testing.T) {
+			wk := window.CPU
+			if kind == profilegen.Mutex {
+				wk = window.Mutex
+			}
+			checkTally(t, wk, profilegen.MustGenerate(profilegen.Options{Kind: kind, Stacks: 3000, Seed: 9}))
+		})
+	}
+	t.Run("rules", func(t *testing.T) {
+		checkTally(t, window.CPU, cpuProfile(map[int64][]string{
+			1e9: {"runtime.mapclone", "maps.Clone[...]", "main.(*COW).Set", "main.handler"},
+			2e9: {"runtime.mapiternext", "main.(*Store).copyAll", "main.(*Store).Update", "main.(*Store).Get", "main.handler"},
+			3e9: {"runtime.mapiternext", "main.(*Store).Snapshot", "main.handler"},
+			4e9: {"sync/atomic.(*Int32).Add", "sync.(*RWMutex).RLock", "main.(*Cache).Get", "main.handler"},
+			5e9: {"runtime.mapassign_fast64", "main.(*Cache).Set.func1", "main.(*Cache).Set", "github.com/x/y.(*Pool).run"},
+		}))
+	})
+}
+
+// checkTally compares Attribute's tally of p, a profile of kind wk, with
+// MapWorkOf summed over p's stacks per component.
+func checkTally(t *testing.T, wk window.ProfileKind, p *profile.Profile) {
+	t.Helper()
+	w := &window.Window{}
+	w.SetProfile(wk, p)
+	attr := Attribute(w)
+	r := NewReader()
+	r.ForProfile(p)
+	want := map[string]MapWork{}
+	rlock := map[string]int64{}
+	vi := len(p.SampleType) - 1 // cpu or delay nanoseconds
+	for _, s := range p.Sample {
+		stack := r.Frames(s, nil)
+		v := s.Value[vi]
+		for name := range attr.Components {
+			mw := want[name]
+			mw.Add(MapWorkOf(stack, name, float64(v)))
+			want[name] = mw
+			if wk == window.CPU && inReaderCount(stack) && slices.ContainsFunc(stack, func(f *Frame) bool {
+				return !f.Machinery && f.InComponent(name)
+			}) {
+				rlock[name] += v
+			}
+		}
+	}
+	if len(attr.Components) < 4 {
+		t.Fatalf("%d components: the profile is too plain to test with", len(attr.Components))
+	}
+	for name, c := range attr.Components {
+		got := c.CPUWork
+		if wk != window.CPU {
+			got = c.ContentionWork
+		}
+		if !closeWork(got, want[name]) {
+			t.Errorf("%s: tally %+v, per-component classification %+v", name, got, want[name])
+		}
+		if c.RLockCPUNanos != rlock[name] {
+			t.Errorf("%s: RLock CPU %d, want %d", name, c.RLockCPUNanos, rlock[name])
+		}
+	}
+}
+
+func closeWork(a, b MapWork) bool {
+	near := func(x, y float64) bool { return math.Abs(x-y) <= 1e-9*math.Max(math.Abs(x), math.Abs(y)) }
+	return near(a.Read, b.Read) && near(a.Write, b.Write) && near(a.Range, b.Range) && near(a.MapFrames, b.MapFrames) && near(a.All, b.All)
+}
+
+// TestSiteTopMatchesSort: Top selects what sorting every stack of the site
+// (by delay, contentions, then frame names) puts first.
+func TestSiteTopMatchesSort(t *testing.T) {
+	p := profilegen.MustGenerate(profilegen.Options{Kind: profilegen.Mutex, Stacks: 3000, Seed: 3})
+	// Ties on delay and contentions, decided by the frames' names.
+	for i, s := range p.Sample {
+		if i%3 == 0 {
+			s.Value[0], s.Value[1] = 5, 5000
+		}
+	}
+	w := &window.Window{}
+	w.SetProfile(window.Mutex, p)
+	attr := Attribute(w)
+	names := func(st *Stack) []string {
+		var out []string
+		for _, f := range st.Frames() {
+			out = append(out, f.Name)
+		}
+		return out
+	}
+	checked := 0
+	for _, site := range attr.Holders.Sites {
+		sorted := slices.Clone(site.Stacks)
+		slices.SortFunc(sorted, func(a, b *Stack) int {
+			return cmp.Or(cmp.Compare(b.Delay, a.Delay), cmp.Compare(b.Contentions, a.Contentions), slices.Compare(names(a), names(b)))
+		})
+		for _, n := range []int{0, 1, 3, len(sorted) + 2} {
+			if got, want := site.Top(n), sorted[:min(n, len(sorted))]; !slices.Equal(got, want) {
+				t.Errorf("site %s, Top(%d): %d stacks, not the sort's first %d", site.Key.Function, n, len(got), len(want))
+			}
+		}
+		checked += len(sorted)
+	}
+	if checked < 3000 {
+		t.Fatalf("%d stacks in the sites, want 3000", checked)
+	}
+}
+
+// AttributeGrowth gives the growth Attribute gives, lock takers from every
+// profile included, without the rest.
+func TestAttributeGrowthMatchesAttribute(t *testing.T) {
+	w := &window.Window{}
+	for i, kind := range profilegen.Kinds {
+		w.SetProfile(window.ProfileKind(kind), profilegen.MustGenerate(profilegen.Options{Kind: kind, Stacks: 2000, Seed: uint64(20 + i)}))
+	}
+	// Growth rule 5: main.(*Cache).Set allocates on its own and takes a
+	// Mutex, seen only in the CPU profile.
+	w.SetProfile(window.CPU, cpuProfile(map[int64][]string{
+		1e9: {"sync.(*Mutex).Lock", "main.(*Cache).Set", "main.handler"},
+		2e9: {"main.work", "main.main"},
+	}))
+	allocs := w.Profile(window.Allocs)
+	fn := &profile.Function{ID: uint64(len(allocs.Function) + 1), Name: "main.(*Cache).Set"}
+	loc := &profile.Location{ID: uint64(len(allocs.Location) + 1), Line: []profile.Line{{Function: fn}}}
+	allocs.Function, allocs.Location = append(allocs.Function, fn), append(allocs.Location, loc)
+	allocs.Sample = append(allocs.Sample, &profile.Sample{Location: []*profile.Location{loc, allocs.Sample[0].Location[len(allocs.Sample[0].Location)-1]},
+		Value: []int64{10, 4096, 2, 1024}})
+	full, growth := Attribute(w).Growth, AttributeGrowth(w).Growth
+	if !reflect.DeepEqual(full, growth) {
+		t.Errorf("AttributeGrowth's growth differs from Attribute's:\n%+v\n%+v", growth, full)
+	}
+	inferred := 0
+	for k := range full.Bytes {
+		if k.Inferred {
+			inferred++
+		}
+	}
+	if len(full.InUse) == 0 || inferred == 0 {
+		t.Fatalf("the generated window has %d in-use keys, %d inferred from lock takers: too little compared", len(full.InUse), inferred)
 	}
 }

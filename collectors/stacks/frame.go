@@ -52,7 +52,8 @@ type Frame struct {
 	// id numbers the frame within its Reader, to key stacks cheaply.
 	id uint32
 	// compID and pkgID number Component and Pkg within the Reader (from 1;
-	// 0 for a frame parsed without one), so that walks compare numbers.
+	// 0 for an empty name, and for a frame parsed without a Reader), so
+	// that walks compare numbers.
 	compID, pkgID uint32
 	// ownOp and pkgOp are MethodOp of the method as seen from the frame's
 	// component and from its package; ownDirty and pkgDirty say that
@@ -73,10 +74,19 @@ type Reader struct {
 	// frames lists every frame by its id.
 	frames []*Frame
 	// byID holds each location's frames, indexed by Location.ID, which
-	// the runtime and pprof number densely from 1; byPointer is the
-	// fallback for profiles with sparse IDs.
+	// the runtime and pprof number densely from 1, and single the frame of
+	// each location that has exactly one (most: only inlined calls add
+	// more), so that most frames of a stack cost one load; byPointer is
+	// the fallback for profiles with sparse IDs.
 	byID      [][]*Frame
+	single    []*Frame
 	byPointer map[*profile.Location][]*Frame
+	// byFunc caches the current profile's functions' frames by Function
+	// pointer: a profile has a few thousand functions and more locations,
+	// and a pointer hashes faster than a name. slab holds the locations'
+	// frame lists, cut from one allocation.
+	byFunc map[*profile.Function]*Frame
+	slab   []*Frame
 }
 
 // NewReader returns an empty Reader.
@@ -86,15 +96,26 @@ func NewReader() *Reader {
 
 // ForProfile resolves every location of p up front.
 func (r *Reader) ForProfile(p *profile.Profile) {
-	r.byID, r.byPointer = nil, nil
+	r.byID, r.single, r.byPointer = nil, nil, nil
+	r.byFunc = make(map[*profile.Function]*Frame, len(p.Function))
+	lines := 0
+	for _, loc := range p.Location {
+		lines += max(len(loc.Line), 1)
+	}
+	r.slab = make([]*Frame, 0, lines)
 	var maxID uint64
 	for _, loc := range p.Location {
 		maxID = max(maxID, loc.ID)
 	}
 	if maxID <= uint64(2*len(p.Location)+16) {
 		r.byID = make([][]*Frame, maxID+1)
+		r.single = make([]*Frame, maxID+1)
 		for _, loc := range p.Location {
-			r.byID[loc.ID] = r.resolve(loc)
+			fs := r.resolve(loc)
+			r.byID[loc.ID] = fs
+			if len(fs) == 1 {
+				r.single[loc.ID] = fs[0]
+			}
 		}
 		return
 	}
@@ -112,6 +133,10 @@ func (r *Reader) ForProfile(p *profile.Profile) {
 func (r *Reader) Frames(s *profile.Sample, buf []*Frame) []*Frame {
 	buf = buf[:0]
 	for _, loc := range s.Location {
+		if id := loc.ID; id < uint64(len(r.single)) && r.single[id] != nil {
+			buf = append(buf, r.single[id])
+			continue
+		}
 		buf = append(buf, r.location(loc)...)
 	}
 	return buf
@@ -129,12 +154,25 @@ func (r *Reader) location(loc *profile.Location) []*Frame {
 }
 
 func (r *Reader) resolve(loc *profile.Location) []*Frame {
-	fs := make([]*Frame, 0, len(loc.Line))
-	for _, line := range loc.Line {
-		if line.Function == nil {
+	n := max(len(loc.Line), 1)
+	if len(r.slab)+n > cap(r.slab) {
+		r.slab = make([]*Frame, 0, max(n, 64))
+	}
+	fs := r.slab[len(r.slab) : len(r.slab) : len(r.slab)+n]
+	r.slab = r.slab[:len(r.slab)+n]
+	for i := range loc.Line {
+		fn := loc.Line[i].Function
+		if fn == nil {
 			continue
 		}
-		fs = append(fs, r.Frame(line.Function.Name))
+		f, ok := r.byFunc[fn]
+		if !ok {
+			f = r.Frame(fn.Name)
+			if r.byFunc != nil {
+				r.byFunc[fn] = f
+			}
+		}
+		fs = append(fs, f)
 	}
 	if len(fs) == 0 {
 		// Unsymbolized: name it by address, as pprof does.
@@ -157,6 +195,9 @@ func (r *Reader) Frame(name string) *Frame {
 }
 
 func (r *Reader) nameID(name string) uint32 {
+	if name == "" {
+		return 0
+	}
 	if id, ok := r.names[name]; ok {
 		return id
 	}

@@ -7,6 +7,8 @@ import (
 	"runtime/pprof"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/contendr/contendr/collectors/stacks"
 )
 
 // The throughput of a contended program on a shared 2-core machine varies by
@@ -56,51 +58,21 @@ func profiledRun(f func() error) (cpuCost, error) {
 	if err != nil {
 		return cpuCost{}, fmt.Errorf("parsing the CPU profile of an overhead run: %w", err)
 	}
-	return splitCPU(p), nil
+	return splitCPU(p)
 }
 
 // splitCPU attributes each sample to the sampling machinery if any of its
-// frames is one, else to the agent if any frame is the agent's.
-func splitCPU(p *profile.Profile) cpuCost {
-	valueIndex := cpuValueIndex(p)
-	var c cpuCost
-	for _, s := range p.Sample {
-		seconds := float64(s.Value[valueIndex]) / 1e9
-		c.Total += seconds
-		switch {
-		case stackMatches(s, mutexSamplingFrames):
-			c.MutexSampling += seconds
-			c.Sampling += seconds
-		case stackMatches(s, blockSamplingFrames):
-			c.BlockSampling += seconds
-			c.Sampling += seconds
-		case stackMatches(s, agentFrames):
-			c.Agent += seconds
-		}
+// frames is one, else to the agent if any frame is the agent's
+// (stacks.SplitCPU does the walk).
+func splitCPU(p *profile.Profile) (cpuCost, error) {
+	total, by, err := stacks.SplitCPU(p, mutexSamplingFrames, blockSamplingFrames, agentFrames)
+	if err != nil {
+		return cpuCost{}, fmt.Errorf("splitting the CPU of an overhead run: %w", err)
 	}
-	return c
-}
-
-// cpuValueIndex is the index of a CPU profile's cpu nanoseconds.
-func cpuValueIndex(p *profile.Profile) int {
-	valueIndex := len(p.SampleType) - 1
-	for i, st := range p.SampleType {
-		if st.Type == "cpu" {
-			valueIndex = i
-		}
-	}
-	return valueIndex
-}
-
-func stackMatches(s *profile.Sample, re *regexp.Regexp) bool {
-	for _, loc := range s.Location {
-		for _, line := range loc.Line {
-			if line.Function != nil && re.MatchString(line.Function.Name) {
-				return true
-			}
-		}
-	}
-	return false
+	c := cpuCost{Total: float64(total) / 1e9, MutexSampling: float64(by[0]) / 1e9, BlockSampling: float64(by[1]) / 1e9,
+		Agent: float64(by[2]) / 1e9}
+	c.Sampling = c.MutexSampling + c.BlockSampling
+	return c, nil
 }
 
 // profilerFrames are the CPU profiler's own work that its profile can see:
@@ -115,17 +87,16 @@ type ProfilerCPU struct {
 	Total, Profiler float64 // CPU seconds
 }
 
-// Add counts one CPU profile; nil is skipped.
+// Add counts one CPU profile; nil, or a profile without CPU values, is
+// skipped.
 func (c *ProfilerCPU) Add(p *profile.Profile) {
 	if p == nil {
 		return
 	}
-	valueIndex := cpuValueIndex(p)
-	for _, s := range p.Sample {
-		seconds := float64(s.Value[valueIndex]) / 1e9
-		c.Total += seconds
-		if stackMatches(s, profilerFrames) {
-			c.Profiler += seconds
-		}
+	total, by, err := stacks.SplitCPU(p, profilerFrames)
+	if err != nil {
+		return
 	}
+	c.Total += float64(total) / 1e9
+	c.Profiler += float64(by[0]) / 1e9
 }

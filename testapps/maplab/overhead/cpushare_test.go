@@ -33,7 +33,10 @@ func TestSplitCPU(t *testing.T) {
 			sample(5e7, "github.com/contendr/contendr/window.Delta"),
 		},
 	}
-	got := splitCPU(p)
+	got, err := splitCPU(p)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := cpuCost{Total: 1.02, Sampling: 0.17, MutexSampling: 0.07, BlockSampling: 0.1, Agent: 0.15}
 	if math.Abs(got.Total-want.Total) > 1e-9 || math.Abs(got.Sampling-want.Sampling) > 1e-9 || math.Abs(got.Agent-want.Agent) > 1e-9 ||
 		math.Abs(got.MutexSampling-want.MutexSampling) > 1e-9 || math.Abs(got.BlockSampling-want.BlockSampling) > 1e-9 {
