@@ -147,6 +147,16 @@ type Config struct {
 	// Logger receives the agent's logs; nil means slog.Default().
 	Logger *slog.Logger
 
+	// FlightRecorder, when set, keeps a runtime/trace flight recorder
+	// running (Go ≥1.25) and writes a snapshot of its last seconds when a
+	// contention alert (contention_cost, component_cost) fires, and on
+	// demand at POST /debug/contendr/trace; the snapshot is kept with the
+	// window it belongs to, served at /debug/contendr/windows/{id}/trace
+	// and inside the window's bundle. nil (the default) records nothing.
+	// If the recorder cannot start (the application runs its own), the
+	// agent logs it, says so in every window's Notes and carries on.
+	FlightRecorder *FlightRecorderConfig
+
 	// FgprofMaxGoroutines refuses /debug/fgprof when more goroutines than
 	// this are running (default 10000): each fgprof sample walks every
 	// goroutine's stack, which stalls a process with very many of them.
@@ -155,6 +165,59 @@ type Config struct {
 	// (default 60). A larger value is rejected with 400, not clamped: the
 	// caller asked for something it will not get and should know.
 	MaxProfileSeconds int
+}
+
+// FlightRecorderConfig configures the agent's flight recorder. Zero fields
+// take the defaults below.
+type FlightRecorderConfig struct {
+	// MinAge is how much recent execution the recorder keeps
+	// (runtime/trace.FlightRecorderConfig.MinAge; default
+	// DefaultTraceMinAge), MaxBytes the memory it may use for it, which
+	// wins over MinAge (default DefaultTraceMaxBytes).
+	MinAge   time.Duration
+	MaxBytes uint64
+	// Cooldown is the least time between two snapshots, whatever asks for
+	// them (default DefaultTraceCooldown).
+	Cooldown time.Duration
+	// SnapshotMaxBytes caps one snapshot (default 4 × MaxBytes: the
+	// runtime treats MaxBytes as a hint); a larger one is dropped, with a
+	// Note, rather than kept truncated, which no parser could read.
+	SnapshotMaxBytes int
+	// SnapshotTimeout bounds the time a snapshot may take (default
+	// DefaultTraceSnapshotTimeout); one that takes longer is abandoned.
+	SnapshotTimeout time.Duration
+}
+
+// Flight recorder defaults. A flight recorder costs the host in two ways:
+// the tracer's per-event work, paid whatever the window, and memory,
+// MaxBytes or about MinAge × the trace's byte rate. The throughput and CPU
+// cost measured side by side on maplab (README, "Flight recorder") was
+// within the run-to-run noise; maplab's contended workloads write
+// 1.5–3 MB of trace per second, so 5s fit in 16 MiB.
+const (
+	DefaultTraceMinAge          = 5 * time.Second
+	DefaultTraceMaxBytes        = 16 << 20
+	DefaultTraceCooldown        = time.Minute
+	DefaultTraceSnapshotTimeout = 5 * time.Second
+)
+
+func (c FlightRecorderConfig) withDefaults() FlightRecorderConfig {
+	if c.MinAge <= 0 {
+		c.MinAge = DefaultTraceMinAge
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = DefaultTraceMaxBytes
+	}
+	if c.Cooldown <= 0 {
+		c.Cooldown = DefaultTraceCooldown
+	}
+	if c.SnapshotMaxBytes <= 0 {
+		c.SnapshotMaxBytes = int(min(4*c.MaxBytes, uint64(window.MaxProfileBytes)))
+	}
+	if c.SnapshotTimeout <= 0 {
+		c.SnapshotTimeout = DefaultTraceSnapshotTimeout
+	}
+	return c
 }
 
 // withDefaults returns c with its zero fields filled in and its values
@@ -201,6 +264,10 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.FlightRecorder != nil {
+		fr := c.FlightRecorder.withDefaults()
+		c.FlightRecorder = &fr // the host's struct stays its own
 	}
 	if err := checkLabels(c.Labels); err != nil {
 		return c, err

@@ -52,6 +52,10 @@ type Window struct {
 	// fallback source of GC figures for a target without runtime/metrics.
 	MemStats *MemStatsPair `json:"memstats,omitempty"`
 
+	// Trace is an execution trace captured during the window (the agent's
+	// flight-recorder snapshot), or nil. See Trace.
+	Trace *Trace `json:"trace,omitempty"`
+
 	// Notes say what the window lacks and why ("fgprof skipped: 12000
 	// goroutines above the limit of 10000"), for reports to repeat.
 	Notes []string `json:"notes,omitempty"`
@@ -101,6 +105,18 @@ type Meta struct {
 	// Restarted is set when a cumulative counter went down between the two
 	// readings: the target restarted and the window restarts its baseline.
 	Restarted bool `json:"restarted,omitempty"`
+}
+
+// Trace is an execution trace kept with a window: `go tool trace` opens
+// Data as it is, and collectors/locktrace diagnoses its locks.
+type Trace struct {
+	// Reason says why it was captured: the alert that fired
+	// ("alert contention_cost_warn") or "on demand".
+	Reason     string    `json:"reason"`
+	CapturedAt time.Time `json:"captured_at"`
+	// Bytes is len(Data), for readers of window.json alone.
+	Bytes int    `json:"bytes"`
+	Data  []byte `json:"-"`
 }
 
 // Unknown marks a rate that could not be read from the target.
