@@ -37,6 +37,9 @@ func loadPath(ctx context.Context, path string, opts Options) (*window.Window, e
 	if window.IsBundle(data) {
 		return loadBundle(path, data, opts)
 	}
+	if window.IsTrace(data) {
+		return loadTrace(path, data, info.ModTime(), opts), nil
+	}
 	return LoadFiles(ctx, []string{path}, opts)
 }
 
@@ -82,10 +85,21 @@ func loadBundle(path string, data []byte, opts Options) (*window.Window, error) 
 	return w, nil
 }
 
+// loadTrace makes a window of an execution trace file alone; analyze
+// diagnoses it (collectors/locktrace), and says so if it does not parse.
+func loadTrace(path string, data []byte, modified time.Time, opts Options) *window.Window {
+	return &window.Window{
+		ID:    filepath.Base(path),
+		Meta:  window.Meta{Source: path, GoVersion: opts.GoVersion, MutexProfileFraction: window.Unknown, BlockProfileRate: window.Unknown, MemProfileRate: window.Unknown},
+		Trace: &window.Trace{Reason: "file", CapturedAt: modified, Bytes: len(data), Data: data},
+	}
+}
+
 // Causes that decide how a directory scan or Group treats a file.
 var (
 	errUndecided = errors.New("mutex or block cannot be told apart")
 	errBundle    = errors.New("a window bundle among profile files")
+	errTrace     = errors.New("an execution trace among profile files")
 )
 
 // fileProfile is one parsed profile file.
@@ -153,6 +167,8 @@ func readProfileFile(path string, max int64) (*fileProfile, error) {
 		return nil, bad("empty file, no profile data", nil, rewrite)
 	case window.IsBundle(data):
 		return nil, bad("is a window bundle, not a profile", errBundle, "analyze the bundle on its own")
+	case window.IsTrace(data):
+		return nil, bad("is an execution trace, not a profile", errTrace, "analyze the trace on its own")
 	case looksLikeHTML(data):
 		return nil, bad("is an HTML page, not a profile", nil,
 			"save the profile itself (curl -o FILE http://host/debug/pprof/mutex), not the page that links to it")
@@ -460,7 +476,7 @@ func peekProfileFile(arg string) (window.ProfileKind, bool) {
 	}
 	fp, err := readProfileFile(arg, DefaultMaxBytes)
 	if err != nil {
-		if errors.Is(err, errBundle) {
+		if errors.Is(err, errBundle) || errors.Is(err, errTrace) {
 			return "", false
 		}
 		return "", true

@@ -7,6 +7,7 @@
 package window
 
 import (
+	"bytes"
 	"sync"
 	"time"
 
@@ -118,6 +119,10 @@ type Trace struct {
 	Bytes int    `json:"bytes"`
 	Data  []byte `json:"-"`
 }
+
+// IsTrace tells whether data starts like a Go execution trace ("go 1.N
+// trace" header).
+func IsTrace(data []byte) bool { return bytes.HasPrefix(data, []byte("go 1.")) }
 
 // Unknown marks a rate that could not be read from the target.
 const Unknown = -1

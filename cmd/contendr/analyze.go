@@ -262,6 +262,9 @@ func (o *analyzeOptions) analyzeOne(ctx context.Context, group []string, target 
 		return nil, err // a *source.Error already names the target and what to do
 	}
 	report, err := analyze.Analyze(analyze.Input{Window: w, Previous: previous, Target: target}, th)
+	if err != nil && w.Trace != nil && len(w.Profiles) == 0 {
+		return nil, fmt.Errorf("%s: %w", target, err) // a trace file's error says what to do
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s; the window holds nothing contendr can analyze", target, err)
 	}

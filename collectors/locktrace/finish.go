@@ -26,6 +26,9 @@ func (p *pass) finish() *Diagnosis {
 	if d.GOMAXPROCS > 0 && d.Seconds > 0 {
 		d.LostPShare = d.LostPSeconds / (float64(d.GOMAXPROCS) * d.Seconds)
 	}
+	if !p.started {
+		d.Notes = append(d.Notes, "the trace holds no events")
+	}
 	if p.lostBeforeProcs {
 		d.Notes = append(d.Notes, "the trace named GOMAXPROCS only after some lock waits began: P-time lost before then is not counted")
 	}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/exp/trace"
 
 	"github.com/contendr/contendr/collectors/stacks"
+	"github.com/contendr/contendr/window"
 )
 
 // Errors Read returns, wrapped with the parser's cause; each message says
@@ -30,10 +31,7 @@ var (
 )
 
 // header is the prefix every Go execution trace starts with.
-var header = []byte("go 1.")
-
-// IsTrace tells whether data starts like a Go execution trace.
-func IsTrace(data []byte) bool { return bytes.HasPrefix(data, header) }
+const header = "go 1."
 
 // Options bound what a Diagnosis keeps.
 type Options struct {
@@ -83,11 +81,23 @@ func Read(r io.Reader, opts Options) (*Diagnosis, error) {
 	return p.finish(), nil
 }
 
+// ErrNoTrace: the window holds no trace.
+var ErrNoTrace = errors.New("holds no execution trace; capture one with the agent's flight recorder " +
+	"(Config.FlightRecorder, POST /debug/contendr/trace) or runtime/trace")
+
+// FromWindow diagnoses the window's trace.
+func FromWindow(w *window.Window, opts Options) (*Diagnosis, error) {
+	if w == nil || w.Trace == nil || len(w.Trace.Data) == 0 {
+		return nil, ErrNoTrace
+	}
+	return Read(bytes.NewReader(w.Trace.Data), opts)
+}
+
 // readVersion peeks the header's version ("go 1.26 trace") without
 // consuming it.
 func readVersion(br *bufio.Reader) (string, error) {
 	head, _ := br.Peek(16)
-	if !IsTrace(head) {
+	if !window.IsTrace(head) {
 		return "", ErrNotTrace
 	}
 	minor, _, ok := strings.Cut(string(head[len(header):]), " ")
