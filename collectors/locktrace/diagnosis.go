@@ -57,7 +57,8 @@ type Diagnosis struct {
 	// so on. Longest first.
 	Chains []*Chain `json:"chains"`
 	// OtherBlocking totals sync waits that are not lock waits
-	// (sync.WaitGroup, sync.Cond): waiting for an event, not for a lock.
+	// (sync.WaitGroup, sync.Cond: waiting for an event, not for a lock;
+	// "runtime": the runtime's own semaphores, such as the GC's).
 	OtherBlocking []KindTotal `json:"other_blocking,omitempty"`
 
 	// Notes say what the trace lacked ("GOMAXPROCS unknown until …").

@@ -443,7 +443,9 @@ func (p *pass) stack(s trace.Stack) *stackInfo {
 			prims = frames[:siteIdx+1]
 		}
 		info.kind = stacks.KindOf(prims)
-		if stacks.IsRuntimeLeaf(frames) {
+		if stacks.IsRuntimeLeaf(frames) || info.site.Machinery && info.kind == stacks.KindOther {
+			// The runtime's own semaphores (gcMarkDone, stopTheWorld's
+			// worldsema) block with the same "sync" reason: no user lock.
 			info.kind = stacks.KindRuntime
 		}
 	}

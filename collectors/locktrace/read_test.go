@@ -123,6 +123,11 @@ func TestReadContended(t *testing.T) {
 		if !strings.HasSuffix(hot.Primitive, "(*Mutex).Lock") {
 			t.Errorf("hot site primitive %q, want a Mutex.Lock", hot.Primitive)
 		}
+		for _, s := range d.Sites {
+			if s.Kind == stacks.KindRuntime || s.Component == "runtime" || s.Component == "" {
+				t.Errorf("site %s [%s] of component %q: the runtime's own waits are not lock sites", s.Function, s.Kind, s.Component)
+			}
+		}
 		if len(hot.Stacks) == 0 || !slicesContain(hot.Stacks[0].Frames, hot.Function) {
 			t.Errorf("hot site's heaviest stack %v does not hold the site", hot.Stacks)
 		}
