@@ -443,15 +443,27 @@ func (p *pass) stack(s trace.Stack) *stackInfo {
 			prims = frames[:siteIdx+1]
 		}
 		info.kind = stacks.KindOf(prims)
-		if stacks.IsRuntimeLeaf(frames) || info.site.Machinery && info.kind == stacks.KindOther {
-			// The runtime's own semaphores (gcMarkDone, stopTheWorld's
-			// worldsema) block with the same "sync" reason: no user lock.
+		if stacks.IsRuntimeLeaf(frames) || info.kind == stacks.KindOther && !inSync(prims) {
+			// The runtime's own semaphores (gcMarkDone, a GC start's
+			// worldsema under a malloc) block with the same "sync"
+			// reason: no user lock.
 			info.kind = stacks.KindRuntime
 		}
 	}
 	info.lock = stacks.ClassOf(info.kind) == stacks.ClassLock && info.kind != stacks.KindRuntime
 	p.stacks[s] = info
 	return info
+}
+
+// inSync tells whether a stack's primitive frames pass through the sync
+// packages, as every user lock's do.
+func inSync(prims []*stacks.Frame) bool {
+	for _, f := range prims {
+		if f.Pkg == "sync" || f.Pkg == "internal/sync" {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *pass) site(info *stackInfo) *Site {

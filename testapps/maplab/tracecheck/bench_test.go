@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/agent"
-	"github.com/contendr/contendr/internal/maplab/strategy"
 	"github.com/contendr/contendr/internal/maplab/workload"
 	"github.com/contendr/contendr/testapps/maplab/overhead"
 )
@@ -54,17 +53,14 @@ func BenchmarkFlightRecorderOverhead(b *testing.B) {
 }
 
 func benchRecorder(b *testing.B, c overhead.Case, recorder bool) {
-	var ops, traceBytes float64
-	var elapsed, cpu time.Duration
+	var tp overhead.Throughput
+	var traceBytes float64
 	for b.Loop() {
 		b.StopTimer()
-		m, err := strategy.New(c.Strategy, strategy.Options{})
+		m, spec, err := c.Fresh(*benchRun)
 		if err != nil {
 			b.Fatal(err)
 		}
-		spec := c.Workload
-		spec.Duration = *benchRun
-		runtime.GC()
 		cfg := agent.Config{CPUProfileDuty: -1, Interval: time.Hour, DisableAlerts: true, Logger: slog.New(slog.DiscardHandler)}
 		if recorder {
 			cfg.FlightRecorder = &agent.FlightRecorderConfig{}
@@ -88,17 +84,14 @@ func benchRecorder(b *testing.B, c overhead.Case, recorder bool) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ops += float64(r.Ops)
-		elapsed += r.Elapsed
-		cpu += time.Duration(r.CPUSeconds * float64(time.Second))
+		tp.Add(r)
 		b.StartTimer()
 	}
-	b.ReportMetric(ops/elapsed.Seconds(), "ops/s")
-	if cpu > 0 {
-		b.ReportMetric(ops/cpu.Seconds(), "ops/cpu-s")
+	for unit, v := range tp.Metrics() {
+		b.ReportMetric(v, unit)
 	}
 	if recorder {
-		b.ReportMetric(traceBytes/elapsed.Seconds()/1e6, "trace-MB/s")
+		b.ReportMetric(traceBytes/tp.Elapsed.Seconds()/1e6, "trace-MB/s")
 	}
 	b.ReportMetric(0, "ns/op")
 }
