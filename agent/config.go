@@ -91,7 +91,8 @@ type Config struct {
 	Windows int
 	// WindowMaxBytes caps one window's encoded bundle (default 4 MiB). A
 	// window over the cap drops its largest profiles until it fits and says
-	// so in its Notes.
+	// so in its Notes. A flight-recorder trace has a cap of its own
+	// (FlightRecorderConfig.SnapshotMaxBytes) and is not counted here.
 	WindowMaxBytes int
 	// CPUProfileDuty is how long a CPU profile runs at the start of each
 	// window. 0 means DefaultCPUProfileDuty, scaled to Interval (the same
@@ -156,6 +157,13 @@ type Config struct {
 	// If the recorder cannot start (the application runs its own), the
 	// agent logs it, says so in every window's Notes and carries on.
 	FlightRecorder *FlightRecorderConfig
+
+	// GoroutineLeakEvery adds the goroutine leak profile to every Nth
+	// window where the binary has it (Go 1.26 built with
+	// GOEXPERIMENT=goroutineleakprofile; see LeakProfileSupported). 0 means
+	// DefaultGoroutineLeakEvery; a negative value turns it off. Elsewhere
+	// it does nothing.
+	GoroutineLeakEvery int
 
 	// FgprofMaxGoroutines refuses /debug/fgprof when more goroutines than
 	// this are running (default 10000): each fgprof sample walks every
@@ -269,6 +277,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.GoroutineLeakEvery == 0 {
+		c.GoroutineLeakEvery = DefaultGoroutineLeakEvery
 	}
 	if c.FlightRecorder != nil {
 		fr := c.FlightRecorder.withDefaults()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/contendr/contendr/collectors/gc"
+	"github.com/contendr/contendr/collectors/leaks"
 	"github.com/contendr/contendr/collectors/mutex"
 	"github.com/contendr/contendr/collectors/stacks"
 )
@@ -39,6 +40,7 @@ func Analyze(in Input, th Thresholds) (*Report, error) {
 	}
 	r := Build(in, lock, gcr, th)
 	r.Trace = diag
+	r.Leaks = leaks.Collect(in.Window)
 	if traceErr != nil {
 		r.Notes = append(r.Notes, traceErr.Error())
 	}

@@ -57,6 +57,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	} else {
 		r.textLocks(p)
 		r.textTrace(p)
+		r.textLeaks(p)
 		r.textGC(p)
 		r.textGrowth(p)
 		r.textRecommendations(p)

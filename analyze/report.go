@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/contendr/contendr/collectors/leaks"
 	"github.com/contendr/contendr/collectors/locktrace"
 )
 
@@ -87,7 +88,10 @@ type Report struct {
 	// Trace is the exact lock diagnosis of the window's execution trace
 	// (collectors/locktrace), when it has one.
 	Trace *locktrace.Diagnosis `json:"trace,omitempty"`
-	Notes []string             `json:"notes"`
+	// Leaks are the goroutines the window's goroutine leak profile found
+	// (collectors/leaks), when it has one; apart from the contention cost.
+	Leaks *leaks.Result `json:"leaks,omitempty"`
+	Notes []string      `json:"notes"`
 }
 
 // Worst returns the most severe finding's severity (ok when none).

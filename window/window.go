@@ -28,10 +28,15 @@ const (
 	CPU       ProfileKind = "cpu"
 	Fgprof    ProfileKind = "fgprof"
 	Goroutine ProfileKind = "goroutine"
+	// GoroutineLeak is the runtime's goroutine leak profile (Go 1.26 built
+	// with GOEXPERIMENT=goroutineleakprofile): goroutines blocked forever
+	// on something no live goroutine can reach, as a GC found them at the
+	// window's end.
+	GoroutineLeak ProfileKind = "goroutineleak"
 )
 
 // Kinds lists every ProfileKind in a stable order.
-var Kinds = []ProfileKind{Mutex, Block, Allocs, Heap, CPU, Fgprof, Goroutine}
+var Kinds = []ProfileKind{Mutex, Block, Allocs, Heap, CPU, Fgprof, Goroutine, GoroutineLeak}
 
 // Window is everything measured over one interval [Start, End].
 type Window struct {

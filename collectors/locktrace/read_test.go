@@ -134,8 +134,10 @@ func TestReadContended(t *testing.T) {
 	})
 
 	t.Run("orderings", func(t *testing.T) {
-		if d.Top() != hot {
-			t.Errorf("top site %s, want hotCache.get", d.Top().Function)
+		// Which of hotCache's two sites waits longer varies (one writer
+		// against four readers); that the hot lock's sites lead does not.
+		if d.Top().Component != hot.Component {
+			t.Errorf("top site %s, want one of hotCache's", d.Top().Function)
 		}
 		if cool != nil && cool.BlockedSeconds >= hot.BlockedSeconds {
 			t.Errorf("cool site blocked %gs ≥ hot site's %gs", cool.BlockedSeconds, hot.BlockedSeconds)
