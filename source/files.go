@@ -233,6 +233,8 @@ func loadDir(ctx context.Context, dir string, opts Options) (*window.Window, err
 		skipped  []string // profile-like names that did not parse
 		looked   int      // files that were not profiles
 		header   *window.Window
+		// tracePath is an execution trace among the profiles.
+		tracePath string
 	)
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
@@ -252,6 +254,10 @@ func loadDir(ctx context.Context, dir string, opts Options) (*window.Window, err
 			if errors.Is(err, errUndecided) {
 				return nil, err // a profile we cannot place: say so rather than drop it
 			}
+			if errors.Is(err, errTrace) && tracePath == "" {
+				tracePath = path // an unpacked bundle's trace.out, kept with the window
+				continue
+			}
 			looked++
 			if profileLike(name) {
 				skipped = append(skipped, fmt.Sprintf("%s (%s)", name, oneLine(errorWhat(err))))
@@ -259,6 +265,9 @@ func loadDir(ctx context.Context, dir string, opts Options) (*window.Window, err
 			continue
 		}
 		profiles = append(profiles, *fp)
+	}
+	if len(profiles) == 0 && tracePath != "" {
+		return loadPath(ctx, tracePath, opts)
 	}
 	if len(profiles) == 0 {
 		return nil, &Error{Target: dir, Kind: ErrNoProfiles,
@@ -282,6 +291,20 @@ func loadDir(ctx context.Context, dir string, opts Options) (*window.Window, err
 	}
 	if len(skipped) > 0 {
 		w.Note(fmt.Sprintf("skipped %d files named like profiles that are not: %s", len(skipped), listSome(skipped, 5)))
+	}
+	if tracePath != "" {
+		data, err := readFile(tracePath, opts.MaxBytes)
+		if err != nil {
+			return nil, err
+		}
+		reason := "file"
+		if w.Trace != nil { // window.json described it
+			reason = w.Trace.Reason
+		}
+		w.Trace = &window.Trace{Reason: reason, Bytes: len(data), Data: data}
+	} else if w.Trace != nil {
+		w.Note("window.json names a trace, but the directory holds none")
+		w.Trace = nil
 	}
 	return w, nil
 }

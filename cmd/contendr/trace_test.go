@@ -31,6 +31,19 @@ func TestAnalyzeTrace(t *testing.T) {
 	if r.Trace == nil || r.Trace.Top().Function != "main.(*cache).get" || r.Trace.LostPSeconds <= 0 {
 		t.Errorf("JSON report's trace: %+v", r.Trace)
 	}
+
+	// A directory holding the trace (an unpacked bundle) reads it too.
+	data, err := os.ReadFile(traceFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "trace.out"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := execute(t, ctx, "analyze", dir); code != 0 || !strings.Contains(stdout, "TRACE (exact") {
+		t.Errorf("analyze of a directory with trace.out: exit %d, %s%s", code, stdout, stderr)
+	}
 }
 
 func TestAnalyzeBadTrace(t *testing.T) {
