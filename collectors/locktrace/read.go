@@ -246,6 +246,9 @@ func (p *pass) advance(t trace.Time) {
 
 func (p *pass) goroutine(ev trace.Event, st trace.StateTransition) {
 	from, to := st.Goroutine()
+	if from == to {
+		return // a new generation restating a known goroutine's state
+	}
 	g := st.Resource.Goroutine()
 	if from == trace.GoRunning {
 		p.running = max(p.running-1, 0)

@@ -211,6 +211,41 @@ func TestReadContended(t *testing.T) {
 	})
 }
 
+// TestWaitAcrossGenerations: the runtime starts a new trace generation
+// about every second and restates every goroutine's state in it; a wait
+// spanning one must stay one wait.
+func TestWaitAcrossGenerations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("holds a lock for 1.5s")
+	}
+	var buf bytes.Buffer
+	if err := trace.Start(&buf); err != nil {
+		t.Skipf("cannot record a trace here: %v", err)
+	}
+	var c hotCache
+	c.mu.Lock()
+	done := make(chan struct{})
+	go func() {
+		c.get()
+		close(done)
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	c.mu.Unlock()
+	<-done
+	trace.Stop()
+	d, err := Read(bytes.NewReader(buf.Bytes()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := d.Site("github.com/contendr/contendr/collectors/locktrace.(*hotCache).get", stacks.KindMutex)
+	if s == nil || s.Waits != 1 || s.MaxWaitSeconds < 1 {
+		t.Fatalf("site %+v, want one wait over a second", s)
+	}
+	if len(s.Holders) != 1 || s.Holders[0].Function != "github.com/contendr/contendr/collectors/locktrace.TestWaitAcrossGenerations" {
+		t.Errorf("holders %+v, want the test that unlocked", s.Holders)
+	}
+}
+
 func TestReadBadInput(t *testing.T) {
 	good := recordContended(t)
 	for _, tc := range []struct {
