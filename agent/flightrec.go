@@ -165,7 +165,8 @@ func (b *cappedBuffer) bytes() []byte {
 
 // traceForWindow attaches a snapshot to a window that is closing: the
 // recorder's own note when it is off, a snapshot when a contention alert
-// fired, or else the on-demand one taken during the window.
+// fired, or else the on-demand one taken during the window (an alert in
+// the cooldown after it gets that one).
 func (a *Agent) traceForWindow(w *window.Window, events []alert.Event) {
 	r := a.rec
 	if r == nil {
@@ -175,21 +176,22 @@ func (a *Agent) traceForWindow(w *window.Window, events []alert.Event) {
 		w.Note(r.off)
 		return
 	}
+	// Taken at every close, so that an on-demand snapshot stays with the
+	// window it was taken in even when an alert's replaces it.
+	pending := r.takePending(w.End)
 	if ev, ok := contentionFiring(events); ok {
 		t, err := r.snapshot("alert "+ev.Rule, time.Now())
-		switch {
-		case err == nil:
+		if err == nil {
 			w.Trace = t
 			a.log.Info("contendr agent: trace snapshot for a contention alert", "rule", ev.Rule, "window", w.ID, "bytes", t.Bytes)
 			return
-		default:
-			w.Note(fmt.Sprintf("no trace for alert %s: %v", ev.Rule, err))
-			if !errors.Is(err, errCooldown) {
-				a.log.Warn("contendr agent: trace snapshot failed", "rule", ev.Rule, "window", w.ID, "err", err)
-			}
+		}
+		w.Note(fmt.Sprintf("no trace for alert %s: %v", ev.Rule, err))
+		if !errors.Is(err, errCooldown) {
+			a.log.Warn("contendr agent: trace snapshot failed", "rule", ev.Rule, "window", w.ID, "err", err)
 		}
 	}
-	w.Trace = r.takePending(w.End)
+	w.Trace = pending
 }
 
 // contentionFiring returns the first contention alert that fired.

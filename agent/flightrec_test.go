@@ -155,4 +155,16 @@ func TestAlertTakesASnapshot(t *testing.T) {
 	if w3.Trace != nil || !strings.Contains(strings.Join(w3.Notes, " "), "cooldown") {
 		t.Errorf("window 3 within the cooldown: trace %v, notes %q", w3.Trace, w3.Notes)
 	}
+
+	// An on-demand snapshot taken during a window stays with it, also when
+	// an alert in the cooldown it started finds no snapshot of its own.
+	onDemand := &window.Trace{Reason: "on demand", CapturedAt: time.Now()}
+	a.rec.keepPending(onDemand)
+	w4 := &window.Window{ID: "4", End: time.Now()}
+	a.traceForWindow(w4, []alert.Event{costAlert})
+	w5 := &window.Window{ID: "5", End: time.Now()}
+	a.traceForWindow(w5, nil)
+	if w4.Trace != onDemand || w5.Trace != nil {
+		t.Errorf("on-demand snapshot went to %v and %v; want window 4 only", w4.Trace, w5.Trace)
+	}
 }
