@@ -114,3 +114,32 @@ func plural(n int, noun string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
+
+// markdownTrace is textTrace as a Markdown section.
+func (r *Report) markdownTrace(p *printer) {
+	d := r.Trace
+	if d == nil {
+		return
+	}
+	p.f("### Execution trace (exact, %s, GOMAXPROCS %d)\n\n", dur(d.Seconds), d.GOMAXPROCS)
+	p.f("- P-time lost to locks **%s** (%s of GOMAXPROCS × trace)\n", dur(d.LostPSeconds), pct(d.LostPShare))
+	p.f("- blocked on locks %s in %d waits\n\n", dur(d.BlockedSeconds), d.LockWaits)
+	if len(d.Sites) > 0 {
+		p.f("| share | site | kind | blocked | waits | P-time lost | woken by |\n|---|---|---|---|---|---|---|\n")
+		for i, s := range d.Sites {
+			if i == maxSiteFindings {
+				break
+			}
+			woken := ""
+			if len(s.Holders) > 0 {
+				woken = mdCode(s.Holders[0].Function)
+			}
+			p.f("| %s | %s | %s | %s | %d | %s | %s |\n", pct(s.Share), mdCode(s.Function), s.Kind, dur(s.BlockedSeconds), s.Waits, dur(s.LostPSeconds), woken)
+		}
+		p.f("\n")
+	}
+	if len(d.Chains) > 0 {
+		c := d.Chains[0]
+		p.f("Longest chain: %d waits behind waits over %s at %s.\n\n", c.Length, dur(c.SpanSeconds), mdCode(c.Links[0].Site))
+	}
+}
