@@ -270,6 +270,8 @@ func flameReadProfileFile(target string, maxBytes int64) (*profile.Profile, bool
 // flameMissingHint says why a window may lack a profile kind.
 func flameMissingHint(w *window.Window, kind window.ProfileKind) string {
 	switch {
+	case w.Trace != nil && len(w.Profiles) == 0:
+		return "; it is an execution trace: --profile sync draws its lock waits"
 	case kind == window.Block && w.Meta.BlockProfileRate == 0:
 		return "; block profiling is off (runtime.SetBlockProfileRate)"
 	case kind == window.Block:

@@ -76,4 +76,8 @@ func TestFlameTraceSync(t *testing.T) {
 	if !strings.Contains(stdout, "main.(*cache).set;sync.(*Mutex).Lock") {
 		t.Errorf("folded sync graph lacks the writer's wait:\n%s", stdout)
 	}
+	code, _, stderr = execute(t, context.Background(), "flame", traceFixture, "--format", "folded")
+	if code != 1 || !strings.Contains(stderr, "--profile sync") {
+		t.Errorf("flame of a trace without --profile sync: exit %d, %q; want a pointer to --profile sync", code, stderr)
+	}
 }
