@@ -69,6 +69,8 @@ type Agent struct {
 	listener net.Listener
 
 	alerts *alerts // nil when Config.DisableAlerts
+	// rec is the flight recorder, nil without Config.FlightRecorder.
+	rec *recorder
 
 	resultsMu sync.RWMutex
 	results   windowResults // the latest window's, for /metrics
@@ -138,6 +140,9 @@ func (a *Agent) start() error {
 		}
 	}
 
+	if a.cfg.FlightRecorder != nil {
+		a.rec = startRecorder(*a.cfg.FlightRecorder, a.log)
+	}
 	a.mutexFractionBefore = runtime.SetMutexProfileFraction(-1)
 	a.SetRates(a.cfg.MutexProfileFraction, a.cfg.BlockProfileRate)
 
@@ -229,6 +234,7 @@ func (a *Agent) Stop() error {
 			cancel()
 		}
 		a.wg.Wait()
+		a.rec.stop()
 		a.alerts.stop()
 		a.metrics.unregister()
 

@@ -22,7 +22,11 @@ import (
 	"github.com/contendr/contendr/window"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain checks for goroutines left running, except the one
+// TestGoroutineLeakProfile leaks on purpose.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/contendr/contendr/agent.leakedLocker"))
+}
 
 var quiet = slog.New(slog.DiscardHandler)
 

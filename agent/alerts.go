@@ -97,11 +97,14 @@ func (a *Agent) judgeWindow(w, prev *window.Window) (judged windowResults, err e
 	a.results = judged
 	a.resultsMu.Unlock()
 	if lockErr != nil && gcErr != nil {
+		a.traceForWindow(w, nil)
 		return judged, fmt.Errorf("judging window %s: %w", w.ID, errors.Join(lockErr, gcErr))
 	}
+	var events []alert.Event
 	if a.alerts != nil {
-		a.alerts.ev.Observe(w, alert.ValuesFrom(lock, gcr))
+		events = a.alerts.ev.Observe(w, alert.ValuesFrom(lock, gcr))
 	}
+	a.traceForWindow(w, events)
 	return judged, nil
 }
 

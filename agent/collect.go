@@ -215,6 +215,8 @@ func (a *Agent) collect(ctx context.Context, cpu []byte, cpuNotes []string) (*wi
 		}
 	}
 
+	estimate += a.collectLeaks(w) // leaks.go
+
 	if err := ctx.Err(); err != nil {
 		return nil, from, fmt.Errorf("collecting window %s before capping its size: %w", w.ID, err)
 	}

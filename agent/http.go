@@ -45,6 +45,8 @@ func (a *Agent) routes() http.Handler {
 	mux.HandleFunc("GET /debug/contendr/windows", a.serveWindows)
 	mux.HandleFunc("GET /debug/contendr/windows/latest", a.serveLatest)
 	mux.HandleFunc("GET /debug/contendr/windows/{id}", a.serveWindowByID)
+	mux.HandleFunc("GET /debug/contendr/windows/{id}/trace", a.serveWindowTrace)
+	mux.HandleFunc("POST /debug/contendr/trace", a.serveTraceSnapshot)
 	mux.HandleFunc("GET /debug/contendr/config", a.serveConfig)
 	mux.HandleFunc("GET "+SamplePath, a.serveSample)
 	mux.HandleFunc("PUT /debug/contendr/config", a.updateConfig)
@@ -153,8 +155,10 @@ type windowSummary struct {
 	LockFraction  *float64 `json:"lock_fraction"`
 	LockEstimated bool     `json:"lock_fraction_estimated,omitempty"`
 	Goroutines    int      `json:"goroutines"`
-	Restarted     bool     `json:"restarted,omitempty"`
-	Notes         []string `json:"notes,omitempty"`
+	// Trace describes the window's execution trace, if it has one.
+	Trace     *traceSummary `json:"trace,omitempty"`
+	Restarted bool          `json:"restarted,omitempty"`
+	Notes     []string      `json:"notes,omitempty"`
 }
 
 func (a *Agent) summarize(w *window.Window) windowSummary {
@@ -167,6 +171,10 @@ func (a *Agent) summarize(w *window.Window) windowSummary {
 		if w.Profile(k) != nil {
 			s.Profiles = append(s.Profiles, k)
 		}
+	}
+	if w.Trace != nil {
+		s.Trace = &traceSummary{Reason: w.Trace.Reason, CapturedAt: w.Trace.CapturedAt, Bytes: w.Trace.Bytes,
+			Path: "/debug/contendr/windows/" + w.ID + "/trace"}
 	}
 	if judged, ok := a.judgedLock(w); ok {
 		c := judged.cost

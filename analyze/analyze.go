@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/contendr/contendr/collectors/gc"
+	"github.com/contendr/contendr/collectors/leaks"
 	"github.com/contendr/contendr/collectors/mutex"
 	"github.com/contendr/contendr/collectors/stacks"
 )
@@ -20,6 +21,13 @@ func Analyze(in Input, th Thresholds) (*Report, error) {
 	if err := th.Validate(); err != nil {
 		return nil, fmt.Errorf("analyzing: thresholds: %w", err)
 	}
+	diag, traceErr := traceOf(in.Window)
+	if traceOnly(in.Window) {
+		if traceErr != nil {
+			return nil, traceErr
+		}
+		return traceReport(in, diag, th), nil
+	}
 	attr := stacks.Attribute(in.Window)
 	var prev *stacks.Attribution
 	if in.Previous != nil {
@@ -31,6 +39,11 @@ func Analyze(in Input, th Thresholds) (*Report, error) {
 		return nil, fmt.Errorf("analyzing window %q: %w", in.Window.ID, errors.Join(lockErr, gcErr))
 	}
 	r := Build(in, lock, gcr, th)
+	r.Trace = diag
+	r.Leaks = leaks.Collect(in.Window)
+	if traceErr != nil {
+		r.Notes = append(r.Notes, traceErr.Error())
+	}
 	for _, err := range []error{lockErr, gcErr} {
 		if err != nil {
 			r.Notes = append(r.Notes, "collector failed, its figures are missing: "+err.Error())

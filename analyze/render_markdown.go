@@ -53,6 +53,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 		p.f("\n")
 	}
+	r.markdownTrace(p)
 
 	p.f("### GC pressure\n\n")
 	if g := r.GC; g.Known {

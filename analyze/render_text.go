@@ -52,10 +52,16 @@ func (r *Report) WriteText(w io.Writer) error {
 		p.f("        %s\n", f.Message)
 	}
 
-	r.textLocks(p)
-	r.textGC(p)
-	r.textGrowth(p)
-	r.textRecommendations(p)
+	if r.fromTraceOnly() {
+		r.textTrace(p) // nothing else was measured
+	} else {
+		r.textLocks(p)
+		r.textTrace(p)
+		r.textLeaks(p)
+		r.textGC(p)
+		r.textGrowth(p)
+		r.textRecommendations(p)
+	}
 
 	if len(r.Notes) > 0 {
 		p.f("\nNOTES\n")

@@ -11,6 +11,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/contendr/contendr/collectors/leaks"
+	"github.com/contendr/contendr/collectors/locktrace"
 )
 
 // Schema identifies the report's JSON layout. Fields are only ever added
@@ -82,7 +85,13 @@ type Report struct {
 	MapGrowth       []MapGrowth      `json:"map_growth"`
 	Findings        []Finding        `json:"findings"`
 	Recommendations []Recommendation `json:"recommendations"`
-	Notes           []string         `json:"notes"`
+	// Trace is the exact lock diagnosis of the window's execution trace
+	// (collectors/locktrace), when it has one.
+	Trace *locktrace.Diagnosis `json:"trace,omitempty"`
+	// Leaks are the goroutines the window's goroutine leak profile found
+	// (collectors/leaks), when it has one; apart from the contention cost.
+	Leaks *leaks.Result `json:"leaks,omitempty"`
+	Notes []string      `json:"notes"`
 }
 
 // Worst returns the most severe finding's severity (ok when none).

@@ -37,6 +37,9 @@ func loadPath(ctx context.Context, path string, opts Options) (*window.Window, e
 	if window.IsBundle(data) {
 		return loadBundle(path, data, opts)
 	}
+	if window.IsTrace(data) {
+		return loadTrace(path, data, info.ModTime(), opts), nil
+	}
 	return LoadFiles(ctx, []string{path}, opts)
 }
 
@@ -82,10 +85,21 @@ func loadBundle(path string, data []byte, opts Options) (*window.Window, error) 
 	return w, nil
 }
 
+// loadTrace makes a window of an execution trace file alone; analyze
+// diagnoses it (collectors/locktrace), and says so if it does not parse.
+func loadTrace(path string, data []byte, modified time.Time, opts Options) *window.Window {
+	return &window.Window{
+		ID:    filepath.Base(path),
+		Meta:  window.Meta{Source: path, GoVersion: opts.GoVersion, MutexProfileFraction: window.Unknown, BlockProfileRate: window.Unknown, MemProfileRate: window.Unknown},
+		Trace: &window.Trace{Reason: "file", CapturedAt: modified, Bytes: len(data), Data: data},
+	}
+}
+
 // Causes that decide how a directory scan or Group treats a file.
 var (
 	errUndecided = errors.New("mutex or block cannot be told apart")
 	errBundle    = errors.New("a window bundle among profile files")
+	errTrace     = errors.New("an execution trace among profile files")
 )
 
 // fileProfile is one parsed profile file.
@@ -153,6 +167,8 @@ func readProfileFile(path string, max int64) (*fileProfile, error) {
 		return nil, bad("empty file, no profile data", nil, rewrite)
 	case window.IsBundle(data):
 		return nil, bad("is a window bundle, not a profile", errBundle, "analyze the bundle on its own")
+	case window.IsTrace(data):
+		return nil, bad("is an execution trace, not a profile", errTrace, "analyze the trace on its own")
 	case looksLikeHTML(data):
 		return nil, bad("is an HTML page, not a profile", nil,
 			"save the profile itself (curl -o FILE http://host/debug/pprof/mutex), not the page that links to it")
@@ -217,6 +233,8 @@ func loadDir(ctx context.Context, dir string, opts Options) (*window.Window, err
 		skipped  []string // profile-like names that did not parse
 		looked   int      // files that were not profiles
 		header   *window.Window
+		// tracePath is an execution trace among the profiles.
+		tracePath string
 	)
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
@@ -236,6 +254,10 @@ func loadDir(ctx context.Context, dir string, opts Options) (*window.Window, err
 			if errors.Is(err, errUndecided) {
 				return nil, err // a profile we cannot place: say so rather than drop it
 			}
+			if errors.Is(err, errTrace) && tracePath == "" {
+				tracePath = path // an unpacked bundle's trace.out, kept with the window
+				continue
+			}
 			looked++
 			if profileLike(name) {
 				skipped = append(skipped, fmt.Sprintf("%s (%s)", name, oneLine(errorWhat(err))))
@@ -243,6 +265,9 @@ func loadDir(ctx context.Context, dir string, opts Options) (*window.Window, err
 			continue
 		}
 		profiles = append(profiles, *fp)
+	}
+	if len(profiles) == 0 && tracePath != "" {
+		return loadPath(ctx, tracePath, opts)
 	}
 	if len(profiles) == 0 {
 		return nil, &Error{Target: dir, Kind: ErrNoProfiles,
@@ -266,6 +291,20 @@ func loadDir(ctx context.Context, dir string, opts Options) (*window.Window, err
 	}
 	if len(skipped) > 0 {
 		w.Note(fmt.Sprintf("skipped %d files named like profiles that are not: %s", len(skipped), listSome(skipped, 5)))
+	}
+	if tracePath != "" {
+		data, err := readFile(tracePath, opts.MaxBytes)
+		if err != nil {
+			return nil, err
+		}
+		reason := "file"
+		if w.Trace != nil { // window.json described it
+			reason = w.Trace.Reason
+		}
+		w.Trace = &window.Trace{Reason: reason, Bytes: len(data), Data: data}
+	} else if w.Trace != nil {
+		w.Note("window.json names a trace, but the directory holds none")
+		w.Trace = nil
 	}
 	return w, nil
 }
@@ -460,7 +499,7 @@ func peekProfileFile(arg string) (window.ProfileKind, bool) {
 	}
 	fp, err := readProfileFile(arg, DefaultMaxBytes)
 	if err != nil {
-		if errors.Is(err, errBundle) {
+		if errors.Is(err, errBundle) || errors.Is(err, errTrace) {
 			return "", false
 		}
 		return "", true

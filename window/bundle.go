@@ -14,6 +14,7 @@ import (
 //
 //	window.json      the Window without its profiles (meta, metrics, notes)
 //	<kind>.pb.gz     one gzipped pprof proto per profile (mutex.pb.gz, …)
+//	trace.out        the window's execution trace, if it has one
 //
 // Zip keeps each profile a plain file that `unzip` and `go tool pprof` read
 // directly; nothing in a bundle needs contendr to be inspected.
@@ -27,7 +28,10 @@ const BundleContentType = "application/zip"
 // MaxBundleBytes caps the decompressed size of a whole bundle.
 const MaxBundleBytes = 1 << 30
 
-const windowEntry = "window.json"
+const (
+	windowEntry = "window.json"
+	traceEntry  = "trace.out"
+)
 
 type bundleHeader struct {
 	Schema string `json:"schema"`
@@ -57,6 +61,12 @@ func (w *Window) Encode(out io.Writer) error {
 			return err
 		}
 	}
+	if w.Trace != nil && len(w.Trace.Data) > 0 {
+		// Traces compress about 3:1, unlike the gzipped profiles.
+		if err := writeEntry(zw, traceEntry, zip.Deflate, w.Trace.CapturedAt, w.Trace.Data); err != nil {
+			return err
+		}
+	}
 	return zw.Close()
 }
 
@@ -80,6 +90,7 @@ func DecodeBundle(data []byte) (*Window, error) {
 		return nil, fmt.Errorf("not a contendr window bundle (zip): %w", err)
 	}
 	var w *Window
+	var trace []byte
 	profiles := map[ProfileKind][]byte{}
 	var total int64
 	for _, f := range zr.File {
@@ -103,6 +114,8 @@ func DecodeBundle(data []byte) (*Window, error) {
 				return nil, fmt.Errorf("bundle entry %s holds no window", windowEntry)
 			}
 			w = hdr.Window
+		case f.Name == traceEntry:
+			trace = body
 		case strings.HasSuffix(f.Name, ".pb.gz"):
 			kind := ProfileKind(strings.TrimSuffix(f.Name, ".pb.gz"))
 			if !knownKind(kind) {
@@ -113,6 +126,15 @@ func DecodeBundle(data []byte) (*Window, error) {
 	}
 	if w == nil {
 		return nil, fmt.Errorf("not a contendr window bundle: no %s entry", windowEntry)
+	}
+	switch {
+	case trace != nil && w.Trace != nil:
+		w.Trace.Data, w.Trace.Bytes = trace, len(trace)
+	case trace != nil:
+		w.Trace = &Trace{Reason: "unknown", Bytes: len(trace), Data: trace}
+	case w.Trace != nil:
+		w.Note(fmt.Sprintf("window.json names a trace of %d bytes, but the bundle holds no %s", w.Trace.Bytes, traceEntry))
+		w.Trace = nil
 	}
 	w.Profiles = nil
 	for _, k := range Kinds {

@@ -7,6 +7,7 @@
 package window
 
 import (
+	"bytes"
 	"sync"
 	"time"
 
@@ -27,10 +28,15 @@ const (
 	CPU       ProfileKind = "cpu"
 	Fgprof    ProfileKind = "fgprof"
 	Goroutine ProfileKind = "goroutine"
+	// GoroutineLeak is the runtime's goroutine leak profile (Go 1.26 built
+	// with GOEXPERIMENT=goroutineleakprofile): goroutines blocked forever
+	// on something no live goroutine can reach, as a GC found them at the
+	// window's end.
+	GoroutineLeak ProfileKind = "goroutineleak"
 )
 
 // Kinds lists every ProfileKind in a stable order.
-var Kinds = []ProfileKind{Mutex, Block, Allocs, Heap, CPU, Fgprof, Goroutine}
+var Kinds = []ProfileKind{Mutex, Block, Allocs, Heap, CPU, Fgprof, Goroutine, GoroutineLeak}
 
 // Window is everything measured over one interval [Start, End].
 type Window struct {
@@ -51,6 +57,10 @@ type Window struct {
 	// MemStats holds two heap?debug=1 MemStats readings at both ends, the
 	// fallback source of GC figures for a target without runtime/metrics.
 	MemStats *MemStatsPair `json:"memstats,omitempty"`
+
+	// Trace is an execution trace captured during the window (the agent's
+	// flight-recorder snapshot), or nil. See Trace.
+	Trace *Trace `json:"trace,omitempty"`
 
 	// Notes say what the window lacks and why ("fgprof skipped: 12000
 	// goroutines above the limit of 10000"), for reports to repeat.
@@ -102,6 +112,22 @@ type Meta struct {
 	// readings: the target restarted and the window restarts its baseline.
 	Restarted bool `json:"restarted,omitempty"`
 }
+
+// Trace is an execution trace kept with a window: `go tool trace` opens
+// Data as it is, and collectors/locktrace diagnoses its locks.
+type Trace struct {
+	// Reason says why it was captured: the alert that fired
+	// ("alert contention_cost_warn") or "on demand".
+	Reason     string    `json:"reason"`
+	CapturedAt time.Time `json:"captured_at"`
+	// Bytes is len(Data), for readers of window.json alone.
+	Bytes int    `json:"bytes"`
+	Data  []byte `json:"-"`
+}
+
+// IsTrace tells whether data starts like a Go execution trace ("go 1.N
+// trace" header).
+func IsTrace(data []byte) bool { return bytes.HasPrefix(data, []byte("go 1.")) }
 
 // Unknown marks a rate that could not be read from the target.
 const Unknown = -1

@@ -146,6 +146,7 @@ func TestBundleRoundTrip(t *testing.T) {
 				MetricGCPauses: {Counts: []uint64{1, 5}, Buckets: []float64{math.Inf(-1), 1e-3, math.Inf(1)}}}},
 		},
 		Notes: []string{"fgprof skipped"},
+		Trace: &Trace{Reason: "on demand", CapturedAt: time.Unix(109, 0).UTC(), Bytes: 20, Data: []byte("go 1.26 trace\x00\x00\x00body")},
 	}
 	w.SetProfile(Mutex, parseFixture(t, "go1.26-hashtriemap/rwmutex/mutex.pb.gz"))
 	w.SetProfile(Allocs, parseFixture(t, "go1.26-hashtriemap/rwmutex/allocs.pb.gz"))
@@ -176,6 +177,9 @@ func TestBundleRoundTrip(t *testing.T) {
 	}
 	if got.Profile(Block) != nil {
 		t.Error("a block profile appeared from nowhere")
+	}
+	if got.Trace == nil || !bytes.Equal(got.Trace.Data, w.Trace.Data) || got.Trace.Reason != "on demand" || got.Trace.Bytes != 20 {
+		t.Errorf("trace after the round trip: %+v", got.Trace)
 	}
 }
 

@@ -67,7 +67,11 @@ A TARGET is:
   - profile files written by go test -mutexprofile/-blockprofile/
     -cpuprofile/-memprofile, or a directory of them: consecutive files make
     one window until a profile kind repeats;
-  - a window bundle (.zip) saved from an agent.
+  - a window bundle (.zip) saved from an agent (with its trace, if it
+    has one);
+  - an execution trace (runtime/trace, go test -trace, the agent's
+    POST /debug/contendr/trace): every lock wait, its holder, the P-time
+    lost and the chains of waits, exact from the trace's events.
 
 The headline is the contention cost: the share of the CPU capacity
 (GOMAXPROCS × window) spent inside lock primitives or left idle while
@@ -262,6 +266,9 @@ func (o *analyzeOptions) analyzeOne(ctx context.Context, group []string, target 
 		return nil, err // a *source.Error already names the target and what to do
 	}
 	report, err := analyze.Analyze(analyze.Input{Window: w, Previous: previous, Target: target}, th)
+	if err != nil && w.Trace != nil && len(w.Profiles) == 0 {
+		return nil, fmt.Errorf("%s: %w", target, err) // a trace file's error says what to do
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s; the window holds nothing contendr can analyze", target, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/pprof/profile"
 	"github.com/spf13/cobra"
 
+	"github.com/contendr/contendr/collectors/locktrace"
 	"github.com/contendr/contendr/flame"
 	"github.com/contendr/contendr/source"
 	"github.com/contendr/contendr/window"
@@ -69,6 +70,7 @@ grew), and stacks that vanished stay visible (svg, html, folded only).`,
 		Example: `  contendr flame http://127.0.0.1:6061 --profile mutex -o mutex.svg
   contendr flame ./profiles/ --profile block --sample contentions -o block.html
   contendr flame canary.zip --base baseline.zip --profile mutex -o diff.svg
+  contendr flame trace.out --profile sync -o waits.svg   # an execution trace's lock waits, exact
   contendr flame cpu.pb.gz -o cpu.json   # open in https://www.speedscope.app`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -76,7 +78,7 @@ grew), and stacks that vanished stay visible (svg, html, folded only).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.profile, "profile", "", "profile kind: mutex|block|cpu|allocs|heap|fgprof|goroutine (default mutex; a profile file is used as is)")
+	f.StringVar(&o.profile, "profile", "", "profile kind: mutex|block|cpu|allocs|heap|fgprof|goroutine, or sync for an execution trace's lock waits (default mutex; a profile file is used as is)")
 	f.StringVar(&o.sample, "sample", "", "sample type, e.g. delay|contentions|alloc_space|inuse_space|cpu (default: the profile's default; delay for contention)")
 	f.StringVar(&o.base, "base", "", "base TARGET for a differential graph")
 	f.StringVarP(&o.output, "output", "o", "", "output file; its extension picks the format (default stdout)")
@@ -97,7 +99,7 @@ func runFlame(ctx context.Context, stdout io.Writer, target string, o flameOptio
 		return err
 	}
 	kind := window.ProfileKind(o.profile)
-	if kind != "" && !flameKnownKind(kind) {
+	if kind != "" && kind != flameSync && !flameKnownKind(kind) {
 		return usageError("unknown --profile %q; one of %s", o.profile, flameKindList())
 	}
 	if o.minWidth < 0 || o.minWidth >= 100 {
@@ -227,6 +229,9 @@ func loadFlameProfile(ctx context.Context, target string, kind window.ProfileKin
 		}
 		return p, detected, nil
 	}
+	if kind == flameSync {
+		return flameSyncProfile(ctx, target, opts)
+	}
 	if kind == "" {
 		kind = window.Mutex
 	}
@@ -265,6 +270,8 @@ func flameReadProfileFile(target string, maxBytes int64) (*profile.Profile, bool
 // flameMissingHint says why a window may lack a profile kind.
 func flameMissingHint(w *window.Window, kind window.ProfileKind) string {
 	switch {
+	case w.Trace != nil && len(w.Profiles) == 0:
+		return "; it is an execution trace: --profile sync draws its lock waits"
 	case kind == window.Block && w.Meta.BlockProfileRate == 0:
 		return "; block profiling is off (runtime.SetBlockProfileRate)"
 	case kind == window.Block:
@@ -312,7 +319,24 @@ func flameKindList() string {
 	for i, k := range window.Kinds {
 		names[i] = string(k)
 	}
-	return strings.Join(names, "|")
+	return strings.Join(append(names, string(flameSync)), "|")
+}
+
+// flameSync draws an execution trace's lock waits (a trace file, or a
+// bundle holding one), exact per stack (collectors/locktrace).
+const flameSync window.ProfileKind = "sync"
+
+func flameSyncProfile(ctx context.Context, target string, opts source.Options) (*profile.Profile, window.ProfileKind, error) {
+	opts.DisableCPU = true
+	w, err := source.Load(ctx, target, opts)
+	if err != nil {
+		return nil, "", err
+	}
+	d, err := locktrace.FromWindow(w, locktrace.Options{})
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", target, err)
+	}
+	return d.SyncProfile(), flameSync, nil
 }
 
 // flameHeaders reads "Name: value" flags.

@@ -38,6 +38,7 @@ func runMain(ctx context.Context, args []string) error {
 	role := fs.String("role", "", `agent label role: "canary" or "baseline"`)
 	version := fs.String("version", "", "agent label version")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	flightRecorder := fs.Bool("flight-recorder", false, "keep the agent's flight recorder running (snapshots on contention alerts and POST /debug/contendr/trace)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -63,7 +64,12 @@ func runMain(ctx context.Context, args []string) error {
 		if *version != "" {
 			labels["version"] = *version
 		}
+		var fr *agent.FlightRecorderConfig
+		if *flightRecorder {
+			fr = &agent.FlightRecorderConfig{}
+		}
 		a, err := agent.Start(agent.Config{
+			FlightRecorder:       fr,
 			Labels:               labels,
 			ListenAddr:           *listen,
 			Interval:             *interval,

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/agent"
-	"github.com/contendr/contendr/internal/maplab/strategy"
 	"github.com/contendr/contendr/internal/maplab/workload"
 	"github.com/contendr/contendr/testapps/maplab/overhead"
 	"github.com/contendr/contendr/window"
@@ -120,18 +119,14 @@ func BenchmarkCPUDutyOverhead(b *testing.B) {
 // on at rate unless rate is nil, its CPU profile covering cpuDuty of each
 // window (NoCPUProfile: none).
 func benchRun1(b *testing.B, c overhead.Case, rate *overhead.Rate, cpuDuty time.Duration) {
-	var ops float64
-	var elapsed, cpu time.Duration
+	var tp overhead.Throughput
 	var profiler overhead.ProfilerCPU
 	for b.Loop() {
 		b.StopTimer()
-		m, err := strategy.New(c.Strategy, strategy.Options{})
+		m, spec, err := c.Fresh(*benchRun)
 		if err != nil {
 			b.Fatal(err)
 		}
-		spec := c.Workload
-		spec.Duration = *benchRun
-		runtime.GC()
 		var a *agent.Agent
 		if rate != nil {
 			if a, err = overhead.StartAgent(*rate, *benchInterval, cpuDuty); err != nil {
@@ -150,14 +145,11 @@ func benchRun1(b *testing.B, c overhead.Case, rate *overhead.Rate, cpuDuty time.
 		if err != nil {
 			b.Fatal(err)
 		}
-		ops += float64(r.Ops)
-		elapsed += r.Elapsed
-		cpu += time.Duration(r.CPUSeconds * float64(time.Second))
+		tp.Add(r)
 		b.StartTimer()
 	}
-	b.ReportMetric(ops/elapsed.Seconds(), "ops/s")
-	if cpu > 0 {
-		b.ReportMetric(ops/cpu.Seconds(), "ops/cpu-s")
+	for unit, v := range tp.Metrics() {
+		b.ReportMetric(v, unit)
 	}
 	if profiler.Total > 0 {
 		b.ReportMetric(100*profiler.Profiler/profiler.Total, "profiler-%")
