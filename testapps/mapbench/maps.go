@@ -24,6 +24,18 @@ type Map[K comparable, V any] interface {
 	Range(f func(key K, value V) bool)
 }
 
+// fill loads entries into m before a benchmark starts, in one copy when m
+// can take them at once.
+func fill[K comparable, V any](m Map[K, V], entries map[K]V) {
+	if bulk, ok := m.(interface{ StoreAll(map[K]V) }); ok {
+		bulk.StoreAll(entries)
+		return
+	}
+	for k, v := range entries {
+		m.Store(k, v)
+	}
+}
+
 // LockedMap is a map behind one sync.Mutex.
 type LockedMap[K comparable, V any] struct {
 	mu sync.Mutex
@@ -269,6 +281,12 @@ func (s *SnapshotMap[K, V]) Update(key K, f func(V, bool) V) {
 		old, ok := m[key]
 		m[key] = f(old, ok)
 	})
+}
+
+// StoreAll stores every entry of entries with one copy, the way to load a
+// copy-on-write map (one Store per entry would copy it once per entry).
+func (s *SnapshotMap[K, V]) StoreAll(entries map[K]V) {
+	s.modify(func(m map[K]V) { maps.Copy(m, entries) })
 }
 
 func (s *SnapshotMap[K, V]) Range(f func(K, V) bool) {

@@ -183,10 +183,12 @@ func sessionIDs(n int) []string {
 
 func benchSession(b *testing.B, impl Impl, r Regime) {
 	ids := sessionIDs(10_000)
-	m := newMap[string, *session](impl)
+	initial := make(map[string]*session, len(ids))
 	for i, id := range ids {
-		m.Store(id, &session{User: "user" + strconv.Itoa(i), Expires: int64(i), Roles: []string{"reader"}})
+		initial[id] = &session{User: "user" + strconv.Itoa(i), Expires: int64(i), Roles: []string{"reader"}}
 	}
+	m := newMap[string, *session](impl)
+	fill(m, initial)
 	parallel(b, r, func(rng *rand.Rand) func() {
 		keys := newCycle(rng, len(ids), uniform(len(ids)))
 		n := 0
@@ -250,11 +252,13 @@ type featureFlag struct {
 
 func benchConfig(b *testing.B, impl Impl, r Regime) {
 	names := make([]string, 64)
-	m := newMap[string, featureFlag](impl)
+	initial := make(map[string]featureFlag, len(names))
 	for i := range names {
 		names[i] = "feature." + strconv.Itoa(i) + ".enabled"
-		m.Store(names[i], featureFlag{Enabled: i%2 == 0, Rollout: i, Owner: "team"})
+		initial[names[i]] = featureFlag{Enabled: i%2 == 0, Rollout: i, Owner: "team"}
 	}
+	m := newMap[string, featureFlag](impl)
+	fill(m, initial)
 	parallel(b, r, func(rng *rand.Rand) func() {
 		keys := newCycle(rng, len(names), uniform(len(names)))
 		n := 0
@@ -283,10 +287,12 @@ type tenantStats struct {
 
 func benchTenants(b *testing.B, impl Impl, r Regime) {
 	const tenants = 512
-	m := newMap[int, tenantStats](impl)
+	initial := make(map[int]tenantStats, tenants)
 	for t := range tenants {
-		m.Store(t, tenantStats{})
+		initial[t] = tenantStats{}
 	}
+	m := newMap[int, tenantStats](impl)
+	fill(m, initial)
 	parallel(b, r, func(rng *rand.Rand) func() {
 		keys := newCycle(rng, tenants, uniform(tenants))
 		n := 0
@@ -326,10 +332,12 @@ func render(key int) []byte {
 
 func benchMemo(b *testing.B, impl Impl, r Regime) {
 	const keys = 8192
-	m := newMap[int, []byte](impl)
+	initial := make(map[int][]byte, keys)
 	for k := range keys {
-		m.Store(k, render(k))
+		initial[k] = render(k)
 	}
+	m := newMap[int, []byte](impl)
+	fill(m, initial)
 	parallel(b, r, func(rng *rand.Rand) func() {
 		seq := newCycle(rng, keys, uniform(keys))
 		n := 0
@@ -357,11 +365,13 @@ type bucket struct {
 
 func benchRateLimit(b *testing.B, impl Impl, r Regime) {
 	clients := make([]string, 50_000)
-	m := newMap[string, bucket](impl)
+	initial := make(map[string]bucket, len(clients))
 	for i := range clients {
 		clients[i] = fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
-		m.Store(clients[i], bucket{Tokens: 100})
+		initial[clients[i]] = bucket{Tokens: 100}
 	}
+	m := newMap[string, bucket](impl)
+	fill(m, initial)
 	parallel(b, r, func(rng *rand.Rand) func() {
 		keys := newCycle(rng, len(clients), uniform(len(clients)))
 		n := int64(0)
@@ -386,10 +396,12 @@ func benchRateLimit(b *testing.B, impl Impl, r Regime) {
 
 func benchInventory(b *testing.B, impl Impl, r Regime) {
 	const items = 20_000
-	m := newMap[int, int64](impl)
+	initial := make(map[int]int64, items)
 	for i := range items {
-		m.Store(i, 100)
+		initial[i] = 100
 	}
+	m := newMap[int, int64](impl)
+	fill(m, initial)
 	parallel(b, r, func(rng *rand.Rand) func() {
 		keys := newCycle(rng, items, uniform(items))
 		n := int64(0)
