@@ -115,6 +115,15 @@ func TestScore(t *testing.T) {
 			}
 		})
 	}
+	spread := measured(map[Impl]float64{ImplLocked: 1e6, ImplRW: 2e6, ImplSharded: 4e6, ImplSync: 1e6, ImplSnapshot: 1e6, ImplXsync: 1e6})
+	for i := range spread {
+		for r := range 6 {
+			spread[i].Runs = append(spread[i].Runs, spread[i].Median*(1+float64(r)/100))
+		}
+	}
+	if s, _ := score(spread, ImplRW, Recommendation{}, false); !s.Distinct() || strings.Contains(s.Miss, "cannot tell") {
+		t.Errorf("2M vs 4M ops/s over 6 runs each: p = %v, miss %q; want them told apart", s.P, s.Miss)
+	}
 	if s, _ := score(ops, ImplRW, Recommendation{Current: "mutex", Recommended: "keep"}, true); !strings.Contains(s.Identity, "as mutex; it is rwmutex") {
 		t.Errorf("identity = %q, want the misread current strategy named", s.Identity)
 	}

@@ -44,6 +44,9 @@ type Summary struct {
 	Accuracy   float64 `json:"accuracy"`
 	MeanRegret float64 `json:"mean_regret"`
 	MaxRegret  float64 `json:"max_regret"`
+	// Indistinct counts the misses whose runs cannot tell the advised
+	// implementation from the best (U test p ≥ 0.05).
+	Indistinct int `json:"indistinct_misses"`
 	// Constant is what always giving one answer would have scored, the
 	// bar any advisor has to clear.
 	Constant []ConstantAdvisor `json:"constant_advisors"`
@@ -108,6 +111,8 @@ func summarize(cases []CaseResult) Summary {
 	for _, c := range cases {
 		if c.Score.Correct {
 			s.Correct++
+		} else if !c.Score.Distinct() {
+			s.Indistinct++
 		}
 		regret += c.Score.Regret
 		s.MaxRegret = max(s.MaxRegret, c.Score.Regret)
@@ -217,8 +222,8 @@ func (r *Results) markdown() []byte {
 	}
 	fmt.Fprintf(&b, "Each implementation measured %d times per case, interleaved, %s a run; the current one profiled for %s under contendr's agent, its window analyzed by `contendr analyze WINDOW --format json`.\n\n",
 		r.Settings.Rounds, r.Settings.Benchtime, r.Settings.Profile)
-	fmt.Fprintf(&b, "**Accuracy %.0f%% (%d/%d), mean regret %.2f, worst %.2f.** Correct: the advised strategy's median ops/s is within 10%% of the best measured (or, when no change is advised, the current one is). Regret: best ops/s ÷ the advised strategy's.\n\n",
-		100*s.Accuracy, s.Correct, s.Cases, s.MeanRegret, s.MaxRegret)
+	fmt.Fprintf(&b, "**Accuracy %.0f%% (%d/%d), mean regret %.2f, worst %.2f**; %d of the %d misses are ones the runs cannot tell from a hit (U test p ≥ %.2f). Correct: the advised strategy's median ops/s is within 10%% of the best measured (or, when no change is advised, the current one is). Regret: best ops/s ÷ the advised strategy's.\n\n",
+		100*s.Accuracy, s.Correct, s.Cases, s.MeanRegret, s.MaxRegret, s.Indistinct, s.Cases-s.Correct, alpha)
 	b.WriteString("| always answering | correct | mean regret |\n|---|---|---|\n")
 	for _, a := range s.Constant {
 		fmt.Fprintf(&b, "| %s | %d/%d | %.2f |\n", a.Answer, a.Correct, s.Cases, a.MeanRegret)

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	"golang.org/x/perf/benchmath"
 )
 
 // strategyImpl maps contendr's strategy names to this package's
@@ -45,15 +47,29 @@ type Score struct {
 	// current strategy contendr read wrong (correct or not).
 	Miss     string `json:"miss,omitempty"`
 	Identity string `json:"identity,omitempty"`
+	// P is the Mann-Whitney U test's p-value for the advised and the best
+	// implementation's runs differing (1 when they are the same or there
+	// are too few runs): a miss with P ≥ 0.05 is one the measurements
+	// cannot tell from a hit.
+	P float64 `json:"p_advised_vs_best"`
 }
+
+// alpha is the significance level at which two implementations' runs are
+// told apart.
+const alpha = 0.05
+
+// Distinct reports whether the runs tell the advised implementation from
+// the best at alpha.
+func (s Score) Distinct() bool { return s.P < alpha }
 
 // score judges advice (found or not) for a case whose current
 // implementation is current, against the measured throughputs.
 func score(measured []Throughput, current Impl, advice Recommendation, found bool) (Score, error) {
 	ops := make(map[Impl]float64, len(measured))
-	var s Score
+	runs := make(map[Impl][]float64, len(measured))
+	s := Score{P: 1}
 	for _, t := range measured {
-		ops[t.Impl] = t.Median
+		ops[t.Impl], runs[t.Impl] = t.Median, t.Runs
 		if s.Best == "" || t.Median > ops[s.Best] {
 			s.Best = t.Impl
 		}
@@ -82,10 +98,17 @@ func score(measured []Throughput, current Impl, advice Recommendation, found boo
 		}
 	}
 	s.Regret = ops[s.Best] / ops[s.Advised]
+	if s.Advised != s.Best && len(runs[s.Advised]) > 1 && len(runs[s.Best]) > 1 {
+		th := &benchmath.DefaultThresholds
+		s.P = benchmath.AssumeNothing.Compare(benchmath.NewSample(runs[s.Advised], th), benchmath.NewSample(runs[s.Best], th)).P
+	}
 	s.Correct = ops[s.Advised] >= nearBest*ops[s.Best]
 	if !s.Correct {
 		s.Miss = fmt.Sprintf("%s: %s at %s ops/s is %.0f%% below the best, %s (%s) at %s ops/s",
 			said, s.Advised, si(ops[s.Advised]), 100*(1-ops[s.Advised]/ops[s.Best]), s.Best, strategyOf(s.Best), si(ops[s.Best]))
+		if !s.Distinct() {
+			s.Miss += fmt.Sprintf(" (the runs cannot tell them apart: U test p = %.2f)", s.P)
+		}
 		if found && len(advice.Reasons) > 0 {
 			s.Miss += "; contendr's reason: " + strings.Join(advice.Reasons, " ")
 		}
