@@ -116,7 +116,10 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 		// the settings they were made with.
 		results.Machine, results.Settings = earlier.Machine, earlier.Settings
 		results.Machine.Commit += ", advice from " + machine(time.Now()).Commit
-		results.Reanalyzed = o.reanalyze
+		results.Reanalyzed, results.MeasuredBy = o.reanalyze, earlier.Command
+		if earlier.MeasuredBy != "" {
+			results.MeasuredBy = earlier.MeasuredBy
+		}
 	}
 	for i, c := range cases {
 		if err := ctx.Err(); err != nil {

@@ -45,8 +45,10 @@ type Summary struct {
 	MeanRegret float64 `json:"mean_regret"`
 	MaxRegret  float64 `json:"max_regret"`
 	// Indistinct counts the misses whose runs cannot tell the advised
-	// implementation from the best (U test p ≥ 0.05).
-	Indistinct int `json:"indistinct_misses"`
+	// implementation from the best (U test p ≥ 0.05); AccuracyWithTies
+	// counts them as correct, maplab's definition of a hit.
+	Indistinct       int     `json:"indistinct_misses"`
+	AccuracyWithTies float64 `json:"accuracy_with_ties"`
 	// Constant is what always giving one answer would have scored, the
 	// bar any advisor has to clear.
 	Constant []ConstantAdvisor `json:"constant_advisors"`
@@ -77,8 +79,10 @@ type Results struct {
 	Schema  string `json:"schema"`
 	Command string `json:"command"`
 	// Reanalyzed names the earlier results whose windows and ops/s this
-	// run re-scored ("" for a run that measured).
+	// run re-scored ("" for a run that measured), MeasuredBy the command
+	// that measured them.
 	Reanalyzed string       `json:"reanalyzed,omitempty"`
+	MeasuredBy string       `json:"measured_by,omitempty"`
 	Machine    Machine      `json:"machine"`
 	Settings   Settings     `json:"settings"`
 	Summary    Summary      `json:"summary"`
@@ -119,6 +123,7 @@ func summarize(cases []CaseResult) Summary {
 	}
 	if s.Cases > 0 {
 		s.Accuracy = float64(s.Correct) / float64(s.Cases)
+		s.AccuracyWithTies = float64(s.Correct+s.Indistinct) / float64(s.Cases)
 		s.MeanRegret = regret / float64(s.Cases)
 	}
 	answers := append([]string{"no change"}, sortedStrategies()...)
@@ -218,12 +223,12 @@ func (r *Results) markdown() []byte {
 	fmt.Fprintf(&b, "`%s` — %s, %s, %s, %d CPUs, GOMAXPROCS %d, load %s before / %s after, commit %s.\n",
 		r.Command, m.Date.Format("2006-01-02 15:04 UTC"), m.GoVersion, cpuName(m), m.NumCPU, m.GOMAXPROCS, m.LoadBefore, m.LoadAfter, m.Commit)
 	if r.Reanalyzed != "" {
-		fmt.Fprintf(&b, "Advice re-scored on the windows and ops/s of %s (measured nothing anew).\n", r.Reanalyzed)
+		fmt.Fprintf(&b, "Advice re-scored on the windows and ops/s of %s, measured by `%s` (nothing measured anew).\n", r.Reanalyzed, r.MeasuredBy)
 	}
 	fmt.Fprintf(&b, "Each implementation measured %d times per case, interleaved, %s a run; the current one profiled for %s under contendr's agent, its window analyzed by `contendr analyze WINDOW --format json`.\n\n",
 		r.Settings.Rounds, r.Settings.Benchtime, r.Settings.Profile)
-	fmt.Fprintf(&b, "**Accuracy %.0f%% (%d/%d), mean regret %.2f, worst %.2f**; %d of the %d misses are ones the runs cannot tell from a hit (U test p ≥ %.2f). Correct: the advised strategy's median ops/s is within 10%% of the best measured (or, when no change is advised, the current one is). Regret: best ops/s ÷ the advised strategy's.\n\n",
-		100*s.Accuracy, s.Correct, s.Cases, s.MeanRegret, s.MaxRegret, s.Indistinct, s.Cases-s.Correct, alpha)
+	fmt.Fprintf(&b, "**Accuracy %.0f%% (%d/%d), mean regret %.2f, worst %.2f**; %d of the %d misses are ones the runs cannot tell from a hit (U test p ≥ %.2f), %.0f%% counting those as hits (maplab's definition). Correct: the advised strategy's median ops/s is within 10%% of the best measured (or, when no change is advised, the current one is). Regret: best ops/s ÷ the advised strategy's.\n\n",
+		100*s.Accuracy, s.Correct, s.Cases, s.MeanRegret, s.MaxRegret, s.Indistinct, s.Cases-s.Correct, alpha, 100*s.AccuracyWithTies)
 	b.WriteString("| always answering | correct | mean regret |\n|---|---|---|\n")
 	for _, a := range s.Constant {
 		fmt.Fprintf(&b, "| %s | %d/%d | %.2f |\n", a.Answer, a.Correct, s.Cases, a.MeanRegret)
