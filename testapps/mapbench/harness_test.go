@@ -186,7 +186,7 @@ func TestHarnessEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	cli, err := buildCLI(ctx, dir)
+	cli, err := buildCLI(ctx, dir, cliBuildFlags...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	var o options
 	fs := flag.NewFlagSet("mapbench", flag.ContinueOnError)
 	fs.SetOutput(log)
-	fs.IntVar(&o.Rounds, "rounds", 6, "measured runs of every implementation per case, interleaved")
+	fs.IntVar(&o.Rounds, "rounds", 10, "measured runs of every implementation per case, interleaved")
 	fs.DurationVar(&o.Benchtime, "benchtime", 300*time.Millisecond, "length of one measured run")
 	fs.DurationVar(&o.Profile, "profile", 3*time.Second, "how long the current implementation runs under the agent for contendr's window")
 	fs.StringVar(&o.cases, "cases", "", "only the cases whose name (workload/regime, e.g. session/p4-cpu) matches this regexp")

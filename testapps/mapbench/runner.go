@@ -193,11 +193,12 @@ func analyzeBundle(ctx context.Context, contendr, bundle string) (*Report, error
 	return &r, nil
 }
 
-// buildCLI builds cmd/contendr into dir: the harness judges the CLI of the
-// checkout it runs in.
-func buildCLI(ctx context.Context, dir string) (string, error) {
+// buildCLI builds cmd/contendr into dir, with extra go build flags: the
+// harness judges the CLI of the checkout it runs in.
+func buildCLI(ctx context.Context, dir string, flags ...string) (string, error) {
 	path := filepath.Join(dir, "contendr")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", path, "github.com/contendr/contendr/cmd/contendr")
+	args := append(append([]string{"build"}, flags...), "-o", path, "github.com/contendr/contendr/cmd/contendr")
+	cmd := exec.CommandContext(ctx, "go", args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building the contendr CLI: %w: %s", err, bytes.TrimSpace(out))
 	}
