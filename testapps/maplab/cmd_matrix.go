@@ -5,11 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
-	"github.com/contendr/contendr/testapps/maplab/matrix"
 	"github.com/contendr/contendr/internal/maplab/strategy"
 	"github.com/contendr/contendr/internal/maplab/workload"
+	"github.com/contendr/contendr/testapps/maplab/matrix"
 )
 
 // runMatrix runs every strategy on every workload and writes the
@@ -21,8 +22,9 @@ func runMatrix(ctx context.Context, args []string) error {
 	strategies := fs.String("strategies", "all", "comma-separated strategies")
 	workloads := fs.String("workloads", "all", "comma-separated workloads")
 	keys := fs.Int("keys", workload.DefaultKeys, "prefilled keys")
-	goroutines := fs.Int("goroutines", workload.DefaultGoroutines, "worker goroutines")
-	valueSize := fs.Int("value-size", 0, "bytes allocated per write")
+	goroutines := fs.Int("goroutines", workload.DefaultGoroutines, "worker goroutines (with -regimes off)")
+	valueSize := fs.Int("value-size", 0, "bytes allocated per write (with -regimes off)")
+	regimes := fs.String("regimes", "pairwise", `regimes every workload runs in: "pairwise" (the L9 design over goroutines per P, work between operations, key type and value size, plus the original regime), a comma-separated list such as g4-cpu-int-v0, or "off" (one regime from -goroutines and -value-size)`)
 	shards := fs.Int("shards", strategy.DefaultShards, "shard count of the sharded strategy")
 	out := fs.String("out", "testapps/maplab/results", "directory for results.json and results.md")
 	gate := gateFlags(fs)
@@ -31,6 +33,13 @@ func runMatrix(ctx context.Context, args []string) error {
 		return err
 	}
 
+	var design []matrix.Regime
+	if *regimes != "off" {
+		var err error
+		if design, err = matrix.ParseRegimes(*regimes); err != nil {
+			return err
+		}
+	}
 	var specs []workload.Spec
 	for _, name := range splitList(*workloads, workload.Names()) {
 		spec, err := workload.Named(name)
@@ -38,7 +47,13 @@ func runMatrix(ctx context.Context, args []string) error {
 			return err
 		}
 		spec.Keys, spec.Goroutines, spec.ValueSize = *keys, *goroutines, *valueSize
-		specs = append(specs, spec)
+		if design == nil {
+			specs = append(specs, spec)
+			continue
+		}
+		for _, r := range design {
+			specs = append(specs, r.Apply(spec).Resolve(runtime.GOMAXPROCS(0)))
+		}
 	}
 	res, err := matrix.Run(ctx, matrix.Config{
 		Strategies: splitList(*strategies, strategy.Names()),

@@ -39,6 +39,7 @@ type Result struct {
 // spec.Duration, or until ctx ends when Duration is 0 (an earlier ctx end
 // also stops a timed run). Only the time after prefill is measured.
 func Run(ctx context.Context, m strategy.Map, spec Spec) (Result, error) {
+	spec = spec.Resolve(runtime.GOMAXPROCS(0))
 	if err := spec.Validate(); err != nil {
 		return Result{}, err
 	}
@@ -122,6 +123,9 @@ type worker struct {
 
 	values [][]byte
 	next   int
+	// spun keeps the CPU work between operations from being optimized
+	// away.
+	spun uint64
 
 	ops, ranges int64
 }
@@ -178,7 +182,30 @@ func (w *worker) run(stop *atomic.Bool) {
 		default:
 			w.m.Store(w.key(keys), w.value())
 		}
+		w.between()
 	}
+}
+
+// between does the spec's work between two operations, outside the map.
+func (w *worker) between() {
+	switch w.spec.Between {
+	case BetweenCPU:
+		w.spun = spin(CPUWorkRounds, w.spun|1)
+	case BetweenIO:
+		if w.ops%IOEvery == 0 {
+			time.Sleep(IOWait)
+		}
+	}
+}
+
+// spin is rounds of a xorshift: CPU work that touches no memory.
+func spin(rounds int, x uint64) uint64 {
+	for range rounds {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	return x
 }
 
 // value returns the int to store and, when values have a size, allocates

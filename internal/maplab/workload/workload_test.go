@@ -113,3 +113,40 @@ func TestPrefillUsesFillerAndChurnOccupancy(t *testing.T) {
 		t.Fatalf("prefilled %d keys, want %d", n, want)
 	}
 }
+
+// TestRegimeAxes runs each kind of work between operations with string
+// keys and goroutines per P, and checks the spec resolved and the map kept
+// its keys.
+func TestRegimeAxes(t *testing.T) {
+	for _, between := range []workload.Between{workload.BetweenNone, workload.BetweenCPU, workload.BetweenIO} {
+		t.Run(string(between), func(t *testing.T) {
+			spec := workload.Custom(0.5)
+			spec.Keys, spec.Goroutines, spec.GoroutinesPerP = 300, 0, 2
+			spec.Between, spec.KeyType, spec.Duration = between, strategy.KeyString, 20*time.Millisecond
+			if got := spec.Resolve(3).Goroutines; got != 6 {
+				t.Fatalf("2 goroutines per P on 3 Ps resolved to %d goroutines", got)
+			}
+			m, err := workload.NewMap(strategy.NameSharded, spec, strategy.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := workload.Run(context.Background(), m, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Ops == 0 {
+				t.Fatalf("Run did no work: %+v", res)
+			}
+			for k := range spec.Keys {
+				if _, ok := m.Load(k); !ok {
+					t.Fatalf("prefilled key %d is gone after the run", k)
+				}
+			}
+		})
+	}
+	bad := workload.Custom(0.5)
+	bad.Between = "nap"
+	if bad.Validate() == nil {
+		t.Error("Validate accepted an unknown kind of work between operations")
+	}
+}

@@ -13,9 +13,9 @@ import (
 
 	"github.com/contendr/contendr/agent"
 	"github.com/contendr/contendr/analyze"
-	"github.com/contendr/contendr/testapps/maplab/matrix"
 	"github.com/contendr/contendr/internal/maplab/strategy"
 	"github.com/contendr/contendr/internal/maplab/workload"
+	"github.com/contendr/contendr/testapps/maplab/matrix"
 )
 
 // Config says which cases to run.
@@ -175,7 +175,7 @@ func runCase(ctx context.Context, cfg Config, c *Case) error {
 		return fmt.Errorf("running %s on %s: the matrix has no spec for the workload", c.Current, c.Workload)
 	}
 	spec.Duration = 0 // until the window closes
-	m, err := strategy.New(c.Current, strategy.Options{Shards: cfg.Matrix.Meta.Shards})
+	m, err := workload.NewMap(c.Current, spec, strategy.Options{Shards: cfg.Matrix.Meta.Shards})
 	if err != nil {
 		return fmt.Errorf("running %s on %s: %w", c.Current, c.Workload, err)
 	}
