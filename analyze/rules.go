@@ -48,6 +48,11 @@ type facts struct {
 	Mix       string
 	ReadShare float64
 	MixSource string
+	MixNote   string
+	// Regime is what the window measured of how the goroutines ran;
+	// MultiOp the component's methods that both read and write its map.
+	Regime  Regime
+	MultiOp []string
 
 	// Contention is the component cost against ComponentCost when the cost
 	// was measured, else its lock wait share against SiteFraction.

@@ -201,10 +201,20 @@ func TestCurrentStrategy(t *testing.T) {
 		{"shard name without locks is not sharded", "main.(*ShardedMap)", nil, growth(gc.GrowthGoMap), StrategyUnknown},
 		{"go map growth alone", "main.(*Index)", nil, growth(gc.GrowthGoMap), StrategyUnknown},
 		{"channel contention", "main.worker", lockOf(mutex.KindChan), nil, StrategyUnknown},
+		// Names and frames disagree: the frames win.
+		{"sync.Map in a package named for xsync", "github.com/acme/puzpuzpuz/xsync-compat/cache.(*Map)", lockOf(mutex.KindSyncMap), nil, StrategySyncMap},
+		{"sync.Map in a package named for xsync, by growth", "github.com/puzpuzpuz/xsync/v4/compat.(*Map[...])", nil, growth(gc.GrowthHashTrieMap), StrategySyncMap},
+		{"a shard-named type over a sync.Map", "main.(*ShardCache)", lockOf(mutex.KindSyncMap), nil, StrategySyncMap},
+		{"xsync's own Map by its frames' package", "github.com/puzpuzpuz/xsync/v4.(*Map[...])", lockOf(mutex.KindMutex), nil, StrategyXsync},
+		{"a user type named Map in a path mentioning xsync", "github.com/acme/xsync.(*Map)", lockOf(mutex.KindMutex), nil, StrategyMutex},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, why := currentStrategy(tt.component, tt.lock, tt.growth)
+			id := identity{name: tt.component, growth: tt.growth}
+			if tt.lock != nil {
+				id.kinds = tt.lock.Kinds
+			}
+			got, why := currentStrategy(id)
 			if got != tt.want || why == "" {
 				t.Errorf("currentStrategy = %s (%q), want %s", got, why, tt.want)
 			}
