@@ -51,7 +51,8 @@ func recommendationNamed(r *Report, component string) *Recommendation {
 // TestReadOnlyRWMutexFromCPUAlone: two goroutines on two Ps only read a
 // map behind one RWMutex. The mutex and block profiles are empty; the CPU
 // profile shows a third of the CPU in RLock/RUnlock's reader count. The
-// component must get a recommendation, the CPU evidence quoted — with
+// component must get a recommendation, the CPU evidence quoted and the
+// regime rule deciding — with
 // GOMAXPROCS unknown (a plain pprof target) and known.
 func TestReadOnlyRWMutexFromCPUAlone(t *testing.T) {
 	for _, procs := range []int{0, 2} {
@@ -61,8 +62,10 @@ func TestReadOnlyRWMutexFromCPUAlone(t *testing.T) {
 		if rec == nil {
 			t.Fatalf("GOMAXPROCS %d: no recommendation for the RWMutex map; got %+v", procs, r.Recommendations)
 		}
-		if rec.Current != StrategyRWMutex || rec.Recommended == StrategyKeep {
-			t.Errorf("GOMAXPROCS %d: %s → %s by %s, want a change from rwmutex", procs, rec.Current, rec.Recommended, rec.Rule)
+		// Which strategy is the ground truth's business (maplab's rows of
+		// the regime); that it is judged by them is this test's.
+		if rec.Current != StrategyRWMutex || rec.Rule != "maplab-regime" {
+			t.Errorf("GOMAXPROCS %d: %s → %s by %s, want rwmutex judged by maplab's regime rows", procs, rec.Current, rec.Recommended, rec.Rule)
 		}
 		ev := strings.Join(rec.Evidence, "\n")
 		if !strings.Contains(ev, "RLock/RUnlock themselves take") || !strings.Contains(ev, "show no contention") {

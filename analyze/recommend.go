@@ -162,6 +162,8 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 		MixNote:        wl.MixNote,
 		Regime:         wl.Regime,
 		MultiOp:        wl.MultiOpMethods,
+		Class:          classifyRegime(wl.Regime, w.Meta.GOMAXPROCS, w.Meta.Goroutines),
+		CPUShare:       c.cpuShare,
 		Contention:     wl.Contention,
 		Cost:           wl.Cost,
 		CostKnown:      lock != nil && lock.Cost.Known,
@@ -191,6 +193,7 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 		f.Contention = minSeverity(f.Contention, th.LockFraction.Severity(lock.LockFraction.Value))
 	}
 	wl.Contention = f.Contention
+	wl.RegimeClass = f.Class.Name()
 
 	r := decide(f)
 	rec := Recommendation{
@@ -227,12 +230,26 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 	if rec.Recommended == StrategyKeep {
 		rec.Decide = whatWouldDecide(r, f, w, lock)
 	}
+	if atomicityChanges(rec.Current, rec.Recommended) && len(f.MultiOp) > 0 {
+		rec.Reasons = append(rec.Reasons, fmt.Sprintf("%s's %s both read and write its map: under one lock such a method is atomic, "+
+			"and %s makes each operation atomic on its own key only — keep a lock (or a LoadOrStore/Compute call) around the compound update, "+
+			"or the change alters what the code guarantees", c.name, strings.Join(f.MultiOp, ", "), rec.Recommended))
+		rec.Confidence = round(rec.Confidence*0.7, 2)
+	}
 	if !mapEvidence {
 		rec.Reasons = append(rec.Reasons, "no map frame was seen under this component: the advice assumes its lock guards a map")
 		rec.Confidence = round(rec.Confidence*0.7, 2)
 	}
 	rec.Evidence = append(rec.Evidence, "rule "+r.ID+" — source: "+r.Source)
 	return rec, true
+}
+
+// atomicityChanges tells a move from one lock over the whole map to a
+// strategy whose operations are atomic per key only.
+func atomicityChanges(from, to Strategy) bool {
+	wholeMap := from == StrategyMutex || from == StrategyRWMutex || from == StrategyUnknown
+	perKey := to == StrategySyncMap || to == StrategyXsync || to == StrategySharded
+	return wholeMap && perKey
 }
 
 // workloadTally keeps the raw weights behind a Workload for evidence.
@@ -354,6 +371,9 @@ func measureRegime(w *window.Window, lock *mutex.Result, sc *stacks.Component) R
 		if lock.Waiters.RunnableKnown {
 			r.Runnable, r.RunnableKnown = round(lock.Waiters.Runnable, 2), true
 		}
+		if lock.Waiters.Known {
+			r.LockWaiters, r.LockWaitersKnown = round(lock.Waiters.Average, 2), true
+		}
 		if c := lock.Cost; c.CapacitySeconds > 0 && c.IdleSource != "" {
 			r.Busy, r.BusyKnown, r.BusySource = round(min(max(1-c.IdleSeconds/c.CapacitySeconds, 0), 1), 3), true, string(c.IdleSource)
 		}
@@ -453,6 +473,9 @@ func confidence(r rule, f *facts, lock *mutex.Result) float64 {
 		c *= 0.9
 	}
 	if !f.Go.Known && (f.Current == StrategySyncMap || f.Current == StrategySyncMapLegacy) {
+		c *= 0.8
+	}
+	if r.ID == "maplab-regime" && !f.Class.Measured {
 		c *= 0.8
 	}
 	// maplab measured GOMAXPROCS=2; elsewhere its rules are extrapolated.
@@ -642,10 +665,10 @@ func expectedGain(rec Recommendation, f *facts) string {
 
 // whatWouldDecide says which data would turn a "keep" into a change.
 func whatWouldDecide(r rule, f *facts, w *window.Window, lock *mutex.Result) string {
-	if r.ID == "locked-map-few-cores" {
-		return fmt.Sprintf("a measurement, not a profile: run maplab with this component's mix (-reads, -keys, -goroutines) for "+
-			"mutex, rwmutex, sharded and xsync on the service's machine; a window taken at GOMAXPROCS ≥ %d is judged by the many-core rules, "+
-			"where sharding is the candidate", manyCores)
+	if r.ID == "maplab-regime" {
+		return fmt.Sprintf("a measurement on the service's machine, not a profile: replay this component's mix and regime "+
+			"(maplab -reads, -goroutines-per-p, -between, -key-type) for %s and the strategies maplab ranked next to it; "+
+			"a window taken at GOMAXPROCS ≥ %d is judged by the many-core rules", f.Current, manyCores)
 	}
 	var need []string
 	if lock == nil || !lock.MutexProfileEnabled || !lock.BlockProfileEnabled {

@@ -399,8 +399,11 @@ type Workload struct {
 	// MultiOpMethods are the component's methods seen doing both reads and
 	// writes of its map: likely a read-modify-write under one lock.
 	MultiOpMethods []string `json:"multi_op_methods,omitempty"`
-	// Regime is how the component's goroutines ran in the window.
-	Regime Regime `json:"regime"`
+	// Regime is how the component's goroutines ran in the window;
+	// RegimeClass the maplab regime it was placed in (g<goroutines per
+	// P>-<none|cpu|io>), which the few-core advice looks up.
+	Regime      Regime `json:"regime"`
+	RegimeClass string `json:"regime_class,omitempty"`
 }
 
 // Regime is what the window measured of the conditions a map strategy's
@@ -418,6 +421,10 @@ type Regime struct {
 	BusySource    string  `json:"busy_source,omitempty"`
 	Runnable      float64 `json:"runnable"`
 	RunnableKnown bool    `json:"runnable_known"`
+	// LockWaiters is the goroutines blocked on locks on average (they
+	// contend, though neither running nor runnable).
+	LockWaiters      float64 `json:"lock_waiters"`
+	LockWaitersKnown bool    `json:"lock_waiters_known"`
 	// Saturated: the Ps were busy or goroutines waited for one.
 	Saturated bool `json:"saturated"`
 	// Shares of the window's sampled CPU (CPUKnown: there was a CPU

@@ -29,8 +29,12 @@ func runMatrix(ctx context.Context, args []string) error {
 	out := fs.String("out", "testapps/maplab/results", "directory for results.json and results.md")
 	gate := gateFlags(fs)
 	note := fs.String("note", "", "a note for the results header: how the machine was set up")
+	merge := fs.String("merge", "", "instead of running, join these comma-separated results.json files of the same matrix (runs taken at different times) into -out")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *merge != "" {
+		return mergeMatrix(splitList(*merge, nil), *out, *note)
 	}
 
 	var design []matrix.Regime
@@ -76,5 +80,30 @@ func runMatrix(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "maplab: wrote %s/results.json and results.md\n", *out)
+	return nil
+}
+
+// mergeMatrix joins matrix runs taken at different times and writes the
+// combined table.
+func mergeMatrix(paths []string, out, note string) error {
+	var parts []*matrix.Results
+	for _, p := range paths {
+		r, err := matrix.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, r)
+	}
+	res, err := matrix.Merge(parts...)
+	if err != nil {
+		return err
+	}
+	if note != "" {
+		res.Meta.Note = note
+	}
+	if err := res.WriteFiles(out); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "maplab: merged %d runs of the matrix into %s/results.json and results.md\n", len(parts), out)
 	return nil
 }

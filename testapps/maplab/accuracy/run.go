@@ -58,10 +58,12 @@ type Case struct {
 	Confidence      float64          `json:"confidence"`
 	Reason          string           `json:"reason,omitempty"`
 	Mix             string           `json:"mix,omitempty"`
-	ReadShare       float64          `json:"read_share"`
-	Contention      analyze.Severity `json:"contention,omitempty"`
-	GrowthShare     float64          `json:"growth_share"`
-	GrowthKinds     []string         `json:"growth_kinds,omitempty"`
+	// RegimeClass is the maplab regime analyze placed the window in.
+	RegimeClass string           `json:"regime_class,omitempty"`
+	ReadShare   float64          `json:"read_share"`
+	Contention  analyze.Severity `json:"contention,omitempty"`
+	GrowthShare float64          `json:"growth_share"`
+	GrowthKinds []string         `json:"growth_kinds,omitempty"`
 	// OpsPerSec is the throughput of this run, agent on (for reference:
 	// scoring uses the matrix).
 	OpsPerSec float64 `json:"ops_per_sec"`
@@ -280,7 +282,8 @@ func componentsOf(m strategy.Map) []string {
 		t = t.Elem()
 	}
 	names := []string{"(*" + t.Name() + ")"}
-	if _, ok := m.(*strategy.XSyncMap); ok {
+	switch m.(type) {
+	case *strategy.XSyncMap, *strategy.StringXSyncMap:
 		names = append(names, "github.com/puzpuzpuz/xsync/")
 	}
 	return names
@@ -320,6 +323,7 @@ func (c *Case) take(rec *analyze.Recommendation, r *analyze.Report) {
 		c.Reason = rec.Reasons[0]
 	}
 	c.Mix = rec.Workload.Mix
+	c.RegimeClass = rec.Workload.RegimeClass
 	c.ReadShare = rec.Workload.ReadShare
 	c.Contention = rec.Workload.Contention
 	c.GrowthShare = rec.Workload.GrowthShare
@@ -336,8 +340,8 @@ func (c *Case) line() string {
 	if !c.Found {
 		advice = "keep (not found)"
 	}
-	return fmt.Sprintf("%-11s %-7s → %-16s conf %.2f  %-4s regret %.2f  %s  [%s, mix %s %.0f%% reads] %s",
-		c.Workload, c.Current, advice, c.Confidence, mark, c.Regret, c.Why, c.Rule, c.Mix, c.ReadShare*100, shorten(c.Reason, 140))
+	return fmt.Sprintf("%-11s %-7s → %-16s conf %.2f  %-4s regret %.2f  %s  [%s, mix %s %.0f%% reads, regime %s] %s",
+		c.Workload, c.Current, advice, c.Confidence, mark, c.Regret, c.Why, c.Rule, c.Mix, c.ReadShare*100, c.RegimeClass, shorten(c.Reason, 140))
 }
 
 func shorten(s string, n int) string {

@@ -51,3 +51,31 @@ func TestPairwiseRegimesCoverEveryPair(t *testing.T) {
 		t.Error("ParseRegimes accepted zero goroutines per P")
 	}
 }
+
+// TestMerge joins two runs of one matrix: rounds renumbered, runs kept,
+// the summary over both.
+func TestMerge(t *testing.T) {
+	part := func(ops float64) *matrix.Results {
+		r := &matrix.Results{Strategies: []string{"mutex", "xsync"}, Workloads: []workload.Spec{{Name: "balanced"}}, Meta: matrix.Meta{Repeat: 1, Command: "run"}}
+		for _, s := range r.Strategies {
+			r.Runs = append(r.Runs, matrix.RunResult{Step: matrix.Step{Round: 0, Workload: "balanced", Strategy: s}, OpsPerSec: ops})
+		}
+		r.Runs[1].OpsPerSec *= 2 // xsync twice mutex
+		return r
+	}
+	m, err := matrix.Merge(part(1), part(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Runs) != 4 || m.Runs[2].Round != 1 || m.Meta.Repeat != 2 || m.Best["balanced"] != "xsync" {
+		t.Errorf("merged %+v", m)
+	}
+	if c, ok := m.Cell("balanced", "xsync"); !ok || c.Median != 4 {
+		t.Errorf("xsync cell %+v, want the median of 2 and 6", c)
+	}
+	other := part(1)
+	other.Workloads[0].Name = "churn"
+	if _, err := matrix.Merge(part(1), other); err == nil {
+		t.Error("merging different workloads: want an error")
+	}
+}
