@@ -135,3 +135,37 @@ func TestCPUCandidateFloor(t *testing.T) {
 		}
 	}
 }
+
+// TestAtomicityWarning: a component whose method reads and writes its map
+// (a read-modify-write under one lock) sent to a per-key strategy is told
+// that atomicity changes, with a lower confidence.
+func TestAtomicityWarning(t *testing.T) {
+	const comp = "main.(*Counters)"
+	w := &window.Window{Meta: window.Meta{GOMAXPROCS: 16, Goroutines: 400}}
+	w.SetProfile(window.CPU, cpuProfile(map[int64][]string{
+		3e9: {"runtime.mapaccess2_faststr", comp + ".Incr", "main.handler"},
+		4e9: {"runtime.mapassign_faststr", comp + ".Incr", "main.handler"},
+		2e9: {"sync.(*Mutex).lockSlow", "sync.(*Mutex).Lock", comp + ".Incr", "main.handler"},
+		1e9: {"main.render", "main.handler"},
+	}))
+	lock, err := mutex.Collect(w, mutex.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &candidate{name: comp, cpuShare: 0.9} // listed for its lock CPU
+	rec, ok := recommendOne(w, lock, c, DefaultThresholds())
+	if !ok || rec.Recommended != StrategySharded {
+		t.Fatalf("recommendation %s → %s by %s, want sharded (16 Ps, write-heavy, contended): %+v %q", rec.Current, rec.Recommended, rec.Rule, rec.Workload, rec.Reasons)
+	}
+	if got := rec.Workload.MultiOpMethods; len(got) != 1 || got[0] != "Incr" {
+		t.Errorf("read-modify-write methods %v, want [Incr]", got)
+	}
+	reasons := strings.Join(rec.Reasons, "\n")
+	if !strings.Contains(reasons, "atomic on its own key only") {
+		t.Errorf("the reasons do not say the change alters atomicity: %s", reasons)
+	}
+	base := confidence(decide(&facts{Current: StrategyMutex, Mix: rec.Workload.Mix, MixSource: "cpu-profile", Contention: SeverityCrit, Procs: 16}), &facts{MixSource: "cpu-profile", Procs: 16}, lock)
+	if rec.Confidence >= base {
+		t.Errorf("confidence %.2f, want below the rule's %.2f", rec.Confidence, base)
+	}
+}

@@ -49,11 +49,6 @@ func Run(ctx context.Context, m strategy.Map, spec Spec) (Result, error) {
 		workers[g] = newWorker(m, spec, uint64(g))
 	}
 
-	if spec.Duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, spec.Duration)
-		defer cancel()
-	}
 	// One flag read by every worker between operations: cheaper than a
 	// channel receive, and the cache line is only ever written once.
 	var stop atomic.Bool
@@ -62,6 +57,14 @@ func Run(ctx context.Context, m strategy.Map, spec Spec) (Result, error) {
 	var wg sync.WaitGroup
 	for _, w := range workers {
 		wg.Go(func() { w.run(&stop) })
+	}
+	// The deadline counts from start, once the workers are launched: set
+	// before, a descheduled caller (a loaded machine) could find it past
+	// when the run begins and measure nothing.
+	if spec.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, start.Add(spec.Duration))
+		defer cancel()
 	}
 	<-ctx.Done()
 	stop.Store(true)

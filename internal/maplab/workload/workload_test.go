@@ -2,6 +2,7 @@ package workload_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,8 +92,9 @@ func TestRunUntilContextEnds(t *testing.T) {
 	spec := workload.Custom(0.5)
 	spec.Keys, spec.Goroutines = 100, 2
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(20*time.Millisecond, cancel)
-	res, err := workload.Run(ctx, strategy.NewMutexMap(), spec)
+	// Cancel once the run has begun (its first Load) rather than after a
+	// fixed time, which a loaded machine can spend before any worker runs.
+	res, err := workload.Run(ctx, &cancelOnLoad{Map: strategy.NewMutexMap(), cancel: cancel}, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,4 +151,16 @@ func TestRegimeAxes(t *testing.T) {
 	if bad.Validate() == nil {
 		t.Error("Validate accepted an unknown kind of work between operations")
 	}
+}
+
+// cancelOnLoad calls cancel on the first Load.
+type cancelOnLoad struct {
+	strategy.Map
+	once   sync.Once
+	cancel func()
+}
+
+func (m *cancelOnLoad) Load(k int) (int, bool) {
+	m.once.Do(m.cancel)
+	return m.Map.Load(k)
 }

@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/contendr/contendr/analyze"
 	"github.com/contendr/contendr/internal/maplab/strategy"
+	"github.com/contendr/contendr/internal/maplab/workload"
 	"github.com/contendr/contendr/testapps/maplab/matrix"
 )
 
@@ -195,5 +198,35 @@ func TestShortRun(t *testing.T) {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("accuracy.md lacks %q", want)
 		}
+	}
+}
+
+// TestPlanSample: a sample keeps about its fraction of the cases, the
+// same ones every time, and a different seed chooses others.
+func TestPlanSample(t *testing.T) {
+	m := &matrix.Results{Strategies: []string{"mutex", "rwmutex", "sharded", "xsync"}, Best: map[string]string{}}
+	for i := range 100 {
+		w := fmt.Sprintf("w%d", i)
+		m.Workloads = append(m.Workloads, workload.Spec{Name: w})
+		m.Best[w] = "xsync"
+		for _, s := range m.Strategies {
+			m.Cells = append(m.Cells, matrix.Cell{Workload: w, Strategy: s, Median: 1})
+		}
+	}
+	all, err := Plan(Config{Matrix: m})
+	if err != nil || len(all) != 300 {
+		t.Fatalf("full plan: %d cases, %v", len(all), err)
+	}
+	a, _ := Plan(Config{Matrix: m, Sample: 0.3, SampleSeed: 1})
+	b, _ := Plan(Config{Matrix: m, Sample: 0.3, SampleSeed: 1})
+	c, _ := Plan(Config{Matrix: m, Sample: 0.3, SampleSeed: 2})
+	if len(a) < 60 || len(a) > 120 {
+		t.Errorf("a 30%% sample of 300 cases kept %d", len(a))
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Error("the same seed chose different cases")
+	}
+	if reflect.DeepEqual(a, c) {
+		t.Error("another seed chose the same cases")
 	}
 }

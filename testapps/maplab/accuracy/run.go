@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"reflect"
@@ -28,6 +29,12 @@ type Config struct {
 	// matrix holds.
 	Workloads  []string
 	Strategies []string
+	// Sample, in (0, 1), keeps that fraction of the planned cases, chosen
+	// by a hash of workload and strategy (SampleSeed), so that a run too
+	// long for the machine covers every part of the matrix evenly and the
+	// same cases are chosen each time; 0 or 1 keeps all.
+	Sample     float64
+	SampleSeed uint64
 	// Duration is how long each case runs with the agent; the window's CPU
 	// profile covers all of it, so analyze sees the read/write mix.
 	Duration time.Duration
@@ -111,10 +118,24 @@ func Plan(cfg Config) ([]Case, error) {
 			if _, ok := cfg.Matrix.Cell(w, s); !ok || s == best {
 				continue
 			}
+			if !sampled(cfg, w, s) {
+				continue
+			}
 			cases = append(cases, Case{Workload: w, Current: s})
 		}
 	}
 	return cases, nil
+}
+
+// sampled tells whether the case (w, s) is in cfg's sample: its FNV-1a
+// hash, seeded, below Sample of the hash range.
+func sampled(cfg Config, w, s string) bool {
+	if cfg.Sample <= 0 || cfg.Sample >= 1 {
+		return true
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%s/%s", cfg.SampleSeed, w, s)
+	return float64(h.Sum64()) < cfg.Sample*float64(^uint64(0))
 }
 
 // Run runs every case of the plan in this process, one after another, each
