@@ -25,8 +25,16 @@ func runAccuracy(ctx context.Context, args []string) error {
 	seed := fs.Uint64("seed", 1, "seed of -sample's choice")
 	note := fs.String("note", "", "a note for the results header: how the machine was set up")
 	out := fs.String("out", "testapps/maplab/results/accuracy", "directory for accuracy.json and accuracy.md (empty: write none)")
+	rerender := fs.String("rerender", "", "instead of running, rewrite accuracy.md in -out from this accuracy.json (after the table's renderer changed)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *rerender != "" {
+		res, err := accuracy.ReadFile(*rerender)
+		if err != nil {
+			return err
+		}
+		return res.WriteFiles(*out)
 	}
 	m, err := matrix.ReadFile(*matrixPath)
 	if err != nil {

@@ -14,6 +14,15 @@ func (r *Results) WriteFiles(dir string) error {
 	return resultfile.Write(dir, "accuracy", r, r.WriteMarkdown)
 }
 
+// ReadFile loads an accuracy.json written by WriteFiles.
+func ReadFile(path string) (*Results, error) {
+	var r Results
+	if err := resultfile.Read(path, "accuracy", &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
 // Totals is the run's result in one line.
 func (r *Results) Totals() string {
 	return fmt.Sprintf("accuracy %.0f%% (%d of %d cases correct), mean regret %.2f",
@@ -101,6 +110,8 @@ func missReason(c Case) string {
 	switch {
 	case !c.Found:
 		return "no recommendation named the component: " + c.Reason
+	case c.Rule == "keep-thin-evidence":
+		return "kept on thin evidence (" + c.Reason + ")"
 	case designed != "" && c.RegimeClass != "" && designed != c.RegimeClass:
 		return fmt.Sprintf("window placed in regime %s, the workload ran %s", c.RegimeClass, designed)
 	case c.Mix != "" && c.Mix != "unknown" && analyze.MaplabMixClass(mix) != c.Mix && !(mix == "range"):
