@@ -127,6 +127,10 @@ func (c regimeChoice) reason(f *facts) string {
 	if c.mix == "unknown" {
 		where = fmt.Sprintf("in maplab's regime of %s (%s), the mix unmeasured, its %d rows there over every mix", c.class, c.class.Why, len(c.rows))
 	}
+	if c.keep && c.pick.Strategy == f.Current {
+		return fmt.Sprintf("%s measured %s itself the fastest there: %s of each row's best (geometric mean, worst row %s): a change would not pay here%s",
+			where, f.Current, pct(c.pick.Mean), pct(c.pick.Worst), currentWeakness(f))
+	}
 	if c.keep {
 		return fmt.Sprintf("%s put %s at %s of each row's best (geometric mean), within %.0f%% of the fastest, %s at %s: a change would not pay here%s",
 			where, f.Current, pct(c.current.Mean), 100*regimeTolerance, c.pick.Strategy, pct(c.pick.Mean), currentWeakness(f))
