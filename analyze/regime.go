@@ -1,6 +1,10 @@
 package analyze
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // regimeClass is one of the regimes maplab's matrix measured, the one a
 // window's measurements are closest to: goroutines per P (1, 4 or 32) and
@@ -122,10 +126,10 @@ func chooseForRegime(f *facts) (regimeChoice, bool) {
 
 // reason says what the choice rests on, with maplab's numbers.
 func (c regimeChoice) reason(f *facts) string {
-	where := fmt.Sprintf("in maplab's regime of %s (%s), on the %s mix, its %d rows there (int and string keys, plain and 1 KiB values)",
-		c.class, c.class.Why, c.mix, len(c.rows))
+	where := fmt.Sprintf("in maplab's regime of %s (%s), on the %s mix, its %s there",
+		c.class, c.class.Why, c.mix, rowsText(c.rows))
 	if c.mix == "unknown" {
-		where = fmt.Sprintf("in maplab's regime of %s (%s), the mix unmeasured, its %d rows there over every mix", c.class, c.class.Why, len(c.rows))
+		where = fmt.Sprintf("in maplab's regime of %s (%s), the mix unmeasured, its %s there over every mix", c.class, c.class.Why, rowsText(c.rows))
 	}
 	if c.keep && c.pick.Strategy == f.Current {
 		return fmt.Sprintf("%s measured %s itself the fastest there: %s of each row's best (geometric mean, worst row %s): a change would not pay here%s",
@@ -159,4 +163,28 @@ func currentWeakness(f *facts) string {
 		return "; sync.Map boxes keys and values into interfaces and allocates an entry node on every store"
 	}
 	return ""
+}
+
+// rowsText says how many rows a choice rests on and which key types and
+// value sizes they ran: "2 rows (int keys, 0 and 1024-byte values)".
+func rowsText(rows []*maplabRow) string {
+	keys, values := map[string]bool{}, map[int]bool{}
+	var keyList, valueList []string
+	for _, r := range rows {
+		if !keys[r.KeyType] {
+			keys[r.KeyType] = true
+			keyList = append(keyList, r.KeyType)
+		}
+		if !values[r.ValueSize] {
+			values[r.ValueSize] = true
+			valueList = append(valueList, fmt.Sprint(r.ValueSize))
+		}
+	}
+	slices.Sort(keyList)
+	slices.Sort(valueList)
+	noun := "rows"
+	if len(rows) == 1 {
+		noun = "row"
+	}
+	return fmt.Sprintf("%d %s (%s keys, %s-byte values)", len(rows), noun, strings.Join(keyList, " and "), strings.Join(valueList, " and "))
 }
