@@ -4,13 +4,15 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
+	"strings"
 )
 
 // maplabJSON is the ground truth the few-core rules follow: the medians of
-// testapps/maplab/results/results.json, the strategy × workload matrix
-// measured on this project's 2-core machine. TestMaplabGroundTruth fails
-// when the two differ; `go test ./analyze -run TestMaplabGroundTruth
+// testapps/maplab/results/results.json, the strategy × workload × regime
+// matrix measured on this project's 2-core machine. TestMaplabGroundTruth
+// fails when the two differ; `go test ./analyze -run TestMaplabGroundTruth
 // -update-maplab` rewrites this copy after a new matrix run.
 //
 //go:embed maplab.json
@@ -23,17 +25,24 @@ type groundTruth struct {
 	Date       string      `json:"date"`
 	GoVersion  string      `json:"go_version"`
 	GOMAXPROCS int         `json:"gomaxprocs"`
-	Goroutines int         `json:"goroutines"`
 	Keys       int         `json:"keys"`
 	Rows       []maplabRow `json:"rows"`
 }
 
-// maplabRow is one workload: median operations per second of wall time and
-// per CPU-second, by strategy.
+// maplabRow is one workload in one regime: median operations per second
+// of wall time and per CPU-second, by strategy.
 type maplabRow struct {
-	Workload  string               `json:"workload"`
-	OpsPerSec map[Strategy]float64 `json:"ops_per_sec"`
-	OpsPerCPU map[Strategy]float64 `json:"ops_per_cpu_second"`
+	Workload string `json:"workload"`
+	// Mix is maplab's named mix (read-mostly … overwrite); the regime is
+	// goroutines per P, the work between operations (none, cpu, io), the
+	// key type and the value size.
+	Mix            string               `json:"mix"`
+	GoroutinesPerP int                  `json:"goroutines_per_p"`
+	Between        string               `json:"between"`
+	KeyType        string               `json:"key_type"`
+	ValueSize      int                  `json:"value_size"`
+	OpsPerSec      map[Strategy]float64 `json:"ops_per_sec"`
+	OpsPerCPU      map[Strategy]float64 `json:"ops_per_cpu_second"`
 }
 
 // maplab is the embedded ground truth, read once at start-up; a broken
@@ -47,27 +56,110 @@ var maplab = func() groundTruth {
 }()
 
 // maplabSource names the ground truth the few-core rules rest on.
-var maplabSource = fmt.Sprintf("testapps/maplab/results/results.md (GOMAXPROCS=%d, %d goroutines, %d int keys, %s, %s)",
-	maplab.GOMAXPROCS, maplab.Goroutines, maplab.Keys, maplab.GoVersion, maplab.Date)
+var maplabSource = fmt.Sprintf("testapps/maplab/results/results.md (GOMAXPROCS=%d, %d int or string keys, %d workloads × regimes, %s, %s)",
+	maplab.GOMAXPROCS, maplab.Keys, len(maplab.Rows), maplab.GoVersion, maplab.Date)
 
-// row is the ground truth's row for a workload, or nil.
-func (g groundTruth) row(workload string) *maplabRow {
+// MaplabMixClass is the measured mix a maplab mix reads as in a profile:
+// what a window of that workload is judged by (hotkey reads as
+// read-heavy, churn as balanced, overwrite as write-heavy; range by its
+// Range frames).
+func MaplabMixClass(mix string) string {
+	switch mix {
+	case "hotkey":
+		return "read-heavy"
+	case "churn":
+		return "balanced"
+	case "overwrite":
+		return "write-heavy"
+	}
+	return mix
+}
+
+// rowsFor are the ground-truth rows of a regime class and a measured mix
+// ("range" for components that range; "unknown" takes every mix).
+func (g groundTruth) rowsFor(rc regimeClass, mix string) []*maplabRow {
+	var out []*maplabRow
 	for i := range g.Rows {
-		if g.Rows[i].Workload == workload {
-			return &g.Rows[i]
+		r := &g.Rows[i]
+		if r.GoroutinesPerP != rc.PerP || r.Between != rc.Between {
+			continue
+		}
+		if mix == "unknown" || MaplabMixClass(r.Mix) == mix {
+			out = append(out, r)
 		}
 	}
-	return nil
+	return out
+}
+
+// standing is a strategy's throughput over a set of rows: the geometric
+// mean of its median over each row's best (1 = the best everywhere), and
+// the worst of those ratios.
+type standing struct {
+	Strategy Strategy
+	Mean     float64
+	Worst    float64
+	Rows     int
+}
+
+// standings ranks the strategies measured on every one of rows, best
+// first. Strategies missing from a row (the read/dirty map on string keys)
+// are ranked over the rows they ran.
+func standings(rows []*maplabRow) []standing {
+	sum := map[Strategy]float64{}
+	worst := map[Strategy]float64{}
+	count := map[Strategy]int{}
+	for _, r := range rows {
+		var best float64
+		for _, v := range r.OpsPerSec {
+			best = max(best, v)
+		}
+		if best <= 0 {
+			continue
+		}
+		for s, v := range r.OpsPerSec {
+			if v <= 0 {
+				continue
+			}
+			ratio := v / best
+			sum[s] += math.Log(ratio)
+			if count[s] == 0 || ratio < worst[s] {
+				worst[s] = ratio
+			}
+			count[s]++
+		}
+	}
+	var out []standing
+	for s, n := range count {
+		out = append(out, standing{Strategy: s, Mean: math.Exp(sum[s] / float64(n)), Worst: worst[s], Rows: n})
+	}
+	slices.SortFunc(out, func(a, b standing) int {
+		if a.Mean != b.Mean {
+			return map[bool]int{true: -1, false: 1}[a.Mean > b.Mean]
+		}
+		return strings.Compare(string(a.Strategy), string(b.Strategy))
+	})
+	return out
+}
+
+func standingOf(st []standing, s Strategy) (standing, bool) {
+	for _, x := range st {
+		if x.Strategy == s {
+			return x, true
+		}
+	}
+	return standing{}, false
 }
 
 // behindBest says how far s's median fell behind each workload's best, as
-// "54–87%" over the workloads named (all when none are).
-func (g groundTruth) behindBest(s Strategy, workloads ...string) string {
-	lo, hi := 1.0, 0.0
-	for _, r := range g.Rows {
-		if len(workloads) > 0 && !slices.Contains(workloads, r.Workload) {
-			continue
+// "54–87%", over the rows given (all rows when none are).
+func (g groundTruth) behindBest(s Strategy, rows ...*maplabRow) string {
+	if len(rows) == 0 {
+		for i := range g.Rows {
+			rows = append(rows, &g.Rows[i])
 		}
+	}
+	lo, hi := 1.0, 0.0
+	for _, r := range rows {
 		var best float64
 		for _, v := range r.OpsPerSec {
 			best = max(best, v)

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -23,9 +24,14 @@ type maplabResults struct {
 		GOMAXPROCS int    `json:"gomaxprocs"`
 	} `json:"meta"`
 	Workloads []struct {
-		Name       string `json:"name"`
-		Keys       int    `json:"keys"`
-		Goroutines int    `json:"goroutines"`
+		Name           string `json:"name"`
+		Mix            string `json:"mix"`
+		Keys           int    `json:"keys"`
+		Goroutines     int    `json:"goroutines"`
+		GoroutinesPerP int    `json:"goroutines_per_p"`
+		Between        string `json:"between"`
+		KeyType        string `json:"key_type"`
+		ValueSize      int    `json:"value_size"`
 	} `json:"workloads"`
 	Cells []struct {
 		Workload        string  `json:"workload"`
@@ -50,11 +56,15 @@ func TestMaplabGroundTruth(t *testing.T) {
 	}
 	want := groundTruth{Command: res.Meta.Command, Date: res.Meta.Date, GoVersion: res.Meta.GoVersion, GOMAXPROCS: res.Meta.GOMAXPROCS}
 	for _, w := range res.Workloads {
-		if want.Keys != 0 && (w.Keys != want.Keys || w.Goroutines != want.Goroutines) {
-			t.Fatalf("workload %s has %d keys and %d goroutines, others %d and %d: the ground truth quotes one", w.Name, w.Keys, w.Goroutines, want.Keys, want.Goroutines)
+		if want.Keys != 0 && w.Keys != want.Keys {
+			t.Fatalf("workload %s has %d keys, others %d: the ground truth quotes one", w.Name, w.Keys, want.Keys)
 		}
-		want.Keys, want.Goroutines = w.Keys, w.Goroutines
-		row := maplabRow{Workload: w.Name, OpsPerSec: map[Strategy]float64{}, OpsPerCPU: map[Strategy]float64{}}
+		want.Keys = w.Keys
+		row := maplabRow{Workload: w.Name, Mix: cmp.Or(w.Mix, w.Name), GoroutinesPerP: w.GoroutinesPerP, Between: cmp.Or(w.Between, "none"),
+			KeyType: cmp.Or(w.KeyType, "int"), ValueSize: w.ValueSize, OpsPerSec: map[Strategy]float64{}, OpsPerCPU: map[Strategy]float64{}}
+		if row.GoroutinesPerP == 0 && res.Meta.GOMAXPROCS > 0 {
+			row.GoroutinesPerP = w.Goroutines / res.Meta.GOMAXPROCS
+		}
 		for _, c := range res.Cells {
 			if c.Workload == w.Name {
 				s, ok := maplabStrategies[c.Strategy]
@@ -106,13 +116,15 @@ var maplabMixes = map[string]func(f *facts){
 }
 
 // TestRulesAgainstMaplab holds the rule table to the ground truth: for
-// every measured workload and every strategy a user may run today, as a
-// contended profile of it would look, the advice must not be measurably
-// slower than what the user has (10% margin on both wall-clock and
-// per-CPU-second throughput), and sync.Map, COW or a read/dirty map that
-// maplab found far slower than the best (below half of it on both) must
-// not be kept. Between Mutex and RWMutex the runs on the shared machine
-// disagree, so a kept lock is not held to the best.
+// every measured row (a mix in a regime) and every strategy a user may run
+// today, as a hot profile of it would look in that regime, the advice must
+// not be measurably slower than what the user has (10% margin on both
+// wall-clock and per-CPU-second throughput) in nine cases of ten, and
+// sync.Map, COW or a read/dirty map that maplab found far slower than the
+// best (below half of it on both) must not be kept in nine of ten. The
+// rule picks one strategy per regime and mix over several rows (key types,
+// value sizes, neighbouring mixes), so a row may disagree with its pick;
+// the accuracy run (testapps/maplab accuracy) lists those.
 func TestRulesAgainstMaplab(t *testing.T) {
 	// MAPLAB_RESULTS checks the rules against another run of the matrix.
 	path := filepath.Join("..", "testapps", "maplab", "results", "results.json")
@@ -139,20 +151,27 @@ func TestRulesAgainstMaplab(t *testing.T) {
 		table[c.Workload][maplabStrategies[c.Strategy]] = cell{c.OpsPerSec, c.OpsPerCPUSecond}
 	}
 	growthOf := map[Strategy]gc.GrowthKind{StrategySyncMap: gc.GrowthHashTrieMap, StrategyCOW: gc.GrowthCOWClone, StrategySyncMapLegacy: gc.GrowthSyncMapDirty}
-	for workload, row := range table {
-		mix, ok := maplabMixes[workload]
+	var cases, slower, keptSlow int
+	for _, w := range res.Workloads {
+		row := table[w.Name]
+		mix, ok := maplabMixes[cmp.Or(w.Mix, w.Name)]
 		if !ok {
-			t.Errorf("maplab workload %q has no facts here: add it to maplabMixes", workload)
+			t.Errorf("maplab workload %q has no facts here: add it to maplabMixes", w.Name)
 			continue
 		}
 		var best cell
 		for _, c := range row {
 			best = cell{max(best.wall, c.wall), max(best.cpu, c.cpu)}
 		}
+		class := regimeClass{PerP: cmp.Or(w.GoroutinesPerP, 32), Between: cmp.Or(w.Between, "none"), Measured: true}
 		for _, current := range []Strategy{StrategyMutex, StrategyRWMutex, StrategySyncMap, StrategyCOW, StrategySyncMapLegacy} {
+			have, ok := row[current]
+			if !ok {
+				continue
+			}
 			f := facts{
 				Component: "strategy.(*Map)", Current: current, Go: goVersion{Minor: 26, Known: true}, MixSource: "cpu-profile",
-				Contention: SeverityCrit, Fraction: 0.5, Growth: SeverityOK, Goroutines: 64, Procs: res.Meta.GOMAXPROCS,
+				Contention: SeverityCrit, Fraction: 0.5, Growth: SeverityOK, Goroutines: 64, Procs: res.Meta.GOMAXPROCS, Class: class,
 			}
 			if k, ok := growthOf[current]; ok {
 				f.Growth, f.GrowthShare, f.GrowthKinds = SeverityCrit, 0.8, []gc.GrowthKind{k}
@@ -160,19 +179,25 @@ func TestRulesAgainstMaplab(t *testing.T) {
 			mix(&f)
 			r := decide(&f)
 			advice := r.Recommend(&f)
-			have := row[current]
+			cases++
 			if advice != StrategyKeep {
-				got := row[advice]
-				if got.wall < 0.9*have.wall && got.cpu < 0.9*have.cpu {
-					t.Errorf("%s, %s: rule %s advises %s, which maplab measured slower (%.3g vs %.3g ops/s, %.3g vs %.3g per CPU-s)",
-						workload, current, r.ID, advice, got.wall, have.wall, got.cpu, have.cpu)
+				got, ok := row[advice]
+				if ok && got.wall < 0.9*have.wall && got.cpu < 0.9*have.cpu {
+					slower++
+					t.Logf("%s, %s: rule %s advises %s, which maplab measured slower here (%.3g vs %.3g ops/s)", w.Name, current, r.ID, advice, got.wall, have.wall)
 				}
 				continue
 			}
 			if current != StrategyMutex && current != StrategyRWMutex && have.wall < 0.5*best.wall && have.cpu < 0.5*best.cpu {
-				t.Errorf("%s, %s: rule %s keeps a strategy maplab measured at under half the best (%.3g vs %.3g ops/s)",
-					workload, current, r.ID, have.wall, best.wall)
+				keptSlow++
+				t.Logf("%s, %s: rule %s keeps a strategy maplab measured at under half the best (%.3g vs %.3g ops/s)", w.Name, current, r.ID, have.wall, best.wall)
 			}
 		}
+	}
+	if cases == 0 {
+		t.Fatal("no case was checked")
+	}
+	if float64(slower) > 0.1*float64(cases) || float64(keptSlow) > 0.1*float64(cases) {
+		t.Errorf("of %d cases, %d advised a measurably slower strategy and %d kept one at under half the best: more than one in ten", cases, slower, keptSlow)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/contendr/contendr/collectors/stacks"
+	"github.com/contendr/contendr/internal/symbol"
 
 	"github.com/contendr/contendr/collectors/gc"
 	"github.com/contendr/contendr/collectors/mutex"
@@ -17,10 +18,25 @@ import (
 // candidate is one component a recommendation may speak about.
 type candidate struct {
 	name   string
-	lock   *mutex.Component // nil when only growth was seen
-	growth *componentGrowth // nil when only contention was seen
-	weight float64          // for ordering: component cost (or lock wait share) + growth share
+	lock   *mutex.Component // nil when no contention or lock CPU was listed
+	growth *componentGrowth // nil when no growth was seen
+	// cpuShare is the part of the window's sampled CPU the component spent
+	// in lock primitives and in its own map operations; 0 below
+	// MinCandidateCPUShare or without a CPU profile.
+	cpuShare float64
+	weight   float64 // for ordering: component cost (or lock wait share) + growth share, else cpuShare
 }
+
+// MinCandidateCPUShare is the part of the window's sampled CPU a component
+// must spend inside lock primitives and its own map operations (the
+// runtime's map, sync.Map, maps.Clone directly under its frames) to be
+// considered when nothing else — contention, map growth — names it. A
+// strategy change gives back at most that CPU, and maplab's repeated runs
+// of one cell differ by more than 5% on this machine, so below it no
+// advice could be told from noise; above it an uncontended lock's fast
+// path (an RWMutex whose readers bounce one cache line, golang/go#17973)
+// is a real cost that no mutex profile shows.
+const MinCandidateCPUShare = 0.05
 
 // recommend picks a map strategy for every component that guards a map
 // (lock kinds) or grows one (map growth), heaviest first.
@@ -70,8 +86,47 @@ func candidates(lock *mutex.Result, gcr *gc.Result) []*candidate {
 		c.growth = cg
 		c.weight += cg.Share
 	}
+	for _, cc := range cpuCandidates(lock) {
+		c := get(cc.name)
+		c.cpuShare = cc.share
+		if c.weight == 0 {
+			c.weight = cc.share
+		}
+	}
 	slices.SortStableFunc(out, func(a, b *candidate) int { return cmp.Compare(b.weight, a.weight) })
 	return out
+}
+
+type cpuCandidate struct {
+	name  string
+	share float64
+}
+
+// cpuCandidates are the user components whose CPU inside lock primitives
+// and their own map operations reaches MinCandidateCPUShare of the
+// window's sampled CPU, by name.
+func cpuCandidates(lock *mutex.Result) []cpuCandidate {
+	if lock == nil || lock.Attribution == nil || !lock.Attribution.CPU.Present || lock.Attribution.CPU.TotalNanos <= 0 {
+		return nil
+	}
+	total := float64(lock.Attribution.CPU.TotalNanos)
+	var out []cpuCandidate
+	for name, sc := range lock.Attribution.Components {
+		share := float64(sc.SyncCPUNanos+sc.MapCPUNanos) / total
+		if share >= MinCandidateCPUShare && userComponent(name) {
+			out = append(out, cpuCandidate{name, share})
+		}
+	}
+	slices.SortFunc(out, func(a, b cpuCandidate) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+// userComponent tells a component of user code (main, or a module path)
+// from the runtime's and the standard library's.
+func userComponent(name string) bool {
+	pkg := symbol.Parse(name + ".f").Pkg
+	first, _, _ := strings.Cut(pkg, "/")
+	return pkg == "main" || strings.Contains(first, ".")
 }
 
 // recommendOne measures the component's workload, runs the rule table and
@@ -83,12 +138,17 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 	if c.growth != nil {
 		growth = c.growth.Entries
 	}
-	current, currentWhy := currentStrategy(c.name, c.lock, growth)
+	var sc *stacks.Component
+	if lock != nil && lock.Attribution != nil {
+		sc = lock.Attribution.Component(c.name)
+	}
+	current, currentWhy := currentStrategy(identityOf(c, sc, growth))
 	wl, tally := measureWorkload(w, lock, c, th)
 	// Map frames, map-like method names (Get, Store, …) or the strategy
 	// itself say the lock guards a map.
 	mapEvidence := c.growth != nil || current == StrategySyncMap || current == StrategySyncMapLegacy ||
-		current == StrategyCOW || current == StrategySharded || tally.cpu.Total() > 0 || tally.contention.Total() > 0
+		current == StrategyCOW || current == StrategySharded || tally.cpu.Total() > 0 || tally.contention.Total() > 0 ||
+		(sc != nil && sc.MapCPUNanos > 0)
 	if !mapEvidence && !wl.Contention.AtLeast(SeverityWarn) {
 		return Recommendation{}, false
 	}
@@ -99,6 +159,11 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 		Mix:            wl.Mix,
 		ReadShare:      wl.ReadShare,
 		MixSource:      wl.ReadShareSource,
+		MixNote:        wl.MixNote,
+		Regime:         wl.Regime,
+		MultiOp:        wl.MultiOpMethods,
+		Class:          classifyRegime(wl.Regime, w.Meta.GOMAXPROCS, w.Meta.Goroutines),
+		CPUShare:       c.cpuShare,
 		Contention:     wl.Contention,
 		Cost:           wl.Cost,
 		CostKnown:      lock != nil && lock.Cost.Known,
@@ -122,10 +187,13 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 	switch {
 	case lock != nil && costMeasured(lock):
 		f.Contention = minSeverity(f.Contention, th.ContentionCost.Severity(lock.Cost.Value))
-	case lock != nil && lock.LockFraction.Known:
+	case lock != nil && lock.LockFraction.Known && !(c.lock == nil && c.cpuShare > 0):
+		// The wait share cannot cap a component judged by its lock CPU
+		// alone: uncontended reader-count traffic waits on nothing.
 		f.Contention = minSeverity(f.Contention, th.LockFraction.Severity(lock.LockFraction.Value))
 	}
 	wl.Contention = f.Contention
+	wl.RegimeClass = f.Class.Name()
 
 	r := decide(f)
 	rec := Recommendation{
@@ -162,12 +230,26 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 	if rec.Recommended == StrategyKeep {
 		rec.Decide = whatWouldDecide(r, f, w, lock)
 	}
+	if atomicityChanges(rec.Current, rec.Recommended) && len(f.MultiOp) > 0 {
+		rec.Reasons = append(rec.Reasons, fmt.Sprintf("%s's %s both read and write its map: under one lock such a method is atomic, "+
+			"and %s makes each operation atomic on its own key only — keep a lock (or a LoadOrStore/Compute call) around the compound update, "+
+			"or the change alters what the code guarantees", c.name, strings.Join(f.MultiOp, ", "), rec.Recommended))
+		rec.Confidence = round(rec.Confidence*0.7, 2)
+	}
 	if !mapEvidence {
 		rec.Reasons = append(rec.Reasons, "no map frame was seen under this component: the advice assumes its lock guards a map")
 		rec.Confidence = round(rec.Confidence*0.7, 2)
 	}
 	rec.Evidence = append(rec.Evidence, "rule "+r.ID+" — source: "+r.Source)
 	return rec, true
+}
+
+// atomicityChanges tells a move from one lock over the whole map to a
+// strategy whose operations are atomic per key only.
+func atomicityChanges(from, to Strategy) bool {
+	wholeMap := from == StrategyMutex || from == StrategyRWMutex || from == StrategyUnknown
+	perKey := to == StrategySyncMap || to == StrategyXsync || to == StrategySharded
+	return wholeMap && perKey
 }
 
 // workloadTally keeps the raw weights behind a Workload for evidence.
@@ -177,11 +259,14 @@ type workloadTally struct {
 	contention stacks.MapWork
 }
 
-// measureWorkload estimates a component's read/write mix, growth, range
-// use and concurrency. The mix comes from the best source available: CPU
-// samples in read vs write map operations, else RLock vs Lock contention,
-// else the contention stacks' operations (weighted by delay, a weaker
-// proxy).
+// measureWorkload estimates a component's read/write/delete/range mix,
+// growth, range use and the regime it ran in. The CPU profile comes first:
+// CPU samples in read vs write map operations weigh the work as it ran,
+// lock-free reads included. Only a window without a CPU profile falls back
+// to contention — RLock vs Lock waits, else the contention stacks'
+// operations weighted by delay — and then the workload says so: reads that
+// take no lock (sync.Map, xsync, COW) never wait, so contention counts
+// only the writes.
 func measureWorkload(w *window.Window, lock *mutex.Result, c *candidate, th Thresholds) (Workload, workloadTally) {
 	wl := Workload{Mix: "unknown", Contention: SeverityOK, Goroutines: w.Meta.Goroutines, GOMAXPROCS: w.Meta.GOMAXPROCS}
 	var t workloadTally
@@ -207,27 +292,121 @@ func measureWorkload(w *window.Window, lock *mutex.Result, c *candidate, th Thre
 		}
 	}
 
+	cpuProfile := lock != nil && lock.Attribution != nil && lock.Attribution.CPU.Present && lock.Attribution.CPU.TotalNanos > 0
+	var sc *stacks.Component
 	if lock != nil && lock.Attribution != nil {
-		sc := lock.Attribution.Component(c.name)
+		sc = lock.Attribution.Component(c.name)
 		t.cpu, t.cpuRLock, t.contention = sc.CPUWork, float64(sc.RLockCPUNanos), sc.ContentionWork
 	}
 	if t.contention.Total() == 0 && c.lock != nil {
 		t.contention = tallySiteStacks(c.lock, c.name)
 	}
 	wl.Range = t.cpu.Range > 0 || t.contention.Range > 0
+	wl.Regime = measureRegime(w, lock, sc)
+	if c.lock == nil && cpuProfile && sc != nil {
+		// Listed for its CPU alone (no contention sampled, below the
+		// collector's listing floor or the capacity unknown): its lock CPU
+		// judges it, over the capacity when known, else over the CPU the
+		// profile sampled, which can only overstate it.
+		wl.Contention = th.ComponentCost.Severity(wl.Regime.LockCPUShare)
+		if wl.Regime.LockCPUOfCapacity > 0 {
+			wl.Contention = th.ComponentCost.Severity(wl.Regime.LockCPUOfCapacity)
+		}
+	}
 
-	if share, ok := t.cpu.ReadShare(); ok {
+	switch share, ok := t.cpu.ReadShare(); {
+	case ok:
 		wl.ReadShare, wl.ReadShareSource = share, "cpu-profile"
-	} else if c.lock != nil && c.lock.ReadDelaySeconds+c.lock.WriteDelaySeconds > 0 {
+		wl.DeleteShare, wl.RangeShare = t.cpu.Delete/t.cpu.Total(), t.cpu.Range/t.cpu.Total()
+		wl.MixNote = "CPU-weighted: an operation counts by the CPU it took, so costlier writes weigh more than their count"
+	case cpuProfile:
+		// A CPU profile that does not show the mix is not replaced by
+		// contention, which would show the writes alone.
+		wl.MixNote = "the CPU profile classifies too little of this component's CPU as map reads or writes to tell its mix; contention stacks are not used instead: they miss reads that take no lock"
+	case c.lock != nil && c.lock.ReadDelaySeconds+c.lock.WriteDelaySeconds > 0:
 		wl.ReadShare = c.lock.ReadDelaySeconds / (c.lock.ReadDelaySeconds + c.lock.WriteDelaySeconds)
 		wl.ReadShareSource = "rwmutex-contention"
-	} else if share, ok := t.contention.ReadShare(); ok {
-		wl.ReadShare, wl.ReadShareSource = share, "contention-stacks"
+		wl.MixNote = "no CPU profile: the mix is RLock vs Lock waiting time, which counts only the operations that waited"
+	default:
+		if share, ok := t.contention.ReadShare(); ok {
+			wl.ReadShare, wl.ReadShareSource = share, "contention-stacks"
+			wl.DeleteShare, wl.RangeShare = t.contention.Delete/t.contention.Total(), t.contention.Range/t.contention.Total()
+			wl.MixNote = "no CPU profile: the mix is read from contention stacks by delay, and reads that take no lock (sync.Map, xsync, COW) never appear there"
+		}
 	}
-	wl.ReadShare = round(wl.ReadShare, 4)
+	wl.ReadShare, wl.DeleteShare, wl.RangeShare = round(wl.ReadShare, 4), round(wl.DeleteShare, 4), round(wl.RangeShare, 4)
 	wl.Mix = mixOf(wl.ReadShare, wl.ReadShareSource != "")
+	wl.MultiOpMethods = multiOpMethods(sc)
 	return wl, t
 }
+
+// multiOpMethods lists the component's methods seen over more than one
+// kind of map operation in the CPU profile.
+func multiOpMethods(sc *stacks.Component) []string {
+	if sc == nil {
+		return nil
+	}
+	var out []string
+	for m, ops := range sc.MapOpsByMethod {
+		reads := ops&(1<<stacks.OpRead|1<<stacks.OpRange) != 0
+		writes := ops&(1<<stacks.OpWrite|1<<stacks.OpDelete) != 0
+		if reads && writes {
+			out = append(out, m)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// measureRegime reads how the window's goroutines ran: per P, whether the
+// Ps were busy, and how much of the CPU the component's own map and lock
+// work took (the rest ran outside its lock).
+func measureRegime(w *window.Window, lock *mutex.Result, sc *stacks.Component) Regime {
+	var r Regime
+	procs := w.Meta.GOMAXPROCS
+	if procs > 0 && w.Meta.Goroutines > 0 {
+		r.GoroutinesPerP = round(float64(w.Meta.Goroutines)/float64(procs), 2)
+	}
+	if lock != nil {
+		if lock.Waiters.RunnableKnown {
+			r.Runnable, r.RunnableKnown = round(lock.Waiters.Runnable, 2), true
+		}
+		if lock.Waiters.Known {
+			r.LockWaiters, r.LockWaitersKnown = round(lock.Waiters.Average, 2), true
+		}
+		if c := lock.Cost; c.CapacitySeconds > 0 && c.IdleSource != "" {
+			r.Busy, r.BusyKnown, r.BusySource = round(min(max(1-c.IdleSeconds/c.CapacitySeconds, 0), 1), 3), true, string(c.IdleSource)
+		}
+	}
+	// Ps busy, or goroutines waiting for one: either way the CPU was the
+	// limit (maplab's tight loops); idle Ps with nothing runnable mean the
+	// goroutines were waiting elsewhere (I/O, timers).
+	r.Saturated = (r.BusyKnown && r.Busy >= saturatedBusy) || (r.RunnableKnown && procs > 0 && r.Runnable >= float64(procs)/2)
+	if lock == nil || lock.Attribution == nil || sc == nil {
+		return r
+	}
+	cpu := lock.Attribution.CPU
+	if !cpu.Present || cpu.TotalNanos <= 0 {
+		return r
+	}
+	total := float64(cpu.TotalNanos)
+	r.CPUKnown = true
+	r.ComponentCPUShare = round(sc.CPUWork.All/total, 4)
+	r.LockCPUShare = round(float64(sc.SyncCPUNanos)/total, 4)
+	r.MapCPUShare = round(float64(sc.MapCPUNanos)/total, 4)
+	if sc.CPUWork.All > 0 {
+		r.RLockCPUShare = round(float64(sc.RLockCPUNanos)/sc.CPUWork.All, 4)
+	}
+	if lock.Cost.CapacitySeconds > 0 && lock.Cost.SyncCPUKnown && cpu.SyncNanos > 0 {
+		r.LockCPUOfCapacity = round(float64(sc.SyncCPUNanos)/float64(cpu.SyncNanos)*lock.Cost.SyncCPUSeconds/lock.Cost.CapacitySeconds, 4)
+	}
+	return r
+}
+
+// saturatedBusy is the busy share of the capacity from which the Ps count
+// as saturated: maplab's tight loops keep it above 0.9 when they have the
+// cores, its I/O regime below 0.5.
+const saturatedBusy = 0.75
 
 // costMeasured says whether the window's contention cost can judge a
 // component: known, and not a lower bound.
@@ -296,6 +475,9 @@ func confidence(r rule, f *facts, lock *mutex.Result) float64 {
 	if !f.Go.Known && (f.Current == StrategySyncMap || f.Current == StrategySyncMapLegacy) {
 		c *= 0.8
 	}
+	if r.ID == "maplab-regime" && !f.Class.Measured {
+		c *= 0.8
+	}
 	// maplab measured GOMAXPROCS=2; elsewhere its rules are extrapolated.
 	if strings.HasPrefix(r.Source, maplabSource) && f.Procs != 2 {
 		c *= 0.8
@@ -349,9 +531,20 @@ func evidence(c *candidate, f *facts, currentWhy string, wl Workload, t workload
 			ev = append(ev, fmt.Sprintf("growth %s in %s: %s, %s of allocation", g.Kind, g.Function, bytesText(g.BytesPerSecond, g.Bytes), pct(g.ShareOfAlloc)))
 		}
 	}
+	if rg := wl.Regime; rg.CPUKnown && (c.cpuShare > 0 || rg.RLockCPUShare > 0) {
+		line := fmt.Sprintf("CPU profile: %s spends %s of the window's sampled CPU inside lock primitives and %s in its own map operations",
+			c.name, pct(rg.LockCPUShare), pct(rg.MapCPUShare))
+		if rg.RLockCPUShare > 0 {
+			line += fmt.Sprintf("; RLock/RUnlock themselves take %s of its CPU samples (the reader count's shared cache line, golang/go#17973)", pct(rg.RLockCPUShare))
+		}
+		if c.lock == nil || c.lock.DelaySeconds == 0 {
+			line += "; the mutex and block profiles show no contention on it: uncontended lock cost that only the CPU profile sees"
+		}
+		ev = append(ev, line)
+	}
 	if total := t.cpu.Total(); total > 0 {
-		ev = append(ev, fmt.Sprintf("CPU samples under %s: %s reads, %s writes, %s range",
-			c.name, pct(t.cpu.Read/total), pct(t.cpu.Write/total), pct(t.cpu.Range/total)))
+		ev = append(ev, fmt.Sprintf("CPU samples under %s: %s reads, %s writes (%s deletes), %s range",
+			c.name, pct(t.cpu.Read/total), pct(t.cpu.Write/total), pct(t.cpu.Delete/total), pct(t.cpu.Range/total)))
 	}
 	if total := t.contention.Total(); total > 0 && wl.ReadShareSource == "contention-stacks" {
 		// Shares are of the classified delay; say how much that covers.
@@ -361,7 +554,34 @@ func evidence(c *candidate, f *facts, currentWhy string, wl Workload, t workload
 	if wl.Goroutines > 0 || wl.GOMAXPROCS > 0 {
 		ev = append(ev, fmt.Sprintf("%d goroutines on GOMAXPROCS %d", wl.Goroutines, wl.GOMAXPROCS))
 	}
+	if line := regimeText(wl.Regime); line != "" {
+		ev = append(ev, line)
+	}
 	return ev
+}
+
+// regimeText says in one line what the window measured of its regime.
+func regimeText(rg Regime) string {
+	var parts []string
+	if rg.GoroutinesPerP > 0 {
+		parts = append(parts, fmt.Sprintf("%.3g goroutines per P", rg.GoroutinesPerP))
+	}
+	if rg.BusyKnown {
+		parts = append(parts, fmt.Sprintf("Ps %s busy (%s)", pct(rg.Busy), rg.BusySource))
+	}
+	if rg.RunnableKnown {
+		parts = append(parts, fmt.Sprintf("%.3g goroutines runnable on average", rg.Runnable))
+	}
+	if rg.BusyKnown || rg.RunnableKnown {
+		parts = append(parts, map[bool]string{true: "saturated", false: "not saturated"}[rg.Saturated])
+	}
+	if rg.CPUKnown {
+		parts = append(parts, fmt.Sprintf("%s of the sampled CPU runs through the component, %s outside it", pct(rg.ComponentCPUShare), pct(1-rg.ComponentCPUShare)))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "regime: " + strings.Join(parts, ", ")
 }
 
 func siteEvidence(side string, s *mutex.Site) string {
@@ -387,7 +607,11 @@ func firstN[T any](xs []T, n int) []T { return xs[:min(len(xs), n)] }
 func workloadReasons(f *facts) []string {
 	var out []string
 	if f.Mix != "unknown" {
-		out = append(out, fmt.Sprintf("workload is %s: %s of map work reads (measured from %s)", f.Mix, pct(f.ReadShare), f.MixSource))
+		line := fmt.Sprintf("workload is %s: %s of map work reads (measured from %s)", f.Mix, pct(f.ReadShare), f.MixSource)
+		if f.MixSource != "cpu-profile" && f.MixNote != "" {
+			line += "; " + f.MixNote
+		}
+		out = append(out, line)
 	}
 	if f.Range {
 		out = append(out, "Range/iteration runs under this component: a full scan holds the lock (or, in the legacy sync.Map, forces a promotion)")
@@ -420,6 +644,8 @@ func expectedGain(rec Recommendation, f *facts) string {
 		parts = append(parts, fmt.Sprintf("at least %s of the CPU capacity (a lower bound: CPU inside the lock primitives was not measured), now spent on %s's locks", pct(rec.Gain.Cost), rec.Component))
 	case rec.Gain.Cost > 0:
 		parts = append(parts, fmt.Sprintf("up to %s of the CPU capacity, now spent inside %s's lock primitives or idle while goroutines waited on them", pct(rec.Gain.Cost), rec.Component))
+	case f.Regime.CPUKnown && f.Regime.LockCPUShare > 0 && f.Contention.AtLeast(SeverityWarn):
+		parts = append(parts, fmt.Sprintf("up to %s of the CPU the profile sampled, now spent inside %s's lock primitives", pct(f.Regime.LockCPUShare), rec.Component))
 	case !f.CostKnown && rec.Gain.LockFraction > 0:
 		// No cost to bound it: say what the wait share is, not a gain.
 		parts = append(parts, fmt.Sprintf("less waiting on %s's lock (lock wait share %s; the contention cost, which bounds the gain, is unknown)", rec.Component, pct(rec.Gain.LockFraction)))
@@ -439,10 +665,10 @@ func expectedGain(rec Recommendation, f *facts) string {
 
 // whatWouldDecide says which data would turn a "keep" into a change.
 func whatWouldDecide(r rule, f *facts, w *window.Window, lock *mutex.Result) string {
-	if r.ID == "locked-map-few-cores" {
-		return fmt.Sprintf("a measurement, not a profile: run maplab with this component's mix (-reads, -keys, -goroutines) for "+
-			"mutex, rwmutex, sharded and xsync on the service's machine; a window taken at GOMAXPROCS ≥ %d is judged by the many-core rules, "+
-			"where sharding is the candidate", manyCores)
+	if r.ID == "maplab-regime" {
+		return fmt.Sprintf("a measurement on the service's machine, not a profile: replay this component's mix and regime "+
+			"(maplab -reads, -goroutines-per-p, -between, -key-type) for %s and the strategies maplab ranked next to it; "+
+			"a window taken at GOMAXPROCS ≥ %d is judged by the many-core rules", f.Current, manyCores)
 	}
 	var need []string
 	if lock == nil || !lock.MutexProfileEnabled || !lock.BlockProfileEnabled {

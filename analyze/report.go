@@ -398,4 +398,56 @@ type Workload struct {
 	Range      bool `json:"range"`
 	Goroutines int  `json:"goroutines,omitempty"`
 	GOMAXPROCS int  `json:"gomaxprocs,omitempty"`
+	// DeleteShare and RangeShare are parts of the map work, as ReadShare
+	// is (deletes are writes; ranges count as reads in ReadShare).
+	DeleteShare float64 `json:"delete_share,omitempty"`
+	RangeShare  float64 `json:"range_share,omitempty"`
+	// MixNote says how far the mix's source can be trusted: CPU-weighted,
+	// or from contention when the window had no CPU profile.
+	MixNote string `json:"mix_note,omitempty"`
+	// MultiOpMethods are the component's methods seen doing both reads and
+	// writes of its map: likely a read-modify-write under one lock.
+	MultiOpMethods []string `json:"multi_op_methods,omitempty"`
+	// Regime is how the component's goroutines ran in the window;
+	// RegimeClass the maplab regime it was placed in (g<goroutines per
+	// P>-<none|cpu|io>), which the few-core advice looks up.
+	Regime      Regime `json:"regime"`
+	RegimeClass string `json:"regime_class,omitempty"`
+}
+
+// Regime is what the window measured of the conditions a map strategy's
+// speed depends on: goroutines per P, whether the Ps were saturated, and
+// how much of the CPU the component's own map and lock work took.
+type Regime struct {
+	// GoroutinesPerP is all the process's goroutines over GOMAXPROCS (an
+	// upper bound of those using the map); 0 when unknown.
+	GoroutinesPerP float64 `json:"goroutines_per_p"`
+	// Busy is the share of the CPU capacity the process used, from
+	// BusySource (the contention cost's idle time); Runnable the
+	// goroutines ready to run on average (Go ≥1.26).
+	Busy          float64 `json:"busy"`
+	BusyKnown     bool    `json:"busy_known"`
+	BusySource    string  `json:"busy_source,omitempty"`
+	Runnable      float64 `json:"runnable"`
+	RunnableKnown bool    `json:"runnable_known"`
+	// LockWaiters is the goroutines blocked on locks on average (they
+	// contend, though neither running nor runnable).
+	LockWaiters      float64 `json:"lock_waiters"`
+	LockWaitersKnown bool    `json:"lock_waiters_known"`
+	// Saturated: the Ps were busy or goroutines waited for one.
+	Saturated bool `json:"saturated"`
+	// Shares of the window's sampled CPU (CPUKnown: there was a CPU
+	// profile): everything through the component, its CPU inside lock
+	// primitives, and its own map operations. 1 − ComponentCPUShare ran
+	// outside the component: work between its operations, or other code.
+	CPUKnown          bool    `json:"cpu_known"`
+	ComponentCPUShare float64 `json:"component_cpu_share"`
+	LockCPUShare      float64 `json:"lock_cpu_share"`
+	MapCPUShare       float64 `json:"map_cpu_share"`
+	// RLockCPUShare is the part of the component's CPU inside RLock and
+	// RUnlock themselves (the reader-count cache line, golang/go#17973).
+	RLockCPUShare float64 `json:"rlock_cpu_share"`
+	// LockCPUOfCapacity is the component's lock CPU over the capacity,
+	// when the window knows the capacity.
+	LockCPUOfCapacity float64 `json:"lock_cpu_of_capacity,omitempty"`
 }

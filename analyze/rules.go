@@ -13,30 +13,24 @@ import (
 // table to it). Rules are tried in order; the first whose When holds
 // decides. Each rule names its source.
 //
-// What the ground truth says, on GOMAXPROCS=2 (the only machine measured),
-// 64 goroutines, 100,000 int keys: maplab.json, embedded from the committed
-// matrix run, which was taken on a quiet machine (load average under 1,
-// other processes held back by the matrix's gate). Earlier runs on the same
-// machine under heavy load (load 10–35, maplab's threads waiting for a CPU
-// most of the time) crowned 32 RWMutex shards on most mixes; with the cores
-// to itself the order is:
-//   - xsync's Map (lock-free reads, a lock per bucket for writes) is the
-//     best on seven workloads of eight, from read-mostly to overwrite
-//     (likely because its writers lock one bucket only, so a writer
-//     preempted while holding it stalls few others). 32 RWMutex shards trail it on all
-//     seven (the rules quote by how much, from maplab.json).
-//   - On range (reads plus a periodic full iteration) 32 shards are the
-//     best: ranging over xsync's Map is the slower walk.
-//   - A single Mutex is far behind on every mix, a single RWMutex on most
-//     (within the noise only on balanced and write-heavy); sync.Map, COW
-//     and the read/dirty map are each far behind on some mix (their rules
-//     quote by how much).
-//   - So: xsync, unless the component ranges over the map, then shards.
-// The runs are noisy even when quiet (a row's runs can differ by 2× when
-// a neighbour of the virtual machine wakes): medians and ties are what the
-// rules and accuracy use. The Go issue tracker's claims (sharding,
-// HashTrieMap, RWMutex reader contention) concern many cores; they are kept
-// for GOMAXPROCS ≥ 8, with lower confidence and said to be unmeasured here.
+// What the ground truth says: maplab.json, embedded from the committed
+// matrix run (testapps/maplab/results/results.md), measured on GOMAXPROCS=2
+// across regimes — 1, 4 and 32 goroutines per P; tight loops, about 2 µs
+// of CPU work outside the lock between operations, or a sleep every few
+// operations; int or string keys; plain or 1 KiB values — sampled by an
+// L9 orthogonal array (every pair of levels of any two axes), every mix in
+// each. On two cores the answer depends on the regime, so the few-core rule
+// (maplab-regime) does not hard-code a strategy: it places the window among
+// maplab's regimes from what the window measured (classifyRegime), takes
+// the rows of that regime and the measured mix, and picks the strategy
+// with the best geometric mean of throughput relative to each row's best,
+// keeping the current one when it is within Tolerance of the pick. Every
+// recommendation quotes those numbers. The runs are noisy (shared cores:
+// a row's runs can differ by 2×): medians, ties and the geometric mean over
+// rows are what the rule and accuracy use. The Go issue tracker's claims
+// (sharding, HashTrieMap, RWMutex reader contention) concern many cores;
+// they are kept for GOMAXPROCS ≥ 8, with lower confidence and said to be
+// unmeasured here.
 
 // facts is what the rules see about one component.
 type facts struct {
@@ -48,6 +42,16 @@ type facts struct {
 	Mix       string
 	ReadShare float64
 	MixSource string
+	MixNote   string
+	// Regime is what the window measured of how the goroutines ran;
+	// MultiOp the component's methods that both read and write its map.
+	Regime  Regime
+	MultiOp []string
+	// Class is the maplab regime the window is closest to; CPUShare the
+	// candidate's CPU in lock primitives and map operations (0 below
+	// MinCandidateCPUShare).
+	Class    regimeClass
+	CPUShare float64
 
 	// Contention is the component cost against ComponentCost when the cost
 	// was measured, else its lock wait share against SiteFraction.
@@ -74,7 +78,11 @@ type facts struct {
 	SyncMapFrames bool
 }
 
-func (f *facts) contended() bool  { return f.Contention.AtLeast(SeverityWarn) }
+func (f *facts) contended() bool { return f.Contention.AtLeast(SeverityWarn) }
+
+// hot tells a component worth a strategy change: contended, growing its
+// map, or spending MinCandidateCPUShare of the CPU in its map and locks.
+func (f *facts) hot() bool        { return f.contended() || f.growing() || f.CPUShare >= MinCandidateCPUShare }
 func (f *facts) growing() bool    { return f.Growth.AtLeast(SeverityWarn) }
 func (f *facts) readMostly() bool { return f.Mix == "read-mostly" }
 func (f *facts) readHeavy() bool  { return f.Mix == "read-mostly" || f.Mix == "read-heavy" }
@@ -91,35 +99,6 @@ const manyCores = 8
 // fewCores is the regime maplab measured (GOMAXPROCS=2), extended to an
 // unknown GOMAXPROCS and to 3–7 Ps with less confidence (see confidence).
 func (f *facts) fewCores() bool { return f.Procs < manyCores }
-
-// fewCoresFor is the strategy maplab measured fastest for the component
-// on 2 Ps: 32 RWMutex shards when it ranges over the map, xsync's Map
-// otherwise, the mix unknown included (best on seven workloads of eight).
-func fewCoresFor(f *facts) Strategy {
-	if f.Range {
-		return StrategySharded
-	}
-	return StrategyXsync
-}
-
-// fewCoresWhy says why fewCoresFor chose as it did, with maplab's numbers.
-func fewCoresWhy(f *facts) string {
-	if fewCoresFor(f) == StrategySharded {
-		return fmt.Sprintf("the component ranges over its map: on %s 32 RWMutex shards were the fastest in maplab on the range workload, "+
-			"xsync's Map, whose full walk is the slower one, %s behind them", procsText(f), maplab.behindBest(StrategyXsync, "range"))
-	}
-	mix := pct(f.ReadShare) + " of the map work reads"
-	if f.Mix == "unknown" {
-		mix = "the window did not measure the read/write mix"
-	}
-	return fmt.Sprintf("%s: on %s xsync's Map, whose reads take no lock and whose writes lock one bucket, was the fastest in maplab "+
-		"on every mix but range, 32 RWMutex shards %s behind it; a single RWMutex was %s behind it and a single Mutex %s, "+
-		"both leaving the Ps idle while their waiters are parked", mix, procsText(f), maplab.behindBest(StrategySharded, nonRangeWorkloads...),
-		maplab.behindBest(StrategyRWMutex, nonRangeWorkloads...), maplab.behindBest(StrategyMutex, nonRangeWorkloads...))
-}
-
-// nonRangeWorkloads are maplab's workloads where no one ranges over the map.
-var nonRangeWorkloads = []string{"read-mostly", "read-heavy", "balanced", "write-heavy", "churn", "hotkey", "overwrite"}
 
 // rule is one row of the table.
 type rule struct {
@@ -141,28 +120,34 @@ func always(s Strategy) func(*facts) Strategy { return func(*facts) Strategy { r
 
 // rules is the table, most specific first.
 var rules = []rule{
-	// ── sync.Map, legacy read/dirty design ──────────────────────────────
+	// ── few cores: the strategy maplab measured fastest in the regime ───
 	{
-		ID: "legacy-syncmap-few-cores",
-		Source: maplabSource + ": the read/dirty map " + maplab.behindBest(StrategySyncMapLegacy, "write-heavy", "churn", "range", "overwrite") +
-			" behind the best on write-heavy, churn, range and overwrite, " + maplab.behindBest(StrategySyncMapLegacy, "read-mostly", "read-heavy", "balanced", "hotkey") +
-			" on the read-dominated mixes, where it seldom takes its lock; " +
-			"golang/go#21035 (one Mutex for new keys, O(n) copy per promotion)",
+		ID: "maplab-regime",
+		Source: maplabSource + ": the rows of the window's regime (goroutines per P, work between operations) and mix, " +
+			"every key type and value size measured there; the strategy with the best geometric mean of ops/s over each row's best",
 		When: func(f *facts) bool {
-			return f.Current == StrategySyncMapLegacy && f.fewCores() && (f.contended() || f.growing() || f.Range)
-		},
-		Recommend:  fewCoresFor,
-		Confidence: 0.7,
-		Reason: func(f *facts) string {
-			what := "the read/dirty sync.Map"
-			if !f.SyncMapFrames {
-				what = "a hand-written read/dirty map"
+			if !f.fewCores() || f.Current == StrategyUnknown || !f.hot() {
+				return false
 			}
-			return fmt.Sprintf("%s takes one Mutex for new keys and copies the whole map on each promotion (Range forces one); "+
-				"%s; the Go ≥1.24 HashTrieMap was no way out on 2 Ps (%s behind the best)", what, fewCoresWhy(f), maplab.behindBest(StrategySyncMap))
+			_, ok := chooseForRegime(f)
+			return ok
+		},
+		Recommend: func(f *facts) Strategy {
+			c, _ := chooseForRegime(f)
+			if c.keep {
+				return StrategyKeep
+			}
+			return c.pick.Strategy
+		},
+		Confidence: 0.6,
+		Reason: func(f *facts) string {
+			c, _ := chooseForRegime(f)
+			return c.reason(f)
 		},
 		FixesLock: true, FixesGrowth: true,
 	},
+
+	// ── sync.Map, legacy read/dirty design ──────────────────────────────
 	{
 		ID: "legacy-syncmap-on-old-go",
 		Source: "golang/go#21035 (legacy sync.Map: one Mutex guards new keys; every promotion copies the map), " +
@@ -223,51 +208,26 @@ var rules = []rule{
 	// ── copy on write ───────────────────────────────────────────────────
 	{
 		ID: "cow-heavy-clones",
-		Source: maplabSource + ": COW " + maplab.behindBest(StrategyCOW) + " behind the best on every workload, read-mostly (1% writes) included; " +
-			"xsync the best on every mix but range; DESIGN.md known fact: COW makes every write O(n)",
+		Source: maplabSource + ": COW " + maplab.behindBest(StrategyCOW) + " behind the best across the matrix; " +
+			"DESIGN.md known fact: COW makes every write O(n); not measured on many cores here",
 		When: func(f *facts) bool {
 			return f.Current == StrategyCOW && (f.growing() || f.contended())
 		},
 		Recommend: func(f *facts) Strategy {
-			switch {
-			case f.fewCores():
-				// The clones' CPU makes any COW map look write-heavy; on 2 Ps
-				// the mix does not change the pick, only ranging does.
-				return fewCoresFor(f)
-			case f.readMostly() && f.Go.hashTrieSyncMap():
+			if f.readMostly() && f.Go.hashTrieSyncMap() {
 				return StrategySyncMap
 			}
 			return StrategySharded
 		},
-		Confidence: 0.75,
+		Confidence: 0.6,
 		Reason: func(f *facts) string {
-			why := ""
-			if f.fewCores() {
-				why = "; " + fewCoresWhy(f)
-			}
 			return fmt.Sprintf("each write clones the whole map: clones are %s of all allocation; "+
-				"copy on write only pays off when writes are so rare that no window sees them%s", pct(f.GrowthShare), why)
+				"copy on write only pays off when writes are so rare that no window sees them", pct(f.GrowthShare))
 		},
 		FixesLock: true, FixesGrowth: true,
 	},
 
 	// ── sync.Map, HashTrieMap (Go ≥1.24) ────────────────────────────────
-	{
-		ID: "syncmap-few-cores",
-		Source: maplabSource + ": sync.Map (HashTrieMap) " + maplab.behindBest(StrategySyncMap) + " behind the best on every workload; " +
-			"DESIGN.md known fact: a node allocation per store, overwrites included",
-		When: func(f *facts) bool {
-			return f.Current == StrategySyncMap && f.fewCores() && (f.contended() || f.growing())
-		},
-		Recommend:  fewCoresFor,
-		Confidence: 0.6,
-		Reason: func(f *facts) string {
-			return fmt.Sprintf("sync.Map boxes keys and values into interfaces and allocates an entry node on every store "+
-				"(here %s of all allocation), costs that only many cores' parallel reads repay; %s",
-				pct(f.GrowthShare), fewCoresWhy(f))
-		},
-		FixesLock: true, FixesGrowth: true,
-	},
 	{
 		ID: "syncmap-overwrite-allocation",
 		Source: "DESIGN.md known fact: overwriting a key allocates nothing in a Go map but a node per write in HashTrieMap; " +
@@ -285,30 +245,6 @@ var rules = []rule{
 	},
 
 	// ── Mutex / RWMutex + map ───────────────────────────────────────────
-	{
-		ID: "locked-map-few-cores",
-		Source: maplabSource + ": xsync best on every workload but range, 32 RWMutex shards " + maplab.behindBest(StrategySharded, nonRangeWorkloads...) +
-			" behind it there and best on range; a single Mutex " + maplab.behindBest(StrategyMutex) + " and a single RWMutex " + maplab.behindBest(StrategyRWMutex) + " behind the best",
-		When: func(f *facts) bool {
-			return (f.Current == StrategyMutex || f.Current == StrategyRWMutex || f.Current == StrategySharded || f.Current == StrategyXsync) &&
-				f.fewCores() && f.contended()
-		},
-		Recommend: func(f *facts) Strategy {
-			if s := fewCoresFor(f); s != f.Current {
-				return s
-			}
-			return StrategyKeep
-		},
-		Confidence: 0.55,
-		Reason: func(f *facts) string {
-			if fewCoresFor(f) == f.Current {
-				return fmt.Sprintf("already the fastest strategy maplab measured for this mix: %s; what waiting remains is %d goroutines "+
-					"queueing for %d Ps: shorten the critical section or bound the goroutines that touch the map", fewCoresWhy(f), f.Goroutines, f.Procs)
-			}
-			return fewCoresWhy(f)
-		},
-		FixesLock: true,
-	},
 	{
 		ID: "rwmutex-readers-many-cores",
 		Source: "golang/go#17973 (RWMutex RLock/RUnlock contend on one reader-count cache line; " +
@@ -449,30 +385,18 @@ func procsText(f *facts) string {
 	return fmt.Sprintf("GOMAXPROCS %d", f.Procs)
 }
 
-// maplabWorkload is the ground-truth row closest to f: range when the
-// component ranges, else its mix.
-func maplabWorkload(f *facts) string {
-	if f.Range {
-		return "range"
-	}
-	return f.Mix
-}
-
-// measured quotes maplab's comparison of two strategies on f's workload,
-// or "" when the ground truth has no such row (many cores, unknown mix).
+// measured quotes maplab's comparison of two strategies in f's regime and
+// mix, or "" when the ground truth has no such rows (many cores).
 func measured(from, to Strategy, f *facts) string {
-	if !f.fewCores() {
+	c, ok := chooseForRegime(f)
+	if !ok || !f.fewCores() {
 		return ""
 	}
-	row := maplab.row(maplabWorkload(f))
-	if row == nil {
+	a, okA := standingOf(c.standings, from)
+	b, okB := standingOf(c.standings, to)
+	if !okA || !okB || a.Mean <= 0 {
 		return ""
 	}
-	a, b := row.OpsPerSec[from], row.OpsPerSec[to]
-	ac, bc := row.OpsPerCPU[from], row.OpsPerCPU[to]
-	if a == 0 || b == 0 || ac == 0 || bc == 0 {
-		return ""
-	}
-	return fmt.Sprintf("maplab %s on %d Ps, %s vs %s: %+.0f%% ops/s, %+.0f%% per CPU-second (medians of the run of %s)",
-		row.Workload, maplab.GOMAXPROCS, to, from, (b/a-1)*100, (bc/ac-1)*100, maplab.Date)
+	return fmt.Sprintf("maplab, %s, %s on %d Ps: %s vs %s %+.0f%% ops/s (geometric mean over %d rows, medians of the run of %s)",
+		c.class, c.mix, maplab.GOMAXPROCS, to, from, (b.Mean/a.Mean-1)*100, min(a.Rows, b.Rows), maplab.Date)
 }

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/contendr/contendr/collectors/gc"
@@ -25,46 +26,6 @@ func TestRules(t *testing.T) {
 		wantRule string
 		want     Strategy
 	}{
-		// Few cores: the regime maplab measured.
-		{"2 Ps: mutex write-heavy contended → xsync", func(f *facts) {}, "locked-map-few-cores", StrategyXsync},
-		{"2 Ps: mutex contended, mix unknown → xsync", func(f *facts) { f.Mix, f.MixSource = "unknown", "" }, "locked-map-few-cores", StrategyXsync},
-		{"2 Ps: mutex read-heavy contended → xsync", func(f *facts) { f.Mix, f.ReadShare = "read-heavy", 0.9 }, "locked-map-few-cores", StrategyXsync},
-		{"2 Ps: mutex read-mostly with Range → sharded", func(f *facts) { f.Mix, f.ReadShare, f.Range = "read-mostly", 0.99, true }, "locked-map-few-cores", StrategySharded},
-		{"2 Ps: rwmutex balanced contended → xsync", func(f *facts) { f.Current, f.Mix, f.ReadShare = StrategyRWMutex, "balanced", 0.5 }, "locked-map-few-cores", StrategyXsync},
-		{"2 Ps: rwmutex read-heavy contended → xsync", func(f *facts) { f.Current, f.Mix, f.ReadShare = StrategyRWMutex, "read-heavy", 0.9 }, "locked-map-few-cores", StrategyXsync},
-		{"2 Ps: sharded read-heavy contended (hot key) → xsync", func(f *facts) { f.Current, f.Mix, f.ReadShare = StrategySharded, "read-heavy", 0.9 }, "locked-map-few-cores", StrategyXsync},
-		{"2 Ps: sharded write-heavy contended → xsync", func(f *facts) { f.Current = StrategySharded }, "locked-map-few-cores", StrategyXsync},
-		{"2 Ps: sharded ranging contended → keep", func(f *facts) { f.Current, f.Range = StrategySharded, true }, "locked-map-few-cores", StrategyKeep},
-		{"2 Ps: xsync write-heavy contended → keep", func(f *facts) { f.Current = StrategyXsync }, "locked-map-few-cores", StrategyKeep},
-		{"2 Ps: xsync ranging contended → sharded", func(f *facts) { f.Current, f.Range = StrategyXsync, true }, "locked-map-few-cores", StrategySharded},
-		{"2 Ps: xsync read-heavy contended → keep", func(f *facts) { f.Current, f.Mix, f.ReadShare = StrategyXsync, "read-heavy", 0.9 }, "locked-map-few-cores", StrategyKeep},
-		{"GOMAXPROCS unknown counts as few cores", func(f *facts) { f.Procs = 0; f.Mix, f.ReadShare = "read-heavy", 0.9 }, "locked-map-few-cores", StrategyXsync},
-		{"2 Ps: legacy sync.Map write-heavy → xsync", func(f *facts) {
-			f.Current, f.SyncMapFrames, f.Go, f.Growth = StrategySyncMapLegacy, true, goVersion{Minor: 23, Known: true}, SeverityCrit
-		}, "legacy-syncmap-few-cores", StrategyXsync},
-		{"2 Ps: legacy sync.Map ranging → sharded", func(f *facts) {
-			f.Current, f.SyncMapFrames, f.Range = StrategySyncMapLegacy, true, true
-		}, "legacy-syncmap-few-cores", StrategySharded},
-		{"2 Ps: legacy sync.Map read-heavy → xsync", func(f *facts) {
-			f.Current, f.SyncMapFrames, f.Mix, f.ReadShare = StrategySyncMapLegacy, true, "read-heavy", 0.9
-		}, "legacy-syncmap-few-cores", StrategyXsync},
-		{"2 Ps: hand-written read/dirty map → xsync", func(f *facts) { f.Current, f.Growth = StrategySyncMapLegacy, SeverityCrit }, "legacy-syncmap-few-cores", StrategyXsync},
-		{"2 Ps: cow with heavy clones, read-mostly → xsync", func(f *facts) {
-			f.Current, f.Growth, f.GrowthShare, f.Mix, f.ReadShare, f.Contention = StrategyCOW, SeverityCrit, 0.7, "read-mostly", 0.99, SeverityOK
-		}, "cow-heavy-clones", StrategyXsync},
-		{"2 Ps: cow measured write-heavy (the clones' CPU) → xsync", func(f *facts) {
-			f.Current, f.Growth, f.GrowthShare = StrategyCOW, SeverityCrit, 1
-		}, "cow-heavy-clones", StrategyXsync},
-		{"2 Ps: cow with heavy clones, ranging → sharded", func(f *facts) {
-			f.Current, f.Growth, f.GrowthShare, f.Range = StrategyCOW, SeverityCrit, 1, true
-		}, "cow-heavy-clones", StrategySharded},
-		{"2 Ps: sync.Map contended, read-mostly → xsync", func(f *facts) {
-			f.Current, f.Mix, f.ReadShare = StrategySyncMap, "read-mostly", 0.99
-		}, "syncmap-few-cores", StrategyXsync},
-		{"2 Ps: sync.Map node allocation, write-heavy → xsync", func(f *facts) {
-			f.Current, f.Growth, f.GrowthKinds, f.Contention = StrategySyncMap, SeverityCrit, []gc.GrowthKind{gc.GrowthHashTrieMap}, SeverityOK
-		}, "syncmap-few-cores", StrategyXsync},
-
 		// Many cores: the issue tracker's rules, unmeasured here.
 		{"16 Ps: mutex write-heavy contended → sharded", many, "locked-map-writes-contended", StrategySharded},
 		{"16 Ps: rwmutex balanced contended → sharded", func(f *facts) { many(f); f.Current, f.Mix, f.ReadShare = StrategyRWMutex, "balanced", 0.5 }, "locked-map-writes-contended", StrategySharded},
@@ -117,6 +78,7 @@ func TestRules(t *testing.T) {
 
 		// Either regime.
 		{"go map growth without contention → keep (presize)", func(f *facts) {
+			many(f)
 			f.Contention, f.Growth, f.GrowthKinds = SeverityOK, SeverityCrit, []gc.GrowthKind{gc.GrowthGoMap}
 		}, "gomap-growth-churn", StrategyKeep},
 		{"sharded still contended → keep", func(f *facts) { many(f); f.Current = StrategySharded }, "sharded-still-contended", StrategyKeep},
@@ -125,6 +87,7 @@ func TestRules(t *testing.T) {
 			f.Current, f.SyncMapFrames, f.Contention, f.Go = StrategySyncMapLegacy, true, SeverityOK, goVersion{Minor: 20, Known: true}
 		}, "keep-thin-evidence", StrategyKeep},
 		{"unknown strategy contended → keep", func(f *facts) { f.Current = StrategyUnknown }, "keep-thin-evidence", StrategyKeep},
+		{"2 Ps, not hot → keep", func(f *facts) { f.Contention = SeverityOK }, "keep-thin-evidence", StrategyKeep},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -154,6 +117,84 @@ func TestEveryRuleHasSourceAndUniqueID(t *testing.T) {
 			t.Errorf("rule ID %q repeats", r.ID)
 		}
 		seen[r.ID] = true
+	}
+}
+
+// handTruth is a made-up ground truth for the regime rule: in the tight
+// 32-per-P regime xsync is best on read-heavy rows and mutex within 5% of
+// the best on write-heavy; in the 1-per-P io regime everything ties.
+func handTruth() groundTruth {
+	row := func(mix string, perP int, between string, ops map[Strategy]float64) maplabRow {
+		return maplabRow{Workload: mix + "@x", Mix: mix, GoroutinesPerP: perP, Between: between, KeyType: "int", OpsPerSec: ops}
+	}
+	return groundTruth{GOMAXPROCS: 2, Keys: 1000, Date: "hand", Rows: []maplabRow{
+		row("read-heavy", 32, "none", map[Strategy]float64{StrategyMutex: 2, StrategyRWMutex: 5, StrategyXsync: 10, StrategyCOW: 0.1}),
+		row("hotkey", 32, "none", map[Strategy]float64{StrategyMutex: 3, StrategyRWMutex: 6, StrategyXsync: 9, StrategyCOW: 0.1}),
+		row("write-heavy", 32, "none", map[Strategy]float64{StrategyMutex: 9.5, StrategyRWMutex: 7, StrategyXsync: 10, StrategyCOW: 0.01}),
+		row("read-heavy", 1, "io", map[Strategy]float64{StrategyMutex: 1, StrategyRWMutex: 1, StrategyXsync: 1.02, StrategyCOW: 0.5}),
+	}}
+}
+
+// TestRegimeRule: on few cores the rule looks the regime and mix up and
+// picks the best geometric mean, keeping a current strategy within 10% of
+// it, with the numbers in its reason.
+func TestRegimeRule(t *testing.T) {
+	saved := maplab
+	maplab = handTruth()
+	defer func() { maplab = saved }()
+	tight := regimeClass{PerP: 32, Between: "none", Measured: true, Why: "hand"}
+	io := regimeClass{PerP: 1, Between: "io", Measured: true, Why: "hand"}
+	for _, tc := range []struct {
+		name    string
+		current Strategy
+		mix     string
+		class   regimeClass
+		want    Strategy
+	}{
+		{"read-heavy tight: mutex → xsync (read-heavy and hotkey rows)", StrategyMutex, "read-heavy", tight, StrategyXsync},
+		{"write-heavy tight: mutex within 5% → keep", StrategyMutex, "write-heavy", tight, StrategyKeep},
+		{"write-heavy tight: rwmutex 30% behind → xsync", StrategyRWMutex, "write-heavy", tight, StrategyXsync},
+		{"io: every lock ties → keep", StrategyRWMutex, "read-heavy", io, StrategyKeep},
+		{"io: cow at half the best → xsync", StrategyCOW, "read-heavy", io, StrategyXsync},
+	} {
+		f := baseFacts()
+		f.Current, f.Mix, f.Class = tc.current, tc.mix, tc.class
+		r := decide(&f)
+		if r.ID != "maplab-regime" || r.Recommend(&f) != tc.want {
+			t.Errorf("%s: %s → %s, want maplab-regime → %s", tc.name, r.ID, r.Recommend(&f), tc.want)
+		}
+		if why := r.Reason(&f); !strings.Contains(why, "geometric mean") || !strings.Contains(why, tc.class.String()) {
+			t.Errorf("%s: reason lacks the regime or its numbers: %s", tc.name, why)
+		}
+	}
+	// A regime maplab did not measure: no regime advice.
+	f := baseFacts()
+	f.Class = regimeClass{PerP: 4, Between: "cpu"}
+	if r := decide(&f); r.ID == "maplab-regime" {
+		t.Errorf("an unmeasured regime got regime advice")
+	}
+}
+
+// TestClassifyRegime places windows among maplab's regimes.
+func TestClassifyRegime(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		rg    Regime
+		procs int
+		want  regimeClass
+	}{
+		{"one per P, busy, map-bound", Regime{BusyKnown: true, Busy: 0.98, RunnableKnown: true, Runnable: 0.1, Saturated: true, CPUKnown: true, ComponentCPUShare: 0.8}, 2, regimeClass{PerP: 1, Between: "none"}},
+		{"32 per P by lock waiters", Regime{BusyKnown: true, Busy: 0.9, RunnableKnown: true, Runnable: 4, LockWaiters: 58, Saturated: true, CPUKnown: true, ComponentCPUShare: 0.7}, 2, regimeClass{PerP: 32, Between: "none"}},
+		{"4 per P, CPU outside the map", Regime{BusyKnown: true, Busy: 1, RunnableKnown: true, Runnable: 6, Saturated: true, CPUKnown: true, ComponentCPUShare: 0.1}, 2, regimeClass{PerP: 4, Between: "cpu"}},
+		{"idle Ps: io", Regime{BusyKnown: true, Busy: 0.2, RunnableKnown: true, Runnable: 0, CPUKnown: true, ComponentCPUShare: 0.6}, 2, regimeClass{PerP: 1, Between: "io"}},
+	} {
+		got := classifyRegime(tc.rg, tc.procs, 0)
+		if got.PerP != tc.want.PerP || got.Between != tc.want.Between || !got.Measured || got.Why == "" {
+			t.Errorf("%s: %+v, want %d per P, %s", tc.name, got, tc.want.PerP, tc.want.Between)
+		}
+	}
+	if got := classifyRegime(Regime{}, 0, 0); got.Measured || got.PerP != 32 || got.Between != "none" {
+		t.Errorf("nothing measured: %+v, want maplab's original regime, unmeasured", got)
 	}
 }
 
@@ -201,10 +242,20 @@ func TestCurrentStrategy(t *testing.T) {
 		{"shard name without locks is not sharded", "main.(*ShardedMap)", nil, growth(gc.GrowthGoMap), StrategyUnknown},
 		{"go map growth alone", "main.(*Index)", nil, growth(gc.GrowthGoMap), StrategyUnknown},
 		{"channel contention", "main.worker", lockOf(mutex.KindChan), nil, StrategyUnknown},
+		// Names and frames disagree: the frames win.
+		{"sync.Map in a package named for xsync", "github.com/acme/puzpuzpuz/xsync-compat/cache.(*Map)", lockOf(mutex.KindSyncMap), nil, StrategySyncMap},
+		{"sync.Map in a package named for xsync, by growth", "github.com/puzpuzpuz/xsync/v4/compat.(*Map[...])", nil, growth(gc.GrowthHashTrieMap), StrategySyncMap},
+		{"a shard-named type over a sync.Map", "main.(*ShardCache)", lockOf(mutex.KindSyncMap), nil, StrategySyncMap},
+		{"xsync's own Map by its frames' package", "github.com/puzpuzpuz/xsync/v4.(*Map[...])", lockOf(mutex.KindMutex), nil, StrategyXsync},
+		{"a user type named Map in a path mentioning xsync", "github.com/acme/xsync.(*Map)", lockOf(mutex.KindMutex), nil, StrategyMutex},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, why := currentStrategy(tt.component, tt.lock, tt.growth)
+			id := identity{name: tt.component, growth: tt.growth}
+			if tt.lock != nil {
+				id.kinds = tt.lock.Kinds
+			}
+			got, why := currentStrategy(id)
 			if got != tt.want || why == "" {
 				t.Errorf("currentStrategy = %s (%q), want %s", got, why, tt.want)
 			}

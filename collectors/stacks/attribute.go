@@ -44,11 +44,25 @@ type Component struct {
 	// RLockCPUNanos is CPU with sync.(*RWMutex).RLock/RUnlock at the leaf
 	// on stacks through the component: the reader-count cache line.
 	RLockCPUNanos int64
+	// MapCPUNanos is CPU inside map operations (the runtime's map, sync.Map
+	// and its HashTrieMap, maps.Clone and the other library frames
+	// libraryOp names) whose first user frame above is in this component:
+	// the component that does the map work itself, not its callers.
+	MapCPUNanos int64
+	// MapOpsByMethod is, for each of the component's methods seen directly
+	// above a map operation in the CPU profile, the operations it did
+	// (bits 1<<OpRead, 1<<OpWrite, 1<<OpRange, and 1<<OpDelete for
+	// deletes): a method with more than one may do them under one lock,
+	// which a per-key strategy would no longer make atomic.
+	MapOpsByMethod map[string]uint8
 	// SyncMapAllocs is set when an allocation stack through the component
 	// passes through sync.(*Map): a real sync.Map, not a read/dirty map of
 	// the user's own.
 	SyncMapAllocs bool
 }
+
+// OpDelete is MapOpsByMethod's bit for deletes, a kind of OpWrite.
+const OpDelete MapOp = OpRange + 1
 
 // CPU is the CPU profile's account of where the window's CPU went.
 type CPU struct {
@@ -395,7 +409,7 @@ func (a *attributor) tallyAt(stack []*Frame, at int, id uint32, name string, nea
 	c := a.componentByID(id, name)
 	key := componentKey{id: id, name: name}
 	var op MapOp
-	fromMap := false
+	fromMap, deletes := false, false
 	if nearest >= 0 {
 		f := stack[nearest]
 		op = f.Op
@@ -403,14 +417,16 @@ func (a *attributor) tallyAt(stack []*Frame, at int, id uint32, name string, nea
 			op = OpWrite // as classifyAt: a writer that iterates its map copies it
 		}
 		fromMap = f.Prim != PrimRWRead && f.Prim != PrimRWWrite
+		deletes = f.libDelete
 	} else {
 		op, _ = key.methodOp(stack[at])
+		deletes = op == OpWrite && key.own(stack[at]) && stack[at].ownDelete
 	}
 	w := &c.ContentionWork
 	if which == cpuWork {
 		w = &c.CPUWork
 	}
-	w.add(op, weight, fromMap)
+	w.add(op, weight, fromMap, deletes)
 	c.RLockCPUNanos += rlockCPU
 }
 
@@ -536,6 +552,9 @@ func (a *attributor) cpu(p *profile.Profile) CPU {
 		if a.growthOnly {
 			continue
 		}
+		if at := mapCaller(stack); at >= 0 {
+			a.noteMapCaller(stack, at, v)
+		}
 		var rlock int64
 		if inReaderCount(stack) {
 			rlock = v
@@ -559,6 +578,50 @@ func (a *attributor) cpu(p *profile.Profile) CPU {
 		}
 	}
 	return out
+}
+
+// noteMapCaller charges a CPU sample's map work to the user frame at at,
+// and records which operation that frame's method did.
+func (a *attributor) noteMapCaller(stack []*Frame, at int, v int64) {
+	f := stack[at]
+	c := a.component(f.Component)
+	c.MapCPUNanos += v
+	var bits uint8
+	for _, below := range stack[:at] {
+		if below.Op != OpNone && below.Prim != PrimRWRead && below.Prim != PrimRWWrite {
+			bits |= 1 << below.Op
+			if below.libDelete {
+				bits |= 1 << OpDelete
+			}
+			break
+		}
+	}
+	if bits == 0 {
+		return
+	}
+	if c.MapOpsByMethod == nil {
+		c.MapOpsByMethod = map[string]uint8{}
+	}
+	c.MapOpsByMethod[f.Method] |= bits
+}
+
+// mapCaller is the index of the first user frame above a map operation in
+// a leaf-first stack, or -1 when the stack below its first user frame does
+// no map work.
+func mapCaller(stack []*Frame) int {
+	inMap := false
+	for i, f := range stack {
+		if f.User {
+			if inMap {
+				return i
+			}
+			return -1
+		}
+		// RWMutex sides are lock work (SyncCPUNanos), not map work.
+		lockSide := f.Prim == PrimRWRead || f.Prim == PrimRWWrite
+		inMap = inMap || (f.Op != OpNone && !lockSide) || f.Prim == PrimSyncMap || f.Prim == PrimHashTrieMap
+	}
+	return -1
 }
 
 // inReaderCount tells a CPU sample inside RWMutex.RLock or RUnlock

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/pprof/profile"
@@ -60,6 +61,9 @@ type Frame struct {
 	// method is a read/dirty map's dirtyLocked copy.
 	ownOp, pkgOp       MapOp
 	ownDirty, pkgDirty bool
+	// libDelete marks a library frame that deletes a key; ownDelete a
+	// method whose name says it does (Delete, Remove, Evict…).
+	libDelete, ownDelete bool
 }
 
 // Reader turns samples into leaf-first frame lists, parsing each function
@@ -234,6 +238,8 @@ func ParseFrame(name string) *Frame {
 	}
 	f.ownOp, f.pkgOp = MethodOp(f.Method), MethodOp(pkgMethod)
 	f.ownDirty, f.pkgDirty = strings.HasPrefix(f.Method, "dirtyLocked"), strings.HasPrefix(pkgMethod, "dirtyLocked")
+	f.libDelete = deletesKey(f)
+	f.ownDelete = slices.ContainsFunc(deleteMethods, func(p string) bool { return strings.HasPrefix(f.Method, p) })
 	return f
 }
 

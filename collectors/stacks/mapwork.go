@@ -17,6 +17,10 @@ const (
 // profile's unit (CPU or delay nanoseconds).
 type MapWork struct {
 	Read, Write, Range float64
+	// Delete is the part of Write that deletes keys (mapdelete,
+	// sync.Map's Delete, a component method named Delete/Remove/Evict…):
+	// with Write, it tells a churning map from one that overwrites.
+	Delete float64
 	// MapFrames is the weight classified from map frames (runtime map,
 	// sync.Map, maps.Clone…) rather than from method names or RWMutex
 	// sides: evidence that the component really guards a map.
@@ -49,17 +53,21 @@ func (t *MapWork) Add(o MapWork) {
 	t.Read += o.Read
 	t.Write += o.Write
 	t.Range += o.Range
+	t.Delete += o.Delete
 	t.MapFrames += o.MapFrames
 	t.All += o.All
 }
 
-func (t *MapWork) add(op MapOp, weight float64, fromMapFrame bool) {
+func (t *MapWork) add(op MapOp, weight float64, fromMapFrame, deletes bool) {
 	t.All += weight
 	switch op {
 	case OpRead:
 		t.Read += weight
 	case OpWrite:
 		t.Write += weight
+		if deletes {
+			t.Delete += weight
+		}
 	case OpRange:
 		t.Range += weight
 	}
@@ -78,7 +86,8 @@ func ClassifyMapOp(stack []*Frame, component string) (op MapOp, fromMapFrame boo
 	key := byName(component)
 	for i, f := range stack {
 		if key.member(f) {
-			return classifyAt(stack, i, key)
+			op, fromMapFrame, _ = classifyAt(stack, i, key)
+			return op, fromMapFrame
 		}
 	}
 	return OpNone, false
@@ -104,18 +113,24 @@ func (k componentKey) member(f *Frame) bool {
 // methodOp is MethodOp(f.MethodIn(component)), and whether that method is
 // a dirtyLocked copy, from the frame's precomputed values.
 func (k componentKey) methodOp(f *Frame) (MapOp, bool) {
-	own := f.compID == k.id && k.id != 0
-	if k.id == 0 {
-		own = f.Component == k.name
-	}
-	if own || f.Recv == "" {
+	if k.own(f) {
 		return f.ownOp, f.ownDirty
 	}
 	return f.pkgOp, f.pkgDirty
 }
 
-// classifyAt is ClassifyMapOp given the component's innermost frame.
-func classifyAt(stack []*Frame, at int, key componentKey) (MapOp, bool) {
+// own tells a frame whose method is the component's own (not a method of
+// another type in the component's package).
+func (k componentKey) own(f *Frame) bool {
+	if k.id == 0 {
+		return f.Component == k.name || f.Recv == ""
+	}
+	return f.compID == k.id || f.Recv == ""
+}
+
+// classifyAt is ClassifyMapOp given the component's innermost frame, and
+// whether the operation deletes.
+func classifyAt(stack []*Frame, at int, key componentKey) (op MapOp, fromMapFrame, deletes bool) {
 	for i := at - 1; i >= 0; i-- {
 		if op := stack[i].Op; op != OpNone {
 			if op == OpRange && inWritePath(stack[at:], key) {
@@ -123,11 +138,11 @@ func classifyAt(stack []*Frame, at int, key componentKey) (MapOp, bool) {
 				// read/dirty promotion, a hand-made clone), not scanning.
 				op = OpWrite
 			}
-			return op, stack[i].Prim != PrimRWRead && stack[i].Prim != PrimRWWrite
+			return op, stack[i].Prim != PrimRWRead && stack[i].Prim != PrimRWWrite, stack[i].libDelete
 		}
 	}
-	op, _ := key.methodOp(stack[at])
-	return op, false
+	op, _ = key.methodOp(stack[at])
+	return op, false, op == OpWrite && key.own(stack[at]) && stack[at].ownDelete
 }
 
 // inWritePath reports whether any of the component's frames at the leaf
@@ -191,6 +206,20 @@ func syncMapOp(method string) MapOp {
 	return OpNone
 }
 
+// deletesKey tells library frames and method names that remove a key.
+func deletesKey(fr *Frame) bool {
+	if !fr.User {
+		f := fr.Name
+		return strings.Contains(f, "mapdelete") || strings.Contains(f, "maps.(*Map).Delete") ||
+			strings.HasPrefix(f, "sync.(*Map).Delete") || strings.HasPrefix(f, "sync.(*Map).LoadAndDelete") ||
+			strings.HasPrefix(f, "sync.(*Map).CompareAndDelete")
+	}
+	return false
+}
+
+// deleteMethods are a component's method-name prefixes that remove keys.
+var deleteMethods = []string{"Delete", "Del", "Remove", "Evict", "LoadAndDelete", "CompareAndDelete"}
+
 // Method-name prefixes of a component's own API, checked after the
 // library frames: conventional names for reads, writes and scans.
 var (
@@ -223,8 +252,8 @@ func MapWorkOf(stack []*Frame, component string, weight float64) MapWork {
 	key := byName(component)
 	for i, f := range stack {
 		if key.member(f) {
-			op, fromMap := classifyAt(stack, i, key)
-			t.add(op, weight, fromMap)
+			op, fromMap, deletes := classifyAt(stack, i, key)
+			t.add(op, weight, fromMap, deletes)
 			break
 		}
 	}

@@ -58,3 +58,41 @@ func classify(names []string, component string) MapOp {
 	op, _ := ClassifyMapOp(NewReader().FramesOf(names), component)
 	return op
 }
+
+// TestDeletesAndMapCaller: deletes are told apart within writes (library
+// frames and method names), and map CPU is charged to the first user frame
+// above the map operation, never to its callers or to an RWMutex side.
+func TestDeletesAndMapCaller(t *testing.T) {
+	const comp = "main.(*Cache)"
+	r := NewReader()
+	for _, tc := range []struct {
+		name    string
+		stack   []string
+		deletes bool
+	}{
+		{"mapdelete", []string{"runtime.mapdelete_fast64", "main.(*Cache).op"}, true},
+		{"sync.Map Delete", []string{"internal/sync.(*HashTrieMap[…]).LoadAndDelete", "sync.(*Map).LoadAndDelete", "main.(*Cache).op"}, true},
+		{"method Remove", []string{"sync.(*Mutex).Lock", "main.(*Cache).Remove"}, true},
+		{"mapassign", []string{"runtime.mapassign_fast64", "main.(*Cache).Remove"}, false},
+		{"Set", []string{"sync.(*Mutex).Lock", "main.(*Cache).Set"}, false},
+	} {
+		w := MapWorkOf(r.FramesOf(tc.stack), comp, 1)
+		if w.Write != 1 || (w.Delete == 1) != tc.deletes {
+			t.Errorf("%s: %+v, want a write, deletes %v", tc.name, w, tc.deletes)
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		stack []string
+		want  int
+	}{
+		{"map access", []string{"internal/runtime/maps.ctrlGroup.matchH2", "runtime.mapaccess2_fast64", "main.(*Cache).Get", "main.worker"}, 2},
+		{"sync.Map", []string{"internal/sync.(*HashTrieMap[…]).Load", "sync.(*Map).Load", "main.(*Cache).Get"}, 2},
+		{"RLock is lock work", []string{"sync/atomic.(*Int32).Add", "sync.(*RWMutex).RLock", "main.(*Cache).Get"}, -1},
+		{"user leaf", []string{"main.(*Cache).Get", "main.worker"}, -1},
+	} {
+		if got := mapCaller(r.FramesOf(tc.stack)); got != tc.want {
+			t.Errorf("%s: mapCaller = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}

@@ -21,10 +21,20 @@ func runAccuracy(ctx context.Context, args []string) error {
 	seconds := fs.Float64("seconds", 3, "seconds each case runs with the agent (at least 1)")
 	workloads := fs.String("workloads", "all", "comma-separated workloads")
 	strategies := fs.String("strategies", "all", "comma-separated strategies")
+	sample := fs.Float64("sample", 1, "fraction of the cases to run, chosen by a seeded hash of workload and strategy (1: all)")
+	seed := fs.Uint64("seed", 1, "seed of -sample's choice")
 	note := fs.String("note", "", "a note for the results header: how the machine was set up")
 	out := fs.String("out", "testapps/maplab/results/accuracy", "directory for accuracy.json and accuracy.md (empty: write none)")
+	rerender := fs.String("rerender", "", "instead of running, rewrite accuracy.md in -out from this accuracy.json (after the table's renderer changed)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *rerender != "" {
+		res, err := accuracy.ReadFile(*rerender)
+		if err != nil {
+			return err
+		}
+		return res.WriteFiles(*out)
 	}
 	m, err := matrix.ReadFile(*matrixPath)
 	if err != nil {
@@ -34,6 +44,8 @@ func runAccuracy(ctx context.Context, args []string) error {
 		Matrix:     m,
 		Workloads:  splitList(*workloads, nil),
 		Strategies: splitList(*strategies, nil),
+		Sample:     *sample,
+		SampleSeed: *seed,
 		Duration:   time.Duration(*seconds * float64(time.Second)),
 		Progress:   os.Stdout,
 		Command:    shellCommandLine(),

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/contendr/contendr/internal/maplab/strategy"
@@ -21,16 +22,28 @@ func runMatrix(ctx context.Context, args []string) error {
 	strategies := fs.String("strategies", "all", "comma-separated strategies")
 	workloads := fs.String("workloads", "all", "comma-separated workloads")
 	keys := fs.Int("keys", workload.DefaultKeys, "prefilled keys")
-	goroutines := fs.Int("goroutines", workload.DefaultGoroutines, "worker goroutines")
-	valueSize := fs.Int("value-size", 0, "bytes allocated per write")
+	goroutines := fs.Int("goroutines", workload.DefaultGoroutines, "worker goroutines (with -regimes off)")
+	valueSize := fs.Int("value-size", 0, "bytes allocated per write (with -regimes off)")
+	regimes := fs.String("regimes", "pairwise", `regimes every workload runs in: "pairwise" (the L9 design over goroutines per P, work between operations, key type and value size, plus the original regime), a comma-separated list such as g4-cpu-int-v0, or "off" (one regime from -goroutines and -value-size)`)
 	shards := fs.Int("shards", strategy.DefaultShards, "shard count of the sharded strategy")
 	out := fs.String("out", "testapps/maplab/results", "directory for results.json and results.md")
 	gate := gateFlags(fs)
 	note := fs.String("note", "", "a note for the results header: how the machine was set up")
+	merge := fs.String("merge", "", "instead of running, join these comma-separated results.json files of the same matrix (runs taken at different times) into -out")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *merge != "" {
+		return mergeMatrix(splitList(*merge, nil), *out, *note)
+	}
 
+	var design []matrix.Regime
+	if *regimes != "off" {
+		var err error
+		if design, err = matrix.ParseRegimes(*regimes); err != nil {
+			return err
+		}
+	}
 	var specs []workload.Spec
 	for _, name := range splitList(*workloads, workload.Names()) {
 		spec, err := workload.Named(name)
@@ -38,7 +51,13 @@ func runMatrix(ctx context.Context, args []string) error {
 			return err
 		}
 		spec.Keys, spec.Goroutines, spec.ValueSize = *keys, *goroutines, *valueSize
-		specs = append(specs, spec)
+		if design == nil {
+			specs = append(specs, spec)
+			continue
+		}
+		for _, r := range design {
+			specs = append(specs, r.Apply(spec).Resolve(runtime.GOMAXPROCS(0)))
+		}
 	}
 	res, err := matrix.Run(ctx, matrix.Config{
 		Strategies: splitList(*strategies, strategy.Names()),
@@ -61,5 +80,30 @@ func runMatrix(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "maplab: wrote %s/results.json and results.md\n", *out)
+	return nil
+}
+
+// mergeMatrix joins matrix runs taken at different times and writes the
+// combined table.
+func mergeMatrix(paths []string, out, note string) error {
+	var parts []*matrix.Results
+	for _, p := range paths {
+		r, err := matrix.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, r)
+	}
+	res, err := matrix.Merge(parts...)
+	if err != nil {
+		return err
+	}
+	if note != "" {
+		res.Meta.Note = note
+	}
+	if err := res.WriteFiles(out); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "maplab: merged %d runs of the matrix into %s/results.json and results.md\n", len(parts), out)
 	return nil
 }

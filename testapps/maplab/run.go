@@ -28,6 +28,9 @@ func runMain(ctx context.Context, args []string) error {
 	keys := fs.Int("keys", workload.DefaultKeys, "prefilled keys")
 	goroutines := fs.Int("goroutines", workload.DefaultGoroutines, "worker goroutines")
 	valueSize := fs.Int("value-size", 0, "bytes allocated per write to emulate values of that size (0: plain ints)")
+	perP := fs.Int("goroutines-per-p", 0, "worker goroutines per P (GOMAXPROCS); overrides -goroutines when > 0")
+	between := fs.String("between", string(workload.BetweenNone), "work between operations: none, cpu (about 2µs outside the lock) or io (a sleep every few operations)")
+	keyType := fs.String("key-type", string(strategy.KeyInt), "key type the map stores: int or string")
 	shards := fs.Int("shards", strategy.DefaultShards, "shard count of the sharded strategy")
 	duration := fs.Duration("duration", 30*time.Second, "how long to run; 0 runs until interrupted")
 	listen := fs.String("listen", "127.0.0.1:6061", "address for the agent's endpoints (plain net/http/pprof with -agent=false); empty: none")
@@ -48,10 +51,12 @@ func runMain(ctx context.Context, args []string) error {
 		return err
 	}
 	spec.Keys, spec.Goroutines, spec.ValueSize, spec.Duration = *keys, *goroutines, *valueSize, *duration
+	spec.GoroutinesPerP, spec.Between, spec.KeyType = *perP, workload.Between(*between), strategy.KeyType(*keyType)
+	spec = spec.Resolve(runtime.GOMAXPROCS(0))
 	if err := spec.Validate(); err != nil {
 		return err
 	}
-	m, err := strategy.New(*strategyName, strategy.Options{Shards: *shards})
+	m, err := workload.NewMap(*strategyName, spec, strategy.Options{Shards: *shards})
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,11 @@ type Options struct {
 	// Shards is the shard count of the sharded strategy; 0 means
 	// DefaultShards.
 	Shards int
+	// Keys is the key type the map stores ("" or KeyInt: ints); KeySpace
+	// is how many int keys, [0, KeySpace), a string-keyed map gets its
+	// strings precomputed for (NewFor sets it from a workload's key space).
+	Keys     KeyType
+	KeySpace int
 }
 
 // DefaultShards is the sharded strategy's shard count when Options.Shards is 0.
@@ -76,6 +81,12 @@ func New(name string, opts Options) (Map, error) {
 	construct, ok := constructors[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown map strategy %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	if !opts.Keys.Valid() {
+		return nil, fmt.Errorf("unknown key type %q (known: %s, %s)", opts.Keys, KeyInt, KeyString)
+	}
+	if opts.Keys == KeyString {
+		construct = func(o Options) (Map, error) { return newStringMap(name, o) }
 	}
 	m, err := construct(opts)
 	if err != nil {

@@ -29,50 +29,67 @@ func contents(m strategy.Map) map[int]int {
 // TestConformance runs the same script of operations on every strategy and
 // compares each map's state with a plain Go map's.
 func TestConformance(t *testing.T) {
-	for _, name := range strategy.Names() {
-		t.Run(name, func(t *testing.T) {
-			m := newMap(t, name)
-			want := map[int]int{}
+	for _, keys := range []strategy.KeyType{strategy.KeyInt, strategy.KeyString} {
+		for _, name := range strategy.Names() {
+			if !strategy.SupportsKeys(name, keys) {
+				continue
+			}
+			t.Run(name+"/"+string(keys), func(t *testing.T) {
+				m, err := strategy.New(name, strategy.Options{Keys: keys, KeySpace: 500})
+				if err != nil {
+					t.Fatal(err)
+				}
+				conform(t, m)
+			})
+		}
+	}
+	if _, err := strategy.New(strategy.NameLegacy, strategy.Options{Keys: strategy.KeyString}); err == nil {
+		t.Error("legacy with string keys: New returned no error")
+	}
+}
 
-			if _, ok := m.Load(1); ok {
-				t.Fatal("Load on an empty map found key 1")
-			}
-			if got := contents(m); len(got) != 0 {
-				t.Fatalf("Range on an empty map visited %v", got)
-			}
-			m.Delete(1) // deleting a missing key is a no-op
+// conform drives m through the script and compares it with a Go map.
+func conform(t *testing.T, m strategy.Map) {
+	t.Helper()
+	want := map[int]int{}
 
-			// Enough keys, loads and deletes to drive the legacy map
-			// through amendments, misses, promotions and expunged entries.
-			for round := range 3 {
-				for k := range 200 {
-					m.Store(k, k*10+round)
-					want[k] = k*10 + round
-				}
-				for k := range 200 {
-					if v, ok := m.Load(k); !ok || v != want[k] {
-						t.Fatalf("round %d: Load(%d) = %d, %v; want %d, true", round, k, v, ok, want[k])
-					}
-				}
-				for k := 0; k < 200; k += 3 {
-					m.Delete(k)
-					delete(want, k)
-				}
-				// A brand-new key after deletes: the legacy map copies its
-				// read map into a new dirty map and expunges the deleted
-				// entries, which the next round's Stores must revive.
-				m.Store(1000+round, round)
-				want[1000+round] = round
-				for k := 0; k < 200; k += 3 {
-					if v, ok := m.Load(k); ok {
-						t.Fatalf("round %d: Load(%d) after Delete = %d, true", round, k, v)
-					}
-				}
-				if got := contents(m); !maps.Equal(got, want) {
-					t.Fatalf("round %d: Range saw %d entries, want %d", round, len(got), len(want))
-				}
+	if _, ok := m.Load(1); ok {
+		t.Fatal("Load on an empty map found key 1")
+	}
+	if got := contents(m); len(got) != 0 {
+		t.Fatalf("Range on an empty map visited %v", got)
+	}
+	m.Delete(1) // deleting a missing key is a no-op
+
+	// Enough keys, loads and deletes to drive the legacy map
+	// through amendments, misses, promotions and expunged entries.
+	for round := range 3 {
+		for k := range 200 {
+			m.Store(k, k*10+round)
+			want[k] = k*10 + round
+		}
+		for k := range 200 {
+			if v, ok := m.Load(k); !ok || v != want[k] {
+				t.Fatalf("round %d: Load(%d) = %d, %v; want %d, true", round, k, v, ok, want[k])
 			}
-		})
+		}
+		for k := 0; k < 200; k += 3 {
+			m.Delete(k)
+			delete(want, k)
+		}
+		// A brand-new key after deletes: the legacy map copies its
+		// read map into a new dirty map and expunges the deleted
+		// entries, which the next round's Stores must revive.
+		m.Store(1000+round, round)
+		want[1000+round] = round
+		for k := 0; k < 200; k += 3 {
+			if v, ok := m.Load(k); ok {
+				t.Fatalf("round %d: Load(%d) after Delete = %d, true", round, k, v)
+			}
+		}
+		if got := contents(m); !maps.Equal(got, want) {
+			t.Fatalf("round %d: Range saw %d entries, want %d", round, len(got), len(want))
+		}
 	}
 }
 

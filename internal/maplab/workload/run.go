@@ -39,6 +39,7 @@ type Result struct {
 // spec.Duration, or until ctx ends when Duration is 0 (an earlier ctx end
 // also stops a timed run). Only the time after prefill is measured.
 func Run(ctx context.Context, m strategy.Map, spec Spec) (Result, error) {
+	spec = spec.Resolve(runtime.GOMAXPROCS(0))
 	if err := spec.Validate(); err != nil {
 		return Result{}, err
 	}
@@ -48,11 +49,6 @@ func Run(ctx context.Context, m strategy.Map, spec Spec) (Result, error) {
 		workers[g] = newWorker(m, spec, uint64(g))
 	}
 
-	if spec.Duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, spec.Duration)
-		defer cancel()
-	}
 	// One flag read by every worker between operations: cheaper than a
 	// channel receive, and the cache line is only ever written once.
 	var stop atomic.Bool
@@ -61,6 +57,14 @@ func Run(ctx context.Context, m strategy.Map, spec Spec) (Result, error) {
 	var wg sync.WaitGroup
 	for _, w := range workers {
 		wg.Go(func() { w.run(&stop) })
+	}
+	// The deadline counts from start, once the workers are launched: set
+	// before, a descheduled caller (a loaded machine) could find it past
+	// when the run begins and measure nothing.
+	if spec.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, start.Add(spec.Duration))
+		defer cancel()
 	}
 	<-ctx.Done()
 	stop.Store(true)
@@ -122,6 +126,9 @@ type worker struct {
 
 	values [][]byte
 	next   int
+	// spun keeps the CPU work between operations from being optimized
+	// away.
+	spun uint64
 
 	ops, ranges int64
 }
@@ -178,7 +185,30 @@ func (w *worker) run(stop *atomic.Bool) {
 		default:
 			w.m.Store(w.key(keys), w.value())
 		}
+		w.between()
 	}
+}
+
+// between does the spec's work between two operations, outside the map.
+func (w *worker) between() {
+	switch w.spec.Between {
+	case BetweenCPU:
+		w.spun = spin(CPUWorkRounds, w.spun|1)
+	case BetweenIO:
+		if w.ops%IOEvery == 0 {
+			time.Sleep(IOWait)
+		}
+	}
+}
+
+// spin is rounds of a xorshift: CPU work that touches no memory.
+func spin(rounds int, x uint64) uint64 {
+	for range rounds {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	return x
 }
 
 // value returns the int to store and, when values have a size, allocates

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/contendr/contendr/internal/maplab/strategy"
 )
 
 // Spec is one workload: the operation mix and its scale.
@@ -19,6 +21,9 @@ import (
 // recently added or removed keys do in a real cache.
 type Spec struct {
 	Name string `json:"name"`
+	// Mix is the named mix the spec was made from (Named), when Name also
+	// carries a regime ("read-mostly@g1-cpu-string-v1024").
+	Mix string `json:"mix,omitempty"`
 
 	// Fractions of operations; overwrites get the rest, 1-Reads-Inserts-Deletes.
 	Reads   float64 `json:"reads"`
@@ -33,6 +38,16 @@ type Spec struct {
 
 	Keys       int `json:"keys"`
 	Goroutines int `json:"goroutines"`
+	// GoroutinesPerP, when > 0, sets Goroutines to GoroutinesPerP ×
+	// GOMAXPROCS when the workload runs (Resolve): the regime axis that
+	// decides whether waiters queue (32 per P) or every goroutine has a P
+	// of its own (1 per P, as b.RunParallel runs).
+	GoroutinesPerP int `json:"goroutines_per_p,omitempty"`
+	// Between is what each goroutine does between two map operations:
+	// nothing (a tight loop), CPU work outside the lock, or an I/O wait.
+	Between Between `json:"between,omitempty"`
+	// KeyType is the type of key the map stores (int by default).
+	KeyType strategy.KeyType `json:"key_type,omitempty"`
 	// ValueSize, when > 0, makes every write also allocate a []byte of that
 	// size, kept alive in a per-goroutine ring of about Keys/Goroutines slots
 	// so that live heap and allocation rate behave like a map holding values
@@ -40,6 +55,36 @@ type Spec struct {
 	ValueSize int `json:"value_size,omitempty"`
 	// Duration is how long Run measures; 0 means until its context ends.
 	Duration time.Duration `json:"duration"`
+}
+
+// Between is what a goroutine does between two map operations.
+type Between string
+
+// Work between operations.
+const (
+	// BetweenNone: the next operation at once (maplab's original regime).
+	BetweenNone Between = "none"
+	// BetweenCPU: CPUWorkRounds rounds of a xorshift, about 2 µs of CPU on
+	// the 2-core machine maplab was measured on, outside every lock.
+	BetweenCPU Between = "cpu"
+	// BetweenIO: after every IOEvery operations, time.Sleep(IOWait) — a
+	// goroutine parked off-CPU as one waiting on a socket is. Go's timers
+	// make the sleep last from IOWait to about half a millisecond on this
+	// machine (measured: 160–530 µs for a 20–50 µs request), which is why
+	// the wait comes every few operations and not after each.
+	BetweenIO Between = "io"
+)
+
+// Work parameters of the Between regimes.
+const (
+	CPUWorkRounds = 1000
+	IOEvery       = 8
+	IOWait        = 50 * time.Microsecond
+)
+
+// Valid reports whether b is known ("" means none).
+func (b Between) Valid() bool {
+	return b == "" || b == BetweenNone || b == BetweenCPU || b == BetweenIO
 }
 
 // Defaults used by Named and Custom.
@@ -95,7 +140,7 @@ func Named(name string) (Spec, error) {
 	if !ok {
 		return Spec{}, fmt.Errorf("unknown workload %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
-	mix.Name = name
+	mix.Name, mix.Mix = name, name
 	mix.Keys = DefaultKeys
 	mix.Goroutines = DefaultGoroutines
 	return mix, nil
@@ -130,8 +175,14 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("workload %s: reads+inserts+deletes = %g exceeds 1", s.Name, s.Reads+s.Inserts+s.Deletes)
 	case s.Keys < 1:
 		return fmt.Errorf("workload %s: keys must be at least 1, got %d", s.Name, s.Keys)
-	case s.Goroutines < 1:
+	case s.Goroutines < 1 && s.GoroutinesPerP < 1:
 		return fmt.Errorf("workload %s: goroutines must be at least 1, got %d", s.Name, s.Goroutines)
+	case s.GoroutinesPerP < 0:
+		return fmt.Errorf("workload %s: goroutines per P must not be negative, got %d", s.Name, s.GoroutinesPerP)
+	case !s.Between.Valid():
+		return fmt.Errorf("workload %s: unknown work between operations %q (known: %s, %s, %s)", s.Name, s.Between, BetweenNone, BetweenCPU, BetweenIO)
+	case !s.KeyType.Valid():
+		return fmt.Errorf("workload %s: unknown key type %q (known: %s, %s)", s.Name, s.KeyType, strategy.KeyInt, strategy.KeyString)
 	case s.ValueSize < 0:
 		return fmt.Errorf("workload %s: value size must not be negative, got %d", s.Name, s.ValueSize)
 	case s.RangeEvery < 0:
@@ -156,11 +207,41 @@ func (s Spec) String() string {
 	if s.ZipfS > 0 {
 		parts = append(parts, fmt.Sprintf("zipf s=%g", s.ZipfS))
 	}
-	parts = append(parts, fmt.Sprintf("%d keys", s.Keys), fmt.Sprintf("%d goroutines", s.Goroutines))
+	keys := fmt.Sprintf("%d keys", s.Keys)
+	if s.KeyType == strategy.KeyString {
+		keys = fmt.Sprintf("%d string keys", s.Keys)
+	}
+	goroutines := fmt.Sprintf("%d goroutines", s.Goroutines)
+	if s.GoroutinesPerP > 0 {
+		goroutines = fmt.Sprintf("%d goroutines per P", s.GoroutinesPerP)
+	}
+	parts = append(parts, keys, goroutines)
+	if s.Between == BetweenCPU || s.Between == BetweenIO {
+		parts = append(parts, string(s.Between)+" work between operations")
+	}
 	if s.ValueSize > 0 {
 		parts = append(parts, fmt.Sprintf("%d-byte values", s.ValueSize))
 	}
 	return s.Name + " (" + strings.Join(parts, ", ") + ")"
+}
+
+// Resolve fixes the goroutine count for the GOMAXPROCS procs the workload
+// runs on when it is given per P.
+func (s Spec) Resolve(procs int) Spec {
+	if s.GoroutinesPerP > 0 {
+		s.Goroutines = s.GoroutinesPerP * max(procs, 1)
+	}
+	return s
+}
+
+// NewMap returns an empty map of the named strategy for s: its key type,
+// with string keys precomputed for s's whole key space.
+func NewMap(name string, s Spec, opts strategy.Options) (strategy.Map, error) {
+	opts.Keys, opts.KeySpace = s.KeyType, 0
+	if s.KeyType == strategy.KeyString {
+		opts.KeySpace = 2 * s.Keys // prefilled keys and the churn range
+	}
+	return strategy.New(name, opts)
 }
 
 // Valid reports whether name is a named workload.

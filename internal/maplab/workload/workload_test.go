@@ -2,6 +2,7 @@ package workload_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,8 +92,9 @@ func TestRunUntilContextEnds(t *testing.T) {
 	spec := workload.Custom(0.5)
 	spec.Keys, spec.Goroutines = 100, 2
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(20*time.Millisecond, cancel)
-	res, err := workload.Run(ctx, strategy.NewMutexMap(), spec)
+	// Cancel once the run has begun (its first Load) rather than after a
+	// fixed time, which a loaded machine can spend before any worker runs.
+	res, err := workload.Run(ctx, &cancelOnLoad{Map: strategy.NewMutexMap(), cancel: cancel}, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,4 +114,53 @@ func TestPrefillUsesFillerAndChurnOccupancy(t *testing.T) {
 	if want := 1500; n != want {
 		t.Fatalf("prefilled %d keys, want %d", n, want)
 	}
+}
+
+// TestRegimeAxes runs each kind of work between operations with string
+// keys and goroutines per P, and checks the spec resolved and the map kept
+// its keys.
+func TestRegimeAxes(t *testing.T) {
+	for _, between := range []workload.Between{workload.BetweenNone, workload.BetweenCPU, workload.BetweenIO} {
+		t.Run(string(between), func(t *testing.T) {
+			spec := workload.Custom(0.5)
+			spec.Keys, spec.Goroutines, spec.GoroutinesPerP = 300, 0, 2
+			spec.Between, spec.KeyType, spec.Duration = between, strategy.KeyString, 20*time.Millisecond
+			if got := spec.Resolve(3).Goroutines; got != 6 {
+				t.Fatalf("2 goroutines per P on 3 Ps resolved to %d goroutines", got)
+			}
+			m, err := workload.NewMap(strategy.NameSharded, spec, strategy.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := workload.Run(context.Background(), m, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Ops == 0 {
+				t.Fatalf("Run did no work: %+v", res)
+			}
+			for k := range spec.Keys {
+				if _, ok := m.Load(k); !ok {
+					t.Fatalf("prefilled key %d is gone after the run", k)
+				}
+			}
+		})
+	}
+	bad := workload.Custom(0.5)
+	bad.Between = "nap"
+	if bad.Validate() == nil {
+		t.Error("Validate accepted an unknown kind of work between operations")
+	}
+}
+
+// cancelOnLoad calls cancel on the first Load.
+type cancelOnLoad struct {
+	strategy.Map
+	once   sync.Once
+	cancel func()
+}
+
+func (m *cancelOnLoad) Load(k int) (int, bool) {
+	m.once.Do(m.cancel)
+	return m.Map.Load(k)
 }

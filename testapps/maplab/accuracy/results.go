@@ -5,12 +5,22 @@ import (
 	"io"
 	"strings"
 
+	"github.com/contendr/contendr/analyze"
 	"github.com/contendr/contendr/testapps/maplab/internal/resultfile"
 )
 
 // WriteFiles writes accuracy.json and accuracy.md into dir, creating it.
 func (r *Results) WriteFiles(dir string) error {
 	return resultfile.Write(dir, "accuracy", r, r.WriteMarkdown)
+}
+
+// ReadFile loads an accuracy.json written by WriteFiles.
+func ReadFile(path string) (*Results, error) {
+	var r Results
+	if err := resultfile.Read(path, "accuracy", &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
 }
 
 // Totals is the run's result in one line.
@@ -38,8 +48,10 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 	b.WriteString("Scoring: the advice for the strategy's component (\"keep\", or no advice for it, leaves the current strategy) is correct when it is the workload's best, " +
 		"within 10% of the best one's median ops/s, or among the matrix's ties; regret is the best median ops/s over the advised strategy's.\n\n")
 	fmt.Fprintf(&b, "**Result: %s.**\n\n", r.Totals())
-	b.WriteString("| workload | current | advice | advised | confidence | correct | regret | rule | mix (reads) | reason |\n")
-	b.WriteString("|---|---|---|---|---:|---|---:|---|---|---|\n")
+	writeMisses(&b, r.Cases)
+	b.WriteString("## Every case\n\n")
+	b.WriteString("| workload | current | advice | advised | confidence | correct | regret | rule | mix (reads) | regime placed | reason |\n")
+	b.WriteString("|---|---|---|---|---:|---|---:|---|---|---|---|\n")
 	for _, c := range r.Cases {
 		advice := string(c.Recommended)
 		if !c.Found {
@@ -49,14 +61,65 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 		if c.Correct {
 			correct = "yes: " + c.Why
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f | %s | %.2f | %s | %s (%.0f%%) | %s |\n",
-			c.Workload, c.Current, advice, c.Advised, c.Confidence, correct, c.Regret, c.Rule, c.Mix, c.ReadShare*100, cellText(c.Reason))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f | %s | %.2f | %s | %s (%.0f%%) | %s | %s |\n",
+			c.Workload, c.Current, advice, c.Advised, c.Confidence, correct, c.Regret, c.Rule, c.Mix, c.ReadShare*100, orDash(c.RegimeClass), cellText(c.Reason))
 	}
 	_, err := io.WriteString(w, b.String())
 	if err != nil {
 		return fmt.Errorf("writing accuracy table: %w", err)
 	}
 	return nil
+}
+
+// writeMisses lists the wrong advice first, each with what the window was
+// taken for beside what the workload was: a regime or mix placed wrongly
+// explains most misses.
+func writeMisses(b *strings.Builder, cases []Case) {
+	var misses []Case
+	for _, c := range cases {
+		if !c.Correct {
+			misses = append(misses, c)
+		}
+	}
+	fmt.Fprintf(b, "## Misses (%d)\n\n", len(misses))
+	if len(misses) == 0 {
+		b.WriteString("None.\n\n")
+		return
+	}
+	b.WriteString("| workload | current | advised | by how much | rule | measured mix | regime placed | why it missed |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|\n")
+	for _, c := range misses {
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s (%.0f%%) | %s | %s |\n",
+			c.Workload, c.Current, c.Advised, c.Why, orDash(c.Rule), orDash(c.Mix), c.ReadShare*100, orDash(c.RegimeClass), cellText(missReason(c)))
+	}
+	b.WriteString("\n")
+}
+
+// missReason names the likely cause of a miss from what the case
+// recorded: no advice found, the regime placed elsewhere than the
+// workload's, the mix read as another, or a pick the workload's own row
+// disagrees with.
+func missReason(c Case) string {
+	mix, regime, _ := strings.Cut(c.Workload, "@")
+	designed := ""
+	if regime != "" {
+		if parts := strings.SplitN(regime, "-", 3); len(parts) >= 2 {
+			designed = parts[0] + "-" + parts[1]
+		}
+	}
+	switch {
+	case !c.Found:
+		return "no recommendation named the component: " + c.Reason
+	case c.Rule == "keep-thin-evidence":
+		return "kept on thin evidence (" + c.Reason + ")"
+	case designed != "" && c.RegimeClass != "" && designed != c.RegimeClass:
+		return fmt.Sprintf("window placed in regime %s, the workload ran %s", c.RegimeClass, designed)
+	case c.Mix != "" && c.Mix != "unknown" && analyze.MaplabMixClass(mix) != c.Mix && !(mix == "range"):
+		return fmt.Sprintf("mix read as %s, the workload is %s", c.Mix, mix)
+	case c.Advised == c.Current:
+		return "kept: the regime's rows put the current strategy within 10% of their best, this row does not"
+	}
+	return "the regime's rows (other key types, value sizes, neighbouring mixes) ranked the advice first; this row does not"
 }
 
 func cellText(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"reflect"
@@ -28,6 +29,12 @@ type Config struct {
 	// matrix holds.
 	Workloads  []string
 	Strategies []string
+	// Sample, in (0, 1), keeps that fraction of the planned cases, chosen
+	// by a hash of workload and strategy (SampleSeed), so that a run too
+	// long for the machine covers every part of the matrix evenly and the
+	// same cases are chosen each time; 0 or 1 keeps all.
+	Sample     float64
+	SampleSeed uint64
 	// Duration is how long each case runs with the agent; the window's CPU
 	// profile covers all of it, so analyze sees the read/write mix.
 	Duration time.Duration
@@ -58,10 +65,12 @@ type Case struct {
 	Confidence      float64          `json:"confidence"`
 	Reason          string           `json:"reason,omitempty"`
 	Mix             string           `json:"mix,omitempty"`
-	ReadShare       float64          `json:"read_share"`
-	Contention      analyze.Severity `json:"contention,omitempty"`
-	GrowthShare     float64          `json:"growth_share"`
-	GrowthKinds     []string         `json:"growth_kinds,omitempty"`
+	// RegimeClass is the maplab regime analyze placed the window in.
+	RegimeClass string           `json:"regime_class,omitempty"`
+	ReadShare   float64          `json:"read_share"`
+	Contention  analyze.Severity `json:"contention,omitempty"`
+	GrowthShare float64          `json:"growth_share"`
+	GrowthKinds []string         `json:"growth_kinds,omitempty"`
 	// OpsPerSec is the throughput of this run, agent on (for reference:
 	// scoring uses the matrix).
 	OpsPerSec float64 `json:"ops_per_sec"`
@@ -109,10 +118,24 @@ func Plan(cfg Config) ([]Case, error) {
 			if _, ok := cfg.Matrix.Cell(w, s); !ok || s == best {
 				continue
 			}
+			if !sampled(cfg, w, s) {
+				continue
+			}
 			cases = append(cases, Case{Workload: w, Current: s})
 		}
 	}
 	return cases, nil
+}
+
+// sampled tells whether the case (w, s) is in cfg's sample: its FNV-1a
+// hash, seeded, below Sample of the hash range.
+func sampled(cfg Config, w, s string) bool {
+	if cfg.Sample <= 0 || cfg.Sample >= 1 {
+		return true
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%s/%s", cfg.SampleSeed, w, s)
+	return float64(h.Sum64()) < cfg.Sample*float64(^uint64(0))
 }
 
 // Run runs every case of the plan in this process, one after another, each
@@ -175,7 +198,7 @@ func runCase(ctx context.Context, cfg Config, c *Case) error {
 		return fmt.Errorf("running %s on %s: the matrix has no spec for the workload", c.Current, c.Workload)
 	}
 	spec.Duration = 0 // until the window closes
-	m, err := strategy.New(c.Current, strategy.Options{Shards: cfg.Matrix.Meta.Shards})
+	m, err := workload.NewMap(c.Current, spec, strategy.Options{Shards: cfg.Matrix.Meta.Shards})
 	if err != nil {
 		return fmt.Errorf("running %s on %s: %w", c.Current, c.Workload, err)
 	}
@@ -280,7 +303,8 @@ func componentsOf(m strategy.Map) []string {
 		t = t.Elem()
 	}
 	names := []string{"(*" + t.Name() + ")"}
-	if _, ok := m.(*strategy.XSyncMap); ok {
+	switch m.(type) {
+	case *strategy.XSyncMap, *strategy.StringXSyncMap:
 		names = append(names, "github.com/puzpuzpuz/xsync/")
 	}
 	return names
@@ -320,6 +344,7 @@ func (c *Case) take(rec *analyze.Recommendation, r *analyze.Report) {
 		c.Reason = rec.Reasons[0]
 	}
 	c.Mix = rec.Workload.Mix
+	c.RegimeClass = rec.Workload.RegimeClass
 	c.ReadShare = rec.Workload.ReadShare
 	c.Contention = rec.Workload.Contention
 	c.GrowthShare = rec.Workload.GrowthShare
@@ -336,8 +361,8 @@ func (c *Case) line() string {
 	if !c.Found {
 		advice = "keep (not found)"
 	}
-	return fmt.Sprintf("%-11s %-7s → %-16s conf %.2f  %-4s regret %.2f  %s  [%s, mix %s %.0f%% reads] %s",
-		c.Workload, c.Current, advice, c.Confidence, mark, c.Regret, c.Why, c.Rule, c.Mix, c.ReadShare*100, shorten(c.Reason, 140))
+	return fmt.Sprintf("%-11s %-7s → %-16s conf %.2f  %-4s regret %.2f  %s  [%s, mix %s %.0f%% reads, regime %s] %s",
+		c.Workload, c.Current, advice, c.Confidence, mark, c.Regret, c.Why, c.Rule, c.Mix, c.ReadShare*100, c.RegimeClass, shorten(c.Reason, 140))
 }
 
 func shorten(s string, n int) string {

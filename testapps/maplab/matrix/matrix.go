@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/contendr/contendr/internal/maplab/strategy"
@@ -70,7 +71,11 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		specs[spec.Name] = spec
 		names[i] = spec.Name
 	}
-	plan := Plan(cfg.Strategies, names, cfg.Repeat)
+	// A strategy that cannot store a workload's keys (the read/dirty map
+	// has int keys only) has no cell there.
+	plan := slices.DeleteFunc(Plan(cfg.Strategies, names, cfg.Repeat), func(s Step) bool {
+		return !strategy.SupportsKeys(s.Strategy, specs[s.Workload].KeyType)
+	})
 
 	res := &Results{
 		Meta:       newMeta(cfg),
@@ -120,7 +125,7 @@ func runGated(ctx context.Context, cfg Config, step Step, spec workload.Spec) (R
 }
 
 func runOne(ctx context.Context, step Step, spec workload.Spec, opts strategy.Options) (workload.Result, error) {
-	m, err := strategy.New(step.Strategy, opts)
+	m, err := workload.NewMap(step.Strategy, spec, opts)
 	if err != nil {
 		return workload.Result{}, err
 	}

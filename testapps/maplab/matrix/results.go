@@ -341,3 +341,45 @@ func formatRate(v float64) string {
 		return fmt.Sprintf("%.0f", v)
 	}
 }
+
+// Merge joins runs of the same matrix taken at different times into one
+// result: the runs of each are kept (their rounds renumbered after the
+// previous ones'), the summary is recomputed over all of them, and the
+// meta says what was merged. Every part must hold the same workloads and
+// strategies.
+func Merge(parts ...*Results) (*Results, error) {
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("merging matrix results: nothing to merge")
+	}
+	out := &Results{Meta: parts[0].Meta, Strategies: parts[0].Strategies, Workloads: parts[0].Workloads}
+	var commands []string
+	rounds := 0
+	for i, p := range parts {
+		if !slices.Equal(p.Strategies, out.Strategies) || len(p.Workloads) != len(out.Workloads) {
+			return nil, fmt.Errorf("merging matrix results: part %d has other strategies or workloads than part 1", i+1)
+		}
+		for j, w := range p.Workloads {
+			if w.Name != out.Workloads[j].Name {
+				return nil, fmt.Errorf("merging matrix results: part %d has workload %q where part 1 has %q", i+1, w.Name, out.Workloads[j].Name)
+			}
+		}
+		last := 0
+		for _, r := range p.Runs {
+			r.Round += rounds
+			last = max(last, r.Round+1)
+			out.Runs = append(out.Runs, r)
+		}
+		rounds = last
+		commands = append(commands, p.Meta.Command)
+		if p.Meta.Date.After(out.Meta.Date) {
+			out.Meta.Date = p.Meta.Date
+		}
+		if i > 0 {
+			out.Meta.Repeat += p.Meta.Repeat
+			out.Meta.LoadAverageAfter = p.Meta.LoadAverageAfter
+		}
+	}
+	out.Meta.Command = strings.Join(commands, " && ")
+	out.summarize()
+	return out, nil
+}

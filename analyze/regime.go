@@ -1,0 +1,190 @@
+package analyze
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// regimeClass is one of the regimes maplab's matrix measured, the one a
+// window's measurements are closest to: goroutines per P (1, 4 or 32) and
+// what the goroutines do between map operations (none, cpu, io).
+type regimeClass struct {
+	PerP    int
+	Between string
+	// Measured is false when the window could not tell and the class is
+	// maplab's original regime (32 per P, tight loops) by default.
+	Measured bool
+	// Why says which measurements placed the window in the class.
+	Why string
+}
+
+// Name is the class as maplab's workload names spell a regime's first two
+// axes: g4-cpu.
+func (rc regimeClass) Name() string { return fmt.Sprintf("g%d-%s", rc.PerP, rc.Between) }
+
+func (rc regimeClass) String() string {
+	between := map[string]string{
+		"none": "tight loops", "cpu": "CPU work outside the lock between operations", "io": "I/O waits between operations",
+	}[rc.Between]
+	return fmt.Sprintf("%d goroutine%s per P, %s", rc.PerP, map[bool]string{true: "", false: "s"}[rc.PerP == 1], between)
+}
+
+// Regime class boundaries: the geometric midpoints between the goroutines
+// per P maplab measured (1, 4, 32), and the part of the sampled CPU a
+// component must take for its goroutines to count as doing nothing else
+// (maplab's tight loops put 70–90% of the CPU under the map, its 2 µs of
+// CPU work between operations under 30%).
+const (
+	perPFew           = 2.0  // √(1·4)
+	perPMany          = 11.3 // √(4·32)
+	tightLoopCPUShare = 0.5
+)
+
+// classifyRegime places a window's regime among maplab's. Goroutines per
+// P counts the goroutines that were running, runnable or blocked on a lock
+// (busy Ps, run queue, lock waiters) when the scheduler samples say so —
+// sleeping goroutines do not contend, lock waiters do — else all
+// goroutines over GOMAXPROCS. Ps not saturated mean the goroutines waited
+// elsewhere (io); saturated Ps whose CPU mostly ran outside the component
+// mean work between operations (cpu).
+func classifyRegime(rg Regime, procs, goroutines int) regimeClass {
+	rc := regimeClass{PerP: 32, Between: "none"}
+	perP, how := 0.0, ""
+	switch {
+	case rg.RunnableKnown && rg.BusyKnown && procs > 0:
+		perP = (rg.Runnable + rg.Busy*float64(procs) + rg.LockWaiters) / float64(procs)
+		how = fmt.Sprintf("%.3g goroutines running, runnable or waiting on a lock per P", perP)
+	case procs > 0 && goroutines > 0:
+		perP = float64(goroutines) / float64(procs)
+		how = fmt.Sprintf("%.3g goroutines per P (all goroutines: the scheduler was not sampled)", perP)
+	}
+	if how != "" {
+		rc.Measured = true
+		switch {
+		case perP <= perPFew:
+			rc.PerP = 1
+		case perP <= perPMany:
+			rc.PerP = 4
+		}
+	} else {
+		how = "goroutines per P unknown (maplab's original 32 assumed)"
+	}
+	switch {
+	case (rg.BusyKnown || rg.RunnableKnown) && !rg.Saturated:
+		rc.Between = "io"
+		how += fmt.Sprintf("; Ps not saturated (%s busy, %.3g runnable): goroutines wait between operations", pct(rg.Busy), rg.Runnable)
+	case rg.CPUKnown && rg.ComponentCPUShare < tightLoopCPUShare:
+		rc.Between = "cpu"
+		how += fmt.Sprintf("; %s of the sampled CPU runs outside the component: work between operations", pct(1-rg.ComponentCPUShare))
+	case rg.CPUKnown:
+		how += fmt.Sprintf("; %s of the sampled CPU runs through the component: tight loops", pct(rg.ComponentCPUShare))
+	default:
+		rc.Measured = false
+		how += "; no CPU profile: tight loops assumed"
+	}
+	rc.Why = how
+	return rc
+}
+
+// regimeTolerance is how close to the regime's best a current strategy
+// must stand to be kept: the accuracy harness's "within 10%", so that
+// advice is a change only where maplab measured one to pay.
+const regimeTolerance = 0.10
+
+// regimeChoice is what maplab measured for a component's regime and mix.
+type regimeChoice struct {
+	class     regimeClass
+	mix       string
+	rows      []*maplabRow
+	standings []standing
+	pick      standing
+	current   standing
+	// currentMeasured is false when maplab did not run the current
+	// strategy there (the read/dirty map has no string-key rows).
+	currentMeasured bool
+	keep            bool
+}
+
+// chooseForRegime looks f's regime and mix up in the ground truth; ok is
+// false when maplab has no rows for them.
+func chooseForRegime(f *facts) (regimeChoice, bool) {
+	c := regimeChoice{class: f.Class, mix: f.Mix}
+	if f.Range {
+		c.mix = "range"
+	}
+	c.rows = maplab.rowsFor(c.class, c.mix)
+	c.standings = standings(c.rows)
+	if len(c.standings) == 0 {
+		return c, false
+	}
+	c.pick = c.standings[0]
+	c.current, c.currentMeasured = standingOf(c.standings, f.Current)
+	c.keep = c.currentMeasured && c.current.Mean >= (1-regimeTolerance)*c.pick.Mean
+	return c, true
+}
+
+// reason says what the choice rests on, with maplab's numbers.
+func (c regimeChoice) reason(f *facts) string {
+	where := fmt.Sprintf("in maplab's regime of %s (%s), on the %s mix, its %s there",
+		c.class, c.class.Why, c.mix, rowsText(c.rows))
+	if c.mix == "unknown" {
+		where = fmt.Sprintf("in maplab's regime of %s (%s), the mix unmeasured, its %s there over every mix", c.class, c.class.Why, rowsText(c.rows))
+	}
+	if c.keep && c.pick.Strategy == f.Current {
+		return fmt.Sprintf("%s measured %s itself the fastest there: %s of each row's best (geometric mean, worst row %s): a change would not pay here%s",
+			where, f.Current, pct(c.pick.Mean), pct(c.pick.Worst), currentWeakness(f))
+	}
+	if c.keep {
+		return fmt.Sprintf("%s put %s at %s of each row's best (geometric mean), within %.0f%% of the fastest, %s at %s: a change would not pay here%s",
+			where, f.Current, pct(c.current.Mean), 100*regimeTolerance, c.pick.Strategy, pct(c.pick.Mean), currentWeakness(f))
+	}
+	cur := fmt.Sprintf("%s at %s (%s behind it; worst row %s of the best)", f.Current, pct(c.current.Mean), pct(1-c.current.Mean/c.pick.Mean), pct(c.current.Worst))
+	if !c.currentMeasured {
+		cur = fmt.Sprintf("%s not measured there", f.Current)
+	}
+	runnerUp := ""
+	if len(c.standings) > 1 && c.standings[1].Strategy != f.Current {
+		runnerUp = fmt.Sprintf("; next %s at %s", c.standings[1].Strategy, pct(c.standings[1].Mean))
+	}
+	return fmt.Sprintf("%s measured %s the fastest: %s of each row's best (geometric mean, worst row %s), %s%s%s",
+		where, c.pick.Strategy, pct(c.pick.Mean), pct(c.pick.Worst), cur, runnerUp, currentWeakness(f))
+}
+
+// currentWeakness names what makes the current design slow, for the
+// designs whose cost is structural.
+func currentWeakness(f *facts) string {
+	switch f.Current {
+	case StrategyCOW:
+		return fmt.Sprintf("; each COW write clones the whole map (clones: %s of all allocation)", pct(f.GrowthShare))
+	case StrategySyncMapLegacy:
+		return "; the read/dirty design takes one Mutex for new keys and copies the whole map on each promotion (Range forces one)"
+	case StrategySyncMap:
+		return "; sync.Map boxes keys and values into interfaces and allocates an entry node on every store"
+	}
+	return ""
+}
+
+// rowsText says how many rows a choice rests on and which key types and
+// value sizes they ran: "2 rows (int keys, 0 and 1024-byte values)".
+func rowsText(rows []*maplabRow) string {
+	keys, values := map[string]bool{}, map[int]bool{}
+	var keyList, valueList []string
+	for _, r := range rows {
+		if !keys[r.KeyType] {
+			keys[r.KeyType] = true
+			keyList = append(keyList, r.KeyType)
+		}
+		if !values[r.ValueSize] {
+			values[r.ValueSize] = true
+			valueList = append(valueList, fmt.Sprint(r.ValueSize))
+		}
+	}
+	slices.Sort(keyList)
+	slices.Sort(valueList)
+	noun := "rows"
+	if len(rows) == 1 {
+		noun = "row"
+	}
+	return fmt.Sprintf("%d %s (%s keys, %s-byte values)", len(rows), noun, strings.Join(keyList, " and "), strings.Join(valueList, " and "))
+}

@@ -1,0 +1,81 @@
+package matrix_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/contendr/contendr/internal/maplab/strategy"
+	"github.com/contendr/contendr/internal/maplab/workload"
+	"github.com/contendr/contendr/testapps/maplab/matrix"
+)
+
+// TestPairwiseRegimesCoverEveryPair holds the sampled design to its claim:
+// every pair of levels of any two regime axes occurs in some regime, and
+// the original regime is among them.
+func TestPairwiseRegimesCoverEveryPair(t *testing.T) {
+	regimes := matrix.PairwiseRegimes()
+	axes := []func(matrix.Regime) any{
+		func(r matrix.Regime) any { return r.GoroutinesPerP },
+		func(r matrix.Regime) any { return r.Between },
+		func(r matrix.Regime) any { return r.KeyType },
+		func(r matrix.Regime) any { return r.ValueSize },
+	}
+	levels := [][]any{
+		{1, 4, 32},
+		{workload.BetweenNone, workload.BetweenCPU, workload.BetweenIO},
+		{strategy.KeyInt, strategy.KeyString},
+		{0, 1024},
+	}
+	for i := range axes {
+		for j := i + 1; j < len(axes); j++ {
+			for _, a := range levels[i] {
+				for _, b := range levels[j] {
+					if !slices.ContainsFunc(regimes, func(r matrix.Regime) bool { return axes[i](r) == a && axes[j](r) == b }) {
+						t.Errorf("no regime has axis %d = %v and axis %d = %v", i, a, j, b)
+					}
+				}
+			}
+		}
+	}
+	base := matrix.Regime{GoroutinesPerP: 32, Between: workload.BetweenNone, KeyType: strategy.KeyInt}
+	if !slices.Contains(regimes, base) {
+		t.Errorf("the original regime %s is not in the design", base.Name())
+	}
+	for _, r := range regimes {
+		got, err := matrix.ParseRegimes(r.Name())
+		if err != nil || len(got) != 1 || got[0] != r {
+			t.Errorf("matrix.ParseRegimes(%q) = %v, %v", r.Name(), got, err)
+		}
+	}
+	if _, err := matrix.ParseRegimes("g0-cpu-int-v0"); err == nil {
+		t.Error("ParseRegimes accepted zero goroutines per P")
+	}
+}
+
+// TestMerge joins two runs of one matrix: rounds renumbered, runs kept,
+// the summary over both.
+func TestMerge(t *testing.T) {
+	part := func(ops float64) *matrix.Results {
+		r := &matrix.Results{Strategies: []string{"mutex", "xsync"}, Workloads: []workload.Spec{{Name: "balanced"}}, Meta: matrix.Meta{Repeat: 1, Command: "run"}}
+		for _, s := range r.Strategies {
+			r.Runs = append(r.Runs, matrix.RunResult{Step: matrix.Step{Round: 0, Workload: "balanced", Strategy: s}, OpsPerSec: ops})
+		}
+		r.Runs[1].OpsPerSec *= 2 // xsync twice mutex
+		return r
+	}
+	m, err := matrix.Merge(part(1), part(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Runs) != 4 || m.Runs[2].Round != 1 || m.Meta.Repeat != 2 || m.Best["balanced"] != "xsync" {
+		t.Errorf("merged %+v", m)
+	}
+	if c, ok := m.Cell("balanced", "xsync"); !ok || c.Median != 4 {
+		t.Errorf("xsync cell %+v, want the median of 2 and 6", c)
+	}
+	other := part(1)
+	other.Workloads[0].Name = "churn"
+	if _, err := matrix.Merge(part(1), other); err == nil {
+		t.Error("merging different workloads: want an error")
+	}
+}
