@@ -27,7 +27,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	p("contendr verify: the advice replayed on %s (%s)\n", r.Machine, r.Machine.GoVersion)
 	p("source: %s; %d runs of %.2gs per strategy, interleaved; budget %gs\n", r.Source, r.Repeat, r.RunSeconds, r.Seconds)
 	for _, c := range r.Components {
-		p("\n%s: %s → %s: %s\n", c.Component, c.Current, c.Recommended, strings.ToUpper(string(c.Verdict)))
+		p("\n%s: %s → %s: %s\n", c.Component, c.Current, c.Recommended, strings.ToUpper(strings.ReplaceAll(string(c.Verdict), "-", " ")))
 		p("  %s\n", c.Reason)
 		if c.Need != "" {
 			p("  to decide: %s\n", c.Need)

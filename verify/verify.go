@@ -247,7 +247,9 @@ func verifyOne(ctx context.Context, rec analyze.Recommendation, strategies []str
 	if f := r.Of(c.Fastest); f != nil && c.Fastest != strategies[0] && c.Fastest != strategies[1] {
 		c.FastestDiffers = replay.Compare(recd, f, opts.Alpha).Differ()
 	}
-	for _, m := range r.Measured {
+	// The verdict already judges the current and advised strategies' run
+	// queues; warn of the others'.
+	for _, m := range r.Measured[2:] {
 		if m.RunQueueShare > replay.BusyRunQueue {
 			c.Warnings = append(c.Warnings, fmt.Sprintf("%s's runs waited for a CPU %.0f%% of the time (median): other processes shared the cores, and the figures say as much about the machine as about the map",
 				m.Strategy, 100*m.RunQueueShare))
