@@ -80,7 +80,7 @@ func (r *Report) AttachMeasurement(component string, m GainMeasurement) bool {
 
 func measuredGainText(rec *Recommendation, m GainMeasurement) string {
 	figures := fmt.Sprintf("%s ran %+.0f%% ops/s vs %s (medians %s vs %s ops/s, p=%.3g, %d runs each)",
-		rec.Recommended, 100*(m.Ratio-1), rec.Current, opsText(m.RecommendedOpsPerSec), opsText(m.CurrentOpsPerSec), m.P, m.Runs)
+		rec.Recommended, 100*(m.Ratio-1), rec.Current, FormatOps(m.RecommendedOpsPerSec), FormatOps(m.CurrentOpsPerSec), m.P, m.Runs)
 	switch m.Verdict {
 	case "confirmed":
 		return fmt.Sprintf("measured on %s: %s — confirmed", m.Machine, figures)
@@ -90,7 +90,8 @@ func measuredGainText(rec *Recommendation, m GainMeasurement) string {
 	return fmt.Sprintf("measured on %s: undecided, %s — the runs spread wider than the difference", m.Machine, figures)
 }
 
-func opsText(v float64) string {
+// FormatOps writes a throughput for people: 6.33M, 84.4k, 666.
+func FormatOps(v float64) string {
 	switch {
 	case v >= 1e6:
 		return fmt.Sprintf("%.2fM", v/1e6)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/contendr/contendr/analyze"
 	"github.com/contendr/contendr/internal/maplab/replay"
 )
 
@@ -77,17 +78,7 @@ func writeTable(b *strings.Builder, c Component) {
 	fmt.Fprintf(b, "  %-22s %13s   %-21s %7s %10s\n", "strategy", "median ops/s", interval, "spread", "run queue")
 	for i, m := range c.Strategies {
 		s := m.OpsPerSec
-		fmt.Fprintf(b, "  %-22s %13s   %-21s %7s %9.0f%%\n", label(i, m.Strategy), ops(s.Median),
-			ops(s.Lo)+" – "+ops(s.Hi), fmt.Sprintf("±%.0f%%", 100*s.Spread), 100*m.RunQueueShare)
+		fmt.Fprintf(b, "  %-22s %13s   %-21s %7s %9.0f%%\n", label(i, m.Strategy), analyze.FormatOps(s.Median),
+			analyze.FormatOps(s.Lo)+" – "+analyze.FormatOps(s.Hi), fmt.Sprintf("±%.0f%%", 100*s.Spread), 100*m.RunQueueShare)
 	}
-}
-
-func ops(v float64) string {
-	switch {
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%.1fk", v/1e3)
-	}
-	return fmt.Sprintf("%.0f", v)
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"golang.org/x/perf/benchmath"
+
+	"github.com/contendr/contendr/canary"
 )
 
 // Confidence is the level of the confidence intervals Summarize gives.
@@ -16,8 +18,8 @@ const Confidence = 0.95
 const DefaultAlpha = 0.05
 
 // MinRunsToCompare is the fewest runs per strategy with which the
-// Mann-Whitney test can reach p < 0.05 at all (2/C(8,4) = 0.029); with
-// three a side its smallest p is 0.1. MinRunsForInterval is the fewest
+// Mann-Whitney test can reach p < 0.05 at all (2/C(8,4) = 0.029, as
+// canary.WindowsNeeded computes); with three a side its smallest p is 0.1. MinRunsForInterval is the fewest
 // for which benchmath gives a finite 95% interval around a median.
 const (
 	MinRunsToCompare   = 4
@@ -159,9 +161,10 @@ type Judgement struct {
 func Judge(c Comparison, minGain float64) Judgement {
 	n := min(c.N[0], c.N[1])
 	vs := fmt.Sprintf("%s vs %s: %s ops/s (medians; p=%.3g, n=%d+%d)", c.Candidate, c.Baseline, signedPct(c.Ratio-1), c.P, c.N[0], c.N[1])
-	if n < MinRunsToCompare {
-		return Judgement{CannotTell, vs + fmt.Sprintf("; %d runs a side cannot reach p < %g", n, c.Alpha),
-			fmt.Sprintf("at least %d runs of each strategy (--repeat %d; %d also give confidence intervals)", MinRunsToCompare, MinRunsToCompare, MinRunsForInterval)}
+	if minP := canary.MinP(c.N[0], c.N[1]); minP >= c.Alpha {
+		need := max(canary.WindowsNeeded(c.Alpha), n+1)
+		return Judgement{CannotTell, vs + fmt.Sprintf("; with %d+%d runs the test's smallest p is %.3g, not under α=%g", c.N[0], c.N[1], minP, c.Alpha),
+			fmt.Sprintf("at least %d runs of each strategy (--repeat %d; %d also give confidence intervals)", need, need, max(need, MinRunsForInterval))}
 	}
 	if busy := max(c.RunQueue[0], c.RunQueue[1]); busy > BusyRunQueue {
 		return Judgement{CannotTell, fmt.Sprintf("the machine was busy: the runs waited for a CPU %s of the time (median; %s %s, %s %s), so they measure the machine more than the maps (%s)",

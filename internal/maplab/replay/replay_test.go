@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contendr/contendr/canary"
 	"github.com/contendr/contendr/internal/maplab/workload"
 )
 
@@ -79,7 +80,7 @@ func TestJudge(t *testing.T) {
 		{"faster by less than the minimum gain", measured("xsync", 0.02, 103, 103.5, 102.5, 103.2, 102.8, 103), base, Refuted, "less than the minimum gain"},
 		{"the same within tight runs", measured("xsync", 0.02, 100, 101, 99, 100.5, 99.5, 100), base, Refuted, "not measurably faster"},
 		{"wide runs overlapping", measured("xsync", 0.02, 60, 180, 90, 150, 110, 130), base, CannotTell, "spread wider"},
-		{"too few runs", measured("xsync", 0.02, 300, 310, 290), measured("mutex", 0.02, 100, 101, 99), CannotTell, "cannot reach p"},
+		{"too few runs", measured("xsync", 0.02, 300, 310, 290), measured("mutex", 0.02, 100, 101, 99), CannotTell, "smallest p is 0.1"},
 		{"a busy machine", measured("xsync", 0.8, 300, 310, 290, 305, 295, 300), base, CannotTell, "machine was busy"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,5 +151,11 @@ func TestConfigErrors(t *testing.T) {
 		if _, err := Run(context.Background(), tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: got %v, want an error mentioning %q", tt.cfg, err, tt.want)
 		}
+	}
+}
+
+func TestMinRunsToCompare(t *testing.T) {
+	if got := canary.WindowsNeeded(DefaultAlpha); got != MinRunsToCompare {
+		t.Errorf("MinRunsToCompare %d, but the test needs %d runs a side at α=%g", MinRunsToCompare, got, DefaultAlpha)
 	}
 }
