@@ -41,8 +41,12 @@ type GainMeasurement struct {
 	Machine    string `json:"machine"`
 	GOMAXPROCS int    `json:"gomaxprocs"`
 	Date       string `json:"date"`
-	// CurrentOpsPerSec and RecommendedOpsPerSec are the medians of the
-	// runs; Ratio is recommended over current; P the Mann-Whitney p-value.
+	// Against is the strategy measured against the current one: the
+	// recommended one, or for a keep the alternative that decided.
+	Against Strategy `json:"against"`
+	// CurrentOpsPerSec and RecommendedOpsPerSec (Against's) are the
+	// medians of the runs; Ratio is Against's over current's; P the
+	// Mann-Whitney p-value.
 	CurrentOpsPerSec     float64 `json:"current_ops_per_sec"`
 	RecommendedOpsPerSec float64 `json:"recommended_ops_per_sec"`
 	Ratio                float64 `json:"ratio"`
@@ -62,7 +66,7 @@ const beforeMeasurement = " — before this measurement: "
 func (r *Report) AttachMeasurement(component string, m GainMeasurement) bool {
 	for i := range r.Recommendations {
 		rec := &r.Recommendations[i]
-		if rec.Component != component || rec.Recommended == StrategyKeep {
+		if rec.Component != component {
 			continue
 		}
 		previous := rec.ExpectedGain
@@ -80,7 +84,10 @@ func (r *Report) AttachMeasurement(component string, m GainMeasurement) bool {
 
 func measuredGainText(rec *Recommendation, m GainMeasurement) string {
 	figures := fmt.Sprintf("%s ran %+.0f%% ops/s vs %s (medians %s vs %s ops/s, p=%.3g, %d runs each)",
-		rec.Recommended, 100*(m.Ratio-1), rec.Current, FormatOps(m.RecommendedOpsPerSec), FormatOps(m.CurrentOpsPerSec), m.P, m.Runs)
+		m.Against, 100*(m.Ratio-1), rec.Current, FormatOps(m.RecommendedOpsPerSec), FormatOps(m.CurrentOpsPerSec), m.P, m.Runs)
+	if rec.Recommended == StrategyKeep {
+		return fmt.Sprintf("measured on %s: keep %s %s, %s", m.Machine, rec.Current, m.Verdict, figures)
+	}
 	switch m.Verdict {
 	case "confirmed":
 		return fmt.Sprintf("measured on %s: %s — confirmed", m.Machine, figures)

@@ -11,10 +11,15 @@ func TestAttachMeasurement(t *testing.T) {
 		{Component: "main.(*B)", Current: StrategyMutex, Recommended: StrategyXsync, ExpectedGain: "up to 14% of the CPU capacity",
 			GainSource: GainSource{Kind: GainFromMaplab, Detail: "the maplab matrix on 2 cores"}},
 	}}
-	m := GainMeasurement{Verdict: "confirmed", Machine: "linux/amd64, GOMAXPROCS 32, 32 CPUs", Date: "2026-12-01T22:00:00Z",
+	m := GainMeasurement{Verdict: "confirmed", Against: StrategyXsync, Machine: "linux/amd64, GOMAXPROCS 32, 32 CPUs", Date: "2026-12-01T22:00:00Z",
 		CurrentOpsPerSec: 2e6, RecommendedOpsPerSec: 6e6, Ratio: 3, P: 0.002, Runs: 6, RunSeconds: 1}
-	if r.AttachMeasurement("main.(*A)", m) || r.AttachMeasurement("main.(*C)", m) {
-		t.Error("a keep or an absent component took a measurement")
+	if r.AttachMeasurement("main.(*C)", m) {
+		t.Error("an absent component took a measurement")
+	}
+	keep := m
+	keep.Verdict, keep.Ratio = "confirmed", 0.5
+	if !r.AttachMeasurement("main.(*A)", keep) || !strings.HasPrefix(r.Recommendations[0].ExpectedGain, "measured on linux/amd64, GOMAXPROCS 32, 32 CPUs: keep mutex confirmed, xsync ran -50% ops/s vs mutex") {
+		t.Errorf("a keep measured: %q", r.Recommendations[0].ExpectedGain)
 	}
 	if !r.AttachMeasurement("main.(*B)", m) {
 		t.Fatal("main.(*B) took no measurement")

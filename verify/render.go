@@ -28,7 +28,11 @@ func (r *Result) WriteText(w io.Writer) error {
 	p("contendr verify: the advice replayed on %s (%s)\n", r.Machine, r.Machine.GoVersion)
 	p("source: %s; %d runs of %.2gs per strategy, interleaved; budget %gs\n", r.Source, r.Repeat, r.RunSeconds, r.Seconds)
 	for _, c := range r.Components {
-		p("\n%s: %s → %s: %s\n", c.Component, c.Current, c.Recommended, strings.ToUpper(strings.ReplaceAll(string(c.Verdict), "-", " ")))
+		advice := fmt.Sprintf("%s → %s", c.Current, c.Recommended)
+		if c.Recommended == analyze.StrategyKeep {
+			advice = "keep " + string(c.Current)
+		}
+		p("\n%s: %s: %s\n", c.Component, advice, strings.ToUpper(strings.ReplaceAll(string(c.Verdict), "-", " ")))
 		p("  %s\n", c.Reason)
 		if c.Need != "" {
 			p("  to decide: %s\n", c.Need)
@@ -61,10 +65,10 @@ func (r *Result) WriteText(w io.Writer) error {
 
 func writeTable(b *strings.Builder, c Component) {
 	label := func(i int, name string) string {
-		switch i {
-		case 0:
+		switch {
+		case i == 0:
 			return name + " (current)"
-		case 1:
+		case i == 1 && c.Recommended != analyze.StrategyKeep:
 			return name + " (advised)"
 		}
 		return name

@@ -135,6 +135,14 @@ func strategyFor(s analyze.Strategy) (string, bool) {
 	return "", false
 }
 
+// reportStrategy is strategyFor's inverse.
+func reportStrategy(name string) analyze.Strategy {
+	if name == strategy.NameLegacy {
+		return analyze.StrategySyncMapLegacy
+	}
+	return analyze.Strategy(name)
+}
+
 // ParseStrategies reads strategy names in maplab's spelling or the
 // report's (syncmap-legacy for legacy); "all" stands for every strategy.
 func ParseStrategies(names []string) ([]string, error) {

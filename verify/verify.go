@@ -195,12 +195,16 @@ func Verify(ctx context.Context, rep *analyze.Report, source string, opts Option
 // strategiesFor lists what to replay for rec, current first and
 // recommended second, or says why it cannot be replayed.
 func strategiesFor(rec analyze.Recommendation, extra []string) ([]string, string) {
-	if rec.Recommended == analyze.StrategyKeep {
-		return nil, fmt.Sprintf("keep %s: no change is advised", rec.Current)
-	}
 	current, ok := strategyFor(rec.Current)
 	if !ok {
 		return nil, fmt.Sprintf("the current strategy is %s: there is nothing to replay it with (re-run analyze with mutex and block profiles enabled)", rec.Current)
+	}
+	if rec.Recommended == analyze.StrategyKeep {
+		others := slices.DeleteFunc(slices.Clone(extra), func(s string) bool { return s == current })
+		if len(others) == 0 {
+			return nil, fmt.Sprintf("keep %s: no change is advised (give --strategies to check the keep against others)", rec.Current)
+		}
+		return append([]string{current}, others...), ""
 	}
 	recommended, ok := strategyFor(rec.Recommended)
 	if !ok {
@@ -236,14 +240,19 @@ func verifyOne(ctx context.Context, rec analyze.Recommendation, strategies []str
 	if err != nil {
 		return Component{}, err
 	}
-	cur, recd := r.Of(strategies[0]), r.Of(strategies[1])
-	cmp := replay.Compare(cur, recd, opts.Alpha)
 	c := Component{
 		Component: rec.Component, Current: rec.Current, Recommended: rec.Recommended, Rule: rec.Rule,
-		Workload: r.Spec, Assumed: assumed,
-		Judgement: replay.Judge(cmp, opts.MinGain), Comparison: cmp, Strategies: r.Measured,
+		Workload: r.Spec, Assumed: assumed, Strategies: r.Measured,
 		Fastest: r.Fastest(), WallSeconds: r.WallSeconds, LoadBefore: r.LoadBefore, LoadAfter: r.LoadAfter,
 	}
+	cur := r.Of(strategies[0])
+	if rec.Recommended == analyze.StrategyKeep {
+		c.Comparison, c.Judgement = judgeKeep(r, cur, strategies[1:], opts)
+		return c, nil
+	}
+	recd := r.Of(strategies[1])
+	c.Comparison = replay.Compare(cur, recd, opts.Alpha)
+	c.Judgement = replay.Judge(c.Comparison, opts.MinGain)
 	if f := r.Of(c.Fastest); f != nil && c.Fastest != strategies[0] && c.Fastest != strategies[1] {
 		c.FastestDiffers = replay.Compare(recd, f, opts.Alpha).Differ()
 	}
@@ -256,6 +265,43 @@ func verifyOne(ctx context.Context, rec analyze.Recommendation, strategies []str
 		}
 	}
 	return c, nil
+}
+
+// judgeKeep checks a keep against the alternatives replayed: confirmed
+// when none is faster than the current strategy by the minimum gain,
+// refuted when one is (the fastest such one is quoted), cannot tell
+// otherwise. The comparison returned is the one that decided.
+func judgeKeep(r *replay.Result, cur *replay.Measured, others []string, opts Options) (replay.Comparison, replay.Judgement) {
+	var best replay.Comparison
+	var undecided *replay.Judgement
+	var refuted []string
+	faster := false
+	for _, name := range others {
+		cmp := replay.Compare(cur, r.Of(name), opts.Alpha)
+		j := replay.Judge(cmp, opts.MinGain)
+		switch j.Verdict {
+		case replay.Confirmed:
+			if !faster || cmp.Ratio > best.Ratio {
+				best, faster = cmp, true
+			}
+		case replay.CannotTell:
+			if undecided == nil && !faster {
+				undecided, best = &j, cmp
+			}
+		case replay.Refuted:
+			refuted = append(refuted, j.Reason)
+			if undecided == nil && !faster && (best.Candidate == "" || cmp.Ratio > best.Ratio) {
+				best = cmp
+			}
+		}
+	}
+	switch {
+	case faster:
+		return best, replay.Judgement{Verdict: replay.Refuted, Reason: fmt.Sprintf("keep %s is refuted: %s is faster: %s", cur.Strategy, best.Candidate, replay.Judge(best, opts.MinGain).Reason)}
+	case undecided != nil:
+		return best, *undecided
+	}
+	return best, replay.Judgement{Verdict: replay.Confirmed, Reason: fmt.Sprintf("no strategy replayed beats %s by %.0f%%: %s", cur.Strategy, 100*opts.MinGain, strings.Join(refuted, "; "))}
 }
 
 // withMeasurements copies rep and attaches each component's measurement
@@ -275,8 +321,14 @@ func (c Component) measurement(res *Result) analyze.GainMeasurement {
 		Verdict: string(c.Verdict), Reason: c.Reason, Machine: res.Machine.String(), GOMAXPROCS: res.Machine.GOMAXPROCS,
 		Date: res.Date, Ratio: c.Comparison.Ratio, P: c.Comparison.P, Runs: res.Repeat, RunSeconds: res.RunSeconds,
 	}
-	if len(c.Strategies) >= 2 {
-		m.CurrentOpsPerSec, m.RecommendedOpsPerSec = c.Strategies[0].OpsPerSec.Median, c.Strategies[1].OpsPerSec.Median
+	for _, s := range c.Strategies {
+		switch s.Strategy {
+		case c.Comparison.Baseline:
+			m.CurrentOpsPerSec = s.OpsPerSec.Median
+		case c.Comparison.Candidate:
+			m.RecommendedOpsPerSec = s.OpsPerSec.Median
+			m.Against = reportStrategy(s.Strategy)
+		}
 	}
 	return m
 }

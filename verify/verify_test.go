@@ -184,3 +184,37 @@ func TestVerifyAttaches(t *testing.T) {
 		t.Errorf("text: %v\n%s", err, text.String())
 	}
 }
+
+func TestJudgeKeep(t *testing.T) {
+	m := func(name string, ops ...float64) replay.Measured {
+		out := replay.Measured{Strategy: name, OpsPerSec: replay.Summarize(ops), RunQueueShare: 0.02}
+		for i, v := range ops {
+			out.Runs = append(out.Runs, replay.RunResult{Round: i + 1, OpsPerSec: v})
+		}
+		return out
+	}
+	mutex := m("mutex", 100, 101, 99, 100, 102, 98)
+	slower := m("cow", 1, 1.1, 0.9, 1, 1.05, 0.95)
+	faster := m("xsync", 300, 301, 299, 300, 302, 298)
+	wide := m("sharded", 40, 200, 90, 160, 110, 130)
+	for _, tt := range []struct {
+		name   string
+		others []replay.Measured
+		want   replay.Verdict
+		vs     string
+	}{
+		{"none faster", []replay.Measured{slower}, replay.Confirmed, "cow"},
+		{"one faster", []replay.Measured{slower, wide, faster}, replay.Refuted, "xsync"},
+		{"one undecided", []replay.Measured{slower, wide}, replay.CannotTell, "sharded"},
+	} {
+		r := &replay.Result{Measured: append([]replay.Measured{mutex}, tt.others...)}
+		var names []string
+		for _, o := range tt.others {
+			names = append(names, o.Strategy)
+		}
+		cmp, j := judgeKeep(r, r.Of("mutex"), names, Options{}.withDefaults())
+		if j.Verdict != tt.want || cmp.Candidate != tt.vs || cmp.Baseline != "mutex" {
+			t.Errorf("%s: %s against %s (%s), want %s against %s", tt.name, j.Verdict, cmp.Candidate, j.Reason, tt.want, tt.vs)
+		}
+	}
+}

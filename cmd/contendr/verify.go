@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -161,7 +163,24 @@ func (o *verifyOptions) loadReport(ctx context.Context, cmd *cobra.Command, args
 	}
 	target := strings.Join(groups[0], " + ")
 	rep, err := o.target.analyzeOne(ctx, groups[0], target, opts, analyze.DefaultThresholds(), stderr)
+	if err == nil && isLocalURL(target) {
+		fmt.Fprintf(stderr, "contendr: note: %s runs on this machine and keeps running during the replay, sharing its cores; for clean figures save the report (analyze --format json -o FILE), stop the load, then verify the file\n", target)
+	}
 	return rep, target, err
+}
+
+// isLocalURL reports whether target is an HTTP URL on a loopback host.
+func isLocalURL(target string) bool {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (o *verifyOptions) verifyOptions(extra []string, stderr io.Writer) verify.Options {

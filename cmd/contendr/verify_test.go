@@ -20,13 +20,14 @@ import (
 // processes built without the race detector (which slows xsync's atomics
 // far more than a mutex and would measure the detector): maplab's mutex map
 // under a write-heavy mix with 64 goroutines, analyzed from its agent, then
-// stopped, and the saved report verified by the contendr binary. On the
-// quiet 2-core matrix xsync ran 3.2× mutex's ops/s there, so the advice
-// (xsync) must be confirmed. On a machine so loaded that the replay's
-// threads waited for a CPU half of the time, a loaded machine changes which
-// strategy wins (testapps/maplab/README.md), and verify says it cannot tell
-// because the machine was busy; the test accepts that stated reason, and
-// no other.
+// stopped, and the saved report verified by the contendr binary against
+// xsync. On the quiet 2-core matrix xsync ran 3.2× mutex's ops/s there, so
+// what must hold is that ranking: advice of a change is confirmed, and a
+// keep (analyze keeps mutex when a loaded machine leaves its lock
+// uncontended) is refuted by xsync. A machine so loaded that the replay's
+// threads waited for a CPU half of the time changes which strategy wins
+// (testapps/maplab/README.md); verify then says it cannot tell because the
+// machine was busy, and the test accepts that stated reason, and no other.
 func TestVerifyAgainstMaplab(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs maplab and contendr; skipped with -short")
@@ -43,33 +44,40 @@ func TestVerifyAgainstMaplab(t *testing.T) {
 		}
 	}
 
+	const component = "github.com/contendr/contendr/internal/maplab/strategy.(*MutexMap)"
 	ctx, stopMaplab := context.WithCancel(context.Background())
 	defer stopMaplab()
 	url := startGateMaplab(ctx, t, maplab, "-strategy", "mutex", "-workload", "write-heavy")
 	report := filepath.Join(dir, "report.json")
-	if out, err := exec.Command(contendr, "analyze", url, "--format", "json", "-o", report).CombinedOutput(); err != nil {
-		t.Fatalf("contendr analyze: %v\n%s", err, out)
+	var rec analyze.Recommendation
+	// The agent closes a window every 2s; a loaded machine can leave one
+	// under the cost's warn limit, so take up to three.
+	for try := 0; try < 3 && (rec.Recommended == "" || rec.Recommended == analyze.StrategyKeep); try++ {
+		time.Sleep(time.Duration(try) * 2 * time.Second)
+		if out, err := exec.Command(contendr, "analyze", url, "--format", "json", "-o", report).CombinedOutput(); err != nil {
+			t.Fatalf("contendr analyze: %v\n%s", err, out)
+		}
+		rep, err := verify.ReadReport(report)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rep.Recommendations {
+			if r.Component == component {
+				rec = r
+			}
+		}
 	}
 	stopMaplab() // the replay must not share the cores with the program it measured
 	waitGone(t, url)
-
-	rep, err := verify.ReadReport(report)
-	if err != nil {
-		t.Fatal(err)
+	if rec.Current != analyze.StrategyMutex {
+		t.Fatalf("analyze read %s's strategy as %q, want mutex", component, rec.Current)
 	}
-	const component = "github.com/contendr/contendr/internal/maplab/strategy.(*MutexMap)"
-	var advised analyze.Strategy
-	for _, rec := range rep.Recommendations {
-		if rec.Component == component {
-			advised = rec.Recommended
-		}
-	}
-	if advised == "" || advised == analyze.StrategyKeep {
-		t.Fatalf("analyze advised %q for %s, want a change; recommendations %+v", advised, component, rep.Recommendations)
+	if rec.Recommended == analyze.StrategyKeep {
+		t.Logf("analyze kept mutex (%s): verifying the keep against xsync", strings.Join(rec.Reasons, "; "))
 	}
 
 	verified := filepath.Join(dir, "verified.json")
-	out, err := exec.Command(contendr, "verify", report, "--seconds", "9", "--repeat", "6", "--format", "json", "-o", verified).CombinedOutput()
+	out, err := exec.Command(contendr, "verify", report, "--strategies", "xsync", "--seconds", "9", "--repeat", "6", "--format", "json", "-o", verified).CombinedOutput()
 	if err != nil {
 		t.Fatalf("contendr verify: %v\n%s", err, out)
 	}
@@ -84,30 +92,45 @@ func TestVerifyAgainstMaplab(t *testing.T) {
 			c = &res.Components[i]
 		}
 	}
-	if res.Schema != verify.Schema || c == nil || len(c.Strategies) != 2 {
+	if res.Schema != verify.Schema || c == nil || len(c.Strategies) < 2 {
 		t.Fatalf("schema %q, components %+v", res.Schema, res.Components)
 	}
-	cur, adv := c.Strategies[0].OpsPerSec, c.Strategies[1].OpsPerSec
-	t.Logf("mutex → %s: %s (%s); medians %.3gM vs %.3gM ops/s, run queue %.0f%% / %.0f%%", advised, c.Verdict, c.Reason,
-		cur.Median/1e6, adv.Median/1e6, 100*c.Comparison.RunQueue[0], 100*c.Comparison.RunQueue[1])
+	mutex, xsync := median(c, "mutex"), median(c, "xsync")
+	t.Logf("%s → %s: %s (%s); mutex %.3gM, xsync %.3gM ops/s; run queue %.0f%% / %.0f%%", rec.Current, rec.Recommended, c.Verdict, c.Reason,
+		mutex/1e6, xsync/1e6, 100*c.Comparison.RunQueue[0], 100*c.Comparison.RunQueue[1])
+	// A change is confirmed; a keep is refuted: either way, measurably
+	// faster than mutex.
+	want := replay.Confirmed
+	if rec.Recommended == analyze.StrategyKeep {
+		want = replay.Refuted
+	}
 	switch {
-	case c.Verdict == replay.Confirmed:
-		if adv.Median <= cur.Median || !c.Comparison.Differ() {
-			t.Errorf("confirmed, yet medians %g vs %g at p=%g", adv.Median, cur.Median, c.Comparison.P)
+	case c.Verdict == want:
+		if c.Comparison.Baseline != "mutex" || c.Comparison.Ratio <= 1 || !c.Comparison.Differ() {
+			t.Errorf("%s, yet the comparison is %+v", c.Verdict, c.Comparison)
 		}
 	case c.Verdict == replay.CannotTell && strings.Contains(c.Reason, "machine was busy"):
 		if max(c.Comparison.RunQueue[0], c.Comparison.RunQueue[1]) <= replay.BusyRunQueue {
 			t.Errorf("busy, yet the run queues were %v", c.Comparison.RunQueue)
 		}
 	default:
-		t.Errorf("mutex → %s: %s, want confirmed (or cannot tell on a busy machine): %s", advised, c.Verdict, c.Reason)
+		t.Errorf("%s → %s: %s, want %s (or cannot tell on a busy machine): %s", rec.Current, rec.Recommended, c.Verdict, want, c.Reason)
 	}
 	// The report inside quotes the measurement as its expected gain.
-	for _, rec := range res.Report.Recommendations {
-		if rec.Component == component && (rec.GainSource.Kind != analyze.GainFromVerify || rec.Measured == nil || rec.Measured.Verdict != string(c.Verdict)) {
-			t.Errorf("the verified report's gain: %+v, %+v", rec.GainSource, rec.Measured)
+	for _, r := range res.Report.Recommendations {
+		if r.Component == component && (r.GainSource.Kind != analyze.GainFromVerify || r.Measured == nil || r.Measured.Verdict != string(c.Verdict)) {
+			t.Errorf("the verified report's gain: %+v, %+v", r.GainSource, r.Measured)
 		}
 	}
+}
+
+func median(c *verify.Component, strategy string) float64 {
+	for _, m := range c.Strategies {
+		if m.Strategy == strategy {
+			return m.OpsPerSec.Median
+		}
+	}
+	return 0
 }
 
 // waitGone waits until nothing answers at url.
@@ -139,7 +162,7 @@ func TestVerifyErrors(t *testing.T) {
 		{[]string{"verify", notReport}, exitError, `no "schema" field`},
 		{[]string{"verify", filepath.Join(dir, "missing.json")}, exitError, "no such file"},
 		{[]string{"verify", noRecs}, exitError, "the report has no recommendations"},
-		{[]string{"verify", quiet}, exitError, "keep mutex: no change is advised"},
+		{[]string{"verify", quiet}, exitError, "keep mutex: no change is advised (give --strategies"},
 		{[]string{"verify", quiet, "--format", "xml"}, exitUsage, "want text or json"},
 		{[]string{"verify", quiet, "--repeat", "0"}, exitUsage, "--repeat 0"},
 		{[]string{"verify", quiet, "--strategies", "btree"}, exitUsage, `unknown strategy "btree"`},
