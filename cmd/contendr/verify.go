@@ -54,13 +54,21 @@ Mann-Whitney U test at --alpha:
     --min-gain;
   - REFUTED: it is measurably slower, faster by less than --min-gain, or no
     faster than --min-gain even at the edge of the intervals;
-  - CANNOT TELL: the runs spread wider than the difference; it says what more
-    to measure (more --repeat, a larger --seconds, a quieter machine).
+  - CANNOT TELL: the runs spread wider than the difference, or the machine
+    was too busy to judge (the replay's threads waited for a CPU more than
+    half the time: a loaded machine changes which strategy wins); it says
+    what more to measure (more --repeat, a larger --seconds, a quieter
+    machine).
+
+A "keep" is checked only against --strategies: confirmed when none of them
+beats the current strategy by --min-gain, refuted when one does.
 
 The argument is a report written by 'contendr analyze --format json' (or a
 verify result, whose report is inside it), or any TARGET analyze accepts —
 an agent or net/http/pprof URL, profile files, a bundle — which is analyzed
-first (--window, --header, --timeout, --go-version).
+first (--window, --header, --timeout, --go-version). A target on this
+machine keeps running during the replay and shares its cores: for clean
+figures save the report, stop the load, then verify the file.
 
 --seconds is the whole replay, split evenly into --repeat runs of each
 strategy of each component (a run needs at least %s). With n runs a side
