@@ -207,7 +207,8 @@ func verifyProgress(stderr io.Writer) func(string, replay.Progress) {
 			line.clear()
 			return
 		}
-		line.say(fmt.Sprintf("verifying %s: run %d/%d done, %s %.3gM ops/s", path.Base(component), p.Run, p.Runs, p.Strategy, p.OpsPerSec/1e6))
+		line.say(fmt.Sprintf("verifying %s: run %d/%d done (%s %s ops/s), %s left", path.Base(component), p.Run, p.Runs,
+			p.Strategy, analyze.FormatOps(p.OpsPerSec), p.Left.Round(time.Second)))
 	}
 }
 

@@ -48,6 +48,8 @@ type Progress struct {
 	Round     int // 1-based
 	Strategy  string
 	OpsPerSec float64
+	// Left is the measuring time the plan still holds (prefills aside).
+	Left time.Duration
 }
 
 // Result is what a replay measured.
@@ -133,7 +135,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			CPUShare: r.CPUShare, RunQueueShare: r.RunQueueShare,
 		})
 		if cfg.Progress != nil {
-			cfg.Progress(Progress{Run: i + 1, Runs: len(plan), Round: step.Round, Strategy: step.Strategy, OpsPerSec: r.OpsPerSec})
+			cfg.Progress(Progress{Run: i + 1, Runs: len(plan), Round: step.Round, Strategy: step.Strategy, OpsPerSec: r.OpsPerSec,
+				Left: time.Duration(len(plan)-i-1) * cfg.RunDuration})
 		}
 	}
 	res := &Result{
