@@ -70,10 +70,11 @@ type Comparison struct {
 	Candidate string `json:"candidate"`
 	// Ratio is the candidate's median over the baseline's (2 = twice the
 	// ops/s). RatioLo and RatioHi are the least and most favourable ratios
-	// the two intervals allow.
-	Ratio   float64 `json:"ratio"`
-	RatioLo float64 `json:"ratio_lo"`
-	RatioHi float64 `json:"ratio_hi"`
+	// the two intervals allow; RatioHi is absent (nil) when unbounded (a
+	// baseline run made no progress).
+	Ratio   float64  `json:"ratio"`
+	RatioLo float64  `json:"ratio_lo"`
+	RatioHi *float64 `json:"ratio_hi,omitempty"`
 	// P is the Mann-Whitney U test's p-value that both sets of runs come
 	// from one distribution; below Alpha they differ.
 	P     float64 `json:"p"`
@@ -105,9 +106,8 @@ func Compare(baseline, candidate *Measured, alpha float64) Comparison {
 		c.RatioLo = k.Lo / b.Hi
 	}
 	if b.Lo > 0 {
-		c.RatioHi = k.Hi / b.Lo
-	} else {
-		c.RatioHi = math.Inf(1)
+		hi := k.Hi / b.Lo
+		c.RatioHi = &hi
 	}
 	if c.N[0] == 0 || c.N[1] == 0 {
 		return c
@@ -117,6 +117,9 @@ func Compare(baseline, candidate *Measured, alpha float64) Comparison {
 	c.P = benchmath.AssumeNothing.Compare(
 		benchmath.NewSample(opsOf(baseline.Runs), &th),
 		benchmath.NewSample(opsOf(candidate.Runs), &th)).P
+	if math.IsNaN(c.P) {
+		c.P = 1 // no test was possible (identical runs): nothing tells the two apart
+	}
 	return c
 }
 
@@ -178,20 +181,24 @@ func Judge(c Comparison, minGain float64) Judgement {
 		return Judgement{Verdict: Refuted, Reason: fmt.Sprintf("%s is slower: %s", c.Candidate, vs)}
 	case c.Differ():
 		return Judgement{Verdict: Refuted, Reason: fmt.Sprintf("%s is faster by less than the minimum gain of %s: %s", c.Candidate, pct(minGain), vs)}
-	case c.RatioHi < 1+minGain:
+	case c.RatioHi != nil && *c.RatioHi < 1+minGain:
 		return Judgement{Verdict: Refuted, Reason: fmt.Sprintf("%s is not measurably faster: even the most favourable edge of the intervals gives %s, under the minimum gain of %s; %s",
-			c.Candidate, signedPct(c.RatioHi-1), pct(minGain), vs)}
+			c.Candidate, signedPct(*c.RatioHi-1), pct(minGain), vs)}
 	}
 	return Judgement{CannotTell, fmt.Sprintf("the runs spread wider than the difference: %s; the intervals allow %s to %s",
-		vs, signedPct(c.RatioLo-1), signedPct(c.RatioHi-1)),
+		vs, signedPct(c.RatioLo-1), c.ratioHiText()),
 		fmt.Sprintf("more runs (--repeat %d) or longer ones (a larger --seconds), on a quieter machine if others share it", 2*n)}
+}
+
+func (c Comparison) ratioHiText() string {
+	if c.RatioHi == nil {
+		return "an unbounded gain"
+	}
+	return signedPct(*c.RatioHi - 1)
 }
 
 func pct(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }
 
 func signedPct(f float64) string {
-	if math.IsInf(f, 0) {
-		return "unbounded"
-	}
 	return fmt.Sprintf("%+.0f%%", 100*f)
 }

@@ -2,6 +2,8 @@ package replay
 
 import (
 	"context"
+	"encoding/json"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -157,5 +159,21 @@ func TestConfigErrors(t *testing.T) {
 func TestMinRunsToCompare(t *testing.T) {
 	if got := canary.WindowsNeeded(DefaultAlpha); got != MinRunsToCompare {
 		t.Errorf("MinRunsToCompare %d, but the test needs %d runs a side at α=%g", MinRunsToCompare, got, DefaultAlpha)
+	}
+}
+
+// TestCompareStalledBaseline: a baseline that made no progress in a run
+// leaves the favourable edge unbounded, and the comparison still encodes.
+func TestCompareStalledBaseline(t *testing.T) {
+	c := Compare(measured("cow", 0.01, 0, 0, 0, 0, 0, 0), measured("xsync", 0.01, 5, 6, 5, 6, 5, 6), DefaultAlpha)
+	if c.RatioHi != nil {
+		t.Errorf("ratio hi %v, want unbounded", *c.RatioHi)
+	}
+	if _, err := json.Marshal(c); err != nil {
+		t.Error(err)
+	}
+	same := Compare(measured("a", 0, 1, 1, 1, 1), measured("b", 0, 1, 1, 1, 1), DefaultAlpha)
+	if math.IsNaN(same.P) || same.Differ() {
+		t.Errorf("identical runs: p=%g", same.P)
 	}
 }
