@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/version"
 	"runtime"
 	"slices"
 	"strings"
@@ -186,6 +187,10 @@ func Verify(ctx context.Context, rep *analyze.Report, source string, opts Option
 		if err != nil {
 			return nil, fmt.Errorf("verifying %s: %w", j.rec.Component, err)
 		}
+		if slices.Contains(j.strategies, strategy.NameSyncMap) && oldSyncMap(rep.Target.GoVersion) {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("the target runs %s, whose sync.Map is the read/dirty design (legacy here); the syncmap replayed is this contendr's %s HashTrieMap",
+				rep.Target.GoVersion, runtime.Version()))
+		}
 		res.Components = append(res.Components, c)
 	}
 	res.Report = withMeasurements(rep, res)
@@ -353,6 +358,16 @@ func (o Options) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// oldSyncMap reports whether a target's Go version predates the
+// HashTrieMap sync.Map (Go 1.24).
+func oldSyncMap(goVersion string) bool {
+	v := goVersion
+	if i := strings.Index(v, "go1."); i >= 0 {
+		v = strings.Fields(v[i:])[0]
+	}
+	return version.IsValid(v) && version.Compare(v, "go1.24") < 0
 }
 
 func thisMachine() Machine {

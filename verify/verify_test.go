@@ -218,3 +218,11 @@ func TestJudgeKeep(t *testing.T) {
 		}
 	}
 }
+
+func TestOldSyncMap(t *testing.T) {
+	for v, want := range map[string]bool{"go1.23.4": true, "go1.26.8": false, "go1.24": false, "devel go1.22-abc Tue": true, "": false, "unknown": false} {
+		if got := oldSyncMap(v); got != want {
+			t.Errorf("oldSyncMap(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
