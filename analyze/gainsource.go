@@ -94,7 +94,7 @@ func measuredGainText(rec *Recommendation, m GainMeasurement) string {
 	case "refuted":
 		return fmt.Sprintf("measured on %s: no gain to expect here, %s — refuted", m.Machine, figures)
 	}
-	return fmt.Sprintf("measured on %s: undecided, %s — the runs spread wider than the difference", m.Machine, figures)
+	return fmt.Sprintf("measured on %s: undecided — %s", m.Machine, m.Reason)
 }
 
 // FormatOps writes a throughput for people: 6.33M, 84.4k, 666.

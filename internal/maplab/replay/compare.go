@@ -164,15 +164,19 @@ type Judgement struct {
 func Judge(c Comparison, minGain float64) Judgement {
 	n := min(c.N[0], c.N[1])
 	vs := fmt.Sprintf("%s vs %s: %s ops/s (medians; p=%.3g, n=%d+%d)", c.Candidate, c.Baseline, signedPct(c.Ratio-1), c.P, c.N[0], c.N[1])
-	if minP := canary.MinP(c.N[0], c.N[1]); minP >= c.Alpha {
-		need := max(canary.WindowsNeeded(c.Alpha), n+1)
-		return Judgement{CannotTell, vs + fmt.Sprintf("; with %d+%d runs the test's smallest p is %.3g, not under α=%g", c.N[0], c.N[1], minP, c.Alpha),
-			fmt.Sprintf("at least %d runs of each strategy (--repeat %d; %d also give confidence intervals)", need, need, max(need, MinRunsForInterval))}
-	}
+	minP, need := canary.MinP(c.N[0], c.N[1]), max(canary.WindowsNeeded(c.Alpha), n+1)
 	if busy := max(c.RunQueue[0], c.RunQueue[1]); busy > BusyRunQueue {
+		more := ""
+		if minP >= c.Alpha {
+			more = fmt.Sprintf(", and at least %d runs of each strategy (--repeat %d)", need, need)
+		}
 		return Judgement{CannotTell, fmt.Sprintf("the machine was busy: the runs waited for a CPU %s of the time (median; %s %s, %s %s), so they measure the machine more than the maps (%s)",
 			pct(busy), c.Baseline, pct(c.RunQueue[0]), c.Candidate, pct(c.RunQueue[1]), vs),
-			fmt.Sprintf("a quieter machine: others must leave the cores to the replay (a run-queue share under %s)", pct(BusyRunQueue))}
+			fmt.Sprintf("a quieter machine: others must leave the cores to the replay (a run-queue share under %s)%s", pct(BusyRunQueue), more)}
+	}
+	if minP >= c.Alpha {
+		return Judgement{CannotTell, vs + fmt.Sprintf("; with %d+%d runs the test's smallest p is %.3g, not under α=%g", c.N[0], c.N[1], minP, c.Alpha),
+			fmt.Sprintf("at least %d runs of each strategy (--repeat %d; %d also give confidence intervals)", need, need, max(need, MinRunsForInterval))}
 	}
 	switch {
 	case c.Differ() && c.Ratio >= 1+minGain:
