@@ -142,7 +142,9 @@ type Skipped struct {
 // has no recommendation a replay can check.
 var ErrNothingToVerify = errors.New("nothing to verify")
 
-// Verify replays every recommendation of rep that advises a change.
+// Verify replays every recommendation of rep that advises a change, and
+// every keep when opts.Extra names strategies to check it against, for
+// source (the report file or target, quoted in the result).
 func Verify(ctx context.Context, rep *analyze.Report, source string, opts Options) (*Result, error) {
 	if rep == nil {
 		return nil, errors.New("verifying: no report")
