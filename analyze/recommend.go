@@ -227,6 +227,7 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 		}
 	}
 	rec.ExpectedGain = expectedGain(rec, f)
+	rec.GainSource = gainSource(rec, f)
 	if rec.Recommended == StrategyKeep {
 		rec.Decide = whatWouldDecide(r, f, w, lock)
 	}

@@ -121,7 +121,7 @@ func (r *Report) htmlView() htmlView {
 	}
 	for _, rec := range r.Recommendations {
 		v.Recommendations = append(v.Recommendations, htmlRecommendation{
-			Component: rec.Component, Headline: rec.headline(), ExpectedGain: rec.ExpectedGain,
+			Component: rec.Component, Headline: rec.headline(), ExpectedGain: rec.gainText(),
 			Decide: rec.Decide, Reasons: rec.Reasons, Evidence: rec.Evidence,
 		})
 	}

@@ -89,7 +89,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		for _, reason := range rec.Reasons {
 			p.f("  - %s\n", mdEscape(reason))
 		}
-		p.f("  - expected gain: %s\n", mdEscape(rec.ExpectedGain))
+		p.f("  - expected gain: %s\n", mdEscape(rec.gainText()))
 		if rec.Decide != "" {
 			p.f("  - to decide: %s\n", mdEscape(rec.Decide))
 		}

@@ -348,7 +348,7 @@ func (r *Report) textRecommendations(p *printer) {
 		for _, e := range rec.Evidence {
 			p.f("    evidence: %s\n", e)
 		}
-		p.f("    expected gain: %s\n", rec.ExpectedGain)
+		p.f("    expected gain: %s\n", rec.gainText())
 		if rec.Decide != "" {
 			p.f("    to decide: %s\n", rec.Decide)
 		}

@@ -349,9 +349,14 @@ type Recommendation struct {
 	Evidence   []string `json:"evidence"`
 	// ExpectedGain says what the change should give back, in words; Gain
 	// holds the upper bounds behind it.
-	ExpectedGain string   `json:"expected_gain"`
-	Gain         Gain     `json:"gain"`
-	Workload     Workload `json:"workload"`
+	ExpectedGain string `json:"expected_gain"`
+	Gain         Gain   `json:"gain"`
+	// GainSource says where the expected gain's figures come from: a
+	// contendr verify measurement (then in Measured), the maplab matrix on
+	// its cores, or the window's bounds only.
+	GainSource GainSource       `json:"gain_source"`
+	Measured   *GainMeasurement `json:"measured,omitempty"`
+	Workload   Workload         `json:"workload"`
 	// Decide says what data would settle a thin-evidence "keep".
 	Decide string `json:"decide,omitempty"`
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/contendr/contendr/analyze"
 	"github.com/contendr/contendr/source"
+	"github.com/contendr/contendr/verify"
 	"github.com/contendr/contendr/window"
 )
 
@@ -38,6 +39,10 @@ type analyzeOptions struct {
 	maxBytes   byteSizeValue
 	noCPU      bool
 	profiles   []string
+	// verify replays the advice on this machine (contendr verify) for
+	// verifySeconds and makes the measurement the expected gain's source.
+	verify        bool
+	verifySeconds secondsValue
 
 	// Threshold overrides; a flag left unset keeps the file's or the
 	// default limit.
@@ -49,7 +54,7 @@ type analyzeOptions struct {
 }
 
 func newCmdAnalyze() *cobra.Command {
-	o := &analyzeOptions{seconds: secondsValue(source.DefaultSeconds), maxBytes: source.DefaultMaxBytes}
+	o := &analyzeOptions{seconds: secondsValue(source.DefaultSeconds), maxBytes: source.DefaultMaxBytes, verifySeconds: secondsValue(verify.DefaultBudget)}
 	cmd := &cobra.Command{
 		Use:   "analyze TARGET...",
 		Short: "Report lock contention, GC pressure and map-strategy advice for a target",
@@ -116,6 +121,8 @@ contention cost crossing its limit among them).`,
 	f.Var(&o.maxBytes, "max-bytes", "size cap of one response or file (64MiB, 1GiB, or bytes)")
 	f.BoolVar(&o.noCPU, "no-cpu", false, "do not take a CPU profile from a plain pprof server (the contention cost is then a lower bound: CPU in lock primitives unknown)")
 	f.StringSliceVar(&o.profiles, "profiles", nil, "extra profiles to record live: cpu, fgprof, goroutine")
+	f.BoolVar(&o.verify, "verify", false, "replay each recommendation's workload on this machine (as contendr verify does) and quote the measurement as its expected gain")
+	f.Var(&o.verifySeconds, "verify-seconds", "with --verify: the whole replay, per target")
 	for _, l := range []struct {
 		v     *limitValue
 		name  string
@@ -271,6 +278,9 @@ func (o *analyzeOptions) analyzeOne(ctx context.Context, group []string, target 
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s; the window holds nothing contendr can analyze", target, err)
+	}
+	if o.verify {
+		return verifyReport(ctx, report, target, time.Duration(o.verifySeconds), stderr)
 	}
 	return report, nil
 }

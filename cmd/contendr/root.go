@@ -65,6 +65,7 @@ Targets are a contendr agent's URL, any net/http/pprof server, profile files
 		newCmdWatch(),
 		newCmdGate(),
 		newCmdServe(),
+		newCmdVerify(),
 	)
 	return root
 }
