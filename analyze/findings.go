@@ -3,6 +3,7 @@ package analyze
 import (
 	"fmt"
 
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/collectors/gc"
 	"github.com/contendr/contendr/collectors/mutex"
 	"github.com/contendr/contendr/window"
@@ -201,23 +202,30 @@ func gcFindings(gcr *gc.Result, th Thresholds) []Finding {
 	if !g.Known {
 		return nil
 	}
-	est := ""
-	if g.Estimated {
-		est = " (estimated from " + g.Source + ")"
+	got := gcr.Measured
+	est := func(f figure.Figure) string {
+		if st := got.Get(f); st.State == figure.Estimated {
+			return " (estimated " + st.Reason + ")"
+		}
+		return ""
 	}
 	var out []Finding
-	if !g.missing("cpu_fraction") {
+	if got.Has(figure.GCCPUFraction) {
 		f := judge(FindingGCCPUFraction, g.CPUFraction, th.GCCPUFraction, unitFraction)
-		f.Estimated = g.Estimated
-		f.Message = fmt.Sprintf("the GC used %s of all CPU in the window (%s of it in mark assists that stall allocating goroutines), %s%s",
-			pct(g.CPUFraction), pct(g.AssistShare), f.against(), est)
+		f.Estimated = got.Estimated(figure.GCCPUFraction)
+		assists := ""
+		if got.Has(figure.GCAssistShare) {
+			assists = fmt.Sprintf(" (%s of it in mark assists that stall allocating goroutines)", pct(g.AssistShare))
+		}
+		f.Message = fmt.Sprintf("the GC used %s of all CPU in the window%s, %s%s",
+			pct(g.CPUFraction), assists, f.against(), est(figure.GCCPUFraction))
 		out = append(out, f)
 	}
-	if !g.missing("pause_p99_seconds") && (g.Cycles > 0 || g.PauseP99Seconds > 0) {
+	if got.Has(figure.GCPauseP99) && (g.Cycles > 0 || g.PauseP99Seconds > 0) {
 		f := judge(FindingGCPauseP99, g.PauseP99Seconds, th.GCPauseP99, unitSeconds)
-		f.Estimated = g.Estimated
+		f.Estimated = got.Estimated(figure.GCPauseP99)
 		f.Message = fmt.Sprintf("99%% of stop-the-world GC pauses were at most %s (max %s, %d cycles), %s%s",
-			dur(g.PauseP99Seconds), dur(g.PauseMaxSeconds), g.Cycles, f.against(), est)
+			dur(g.PauseP99Seconds), dur(g.PauseMaxSeconds), g.Cycles, f.against(), est(figure.GCPauseP99))
 		out = append(out, f)
 	}
 	return out
@@ -229,7 +237,7 @@ func gcFindings(gcr *gc.Result, th Thresholds) []Finding {
 // growth finding is at most a warning, however large its share.
 func growthFindings(gcr *gc.Result, th Thresholds) []Finding {
 	g := gcSection(gcr)
-	cheapGC := g.Known && !g.missing("cpu_fraction") && g.CPUFraction < th.GCCPUFraction.Warn
+	cheapGC := gcr != nil && gcr.Measured.Has(figure.GCCPUFraction) && g.CPUFraction < th.GCCPUFraction.Warn
 	var out []Finding
 	for _, cg := range growthByComponent(gcr) {
 		if len(out) == maxSiteFindings || cg.Share <= 0 {

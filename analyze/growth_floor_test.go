@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"github.com/contendr/contendr/collectors/figure"
 	"testing"
 
 	"github.com/contendr/contendr/collectors/gc"
@@ -18,6 +19,7 @@ func TestGrowthCritNeedsACostlyGC(t *testing.T) {
 		gcr := &gc.Result{
 			WindowSeconds:   10,
 			Pressure:        gc.Pressure{Source: "runtime/metrics", CPUFraction: tt.gcCPU, Cycles: 10},
+			Measured:        figure.KnownSet(figure.All...),
 			TotalAllocBytes: 1000,
 			MapGrowth: []*gc.MapGrowth{{Component: "x.(*Map[...])", Function: "x.(*Map[...]).Store", Kind: gc.GrowthGoMap,
 				Bytes: 990, BytesPerSecond: 99, ShareOfAlloc: 0.99}},

@@ -3,6 +3,7 @@ package analyze
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/contendr/contendr/collectors/figure"
 	"io"
 	"maps"
 	"slices"
@@ -287,14 +288,14 @@ func (r *Report) textGC(p *printer) {
 		src += ", estimated"
 	}
 	p.f(" (%s)\n", src)
-	if !g.missing("cpu_fraction") {
+	if r.Measured.Has(figure.GCCPUFraction) {
 		p.f("  GC CPU %s of all CPU, mark assists %s of it\n", pct(g.CPUFraction), pct(g.AssistShare))
 	}
-	if !g.missing("pause_p99_seconds") {
+	if r.Measured.Has(figure.GCPauseP99) {
 		p.f("  pauses p50 %s, p99 %s, max %s over %d cycles (%.3g/s)\n",
 			dur(g.PauseP50Seconds), dur(g.PauseP99Seconds), dur(g.PauseMaxSeconds), g.Cycles, g.CyclesPerSecond)
 	}
-	if !g.missing("alloc_bytes_per_second") {
+	if r.Measured.Has(figure.AllocRate) {
 		p.f("  allocating %s/s (%.3g objects/s); heap live %s of goal %s; %s\n",
 			bytesHuman(g.AllocBytesPerSecond), g.AllocObjectsPerSecond, bytesHuman(g.HeapLiveBytes), bytesHuman(g.HeapGoalBytes), gcSettings(g))
 	}

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/contendr/contendr/collectors/figure"
 	"io"
 	"net/http"
-	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -306,7 +306,7 @@ func figuresOf(target string, w *window.Window) (gateWindow, error) {
 		return gateWindow{}, err
 	}
 	gw := gateWindow{Start: w.Start, Seconds: r.Window.Seconds}
-	if r.Lock.CostKnown {
+	if r.Measured.Has(figure.ContentionCost) {
 		gw.ContentionCost = ptr(r.Lock.Cost)
 		gw.CostLowerBound = r.Lock.CostLowerBound
 		gw.Components = map[string]float64{}
@@ -314,13 +314,14 @@ func figuresOf(target string, w *window.Window) (gateWindow, error) {
 			gw.Components[c.Name] += c.Cost
 		}
 	}
-	if r.Lock.Known {
+	if r.Measured.Has(figure.LockFraction) {
 		gw.LockWaitShare = ptr(r.Lock.Fraction)
 	}
-	if r.GC.Known && !slices.ContainsFunc(r.GC.Missing, func(m string) bool { return strings.HasPrefix(m, "cpu_fraction:") || strings.HasPrefix(m, "all:") }) {
+	if r.Measured.Has(figure.GCCPUFraction) {
 		gw.GCCPUFraction = ptr(r.GC.CPUFraction)
 	}
-	if r.GC.Known && r.GC.Cycles > 0 {
+	// A window in which no GC ended has no pause to compare.
+	if r.Measured.Has(figure.GCPauseP99) && r.GC.Cycles > 0 {
 		gw.GCPauseP99 = ptr(r.GC.PauseP99Seconds)
 	}
 	return gw, nil

@@ -4,10 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/contendr/contendr/collectors/figure"
 	"io"
 	"log/slog"
-	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -158,27 +157,9 @@ func (o *watchOptions) sourceOptions(secondsSet bool) (source.Options, error) {
 }
 
 // rulesFromThresholds turns analyze's limits into the alert rules of the
-// same names, warn and crit each. The lock wait share has no rule: analyze
-// judges the contention cost, and watch alerts on what analyze judges.
+// same names, as alert.DefaultRules does with the defaults.
 func rulesFromThresholds(th analyze.Thresholds) []alert.Rule {
-	var rules []alert.Rule
-	for _, l := range []struct {
-		metric alert.Metric
-		level  analyze.Level
-	}{
-		{alert.ContentionCost, th.ContentionCost},
-		{alert.ComponentCost, th.ComponentCost},
-		{alert.GCCPUFraction, th.GCCPUFraction},
-		{alert.GCPauseP99, th.GCPauseP99},
-		{alert.MapGrowthShare, th.MapGrowthShare},
-	} {
-		for _, r := range alert.Pair(l.metric, l.level.Warn, l.level.Crit) {
-			if r.Threshold > 0 { // a zero limit is "always", not a rule
-				rules = append(rules, r)
-			}
-		}
-	}
-	return rules
+	return alert.RulesFrom(th.Limits())
 }
 
 // watcher is one run of watch.
@@ -253,10 +234,12 @@ type watchLine struct {
 // observe analyzes one window, prints it and its alert events, and says
 // whether an event calls for --exit-on.
 func (w *watcher) observe(win *window.Window) error {
-	report, err := analyze.Analyze(analyze.Input{Window: win, Previous: w.previous, Target: w.target}, w.th)
+	in := analyze.Input{Window: win, Previous: w.previous, Target: w.target}
+	collected, err := analyze.Collect(in)
 	if err != nil {
 		return err
 	}
+	report := collected.Report(in, w.th)
 	w.previous = win
 	w.windows++
 	line := watchLine{Time: win.End.UTC(), WindowID: win.ID, WindowSeconds: report.Window.Seconds, Worst: string(report.Worst())}
@@ -267,7 +250,7 @@ func (w *watcher) observe(win *window.Window) error {
 	if l := report.Lock; l.Known {
 		line.LockFraction, line.LockEstimated = ptr(l.Fraction), l.Estimated
 	}
-	if report.GC.Known {
+	if report.Measured.Has(figure.GCCPUFraction) {
 		line.GCCPUFraction = ptr(report.GC.CPUFraction)
 	}
 	if len(report.Lock.Components) > 0 {
@@ -277,7 +260,7 @@ func (w *watcher) observe(win *window.Window) error {
 	if line.Time.IsZero() {
 		line.Time = time.Now().UTC()
 	}
-	line.Events = w.evaluator.Observe(win, alertValues(report))
+	line.Events = w.evaluator.Observe(win, alert.ValuesFrom(collected.Lock, collected.GC))
 	if err := w.print(line); err != nil {
 		return fmt.Errorf("writing output: %w", err)
 	}
@@ -330,47 +313,4 @@ func (w *watcher) print(line watchLine) error {
 	}
 	_, err := io.WriteString(w.stdout, b.String())
 	return err
-}
-
-// alertValues picks the figures the alert rules watch out of a report;
-// figures the window could not provide are unknown (NaN), so that they
-// neither fire nor resolve anything.
-func alertValues(r *analyze.Report) alert.Values {
-	v := alert.Unknown()
-	if r.Lock.CostKnown {
-		v.ContentionCost = r.Lock.Cost
-		v.ComponentCosts = make(map[string]float64, len(r.Lock.Components))
-		for _, c := range r.Lock.Components {
-			v.ComponentCosts[c.Name] = c.Cost
-		}
-	}
-	if r.Lock.Known {
-		v.LockFraction = r.Lock.Fraction
-		v.SiteFractions = make(map[string]float64, len(r.Lock.Components))
-		for _, c := range r.Lock.Components {
-			v.SiteFractions[c.Name] = c.Fraction
-		}
-	}
-	if r.GC.Known {
-		if !gcMissing(r.GC, "cpu_fraction") {
-			v.GCCPUFraction = r.GC.CPUFraction
-		}
-		if !gcMissing(r.GC, "pause_p99_seconds") {
-			v.GCPauseP99Seconds = r.GC.PauseP99Seconds
-		}
-	}
-	if slices.Contains(r.Window.Profiles, string(window.Allocs)) {
-		// analyze judges one component's growth, all its kinds together
-		perComponent := map[string]float64{}
-		v.MapGrowthShare = 0
-		for _, g := range r.MapGrowth {
-			perComponent[g.Component] += g.ShareOfAlloc
-			v.MapGrowthShare = math.Max(v.MapGrowthShare, perComponent[g.Component])
-		}
-	}
-	return v
-}
-
-func gcMissing(gc analyze.GCSection, field string) bool {
-	return slices.ContainsFunc(gc.Missing, func(m string) bool { return strings.HasPrefix(m, field+":") })
 }

@@ -1,6 +1,7 @@
 package gc
 
 import (
+	"github.com/contendr/contendr/collectors/figure"
 	"testing"
 
 	"github.com/contendr/contendr/window"
@@ -53,7 +54,7 @@ func TestGCFractionFromCPUProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Pressure.Source != "cpu-profile" || r.Pressure.CPUFraction != 0.4 || !r.Pressure.Estimated {
+	if r.Pressure.Source != "cpu-profile" || r.Pressure.CPUFraction != 0.4 || !r.Measured.Estimated(figure.GCCPUFraction) {
 		t.Errorf("pressure %+v, want source cpu-profile, estimated, fraction 0.4", r.Pressure)
 	}
 }
