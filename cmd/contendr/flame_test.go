@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contendr/contendr/source"
 	"github.com/contendr/contendr/window"
 )
 
@@ -135,7 +136,7 @@ func TestFlameLiveEmptyProfile(t *testing.T) {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	err := runFlame(context.Background(), io.Discard, srv.URL, flameOptions{profile: "block", seconds: time.Second, timeout: 10 * time.Second, maxBytes: 1 << 20})
+	err := runFlame(context.Background(), io.Discard, srv.URL, flameOptions{profile: "block", load: source.Options{Seconds: time.Second, Timeout: 10 * time.Second, MaxBytes: 1 << 20}})
 	if err == nil || !strings.Contains(err.Error(), "block") {
 		t.Fatalf("got %v, want an error about the empty or missing block profile", err)
 	}

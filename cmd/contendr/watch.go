@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/contendr/contendr/collectors/figure"
 	"io"
 	"log/slog"
 	"strings"
@@ -14,14 +13,16 @@ import (
 
 	"github.com/contendr/contendr/alert"
 	"github.com/contendr/contendr/analyze"
+	"github.com/contendr/contendr/collectors/figure"
+	"github.com/contendr/contendr/internal/cliflags"
 	"github.com/contendr/contendr/source"
 	"github.com/contendr/contendr/window"
 )
 
 // watchOptions are the flags of `contendr watch`.
 type watchOptions struct {
-	interval     time.Duration
-	seconds      secondsValue
+	target       *cliflags.TargetFlags
+	interval     cliflags.Duration
 	count        int
 	exitOn       string
 	forWindows   int
@@ -29,8 +30,6 @@ type watchOptions struct {
 	cooldown     time.Duration
 	thresholds   string
 	format       string
-	headers      []string
-	timeout      time.Duration
 	dumpDir      string
 	webhook      string
 }
@@ -66,12 +65,13 @@ Exit codes: 0 stopped (--count reached, or interrupted), 1 error, 2 usage,
   contendr watch http://127.0.0.1:6060 --count 6 --format json | jq .contention_cost`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], cmd.Flags().Changed("seconds"))
+			return o.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0])
 		},
 	}
 	f := cmd.Flags()
-	f.DurationVar(&o.interval, "interval", 10*time.Second, "how often to analyze the target")
-	f.Var(&o.seconds, "seconds", "window length for plain pprof targets (default: --interval)")
+	o.target = cliflags.Target(cmd)
+	o.target.DescribeSeconds(0, "window length for plain pprof targets (default: --interval)")
+	cliflags.DurationVar(cmd, &o.interval, "interval", 10*time.Second, "how often to analyze the target")
 	f.IntVar(&o.count, "count", 0, "stop after this many windows (0: run until interrupted)")
 	f.StringVar(&o.exitOn, "exit-on", "", "exit 3 when an alert of this severity fires: warn or crit")
 	f.IntVar(&o.forWindows, "for", 1, "consecutive windows over a limit before an alert fires")
@@ -79,15 +79,13 @@ Exit codes: 0 stopped (--count reached, or interrupted), 1 error, 2 usage,
 	f.DurationVar(&o.cooldown, "cooldown", 0, "how long a resolved alert waits before it may fire again")
 	f.StringVar(&o.thresholds, "thresholds", "", "read limits from a YAML or JSON `FILE`")
 	f.StringVar(&o.format, "format", "text", "output format: text, or json (one object per window)")
-	f.StringArrayVar(&o.headers, "header", nil, "add an HTTP header to every request, as 'Name: value' (repeatable)")
-	f.DurationVar(&o.timeout, "timeout", source.DefaultTimeout, "how long each HTTP request may take beyond --seconds")
 	f.StringVar(&o.dumpDir, "dump-dir", "", "save the window's profiles into `DIR` when an alert fires")
 	f.StringVar(&o.webhook, "webhook", "", "post alerts to this Alertmanager-compatible `URL` (e.g. http://alertmanager:9093/api/v2/alerts)")
 	return cmd
 }
 
-func (o *watchOptions) run(ctx context.Context, stdout, stderr io.Writer, target string, secondsSet bool) error {
-	cfg, err := o.check(secondsSet)
+func (o *watchOptions) run(ctx context.Context, stdout, stderr io.Writer, target string) error {
+	cfg, err := o.check()
 	if err != nil {
 		return err
 	}
@@ -113,7 +111,7 @@ func (o *watchOptions) run(ctx context.Context, stdout, stderr io.Writer, target
 	defer evaluator.Close()
 
 	w := &watcher{o: o, target: target, th: th, evaluator: evaluator, exitOn: exitOn, stdout: stdout, stderr: stderr}
-	w.opts, err = o.sourceOptions(secondsSet)
+	w.opts, err = o.sourceOptions()
 	if err != nil {
 		return err
 	}
@@ -122,11 +120,9 @@ func (o *watchOptions) run(ctx context.Context, stdout, stderr io.Writer, target
 
 // check validates the flags and returns the evaluator's configuration
 // without its rules.
-func (o *watchOptions) check(secondsSet bool) (alert.Config, error) {
+func (o *watchOptions) check() (alert.Config, error) {
 	var cfg alert.Config
 	switch {
-	case o.interval <= 0:
-		return cfg, usageError("--interval %s: want a positive duration", o.interval)
 	case o.count < 0:
 		return cfg, usageError("--count %d: want 0 (no limit) or more", o.count)
 	case o.forWindows < 1 || o.resolveAfter < 1:
@@ -144,16 +140,14 @@ func (o *watchOptions) check(secondsSet bool) (alert.Config, error) {
 	return cfg, nil
 }
 
-func (o *watchOptions) sourceOptions(secondsSet bool) (source.Options, error) {
-	headers, err := parseHeaders(o.headers)
-	if err != nil {
-		return source.Options{}, err
+// sourceOptions: a plain pprof target is measured for --seconds, or else
+// for --interval.
+func (o *watchOptions) sourceOptions() (source.Options, error) {
+	opts, err := o.target.Options(false)
+	if !o.target.SecondsGiven() {
+		opts.Seconds = time.Duration(o.interval)
 	}
-	seconds := o.interval
-	if secondsSet {
-		seconds = time.Duration(o.seconds)
-	}
-	return source.Options{Seconds: seconds, Timeout: o.timeout, Headers: headers}, nil
+	return opts, err
 }
 
 // rulesFromThresholds turns analyze's limits into the alert rules of the
@@ -207,7 +201,7 @@ func (w *watcher) loop(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(w.o.interval - time.Since(started)):
+		case <-time.After(time.Duration(w.o.interval) - time.Since(started)):
 		}
 	}
 }
