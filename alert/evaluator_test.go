@@ -3,7 +3,6 @@ package alert_test
 import (
 	"bytes"
 	"fmt"
-	"github.com/contendr/contendr/collectors/figure"
 	"log/slog"
 	"math"
 	"reflect"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/contendr/contendr/alert"
 	"github.com/contendr/contendr/analyze"
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/collectors/gc"
 	"github.com/contendr/contendr/collectors/mutex"
 	"github.com/contendr/contendr/window"

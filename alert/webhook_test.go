@@ -2,7 +2,6 @@ package alert_test
 
 import (
 	"encoding/json"
-	"github.com/contendr/contendr/limits"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/alert"
+	"github.com/contendr/contendr/limits"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )

@@ -1,9 +1,9 @@
 package analyze
 
 import (
-	"github.com/contendr/contendr/collectors/figure"
 	"testing"
 
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/collectors/gc"
 )
 

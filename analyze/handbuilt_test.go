@@ -1,10 +1,10 @@
 package analyze
 
 import (
-	"github.com/contendr/contendr/collectors/figure"
 	"testing"
 	"time"
 
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/collectors/gc"
 	"github.com/contendr/contendr/collectors/mutex"
 	"github.com/contendr/contendr/window"

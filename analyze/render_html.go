@@ -3,10 +3,11 @@ package analyze
 import (
 	_ "embed"
 	"fmt"
-	"github.com/contendr/contendr/collectors/figure"
 	"html/template"
 	"io"
 	"strings"
+
+	"github.com/contendr/contendr/collectors/figure"
 )
 
 // The page is one self-contained file: inline CSS, no script, no CDN, so

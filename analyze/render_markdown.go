@@ -2,9 +2,10 @@ package analyze
 
 import (
 	"fmt"
-	"github.com/contendr/contendr/collectors/figure"
 	"io"
 	"strings"
+
+	"github.com/contendr/contendr/collectors/figure"
 )
 
 // severityBadge marks a severity in Markdown, readable without colour.

@@ -3,11 +3,12 @@ package analyze
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/contendr/contendr/collectors/figure"
 	"io"
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/contendr/contendr/collectors/figure"
 )
 
 // WriteJSON writes the report as indented JSON (schema contendr.report/v1,

@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/contendr/contendr/collectors/figure"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/contendr/contendr/analyze"
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/source"
 	"github.com/contendr/contendr/window"
 )

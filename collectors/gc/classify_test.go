@@ -1,9 +1,9 @@
 package gc
 
 import (
-	"github.com/contendr/contendr/collectors/figure"
 	"testing"
 
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/window"
 	"github.com/google/pprof/profile"
 )

@@ -2,7 +2,6 @@ package gc
 
 import (
 	"bytes"
-	"github.com/contendr/contendr/collectors/figure"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/window"
 	"github.com/google/pprof/profile"
 )

@@ -1,8 +1,6 @@
 package gc
 
 import (
-	"github.com/contendr/contendr/collectors/figure"
-	"github.com/contendr/contendr/internal/symbol"
 	"math"
 	"os"
 	"slices"
@@ -10,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contendr/contendr/collectors/figure"
+	"github.com/contendr/contendr/internal/symbol"
 	"github.com/contendr/contendr/window"
 )
 
