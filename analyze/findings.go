@@ -104,6 +104,18 @@ func disabled(collectorEnabled bool, rate int, present bool) bool {
 	return !collectorEnabled && present
 }
 
+// allocRate is the window's allocation in bytes per second: measured, or
+// else read back from a growth's rate and share; false when unknown.
+func allocRate(gcr *gc.Result, cg *componentGrowth) (float64, bool) {
+	if gcr.Measured.Has(figure.AllocRate) {
+		return gcr.Pressure.AllocBytesPerSecond, true
+	}
+	if cg.BytesPerSecond > 0 && cg.Share > 0 {
+		return cg.BytesPerSecond / cg.Share, true
+	}
+	return 0, false
+}
+
 // lockFindings judge the contention cost, process-wide and per
 // component. A lower bound below the warn limit judges nothing (it cannot
 // say the cost is low), so it raises no finding: the lock section and the
@@ -231,10 +243,21 @@ func gcFindings(gcr *gc.Result, th Thresholds) []Finding {
 	return out
 }
 
+// MinJudgedAllocRate is the allocation rate below which no map growth
+// share is judged: a share of almost nothing is not a finding. Why 10 MiB/s:
+// at GOGC=100 the heap goal is twice the live heap, so each cycle marks
+// about as many bytes as were allocated since the last one, and marking
+// runs at the order of 1 GB/s per core — below 10 MiB/s the GC a map's
+// growth can drive costs under about 1% of one core. Measured: maplab's
+// rwmutex map on write-heavy allocated 1.3 MiB/s, 100% of it map growth,
+// with the GC at 0.025% of the CPU (contendr analyze, GOMAXPROCS 2).
+const MinJudgedAllocRate = 10 << 20
+
 // growthFindings judges each component's map growth by its share of the
 // window's allocation. A share says where the allocation goes, not what it
-// costs: when the GC's CPU fraction is measured and below its warn limit, a
-// growth finding is at most a warning, however large its share.
+// costs: below MinJudgedAllocRate it is not judged at all, and when the
+// GC's CPU fraction is measured and below its warn limit, a growth finding
+// is at most a warning, however large its share.
 func growthFindings(gcr *gc.Result, th Thresholds) []Finding {
 	g := gcSection(gcr)
 	cheapGC := gcr != nil && gcr.Measured.Has(figure.GCCPUFraction) && g.CPUFraction < th.GCCPUFraction.Warn
@@ -242,6 +265,9 @@ func growthFindings(gcr *gc.Result, th Thresholds) []Finding {
 	for _, cg := range growthByComponent(gcr) {
 		if len(out) == maxSiteFindings || cg.Share <= 0 {
 			break
+		}
+		if rate, ok := allocRate(gcr, cg); ok && rate < MinJudgedAllocRate {
+			continue
 		}
 		f := judge(FindingMapGrowthShare, cg.Share, th.MapGrowthShare, unitFraction)
 		f.Component = cg.Component

@@ -107,7 +107,7 @@ func (r *Report) htmlView() htmlView {
 	}
 	if g := r.GC; g.Known {
 		if r.Measured.Has(figure.GCCPUFraction) {
-			v.GC = append(v.GC, fmt.Sprintf("GC CPU %s of all CPU (mark assists %s of it)", pct(g.CPUFraction), pct(g.AssistShare)))
+			v.GC = append(v.GC, fmt.Sprintf("GC CPU %s of all CPU%s", pct(g.CPUFraction), r.assistText(" (mark assists %s of it)")))
 		}
 		if r.Measured.Has(figure.GCPauseP99) {
 			v.GC = append(v.GC, fmt.Sprintf("pauses p50 %s, p99 %s, max %s over %d cycles", dur(g.PauseP50Seconds), dur(g.PauseP99Seconds), dur(g.PauseMaxSeconds), g.Cycles))

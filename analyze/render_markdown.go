@@ -59,7 +59,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	p.f("### GC pressure\n\n")
 	if g := r.GC; g.Known {
 		if r.Measured.Has(figure.GCCPUFraction) {
-			p.f("- GC CPU **%s** of all CPU (mark assists %s of it)\n", pct(g.CPUFraction), pct(g.AssistShare))
+			p.f("- GC CPU **%s** of all CPU%s\n", pct(g.CPUFraction), r.assistText(" (mark assists %s of it)"))
 		}
 		if r.Measured.Has(figure.GCPauseP99) {
 			p.f("- pauses p50 %s, p99 **%s**, max %s over %d cycles\n", dur(g.PauseP50Seconds), dur(g.PauseP99Seconds), dur(g.PauseMaxSeconds), g.Cycles)

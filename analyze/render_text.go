@@ -35,15 +35,20 @@ func (p *printer) f(format string, a ...any) {
 	}
 }
 
-// WriteText writes the report for a terminal: the verdict first, then each
-// finding against its limit, who holds and who waits on each contended
-// lock, GC pressure, map growth, a recommendation per component, and the
-// notes that qualify all of it.
-func (r *Report) WriteText(w io.Writer) error {
-	p := &printer{w: w}
-	p.f("contendr report for %s\n", orDefault(r.Target.Source, "an unnamed target"))
-	p.f("  %s\n\n", r.describeTarget())
-	p.f("%s\n", r.Verdict)
+// WriteTextVerbose writes the whole report for a terminal (--verbose): the
+// verdict first, then each finding against its limit, who holds and who
+// waits on each contended lock, GC pressure, map growth, a recommendation
+// per component with its reasons and evidence, and the notes that qualify
+// all of it. Names drop their shared module prefix, as in WriteText.
+func (r *Report) WriteTextVerbose(w io.Writer) error {
+	var b strings.Builder
+	p := &printer{w: &b}
+	short := r.shortener()
+	header := fmt.Sprintf("contendr report for %s\n  %s\n", orDefault(r.Target.Source, "an unnamed target"), r.describeTarget())
+	if short.prefix != "" {
+		header += "  names below drop the prefix " + short.prefix + "\n"
+	}
+	p.f("\n%s\n", r.Verdict)
 
 	p.f("\nFINDINGS\n")
 	if len(r.Findings) == 0 {
@@ -65,8 +70,8 @@ func (r *Report) WriteText(w io.Writer) error {
 			p.f("  - %s\n", n)
 		}
 	}
-	if p.err != nil {
-		return fmt.Errorf("writing report as text: %w", p.err)
+	if _, err := io.WriteString(w, header+short.text(b.String())); err != nil {
+		return fmt.Errorf("writing report as text: %w", err)
 	}
 	return nil
 }
@@ -290,7 +295,7 @@ func (r *Report) textGC(p *printer) {
 	}
 	p.f(" (%s)\n", src)
 	if r.Measured.Has(figure.GCCPUFraction) {
-		p.f("  GC CPU %s of all CPU, mark assists %s of it\n", pct(g.CPUFraction), pct(g.AssistShare))
+		p.f("  GC CPU %s of all CPU%s\n", pct(g.CPUFraction), r.assistText(", mark assists %s of it"))
 	}
 	if r.Measured.Has(figure.GCPauseP99) {
 		p.f("  pauses p50 %s, p99 %s, max %s over %d cycles (%.3g/s)\n",

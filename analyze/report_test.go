@@ -135,7 +135,7 @@ func TestEstimatesSaySo(t *testing.T) {
 		b     *bytes.Buffer
 		write func(*bytes.Buffer) error
 	}{
-		{&text, func(b *bytes.Buffer) error { return r.WriteText(b) }},
+		{&text, func(b *bytes.Buffer) error { return r.WriteTextVerbose(b) }},
 		{&md, func(b *bytes.Buffer) error { return r.WriteMarkdown(b) }},
 		{&html, func(b *bytes.Buffer) error { return r.WriteHTML(b) }},
 		{&js, func(b *bytes.Buffer) error { return r.WriteJSON(b) }},
@@ -149,6 +149,15 @@ func TestEstimatesSaySo(t *testing.T) {
 	}
 	if strings.Contains(text.String(), "0% (ok)") || strings.Contains(text.String(), "ok  contention_cost") {
 		t.Errorf("the text judges a lower bound ok:\n%s", text.String())
+	}
+	// The brief text says why in the reason's first clause.
+	var brief bytes.Buffer
+	if err := r.WriteText(&brief); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(brief.String(), "a lower bound: idle time is GOMAXPROCS × window minus the CPU profile's total") ||
+		strings.Contains(brief.String(), " ok ") && strings.Contains(brief.String(), "contention cost  at least 2.00%  ok") {
+		t.Errorf("the brief text does not say why the cost is a lower bound, or judges it ok:\n%s", brief.String())
 	}
 
 	// Above the warn limit, a lower bound is enough to judge, and says so.

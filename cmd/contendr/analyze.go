@@ -32,6 +32,7 @@ type analyzeOptions struct {
 	thresholds string
 	noCPU      bool
 	profiles   []string
+	verbose    bool
 
 	// Threshold overrides; a flag left unset keeps the file's or the
 	// default limit.
@@ -98,6 +99,7 @@ contention cost crossing its limit among them).`,
 	o.target = cliflags.Target(cmd)
 	o.output = cliflags.OutputFlag(cmd, "write the report to `FILE` instead of stdout, atomically (only when every target succeeds)")
 	f.StringVar(&o.format, "format", "text", "report format: text, json, markdown or html")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "text: the whole report — each finding against its limit, holders and waiters, evidence, notes")
 	f.StringVar(&o.failOn, "fail-on", "", "exit 3 when a finding reaches this severity: warn or crit")
 	f.StringVar(&o.thresholds, "thresholds", "", "read limits from a YAML or JSON `FILE` (flags below override it)")
 	f.BoolVar(&o.noCPU, "no-cpu", false, "do not take a CPU profile from a plain pprof server (the contention cost is then a lower bound: CPU in lock primitives unknown)")
@@ -141,7 +143,7 @@ contention cost crossing its limit among them).`,
 // gets one line on stderr and no report; the others still get theirs.
 func (o *analyzeOptions) run(ctx context.Context, cmd *cobra.Command, args []string) error {
 	warnDeprecated(cmd, map[string]string{"lock-warn": "cost-warn", "lock-crit": "cost-crit", "site-warn": "component-warn", "site-crit": "component-crit"})
-	render, err := rendererFor(o.format)
+	render, err := rendererFor(o.format, o.verbose)
 	if err != nil {
 		return err
 	}
@@ -314,18 +316,12 @@ func (o *analyzeOptions) loadThresholds(flags *pflag.FlagSet) (analyze.Threshold
 
 type renderFunc func(*analyze.Report, io.Writer) error
 
-func rendererFor(format string) (renderFunc, error) {
-	switch format {
-	case "text":
-		return (*analyze.Report).WriteText, nil
-	case "json":
-		return (*analyze.Report).WriteJSON, nil
-	case "markdown", "md":
-		return (*analyze.Report).WriteMarkdown, nil
-	case "html":
-		return (*analyze.Report).WriteHTML, nil
+func rendererFor(format string, verbose bool) (renderFunc, error) {
+	render, err := analyze.Renderer(format, verbose)
+	if err != nil {
+		return nil, usageError("%v", err)
 	}
-	return nil, usageError("--format %q: want text, json, markdown or html", format)
+	return render, nil
 }
 
 // separator goes between consecutive reports of one run.

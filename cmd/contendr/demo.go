@@ -24,6 +24,7 @@ type demoOptions struct {
 	strategy string
 	workload string
 	format   string
+	verbose  bool
 }
 
 func newCmdDemo() *cobra.Command {
@@ -53,11 +54,12 @@ It needs no target: it is contendr's main job on a built-in example.`,
 	f.StringVar(&o.strategy, "strategy", strategy.NameRWMutex, fmt.Sprintf("map strategy %v", strategy.Names()))
 	f.StringVar(&o.workload, "workload", workload.WriteHeavy, fmt.Sprintf("workload %v", workload.Names()))
 	f.StringVar(&o.format, "format", "text", "report format: text, json, markdown or html")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "text: the whole report — each finding against its limit, holders and waiters, evidence, notes")
 	return cmd
 }
 
 func (o *demoOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
-	render, err := rendererFor(o.format)
+	render, err := rendererFor(o.format, o.verbose)
 	if err != nil {
 		return usageError("%v", err)
 	}

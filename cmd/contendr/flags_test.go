@@ -25,6 +25,7 @@ var sharedFlags = map[string]struct{ shorthand, typ string }{
 	"interval":             {"", "duration"},
 	"output":               {"o", "string"},
 	"format":               {"", "string"},
+	"verbose":              {"v", "bool"},
 }
 
 // targetCommands read a target and take every target flag.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -73,12 +74,16 @@ func TestEveryReaderAgreesOnWhatAWindowMeasured(t *testing.T) {
 	if strings.Contains(strings.Join(judged, " "), analyze.FindingGCCPUFraction) || !strings.Contains(strings.Join(judged, " "), analyze.FindingGCPauseP99) {
 		t.Errorf("findings %v: want a pause finding and no GC CPU finding", judged)
 	}
-	var text bytes.Buffer
-	if err := r.WriteText(&text); err != nil {
+	var brief, verbose bytes.Buffer
+	if err := r.WriteText(&brief); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(text.String(), "GC CPU") || strings.Contains(text.String(), "mark assists") {
-		t.Errorf("the text shows an unmeasured GC CPU or assist share:\n%s", text.String())
+	if err := r.WriteTextVerbose(&verbose); err != nil {
+		t.Fatal(err)
+	}
+	shown := regexp.MustCompile(`GC CPU[^\n]*[0-9]%|mark assists`)
+	if !regexp.MustCompile(`GC CPU +unknown`).MatchString(brief.String()) || shown.MatchString(brief.String()) || shown.MatchString(verbose.String()) {
+		t.Errorf("the text shows an unmeasured GC CPU or assist share:\n%s\n%s", brief.String(), verbose.String())
 	}
 
 	// alert: the one function from collector results to alert values.
