@@ -33,10 +33,10 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/agent"
-	"github.com/contendr/contendr/testapps/maplab/matrix"
-	"github.com/contendr/contendr/testapps/maplab/overhead"
 	"github.com/contendr/contendr/internal/maplab/strategy"
 	"github.com/contendr/contendr/internal/maplab/workload"
+	"github.com/contendr/contendr/testapps/maplab/matrix"
+	"github.com/contendr/contendr/testapps/maplab/overhead"
 )
 
 // scenario is one workload scaled up.

@@ -7,9 +7,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/contendr/contendr/testapps/maplab/matrix"
 	"github.com/contendr/contendr/internal/maplab/strategy"
 	"github.com/contendr/contendr/internal/maplab/workload"
+	"github.com/contendr/contendr/testapps/maplab/matrix"
 )
 
 // runMatrix runs every strategy on every workload and writes the

@@ -7,8 +7,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/contendr/contendr/testapps/maplab/overhead"
 	"github.com/contendr/contendr/internal/maplab/workload"
+	"github.com/contendr/contendr/testapps/maplab/overhead"
 )
 
 // runOverhead measures the agent's throughput cost at candidate rates.

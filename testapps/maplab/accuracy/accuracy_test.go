@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/analyze"
-	"github.com/contendr/contendr/testapps/maplab/matrix"
 	"github.com/contendr/contendr/internal/maplab/strategy"
+	"github.com/contendr/contendr/testapps/maplab/matrix"
 )
 
 // groundTruth is a one-workload matrix: sharded best at 10M ops/s, xsync

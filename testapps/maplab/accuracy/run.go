@@ -13,9 +13,9 @@ import (
 
 	"github.com/contendr/contendr/agent"
 	"github.com/contendr/contendr/analyze"
-	"github.com/contendr/contendr/testapps/maplab/matrix"
 	"github.com/contendr/contendr/internal/maplab/strategy"
 	"github.com/contendr/contendr/internal/maplab/workload"
+	"github.com/contendr/contendr/testapps/maplab/matrix"
 )
 
 // Config says which cases to run.

@@ -7,8 +7,8 @@ import (
 	"fmt"
 
 	"github.com/contendr/contendr/analyze"
-	"github.com/contendr/contendr/testapps/maplab/matrix"
 	"github.com/contendr/contendr/internal/maplab/strategy"
+	"github.com/contendr/contendr/testapps/maplab/matrix"
 )
 
 // Tolerance is how far below the best strategy's median throughput advice

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/contendr/contendr/testapps/maplab/matrix"
 	"github.com/contendr/contendr/internal/maplab/workload"
+	"github.com/contendr/contendr/testapps/maplab/matrix"
 )
 
 func TestPlanInterleavesRounds(t *testing.T) {

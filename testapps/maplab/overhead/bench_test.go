@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/agent"
-	"github.com/contendr/contendr/testapps/maplab/overhead"
 	"github.com/contendr/contendr/internal/maplab/strategy"
 	"github.com/contendr/contendr/internal/maplab/workload"
+	"github.com/contendr/contendr/testapps/maplab/overhead"
 	"github.com/contendr/contendr/window"
 )
 

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/agent"
-	"github.com/contendr/contendr/testapps/maplab/matrix"
 	"github.com/contendr/contendr/internal/maplab/strategy"
 	"github.com/contendr/contendr/internal/maplab/workload"
+	"github.com/contendr/contendr/testapps/maplab/matrix"
 )
 
 // Rate is one candidate pair of profiling rates, as the agent's Config

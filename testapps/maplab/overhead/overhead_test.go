@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/contendr/contendr/testapps/maplab/overhead"
 	"github.com/contendr/contendr/internal/maplab/workload"
+	"github.com/contendr/contendr/testapps/maplab/overhead"
 )
 
 func TestParseRates(t *testing.T) {
