@@ -12,6 +12,7 @@ import (
 
 	"github.com/contendr/contendr/alert"
 	"github.com/contendr/contendr/analyze"
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/collectors/gc"
 	"github.com/contendr/contendr/collectors/mutex"
 	"github.com/contendr/contendr/window"
@@ -340,12 +341,6 @@ func TestDefaultRulesMatchAnalyzeThresholds(t *testing.T) {
 	for _, r := range alert.DefaultRules() {
 		level, ok := levels[r.Metric]
 		if !ok {
-			// analyze's contention_cost and component_cost thresholds land
-			// with the report's cost; until then alert's constants stand.
-			if r.Metric == alert.ContentionCost || r.Metric == alert.ComponentCost {
-				t.Logf("analyze has no %s threshold yet: not compared", r.Metric)
-				continue
-			}
 			t.Errorf("metric %q has no threshold of that name in analyze", r.Metric)
 			continue
 		}
@@ -367,8 +362,8 @@ func TestValuesFrom(t *testing.T) {
 			{Name: "main.(*Index)", Fraction: 0.1, Cost: 0.05}},
 	}
 	gcr := &gc.Result{
-		Pressure: gc.Pressure{Source: "runtime/metrics", CPUFraction: 0.12, PauseP99Seconds: 0.002,
-			Missing: []string{"assist_share: /cpu/classes/gc/mark/assist:cpu-seconds not in both samples"}},
+		Pressure:        gc.Pressure{Source: "runtime/metrics", CPUFraction: 0.12, PauseP99Seconds: 0.002},
+		Measured:        figure.KnownSet(figure.GCCPUFraction, figure.GCPauseP99, figure.MapGrowth),
 		TotalAllocBytes: 1000,
 		MapGrowth: []*gc.MapGrowth{
 			{Component: "main.(*Cache)", Kind: gc.GrowthGoMap, ShareOfAlloc: 0.3},
@@ -385,8 +380,10 @@ func TestValuesFrom(t *testing.T) {
 		t.Errorf("ValuesFrom = %+v, want lock 0.4, Cache 0.3, GC 0.12, pause 0.002, growth 0.5 (Cache's two kinds)", v)
 	}
 
-	unknown := alert.ValuesFrom(&mutex.Result{}, &gc.Result{Pressure: gc.Pressure{Source: "memstats",
-		Missing: []string{"cpu_fraction: no runtime/metrics and no CPU profile in the window", "pause_p99_seconds: x"}}})
+	missing := figure.Set{}
+	missing.Miss("no runtime/metrics and no CPU profile in the window", figure.GCCPUFraction)
+	missing.Miss("no GC cycle ended", figure.GCPauseP99)
+	unknown := alert.ValuesFrom(&mutex.Result{}, &gc.Result{Pressure: gc.Pressure{Source: "memstats"}, Measured: missing})
 	for name, f := range map[string]float64{"cost": unknown.ContentionCost, "lock": unknown.LockFraction, "gc": unknown.GCCPUFraction,
 		"pause": unknown.GCPauseP99Seconds, "growth": unknown.MapGrowthShare} {
 		if !math.IsNaN(f) {

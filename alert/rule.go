@@ -10,6 +10,8 @@ package alert
 import (
 	"fmt"
 	"math"
+
+	"github.com/contendr/contendr/limits"
 )
 
 // Metric names a figure a rule watches. The names are those of the analyze
@@ -63,40 +65,39 @@ type Rule struct {
 	Clear float64
 }
 
-// Limits of the default contention cost rules, the same as
-// analyze.DefaultThresholds (a test holds them equal). Source:
-// testapps/maplab/results/cost.md (`go run ./testapps/maplab cost`, quiet
-// machine, GOMAXPROCS 2, medians of 5 interleaved runs): on write-heavy at
-// 64 goroutines the single Mutex map cost 56.6% (53.5–62.1) at 1.32M ops/s,
-// xsync's 19.3% (18.7–22.7) at 5.04M; one goroutine per P, every locked map
-// cost 17–23%. Warn at 10%, a lock that visibly caps throughput; crit at
-// 30%, above every strategy but the convoys. A component alone: half the
-// process-wide limits, so that one hot lock is named before the process as
-// a whole crosses its limit. Change them here and in analyze together
-// (deploy/prometheus's rules quote them).
-const (
-	DefaultContentionCostWarn = 0.10
-	DefaultContentionCostCrit = 0.30
-	DefaultComponentCostWarn  = 0.05
-	DefaultComponentCostCrit  = 0.15
-)
+// DefaultRules are the rules RulesFrom makes of the default limits
+// (limits.Defaults, the table analyze.DefaultThresholds is built from), so
+// that the agent alerts on what `contendr analyze` calls warn and crit.
+func DefaultRules() []Rule { return RulesFrom(limits.Defaults()) }
 
-// DefaultRules are the warn and crit rules on the contention cost, process
-// and per component, then on GC pressure and map growth, at the values of
-// analyze.DefaultThresholds (a test holds them equal), so that the agent
-// alerts on what `contendr analyze` calls warn and crit.
+// RulesFrom makes the warn and crit rules on the contention cost, process
+// and per component, then on GC pressure and map growth, at the limits of
+// t. A zero limit is "always", not a rule, and is left out.
 //
-// The lock wait share (LockFraction, SiteFraction) has no default rule: it
-// counts waits that cost no throughput, and reads highest for the faster
-// maps contendr recommends (maplab write-heavy: mutex 0.57, xsync 0.96 at
-// 4× the ops/s), so a default rule on it would page for the fix. Rules on
-// it can still be configured.
-func DefaultRules() []Rule {
-	rules := Pair(ContentionCost, DefaultContentionCostWarn, DefaultContentionCostCrit)
-	rules = append(rules, Pair(ComponentCost, DefaultComponentCostWarn, DefaultComponentCostCrit)...)
-	rules = append(rules, Pair(GCCPUFraction, 0.10, 0.25)...)
-	rules = append(rules, Pair(GCPauseP99, 0.001, 0.010)...)
-	return append(rules, Pair(MapGrowthShare, 0.30, 0.60)...)
+// The lock wait share (LockFraction, SiteFraction) has no rule: it counts
+// waits that cost no throughput, and reads highest for the faster maps
+// contendr recommends (maplab write-heavy: mutex 0.57, xsync 0.96 at 4×
+// the ops/s), so a rule on it would page for the fix. Rules on it can
+// still be configured.
+func RulesFrom(t limits.Table) []Rule {
+	var rules []Rule
+	for _, l := range []struct {
+		metric Metric
+		level  limits.Level
+	}{
+		{ContentionCost, t.ContentionCost},
+		{ComponentCost, t.ComponentCost},
+		{GCCPUFraction, t.GCCPUFraction},
+		{GCPauseP99, t.GCPauseP99},
+		{MapGrowthShare, t.MapGrowthShare},
+	} {
+		for _, r := range Pair(l.metric, l.level.Warn, l.level.Crit) {
+			if r.Threshold > 0 {
+				rules = append(rules, r)
+			}
+		}
+	}
+	return rules
 }
 
 // withDefaults names r and checks it.

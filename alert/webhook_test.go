@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/alert"
+	"github.com/contendr/contendr/limits"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -237,7 +238,7 @@ func TestWebhookComponentCostLabels(t *testing.T) {
 	}))
 	defer srv.Close()
 	ev, err := alert.NewEvaluator(alert.Config{
-		Rules: alert.Pair(alert.ComponentCost, alert.DefaultComponentCostWarn, alert.DefaultComponentCostCrit)[1:],
+		Rules: alert.Pair(alert.ComponentCost, limits.Defaults().ComponentCost.Warn, limits.Defaults().ComponentCost.Crit)[1:],
 		For:   1, ResolveAfter: 1, Webhook: &alert.WebhookConfig{URL: srv.URL}, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)

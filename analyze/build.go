@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/collectors/gc"
 	"github.com/contendr/contendr/collectors/mutex"
 	"github.com/contendr/contendr/window"
@@ -41,6 +42,7 @@ func Build(in Input, lock *mutex.Result, gcr *gc.Result, th Thresholds) *Report 
 	lock, reconciled := reconcile(lock)
 	r := &Report{
 		Schema:          Schema,
+		Measured:        measuredOf(lock, gcr),
 		Target:          targetOf(in, w),
 		Window:          windowInfo(w, lock, gcr),
 		Lock:            lockSection(lock),
@@ -278,7 +280,7 @@ func gcSection(gcr *gc.Result) GCSection {
 	return GCSection{
 		Known:                 p.Source != "",
 		Source:                p.Source,
-		Estimated:             p.Estimated,
+		Estimated:             slices.ContainsFunc(figure.GC, gcr.Measured.Estimated),
 		CPUFraction:           p.CPUFraction,
 		AssistShare:           p.AssistShare,
 		PauseP50Seconds:       p.PauseP50Seconds,
@@ -292,25 +294,51 @@ func gcSection(gcr *gc.Result) GCSection {
 		HeapGoalBytes:         p.HeapGoalBytes,
 		GOGC:                  p.GOGC,
 		GOMEMLIMIT:            p.GOMEMLIMIT,
-		Missing:               p.Missing,
+		Missing:               missingText(gcr.Measured, figure.GC),
 	}
 }
 
-// missing reports whether the GC source lacked a figure. Missing entries
-// read "field: reason" with the field's JSON name, or "all: reason". A CPU
-// profile alone still gives the GC CPU fraction, whatever "all" says.
-func (g GCSection) missing(field string) bool {
-	for _, m := range g.Missing {
-		name, _, _ := strings.Cut(m, ":")
-		name = strings.TrimSpace(name)
-		if name == field {
-			return true
-		}
-		if name == "all" && !(g.Source == "cpu-profile" && field == "cpu_fraction") {
-			return true
+// missingText says, "figure: reason", which of figures got lacks: the
+// report's old GC "missing" list, kept for its readers (Report.Measured
+// holds the same, typed).
+func missingText(got figure.Set, figures []figure.Figure) []string {
+	var out []string
+	for _, f := range figures {
+		if st := got.Get(f); !st.Has() {
+			out = append(out, string(f)+": "+st.Reason)
 		}
 	}
-	return false
+	return out
+}
+
+// missingByReason says which of figures got lacks, grouped by reason:
+// "gogc, gomemlimit (not in MemStats); …".
+func missingByReason(got figure.Set, figures []figure.Figure) string {
+	var reasons []string
+	byReason := map[string][]string{}
+	for _, f := range figures {
+		if st := got.Get(f); !st.Has() {
+			if byReason[st.Reason] == nil {
+				reasons = append(reasons, st.Reason)
+			}
+			byReason[st.Reason] = append(byReason[st.Reason], string(f))
+		}
+	}
+	parts := make([]string, len(reasons))
+	for i, r := range reasons {
+		parts[i] = strings.Join(byReason[r], ", ") + " (" + r + ")"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// measuredOf is what the window measured, from both collectors.
+func measuredOf(lock *mutex.Result, gcr *gc.Result) figure.Set {
+	if gcr == nil {
+		got := figure.Set{}
+		got.Miss("the GC collector did not run on this window", append(slices.Clone(figure.GC), figure.MapGrowth)...)
+		return figure.Merge(lock.Measured(), got)
+	}
+	return figure.Merge(lock.Measured(), gcr.Measured)
 }
 
 func mapGrowth(gcr *gc.Result) []MapGrowth {
@@ -413,11 +441,13 @@ func notes(w *window.Window, lock *mutex.Result, gcr *gc.Result) []string {
 	if gcr == nil {
 		add("no GC figures: the GC collector did not run on this window")
 	} else {
-		if gcr.Pressure.Estimated {
-			add(fmt.Sprintf("GC figures are estimated from %s", orDefault(gcr.Pressure.Source, "an incomplete source")))
+		for _, f := range figure.GC {
+			if st := gcr.Measured.Get(f); st.State == figure.Estimated {
+				add(fmt.Sprintf("%s is estimated: %s", f, st.Reason))
+			}
 		}
-		if len(gcr.Pressure.Missing) > 0 {
-			add("GC figures the source could not provide: " + strings.Join(gcr.Pressure.Missing, ", "))
+		if missing := missingByReason(gcr.Measured, figure.GC); missing != "" {
+			add("GC figures the source could not provide: " + missing)
 		}
 		for _, n := range gcr.Notes {
 			add(n)
@@ -456,7 +486,7 @@ func verdict(r *Report) string {
 	default:
 		where = append(where, "the contention cost is unknown")
 	}
-	if r.GC.Known && !r.GC.missing("cpu_fraction") {
+	if r.Measured.Has(figure.GCCPUFraction) {
 		where = append(where, fmt.Sprintf("the GC takes %s of CPU", pct(r.GC.CPUFraction)))
 	}
 

@@ -113,6 +113,7 @@ func TestGolden(t *testing.T) {
 				write func(*Report, *bytes.Buffer) error
 			}{
 				{"txt", func(r *Report, b *bytes.Buffer) error { return r.WriteText(b) }},
+				{"verbose.txt", func(r *Report, b *bytes.Buffer) error { return r.WriteTextVerbose(b) }},
 				{"json", func(r *Report, b *bytes.Buffer) error { return r.WriteJSON(b) }},
 				{"md", func(r *Report, b *bytes.Buffer) error { return r.WriteMarkdown(b) }},
 			} {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/collectors/gc"
 	"github.com/contendr/contendr/collectors/mutex"
 	"github.com/contendr/contendr/window"
@@ -64,6 +65,7 @@ func handRWMutexWriteHeavy(*testing.T) (Input, *mutex.Result, *gc.Result) {
 	}
 	gcr := &gc.Result{
 		WindowSeconds: 10,
+		Measured:      figure.KnownSet(figure.All...),
 		Pressure: gc.Pressure{
 			CPUFraction: 0.12, AssistShare: 0.2, PauseP50Seconds: 0.00012, PauseP99Seconds: 0.00085, PauseMaxSeconds: 0.0012,
 			Cycles: 32, CyclesPerSecond: 3.2, AllocBytesPerSecond: 410 << 20, AllocObjectsPerSecond: 1.2e6,
@@ -98,6 +100,7 @@ func handLegacyGo123(*testing.T) (Input, *mutex.Result, *gc.Result) {
 	}
 	gcr := &gc.Result{
 		WindowSeconds: 10,
+		Measured:      figure.KnownSet(figure.All...),
 		Pressure: gc.Pressure{CPUFraction: 0.27, AssistShare: 0.45, PauseP50Seconds: 0.0003, PauseP99Seconds: 0.004, PauseMaxSeconds: 0.006,
 			Cycles: 120, CyclesPerSecond: 12, AllocBytesPerSecond: 1.2e9, AllocObjectsPerSecond: 3e6, HeapLiveBytes: 300 << 20,
 			HeapGoalBytes: 600 << 20, GOGC: 100, GOMEMLIMIT: 2 << 30, Source: "runtime/metrics"},
@@ -122,7 +125,7 @@ func handQuiet(*testing.T) (Input, *mutex.Result, *gc.Result) {
 			DelaySecondsPerSecond: 0.004, Fraction: 0.002, Share: 1, Cost: 0.0035, SyncCPUSeconds: 0.1, IdleLostSeconds: 0.04}},
 		MutexProfileEnabled: true, BlockProfileEnabled: true,
 	}
-	gcr := &gc.Result{WindowSeconds: 10, Pressure: gc.Pressure{CPUFraction: 0.02, PauseP50Seconds: 5e-5, PauseP99Seconds: 0.0002,
+	gcr := &gc.Result{WindowSeconds: 10, Measured: figure.KnownSet(figure.All...), Pressure: gc.Pressure{CPUFraction: 0.02, PauseP50Seconds: 5e-5, PauseP99Seconds: 0.0002,
 		PauseMaxSeconds: 0.0002, Cycles: 3, CyclesPerSecond: 0.3, AllocBytesPerSecond: 2 << 20, AllocObjectsPerSecond: 3e4,
 		HeapLiveBytes: 20 << 20, HeapGoalBytes: 40 << 20, GOGC: 100, GOMEMLIMIT: float64(1<<63 - 1), Source: "runtime/metrics"}}
 	return Input{Window: handWindow("go1.26.8", 4, 40)}, lock, gcr
@@ -147,6 +150,16 @@ func handProfilingOff(*testing.T) (Input, *mutex.Result, *gc.Result) {
 	}
 	gcr := &gc.Result{WindowSeconds: 10, Pressure: gc.Pressure{PauseP50Seconds: 0.0004, PauseP99Seconds: 0.012, PauseMaxSeconds: 0.012,
 		Cycles: 9, CyclesPerSecond: 0.9, AllocBytesPerSecond: 50 << 20, HeapLiveBytes: 80 << 20, HeapGoalBytes: 160 << 20,
-		Source: "memstats", Estimated: true, Missing: []string{"cpu_fraction: no runtime/metrics and no CPU profile in the window", "assist_share: MemStats has no mark-assist time"}}}
+		Source: "memstats"}, Measured: memStatsOnly()}
 	return Input{Window: w}, lock, gcr
+}
+
+// memStatsOnly is what two MemStats readings without a CPU profile measure.
+func memStatsOnly() figure.Set {
+	got := figure.KnownSet(figure.GCPauseP50, figure.GCPauseP99, figure.GCPauseMax, figure.GCCycles, figure.AllocRate, figure.HeapGoal, figure.MapGrowth)
+	got.Estimate(figure.HeapLive, "MemStats.HeapAlloc, which still counts dead objects not yet swept")
+	got.Miss("no runtime/metrics and no CPU profile in the window", figure.GCCPUFraction)
+	got.Miss("MemStats has no mark-assist time", figure.GCAssistShare)
+	got.Miss("not in MemStats", figure.GOGC, figure.GOMEMLIMIT)
+	return got
 }

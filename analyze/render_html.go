@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"io"
 	"strings"
+
+	"github.com/contendr/contendr/collectors/figure"
 )
 
 // The page is one self-contained file: inline CSS, no script, no CDN, so
@@ -104,13 +106,13 @@ func (r *Report) htmlView() htmlView {
 		v.Components = append(v.Components, hc)
 	}
 	if g := r.GC; g.Known {
-		if !g.missing("cpu_fraction") {
-			v.GC = append(v.GC, fmt.Sprintf("GC CPU %s of all CPU (mark assists %s of it)", pct(g.CPUFraction), pct(g.AssistShare)))
+		if r.Measured.Has(figure.GCCPUFraction) {
+			v.GC = append(v.GC, fmt.Sprintf("GC CPU %s of all CPU%s", pct(g.CPUFraction), r.assistText(" (mark assists %s of it)")))
 		}
-		if !g.missing("pause_p99_seconds") {
+		if r.Measured.Has(figure.GCPauseP99) {
 			v.GC = append(v.GC, fmt.Sprintf("pauses p50 %s, p99 %s, max %s over %d cycles", dur(g.PauseP50Seconds), dur(g.PauseP99Seconds), dur(g.PauseMaxSeconds), g.Cycles))
 		}
-		if !g.missing("alloc_bytes_per_second") {
+		if r.Measured.Has(figure.AllocRate) {
 			v.GC = append(v.GC, fmt.Sprintf("allocating %s/s; heap live %s of goal %s; %s", bytesHuman(g.AllocBytesPerSecond), bytesHuman(g.HeapLiveBytes), bytesHuman(g.HeapGoalBytes), gcSettings(g)))
 		}
 		v.GC = append(v.GC, "source: "+g.Source)

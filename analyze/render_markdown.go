@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/contendr/contendr/collectors/figure"
 )
 
 // severityBadge marks a severity in Markdown, readable without colour.
@@ -57,13 +59,13 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 
 	p.f("### GC pressure\n\n")
 	if g := r.GC; g.Known {
-		if !g.missing("cpu_fraction") {
-			p.f("- GC CPU **%s** of all CPU (mark assists %s of it)\n", pct(g.CPUFraction), pct(g.AssistShare))
+		if r.Measured.Has(figure.GCCPUFraction) {
+			p.f("- GC CPU **%s** of all CPU%s\n", pct(g.CPUFraction), r.assistText(" (mark assists %s of it)"))
 		}
-		if !g.missing("pause_p99_seconds") {
+		if r.Measured.Has(figure.GCPauseP99) {
 			p.f("- pauses p50 %s, p99 **%s**, max %s over %d cycles\n", dur(g.PauseP50Seconds), dur(g.PauseP99Seconds), dur(g.PauseMaxSeconds), g.Cycles)
 		}
-		if !g.missing("alloc_bytes_per_second") {
+		if r.Measured.Has(figure.AllocRate) {
 			p.f("- allocating %s/s; heap live %s of goal %s; %s\n", bytesHuman(g.AllocBytesPerSecond),
 				bytesHuman(g.HeapLiveBytes), bytesHuman(g.HeapGoalBytes), gcSettings(g))
 		}

@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/contendr/contendr/collectors/figure"
 )
 
 // WriteJSON writes the report as indented JSON (schema contendr.report/v1,
@@ -33,15 +35,20 @@ func (p *printer) f(format string, a ...any) {
 	}
 }
 
-// WriteText writes the report for a terminal: the verdict first, then each
-// finding against its limit, who holds and who waits on each contended
-// lock, GC pressure, map growth, a recommendation per component, and the
-// notes that qualify all of it.
-func (r *Report) WriteText(w io.Writer) error {
-	p := &printer{w: w}
-	p.f("contendr report for %s\n", orDefault(r.Target.Source, "an unnamed target"))
-	p.f("  %s\n\n", r.describeTarget())
-	p.f("%s\n", r.Verdict)
+// WriteTextVerbose writes the whole report for a terminal (--verbose): the
+// verdict first, then each finding against its limit, who holds and who
+// waits on each contended lock, GC pressure, map growth, a recommendation
+// per component with its reasons and evidence, and the notes that qualify
+// all of it. Names drop their shared module prefix, as in WriteText.
+func (r *Report) WriteTextVerbose(w io.Writer) error {
+	var b strings.Builder
+	p := &printer{w: &b}
+	short := r.shortener()
+	header := fmt.Sprintf("contendr report for %s\n  %s\n", orDefault(r.Target.Source, "an unnamed target"), r.describeTarget())
+	if short.prefix != "" {
+		header += "  names below drop the prefix " + short.prefix + "\n"
+	}
+	p.f("\n%s\n", r.Verdict)
 
 	p.f("\nFINDINGS\n")
 	if len(r.Findings) == 0 {
@@ -69,8 +76,8 @@ func (r *Report) WriteText(w io.Writer) error {
 			p.f("  - %s\n", n)
 		}
 	}
-	if p.err != nil {
-		return fmt.Errorf("writing report as text: %w", p.err)
+	if _, err := io.WriteString(w, header+short.text(b.String())); err != nil {
+		return fmt.Errorf("writing report as text: %w", err)
 	}
 	return nil
 }
@@ -293,14 +300,14 @@ func (r *Report) textGC(p *printer) {
 		src += ", estimated"
 	}
 	p.f(" (%s)\n", src)
-	if !g.missing("cpu_fraction") {
-		p.f("  GC CPU %s of all CPU, mark assists %s of it\n", pct(g.CPUFraction), pct(g.AssistShare))
+	if r.Measured.Has(figure.GCCPUFraction) {
+		p.f("  GC CPU %s of all CPU%s\n", pct(g.CPUFraction), r.assistText(", mark assists %s of it"))
 	}
-	if !g.missing("pause_p99_seconds") {
+	if r.Measured.Has(figure.GCPauseP99) {
 		p.f("  pauses p50 %s, p99 %s, max %s over %d cycles (%.3g/s)\n",
 			dur(g.PauseP50Seconds), dur(g.PauseP99Seconds), dur(g.PauseMaxSeconds), g.Cycles, g.CyclesPerSecond)
 	}
-	if !g.missing("alloc_bytes_per_second") {
+	if r.Measured.Has(figure.AllocRate) {
 		p.f("  allocating %s/s (%.3g objects/s); heap live %s of goal %s; %s\n",
 			bytesHuman(g.AllocBytesPerSecond), g.AllocObjectsPerSecond, bytesHuman(g.HeapLiveBytes), bytesHuman(g.HeapGoalBytes), gcSettings(g))
 	}

@@ -9,6 +9,8 @@ package analyze
 
 import (
 	"fmt"
+
+	"github.com/contendr/contendr/collectors/figure"
 	"strings"
 	"time"
 
@@ -79,6 +81,11 @@ type Report struct {
 	// Worst is the most severe finding; Verdict says it in one sentence.
 	WorstSeverity Severity `json:"worst"`
 	Verdict       string   `json:"verdict"`
+	// Measured says, per figure, whether the window measured it, estimated
+	// it (and why) or lacked it (and why): the one account every renderer,
+	// watch, gate and the web UI read before showing a figure, so that an
+	// unmeasured figure is never shown as 0.
+	Measured figure.Set `json:"measured"`
 
 	Lock            LockSection      `json:"lock"`
 	GC              GCSection        `json:"gc"`
@@ -247,23 +254,25 @@ type LockComponent struct {
 // GCSection is the window's GC pressure.
 type GCSection struct {
 	// Known is false when the window had no source of GC figures.
-	Known                 bool     `json:"known"`
-	Source                string   `json:"source,omitempty"`
-	Estimated             bool     `json:"estimated"`
-	CPUFraction           float64  `json:"cpu_fraction"`
-	AssistShare           float64  `json:"assist_share"`
-	PauseP50Seconds       float64  `json:"pause_p50_seconds"`
-	PauseP99Seconds       float64  `json:"pause_p99_seconds"`
-	PauseMaxSeconds       float64  `json:"pause_max_seconds"`
-	Cycles                int64    `json:"cycles"`
-	CyclesPerSecond       float64  `json:"cycles_per_second"`
-	AllocBytesPerSecond   float64  `json:"alloc_bytes_per_second"`
-	AllocObjectsPerSecond float64  `json:"alloc_objects_per_second"`
-	HeapLiveBytes         float64  `json:"heap_live_bytes"`
-	HeapGoalBytes         float64  `json:"heap_goal_bytes"`
-	GOGC                  float64  `json:"gogc"`
-	GOMEMLIMIT            float64  `json:"gomemlimit"`
-	Missing               []string `json:"missing,omitempty"`
+	Known                 bool    `json:"known"`
+	Source                string  `json:"source,omitempty"`
+	Estimated             bool    `json:"estimated"`
+	CPUFraction           float64 `json:"cpu_fraction"`
+	AssistShare           float64 `json:"assist_share"`
+	PauseP50Seconds       float64 `json:"pause_p50_seconds"`
+	PauseP99Seconds       float64 `json:"pause_p99_seconds"`
+	PauseMaxSeconds       float64 `json:"pause_max_seconds"`
+	Cycles                int64   `json:"cycles"`
+	CyclesPerSecond       float64 `json:"cycles_per_second"`
+	AllocBytesPerSecond   float64 `json:"alloc_bytes_per_second"`
+	AllocObjectsPerSecond float64 `json:"alloc_objects_per_second"`
+	HeapLiveBytes         float64 `json:"heap_live_bytes"`
+	HeapGoalBytes         float64 `json:"heap_goal_bytes"`
+	GOGC                  float64 `json:"gogc"`
+	GOMEMLIMIT            float64 `json:"gomemlimit"`
+	// Missing says "figure: reason" for each GC figure the window lacked,
+	// for readers of the first reports; Report.Measured is the same, typed.
+	Missing []string `json:"missing,omitempty"`
 }
 
 // MapGrowth is allocation a component's map did to grow or copy itself.

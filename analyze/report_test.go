@@ -140,7 +140,7 @@ func TestEstimatesSaySo(t *testing.T) {
 		b     *bytes.Buffer
 		write func(*bytes.Buffer) error
 	}{
-		{&text, func(b *bytes.Buffer) error { return r.WriteText(b) }},
+		{&text, func(b *bytes.Buffer) error { return r.WriteTextVerbose(b) }},
 		{&md, func(b *bytes.Buffer) error { return r.WriteMarkdown(b) }},
 		{&html, func(b *bytes.Buffer) error { return r.WriteHTML(b) }},
 		{&js, func(b *bytes.Buffer) error { return r.WriteJSON(b) }},
@@ -155,6 +155,15 @@ func TestEstimatesSaySo(t *testing.T) {
 	if strings.Contains(text.String(), "0% (ok)") || strings.Contains(text.String(), "ok  contention_cost") {
 		t.Errorf("the text judges a lower bound ok:\n%s", text.String())
 	}
+	// The brief text says why in the reason's first clause.
+	var brief bytes.Buffer
+	if err := r.WriteText(&brief); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(brief.String(), "a lower bound: idle time is GOMAXPROCS × window minus the CPU profile's total") ||
+		strings.Contains(brief.String(), " ok ") && strings.Contains(brief.String(), "contention cost  at least 2.00%  ok") {
+		t.Errorf("the brief text does not say why the cost is a lower bound, or judges it ok:\n%s", brief.String())
+	}
 
 	// Above the warn limit, a lower bound is enough to judge, and says so.
 	lock.Cost.Value = 0.5
@@ -164,8 +173,9 @@ func TestEstimatesSaySo(t *testing.T) {
 		t.Errorf("cost finding = %+v, want a crit lower bound that says why", cost)
 	}
 	pause := findingsWithID(r, FindingGCPauseP99)
-	if len(pause) != 1 || !pause[0].Estimated || pause[0].Severity != SeverityCrit {
-		t.Errorf("pause finding = %+v, want an estimated crit", pause)
+	// MemStats.PauseNs holds each cycle's pause: measured, not estimated.
+	if len(pause) != 1 || pause[0].Estimated || pause[0].Severity != SeverityCrit {
+		t.Errorf("pause finding = %+v, want a measured crit", pause)
 	}
 	if got := findingsWithID(r, FindingGCCPUFraction); len(got) != 0 {
 		t.Errorf("GC CPU fraction judged although MemStats cannot give it: %+v", got)

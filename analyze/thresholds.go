@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/contendr/contendr/limits"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -76,53 +77,37 @@ type Thresholds struct {
 	MapGrowthShare Level `json:"map_growth_share" yaml:"map_growth_share"`
 }
 
-// DefaultThresholds returns the built-in limits. Each says where it comes
-// from; they are starting points to tune per service with a thresholds file.
+// DefaultThresholds returns the built-in limits, from the one table in
+// package limits (which says where each comes from); they are starting
+// points to tune per service with a thresholds file.
 func DefaultThresholds() Thresholds {
+	return FromLimits(limits.Defaults())
+}
+
+// FromLimits turns a table of limits into Thresholds.
+func FromLimits(t limits.Table) Thresholds {
 	return Thresholds{
-		// Source: testapps/maplab/results/cost.md (`go run
-		// ./testapps/maplab cost`, quiet machine, GOMAXPROCS 2, medians of
-		// 5 interleaved runs): write-heavy at 64 goroutines, the single
-		// Mutex map cost 56.6% (53.5–62.1) at 1.32M ops/s, xsync's 19.3%
-		// (18.7–22.7) at 5.04M; at one goroutine per P every locked map
-		// cost 17–23%. Warn at 10%, a lock that visibly caps throughput;
-		// crit at 30%, above every strategy but the convoys. Tune per
-		// service.
-		ContentionCost: Level{Warn: 0.10, Crit: 0.30},
-		// One component alone: half the process-wide limits, so that a
-		// single hot lock is named before the process as a whole crosses
-		// its limit.
-		ComponentCost: Level{Warn: 0.05, Crit: 0.15},
-		// A service whose goroutines spend 5% of their wait+run time blocked
-		// on locks has a visible, fixable hot spot; at 20% a lock is a
-		// throughput ceiling. Reference points measured with contendr
-		// analyze against testapps/maplab (64 goroutines, 2 Ps): 94–98%
-		// for every locked map under load, ~0% for sync.Map read-mostly.
-		// A starting point: tune per service.
-		LockFraction: Level{Warn: 0.05, Crit: 0.20},
-		// One component alone: half the process-wide limits, so that a
-		// single hot lock is named before the process as a whole crosses
-		// its limit.
-		SiteFraction: Level{Warn: 0.025, Crit: 0.10},
-		// The GC pacer budgets 25% of GOMAXPROCS for background marking
-		// (runtime/mgcpacer.go, gcBackgroundUtilization = 0.25; explained
-		// in the Go GC guide, https://go.dev/doc/gc-guide). Averaged
-		// over a whole window, GC at 25% means the collector runs all the
-		// time; 10% means it is a cost worth tuning (GOGC, GOMEMLIMIT,
-		// fewer allocations).
-		GCCPUFraction: Level{Warn: 0.10, Crit: 0.25},
-		// Since Go 1.8 stop-the-world pauses are "usually under 100
-		// microseconds" (Go 1.8 release notes): warn at ten times that.
-		// Crit at 10ms, the pause goal the concurrent collector was built
-		// to stay under (go.dev/blog/go15gc), where pauses show in
-		// request-latency SLOs.
-		GCPauseP99: Level{Warn: 0.001, Crit: 0.010},
-		// The legacy sync.Map fixture (testdata/profiles/go1.25-legacy-
-		// syncmap) spends 99.7% of its allocation in dirtyLocked copies;
-		// a healthy map write path is a small part of a service's
-		// allocation. Above 30% the map's growth is the main GC driver,
-		// above 60% it is nearly all of it.
-		MapGrowthShare: Level{Warn: 0.30, Crit: 0.60},
+		ContentionCost: Level(t.ContentionCost),
+		ComponentCost:  Level(t.ComponentCost),
+		LockFraction:   Level(t.LockFraction),
+		SiteFraction:   Level(t.SiteFraction),
+		GCCPUFraction:  Level(t.GCCPUFraction),
+		GCPauseP99:     Level(t.GCPauseP99),
+		MapGrowthShare: Level(t.MapGrowthShare),
+	}
+}
+
+// Limits is the table of t's limits, from which alert.RulesFrom makes the
+// alert rules of the same names.
+func (t Thresholds) Limits() limits.Table {
+	return limits.Table{
+		ContentionCost: limits.Level(t.ContentionCost),
+		ComponentCost:  limits.Level(t.ComponentCost),
+		LockFraction:   limits.Level(t.LockFraction),
+		SiteFraction:   limits.Level(t.SiteFraction),
+		GCCPUFraction:  limits.Level(t.GCCPUFraction),
+		GCPauseP99:     limits.Level(t.GCPauseP99),
+		MapGrowthShare: limits.Level(t.MapGrowthShare),
 	}
 }
 

@@ -108,13 +108,6 @@ func (r *Report) fromTraceOnly() bool {
 	return r.Trace != nil && len(r.Window.Profiles) == 1 && r.Window.Profiles[0] == "trace"
 }
 
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
 // markdownTrace is textTrace as a Markdown section.
 func (r *Report) markdownTrace(p *printer) {
 	d := r.Trace

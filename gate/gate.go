@@ -9,13 +9,12 @@
 package gate
 
 import (
-	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/contendr/contendr/analyze"
 	"github.com/contendr/contendr/canary"
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/window"
 )
 
@@ -111,7 +110,7 @@ func FiguresOf(target string, w *window.Window) (Window, error) {
 		return Window{}, err
 	}
 	gw := Window{Start: w.Start, Seconds: r.Window.Seconds}
-	if r.Lock.CostKnown {
+	if r.Measured.Has(figure.ContentionCost) {
 		gw.ContentionCost = ptr(r.Lock.Cost)
 		gw.CostLowerBound = r.Lock.CostLowerBound
 		gw.Components = map[string]float64{}
@@ -119,13 +118,14 @@ func FiguresOf(target string, w *window.Window) (Window, error) {
 			gw.Components[c.Name] += c.Cost
 		}
 	}
-	if r.Lock.Known {
+	if r.Measured.Has(figure.LockFraction) {
 		gw.LockWaitShare = ptr(r.Lock.Fraction)
 	}
-	if r.GC.Known && !slices.ContainsFunc(r.GC.Missing, func(m string) bool { return strings.HasPrefix(m, "cpu_fraction:") || strings.HasPrefix(m, "all:") }) {
+	if r.Measured.Has(figure.GCCPUFraction) {
 		gw.GCCPUFraction = ptr(r.GC.CPUFraction)
 	}
-	if r.GC.Known && r.GC.Cycles > 0 {
+	// A window in which no GC ended has no pause to compare.
+	if r.Measured.Has(figure.GCPauseP99) && r.GC.Cycles > 0 {
 		gw.GCPauseP99 = ptr(r.GC.PauseP99Seconds)
 	}
 	return gw, nil

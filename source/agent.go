@@ -121,6 +121,9 @@ func (f *fetcher) loadAgent(ctx context.Context, withPrevious bool) (w, previous
 		}
 		w.SetProfile(window.Goroutine, p)
 	}
+	if err := f.heapSnapshot(ctx, w); err != nil {
+		return nil, nil, err
+	}
 	return w, previous, nil
 }
 

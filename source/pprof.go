@@ -179,6 +179,9 @@ func (f *fetcher) loadPprof(ctx context.Context) (*window.Window, error) {
 	if err := f.goroutines(ctx, w); err != nil {
 		return nil, err
 	}
+	if err := f.heapSnapshot(ctx, w); err != nil {
+		return nil, err
+	}
 	f.noteEmpty(w)
 	if w.Meta.GoVersion == "" {
 		w.Note("Go version unknown for a plain pprof target (pass --go-version); map advice assumes the newest Go")
@@ -266,6 +269,21 @@ func (f *fetcher) goroutines(ctx context.Context, w *window.Window) error {
 	if f.opts.wants(window.Goroutine) {
 		w.SetProfile(window.Goroutine, p)
 	}
+	return nil
+}
+
+// heapSnapshot adds the heap profile (in-use memory at the window's end,
+// with the cumulative allocation beside it) when it was asked for: no
+// window holds it otherwise.
+func (f *fetcher) heapSnapshot(ctx context.Context, w *window.Window) error {
+	if !f.opts.wants(window.Heap) || w.Profile(window.Heap) != nil {
+		return nil
+	}
+	p, err := f.profile(ctx, "/debug/pprof/heap", 0, window.Heap)
+	if err != nil {
+		return err
+	}
+	w.SetProfile(window.Heap, p)
 	return nil
 }
 

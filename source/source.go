@@ -40,6 +40,7 @@ type Options struct {
 	// Headers go on every request, e.g. Authorization.
 	Headers http.Header
 	// Profiles are extra profiles to fetch: window.CPU, window.Fgprof,
+	// window.Heap (a snapshot at the window's end),
 	// window.Goroutine.
 	Profiles []window.ProfileKind
 	// MaxBytes caps one response or file (default 64 MiB).

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/contendr/contendr/analyze"
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/source"
 	"github.com/contendr/contendr/window"
 )
@@ -32,13 +33,16 @@ type point struct {
 	// share, a secondary line: context, not time lost) and GCCPUFraction
 	// are null when the window could not measure them. CostReason says why
 	// an estimated or lower-bound cost is one.
-	ContentionCost   *float64         `json:"contention_cost"`
-	CostEstimated    bool             `json:"cost_estimated,omitempty"`
-	CostLowerBound   bool             `json:"cost_lower_bound,omitempty"`
-	CostReason       string           `json:"cost_reason,omitempty"`
-	LockFraction     *float64         `json:"lock_fraction"`
-	LockEstimated    bool             `json:"lock_estimated,omitempty"`
-	GCCPUFraction    *float64         `json:"gc_cpu_fraction"`
+	ContentionCost *float64 `json:"contention_cost"`
+	CostEstimated  bool     `json:"cost_estimated,omitempty"`
+	CostLowerBound bool     `json:"cost_lower_bound,omitempty"`
+	CostReason     string   `json:"cost_reason,omitempty"`
+	LockFraction   *float64 `json:"lock_fraction"`
+	LockEstimated  bool     `json:"lock_estimated,omitempty"`
+	GCCPUFraction  *float64 `json:"gc_cpu_fraction"`
+	// Measured says which figures the window measured, estimated or
+	// lacked, and why (the report's account).
+	Measured         figure.Set       `json:"measured,omitempty"`
 	Worst            analyze.Severity `json:"worst"`
 	Restarted        bool             `json:"restarted,omitempty"`
 	Profiles         []string         `json:"profiles"`
@@ -288,15 +292,16 @@ func seriesPoint(win *window.Window, report *analyze.Report, err error) point {
 		return p
 	}
 	p.Worst = report.Worst()
-	if l := report.Lock; l.CostKnown {
+	p.Measured = report.Measured
+	if l := report.Lock; report.Measured.Has(figure.ContentionCost) {
 		p.ContentionCost = &report.Lock.Cost
 		p.CostEstimated, p.CostLowerBound, p.CostReason = l.CostEstimated, l.CostLowerBound, l.CostReason
 	}
-	if report.Lock.Known {
+	if report.Measured.Has(figure.LockFraction) {
 		p.LockFraction = &report.Lock.Fraction
 		p.LockEstimated = report.Lock.Estimated
 	}
-	if report.GC.Known {
+	if report.Measured.Has(figure.GCCPUFraction) {
 		p.GCCPUFraction = &report.GC.CPUFraction
 	}
 	return p

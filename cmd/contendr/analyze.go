@@ -8,11 +8,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/contendr/contendr/analyze"
+	"github.com/contendr/contendr/internal/cliflags"
 	"github.com/contendr/contendr/source"
 	"github.com/contendr/contendr/verify"
 	"github.com/contendr/contendr/window"
@@ -28,33 +26,30 @@ import (
 
 // analyzeOptions are the flags of `contendr analyze`.
 type analyzeOptions struct {
-	seconds    secondsValue
+	target     *cliflags.TargetFlags
+	output     *cliflags.Output
 	format     string
-	output     string
 	failOn     string
 	thresholds string
-	headers    []string
-	timeout    time.Duration
-	goVersion  string
-	maxBytes   byteSizeValue
 	noCPU      bool
 	profiles   []string
+	verbose    bool
 	// verify replays the advice on this machine (contendr verify) for
 	// verifySeconds and makes the measurement the expected gain's source.
 	verify        bool
-	verifySeconds secondsValue
+	verifySeconds cliflags.Duration
 
 	// Threshold overrides; a flag left unset keeps the file's or the
 	// default limit.
-	costWarn, costCrit     limitValue
-	compWarn, compCrit     limitValue
-	gcWarn, gcCrit         limitValue
-	pauseWarn, pauseCrit   limitValue
-	growthWarn, growthCrit limitValue
+	costWarn, costCrit     cliflags.Fraction
+	compWarn, compCrit     cliflags.Fraction
+	gcWarn, gcCrit         cliflags.Fraction
+	pauseWarn, pauseCrit   cliflags.Duration
+	growthWarn, growthCrit cliflags.Fraction
 }
 
 func newCmdAnalyze() *cobra.Command {
-	o := &analyzeOptions{seconds: secondsValue(source.DefaultSeconds), maxBytes: source.DefaultMaxBytes, verifySeconds: secondsValue(verify.DefaultBudget)}
+	o := &analyzeOptions{}
 	cmd := &cobra.Command{
 		Use:   "analyze TARGET...",
 		Short: "Report lock contention, GC pressure and map-strategy advice for a target",
@@ -110,21 +105,18 @@ contention cost crossing its limit among them).`,
 		},
 	}
 	f := cmd.Flags()
-	f.Var(&o.seconds, "seconds", "window length for live targets, in seconds or as a duration (10, 1m); for profile files, the run's length when they carry none")
+	o.target = cliflags.Target(cmd)
+	o.output = cliflags.OutputFlag(cmd, "write the report to `FILE` instead of stdout, atomically (only when every target succeeds)")
 	f.StringVar(&o.format, "format", "text", "report format: text, json, markdown or html")
-	f.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of stdout (only when every target succeeds)")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "text: the whole report — each finding against its limit, holders and waiters, evidence, notes")
 	f.StringVar(&o.failOn, "fail-on", "", "exit 3 when a finding reaches this severity: warn or crit")
 	f.StringVar(&o.thresholds, "thresholds", "", "read limits from a YAML or JSON `FILE` (flags below override it)")
-	f.StringArrayVar(&o.headers, "header", nil, "add an HTTP header to every request, as 'Name: value' (repeatable)")
-	f.DurationVar(&o.timeout, "timeout", source.DefaultTimeout, "how long each HTTP request may take beyond --seconds")
-	f.StringVar(&o.goVersion, "go-version", "", "the target's Go version (go1.23.4), which pprof servers and profile files do not carry")
-	f.Var(&o.maxBytes, "max-bytes", "size cap of one response or file (64MiB, 1GiB, or bytes)")
 	f.BoolVar(&o.noCPU, "no-cpu", false, "do not take a CPU profile from a plain pprof server (the contention cost is then a lower bound: CPU in lock primitives unknown)")
 	f.StringSliceVar(&o.profiles, "profiles", nil, "extra profiles to record live: cpu, fgprof, goroutine")
 	f.BoolVar(&o.verify, "verify", false, "replay each recommendation's workload on this machine (as contendr verify does) and quote the measurement as its expected gain")
-	f.Var(&o.verifySeconds, "verify-seconds", "with --verify: the whole replay, per target")
+	cliflags.DurationVar(cmd, &o.verifySeconds, "verify-seconds", verify.DefaultBudget, "with --verify: the whole replay, per target")
 	for _, l := range []struct {
-		v     *limitValue
+		v     pflag.Value
 		name  string
 		usage string
 	}{
@@ -146,7 +138,7 @@ contention cost crossing its limit among them).`,
 	// contended), and a script passing --lock-crit means "fail on lock
 	// contention".
 	for _, alias := range []struct {
-		v         *limitValue
+		v         *cliflags.Fraction
 		old, name string
 	}{
 		{&o.costWarn, "lock-warn", "cost-warn"}, {&o.costCrit, "lock-crit", "cost-crit"},
@@ -162,7 +154,7 @@ contention cost crossing its limit among them).`,
 // gets one line on stderr and no report; the others still get theirs.
 func (o *analyzeOptions) run(ctx context.Context, cmd *cobra.Command, args []string) error {
 	warnDeprecated(cmd, map[string]string{"lock-warn": "cost-warn", "lock-crit": "cost-crit", "site-warn": "component-warn", "site-crit": "component-crit"})
-	render, err := rendererFor(o.format)
+	render, err := rendererFor(o.format, o.verbose)
 	if err != nil {
 		return err
 	}
@@ -172,11 +164,11 @@ func (o *analyzeOptions) run(ctx context.Context, cmd *cobra.Command, args []str
 			return usageError("--fail-on %q: want warn or crit", o.failOn)
 		}
 	}
-	th, err := o.loadThresholds()
+	th, err := o.loadThresholds(cmd.Flags())
 	if err != nil {
 		return err
 	}
-	opts, err := o.sourceOptions(cmd.Flags().Changed("seconds"))
+	opts, err := o.sourceOptions()
 	if err != nil {
 		return err
 	}
@@ -218,7 +210,7 @@ func (o *analyzeOptions) run(ctx context.Context, cmd *cobra.Command, args []str
 			failures = append(failures, fmt.Errorf("%s: %w", target, err))
 			continue
 		}
-		if o.output != "" {
+		if !o.output.ToStdout() {
 			deferred.Write(buf.Bytes())
 		} else if _, err := stdout.Write(buf.Bytes()); err != nil {
 			return fmt.Errorf("writing the report: %w", err)
@@ -230,7 +222,7 @@ func (o *analyzeOptions) run(ctx context.Context, cmd *cobra.Command, args []str
 			return fmt.Errorf("writing the reports as JSON: %w", err)
 		}
 		data = append(data, '\n')
-		if o.output != "" {
+		if !o.output.ToStdout() {
 			deferred.Write(data)
 		} else if _, err := stdout.Write(data); err != nil {
 			return fmt.Errorf("writing the reports: %w", err)
@@ -238,13 +230,13 @@ func (o *analyzeOptions) run(ctx context.Context, cmd *cobra.Command, args []str
 	}
 
 	if len(failures) > 0 {
-		if o.output != "" {
-			failures = append(failures, fmt.Errorf("%s: not written, since %d of %d targets failed; fix them and run again", o.output, len(failures), len(groups)))
+		if !o.output.ToStdout() {
+			failures = append(failures, fmt.Errorf("%s: not written, since %d of %d targets failed; fix them and run again", o.output.Path, len(failures), len(groups)))
 		}
 		return errors.Join(failures...)
 	}
-	if o.output != "" {
-		if err := writeFileAtomic(o.output, deferred.Bytes()); err != nil {
+	if !o.output.ToStdout() {
+		if err := o.output.Write(stdout, func(w io.Writer) error { _, err := w.Write(deferred.Bytes()); return err }); err != nil {
 			return err
 		}
 	}
@@ -285,30 +277,14 @@ func (o *analyzeOptions) analyzeOne(ctx context.Context, group []string, target 
 	return report, nil
 }
 
-// sourceOptions turns the flags into source.Options. secondsSet tells an
-// explicit --seconds apart from its default, which profile files ignore.
-func (o *analyzeOptions) sourceOptions(secondsSet bool) (source.Options, error) {
-	opts := source.Options{
-		Timeout:    o.timeout,
-		MaxBytes:   int64(o.maxBytes),
-		GoVersion:  o.goVersion,
-		DisableCPU: o.noCPU,
-		Headers:    http.Header{},
+// sourceOptions turns the flags into source.Options. An explicit
+// --seconds only: profile files ignore the default.
+func (o *analyzeOptions) sourceOptions() (source.Options, error) {
+	opts, err := o.target.Options(false)
+	if err != nil {
+		return opts, err
 	}
-	if secondsSet {
-		opts.Seconds = time.Duration(o.seconds)
-	}
-	if o.timeout <= 0 {
-		return opts, usageError("--timeout %s: want a positive duration", o.timeout)
-	}
-	for _, h := range o.headers {
-		name, value, ok := strings.Cut(h, ":")
-		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-		if !ok || name == "" || strings.ContainsAny(name, " \t") {
-			return opts, usageError("--header %q: want 'Name: value', e.g. 'Authorization: Bearer <token>'", h)
-		}
-		opts.Headers.Add(name, value)
-	}
+	opts.DisableCPU = o.noCPU
 	for _, p := range o.profiles {
 		switch k := window.ProfileKind(strings.ToLower(strings.TrimSpace(p))); k {
 		case window.CPU, window.Fgprof, window.Goroutine:
@@ -322,7 +298,7 @@ func (o *analyzeOptions) sourceOptions(secondsSet bool) (source.Options, error) 
 
 // loadThresholds starts from the defaults or --thresholds and applies the
 // limit flags over them.
-func (o *analyzeOptions) loadThresholds() (analyze.Thresholds, error) {
+func (o *analyzeOptions) loadThresholds(flags *pflag.FlagSet) (analyze.Thresholds, error) {
 	th := analyze.DefaultThresholds()
 	if o.thresholds != "" {
 		var err error
@@ -331,18 +307,23 @@ func (o *analyzeOptions) loadThresholds() (analyze.Thresholds, error) {
 		}
 	}
 	for _, l := range []struct {
-		flag  *limitValue
+		flag  *cliflags.Fraction
 		limit *float64
 	}{
 		{&o.costWarn, &th.ContentionCost.Warn}, {&o.costCrit, &th.ContentionCost.Crit},
 		{&o.compWarn, &th.ComponentCost.Warn}, {&o.compCrit, &th.ComponentCost.Crit},
 		{&o.gcWarn, &th.GCCPUFraction.Warn}, {&o.gcCrit, &th.GCCPUFraction.Crit},
-		{&o.pauseWarn, &th.GCPauseP99.Warn}, {&o.pauseCrit, &th.GCPauseP99.Crit},
 		{&o.growthWarn, &th.MapGrowthShare.Warn}, {&o.growthCrit, &th.MapGrowthShare.Crit},
 	} {
-		if l.flag.set {
-			*l.limit = l.flag.v
+		if l.flag.Given {
+			*l.limit = l.flag.Value
 		}
+	}
+	if flags.Changed("pause-warn") {
+		th.GCPauseP99.Warn = time.Duration(o.pauseWarn).Seconds()
+	}
+	if flags.Changed("pause-crit") {
+		th.GCPauseP99.Crit = time.Duration(o.pauseCrit).Seconds()
 	}
 	if err := th.Validate(); err != nil {
 		return th, usageError("thresholds: %s", err)
@@ -352,18 +333,12 @@ func (o *analyzeOptions) loadThresholds() (analyze.Thresholds, error) {
 
 type renderFunc func(*analyze.Report, io.Writer) error
 
-func rendererFor(format string) (renderFunc, error) {
-	switch format {
-	case "text":
-		return (*analyze.Report).WriteText, nil
-	case "json":
-		return (*analyze.Report).WriteJSON, nil
-	case "markdown", "md":
-		return (*analyze.Report).WriteMarkdown, nil
-	case "html":
-		return (*analyze.Report).WriteHTML, nil
+func rendererFor(format string, verbose bool) (renderFunc, error) {
+	render, err := analyze.Renderer(format, verbose)
+	if err != nil {
+		return nil, usageError("%v", err)
 	}
-	return nil, usageError("--format %q: want text, json, markdown or html", format)
+	return render, nil
 }
 
 // separator goes between consecutive reports of one run.
@@ -375,27 +350,6 @@ func separator(format string) string {
 		return "\n"
 	}
 	return "\n" + strings.Repeat("═", 72) + "\n\n"
-}
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// directory, so that a reader never sees half a report.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("%s: cannot write the report: %w", path, err)
-	}
-	_, werr := tmp.Write(data)
-	merr := tmp.Chmod(0o644) // CreateTemp makes 0600; a report is meant to be shared
-	cerr := tmp.Close()
-	if err := errors.Join(werr, merr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("%s: cannot write the report: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("%s: cannot write the report: %w", path, err)
-	}
-	return nil
 }
 
 // progressLine shows "collecting 3s/10s from http://…" on one updating
@@ -461,100 +415,6 @@ func isTerminal(w io.Writer) bool {
 	info, err := f.Stat()
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
-
-// secondsValue is --seconds: a number of seconds or a Go duration.
-type secondsValue time.Duration
-
-func (s *secondsValue) String() string {
-	return strconv.FormatFloat(time.Duration(*s).Seconds(), 'f', -1, 64)
-}
-func (s *secondsValue) Type() string { return "seconds" }
-func (s *secondsValue) Set(v string) error {
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		f, ferr := strconv.ParseFloat(v, 64)
-		if ferr != nil {
-			return fmt.Errorf("want seconds (10) or a duration (1m30s)")
-		}
-		d = time.Duration(f * float64(time.Second))
-	}
-	if d <= 0 {
-		return fmt.Errorf("want a positive length")
-	}
-	*s = secondsValue(d)
-	return nil
-}
-
-// byteSizeValue is --max-bytes: bytes, or a number with KiB/MiB/GiB.
-type byteSizeValue int64
-
-func (b *byteSizeValue) String() string {
-	switch n := int64(*b); {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%dGiB", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%dMiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%dKiB", n>>10)
-	default:
-		return strconv.FormatInt(n, 10)
-	}
-}
-func (b *byteSizeValue) Type() string { return "size" }
-func (b *byteSizeValue) Set(v string) error {
-	num, mult := strings.TrimSpace(v), int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}} {
-		if n, ok := strings.CutSuffix(num, u.suffix); ok {
-			num, mult = strings.TrimSpace(n), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n <= 0 {
-		return fmt.Errorf("want a positive size like 64MiB")
-	}
-	*b = byteSizeValue(n * mult)
-	return nil
-}
-
-// limitValue is a threshold flag: a number (0.05), a percentage (5%) or a
-// duration (10ms, read as seconds), as in a thresholds file.
-type limitValue struct {
-	v   float64
-	set bool
-}
-
-func (l *limitValue) String() string {
-	if !l.set {
-		return ""
-	}
-	return strconv.FormatFloat(l.v, 'g', -1, 64)
-}
-func (l *limitValue) Type() string { return "limit" }
-func (l *limitValue) Set(s string) error {
-	s = strings.TrimSpace(s)
-	var v float64
-	var err error
-	if p, ok := strings.CutSuffix(s, "%"); ok {
-		v, err = strconv.ParseFloat(strings.TrimSpace(p), 64)
-		v /= 100
-	} else if v, err = strconv.ParseFloat(s, 64); err != nil {
-		var d time.Duration
-		if d, err = time.ParseDuration(s); err == nil {
-			v = d.Seconds()
-		}
-	}
-	if err != nil || v < 0 {
-		return fmt.Errorf("want a number (0.05), a percentage (5%%) or a duration (10ms)")
-	}
-	l.v, l.set = v, true
-	return nil
-}
-
-var _ pflag.Value = (*limitValue)(nil)
 
 // warnDeprecated says on stderr (never stdout, which may carry JSON) that
 // an old flag name was used and what it now sets.

@@ -114,7 +114,7 @@ func TestAnalyzeFailOn(t *testing.T) {
 		t.Errorf("stderr = %q, want %q", stderr, want)
 	}
 	// Raised limits: nothing reaches crit any more.
-	code, _, stderr = execute(t, context.Background(), "analyze", legacyFixture, "--fail-on", "crit", "--growth-warn", "100%", "--growth-crit", "101%", "--lock-crit", "0.99", "--site-crit", "99%")
+	code, _, stderr = execute(t, context.Background(), "analyze", legacyFixture, "--fail-on", "crit", "--growth-warn", "99.9%", "--growth-crit", "100%", "--lock-crit", "0.99", "--site-crit", "99%")
 	if code != exitOK {
 		t.Errorf("with raised limits: exit %d, stderr %q", code, stderr)
 	}
@@ -194,15 +194,17 @@ func TestAnalyzeUsageErrors(t *testing.T) {
 		{[]string{"analyze", "x", "--fail-on", "sometimes"}, `contendr: --fail-on "sometimes": want warn or crit`},
 		{[]string{"analyze", "x", "--fail-on", "ok"}, `contendr: --fail-on "ok": want warn or crit`},
 		{[]string{"analyze", "x", "--header", "Authorization Bearer x"}, `contendr: --header "Authorization Bearer x": want 'Name: value'`},
-		{[]string{"analyze", "x", "--seconds", "soon"}, `contendr: invalid argument "soon" for "--seconds" flag: want seconds (10) or a duration (1m30s)`},
-		{[]string{"analyze", "x", "--seconds", "-3"}, `contendr: invalid argument "-3" for "--seconds" flag: want a positive length`},
-		{[]string{"analyze", "x", "--lock-warn", "lots"}, `contendr: invalid argument "lots" for "--lock-warn" flag: want a number (0.05), a percentage (5%) or a duration (10ms)`},
+		{[]string{"analyze", "x", "--seconds", "soon"}, `contendr: invalid argument "soon" for "--seconds" flag: want seconds (10) or a duration (10s, 1m30s)`},
+		{[]string{"analyze", "x", "--seconds", "-3"}, `contendr: invalid argument "-3" for "--seconds" flag: want a positive duration (10, 10s, 1m)`},
+		{[]string{"analyze", "x", "--lock-warn", "lots"}, `contendr: invalid argument "lots" for "--lock-warn" flag: want a fraction (0.05) or a percentage (5%)`},
+		{[]string{"analyze", "x", "--lock-crit", "50"}, `contendr: invalid argument "50" for "--lock-crit" flag: 50 is above 1 (100%): for 50 percent write 50%`},
 		{[]string{"analyze", "x", "--cost-warn", "30%", "--cost-crit", "10%"}, "contendr: thresholds: contention_cost: warn 0.3 is above crit 0.1"},
 		{[]string{"analyze", "x", "--thresholds", badThresholds}, "contendr: --thresholds " + badThresholds + ": reading thresholds from " + badThresholds + ": lock_fraction: warn 0.5 is above crit 0.1; fix the file"},
 		{[]string{"analyze", "x", "--thresholds", "/nonexistent/t.yaml"}, "contendr: --thresholds /nonexistent/t.yaml: reading thresholds: open /nonexistent/t.yaml: no such file or directory"},
 		{[]string{"analyze", "x", "--profiles", "trace"}, `contendr: --profiles "trace": want cpu, fgprof or goroutine`},
 		{[]string{"analyze", "x", "--max-bytes", "lots"}, `contendr: invalid argument "lots" for "--max-bytes" flag: want a positive size like 64MiB`},
-		{[]string{"analyze", "x", "--timeout", "0s"}, "contendr: --timeout 0s: want a positive duration"},
+		{[]string{"analyze", "x", "--timeout", "0s"}, `contendr: invalid argument "0s" for "--timeout" flag: want a positive duration (10, 10s, 1m)`},
+		{[]string{"analyze", "x", "--token", "t", "--header", "Authorization: Bearer u"}, "contendr: --token and --header 'Authorization: …' both set the Authorization header"},
 	} {
 		code, stdout, stderr := execute(t, context.Background(), tc.args...)
 		if code != exitUsage {

@@ -13,16 +13,18 @@ import (
 
 	"github.com/contendr/contendr/agent"
 	"github.com/contendr/contendr/analyze"
+	"github.com/contendr/contendr/internal/cliflags"
 	"github.com/contendr/contendr/internal/maplab/strategy"
 	"github.com/contendr/contendr/internal/maplab/workload"
 )
 
 // demoOptions are the flags of `contendr demo`.
 type demoOptions struct {
-	seconds  time.Duration
+	seconds  cliflags.Duration
 	strategy string
 	workload string
 	format   string
+	verbose  bool
 }
 
 func newCmdDemo() *cobra.Command {
@@ -48,20 +50,22 @@ It needs no target: it is contendr's main job on a built-in example.`,
 		},
 	}
 	f := cmd.Flags()
-	f.DurationVar(&o.seconds, "seconds", 5*time.Second, "how long to run the workload (e.g. 5s, 1m)")
+	cliflags.Seconds(cmd, &o.seconds, 5*time.Second, "how long to run the workload")
 	f.StringVar(&o.strategy, "strategy", strategy.NameRWMutex, fmt.Sprintf("map strategy %v", strategy.Names()))
 	f.StringVar(&o.workload, "workload", workload.WriteHeavy, fmt.Sprintf("workload %v", workload.Names()))
 	f.StringVar(&o.format, "format", "text", "report format: text, json, markdown or html")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "text: the whole report — each finding against its limit, holders and waiters, evidence, notes")
 	return cmd
 }
 
 func (o *demoOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
-	render, err := rendererFor(o.format)
+	render, err := rendererFor(o.format, o.verbose)
 	if err != nil {
 		return usageError("%v", err)
 	}
-	if o.seconds < time.Second || o.seconds > time.Hour {
-		return usageError("--seconds %v: want between 1s and 1h", o.seconds)
+	seconds := time.Duration(o.seconds)
+	if seconds < time.Second || seconds > time.Hour {
+		return usageError("--seconds %v: want between 1s and 1h", seconds)
 	}
 	m, err := strategy.New(o.strategy, strategy.Options{})
 	if err != nil {
@@ -78,7 +82,7 @@ func (o *demoOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 
 	a, err := agent.Start(agent.Config{
 		Interval:       24 * time.Hour, // the demo closes its one window itself
-		CPUProfileDuty: o.seconds,      // read/write mix for the recommendation
+		CPUProfileDuty: seconds,        // read/write mix for the recommendation
 		Labels:         map[string]string{"service": "maplab-demo", "role": "canary"},
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -95,7 +99,7 @@ func (o *demoOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 		res, _ := workload.Run(runCtx, m, spec)
 		done <- res
 	}()
-	countdown(ctx, stderr, o.seconds)
+	countdown(ctx, stderr, seconds)
 	w, err := a.CollectNow(ctx)
 	stopWorkload()
 	res := <-done

@@ -5,17 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/google/pprof/profile"
 	"github.com/spf13/cobra"
 
 	"github.com/contendr/contendr/collectors/locktrace"
 	"github.com/contendr/contendr/flame"
+	"github.com/contendr/contendr/internal/cliflags"
 	"github.com/contendr/contendr/source"
 	"github.com/contendr/contendr/window"
 )
@@ -30,10 +29,9 @@ type flameOptions struct {
 	title    string
 	minWidth float64
 	icicle   bool
-	seconds  time.Duration
-	timeout  time.Duration
-	headers  []string
-	maxBytes int64
+	// load is what the target flags say (RunE fills it from target).
+	load   source.Options
+	target *cliflags.TargetFlags
 }
 
 // Output formats, chosen by --format or the -o file's extension.
@@ -74,22 +72,24 @@ grew), and stacks that vanished stay visible (svg, html, folded only).`,
   contendr flame cpu.pb.gz -o cpu.json   # open in https://www.speedscope.app`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			load, err := o.target.Options(true)
+			if err != nil {
+				return err
+			}
+			o.load = load
 			return runFlame(cmd.Context(), cmd.OutOrStdout(), args[0], o)
 		},
 	}
 	f := cmd.Flags()
+	o.target = cliflags.Target(cmd)
 	f.StringVar(&o.profile, "profile", "", "profile kind: mutex|block|cpu|allocs|heap|fgprof|goroutine, or sync for an execution trace's lock waits (default mutex; a profile file is used as is)")
 	f.StringVar(&o.sample, "sample", "", "sample type, e.g. delay|contentions|alloc_space|inuse_space|cpu (default: the profile's default; delay for contention)")
 	f.StringVar(&o.base, "base", "", "base TARGET for a differential graph")
-	f.StringVarP(&o.output, "output", "o", "", "output file; its extension picks the format (default stdout)")
+	f.StringVarP(&o.output, "output", "o", "", "output `FILE`, written atomically; its extension picks the format (default stdout)")
 	f.StringVar(&o.format, "format", "", "svg|html|folded|speedscope|pprof (overrides the -o extension)")
 	f.StringVar(&o.title, "title", "", "title of the graph")
 	f.Float64Var(&o.minWidth, "min-width", 0.1, "svg/html: sum frames narrower than this percent of the total into [pruned N]; 0 keeps all")
 	f.BoolVar(&o.icicle, "icicle", false, "svg/html: root at the top")
-	f.DurationVar(&o.seconds, "seconds", source.DefaultSeconds, "window length for live targets")
-	f.DurationVar(&o.timeout, "timeout", source.DefaultTimeout, "extra time a live target may take to answer")
-	f.StringArrayVarP(&o.headers, "header", "H", nil, `HTTP header for live targets, "Name: value" (repeatable)`)
-	f.Int64Var(&o.maxBytes, "max-bytes", source.DefaultMaxBytes, "cap on one profile's size")
 	return cmd
 }
 
@@ -105,14 +105,10 @@ func runFlame(ctx context.Context, stdout io.Writer, target string, o flameOptio
 	if o.minWidth < 0 || o.minWidth >= 100 {
 		return usageError("--min-width %v: want a percentage in [0, 100)", o.minWidth)
 	}
-	headers, err := flameHeaders(o.headers)
-	if err != nil {
-		return err
+	opts := o.load
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = source.DefaultMaxBytes
 	}
-	if o.maxBytes <= 0 {
-		o.maxBytes = source.DefaultMaxBytes
-	}
-	opts := source.Options{Seconds: o.seconds, Timeout: o.timeout, Headers: headers, MaxBytes: o.maxBytes}
 
 	renderOpts := flame.Options{Title: o.title, Icicle: o.icicle, MinFraction: o.minWidth / 100}
 	if o.minWidth == 0 {
@@ -144,21 +140,8 @@ func runFlame(ctx context.Context, stdout io.Writer, target string, o flameOptio
 		}
 	}
 
-	out := stdout
-	var file *os.File
-	if o.output != "" && o.output != "-" {
-		if file, err = os.Create(o.output); err != nil {
-			return fmt.Errorf("creating output: %w", err)
-		}
-		out = file
-	}
-	err = flameWrite(out, g, format, renderOpts)
-	if file != nil {
-		if cerr := file.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("writing %s: %w", o.output, cerr)
-		}
-	}
-	if err != nil {
+	out := cliflags.Output{Path: o.output}
+	if err := out.Write(stdout, func(w io.Writer) error { return flameWrite(w, g, format, renderOpts) }); err != nil {
 		return fmt.Errorf("writing %s flame graph: %w", format, err)
 	}
 	return nil
@@ -337,20 +320,4 @@ func flameSyncProfile(ctx context.Context, target string, opts source.Options) (
 		return nil, "", fmt.Errorf("%s: %w", target, err)
 	}
 	return d.SyncProfile(), flameSync, nil
-}
-
-// flameHeaders reads "Name: value" flags.
-func flameHeaders(raw []string) (http.Header, error) {
-	if len(raw) == 0 {
-		return nil, nil
-	}
-	h := make(http.Header)
-	for _, r := range raw {
-		name, value, ok := strings.Cut(r, ":")
-		if !ok || strings.TrimSpace(name) == "" {
-			return nil, usageError(`--header %q: want "Name: value"`, r)
-		}
-		h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
-	}
-	return h, nil
 }

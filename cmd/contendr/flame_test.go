@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/pprof"
@@ -15,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contendr/contendr/agent"
+	"github.com/contendr/contendr/source"
 	"github.com/contendr/contendr/window"
 )
 
@@ -135,7 +138,7 @@ func TestFlameLiveEmptyProfile(t *testing.T) {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	err := runFlame(context.Background(), io.Discard, srv.URL, flameOptions{profile: "block", seconds: time.Second, timeout: 10 * time.Second, maxBytes: 1 << 20})
+	err := runFlame(context.Background(), io.Discard, srv.URL, flameOptions{profile: "block", load: source.Options{Seconds: time.Second, Timeout: 10 * time.Second, MaxBytes: 1 << 20}})
 	if err == nil || !strings.Contains(err.Error(), "block") {
 		t.Fatalf("got %v, want an error about the empty or missing block profile", err)
 	}
@@ -153,5 +156,26 @@ func TestFlameCommandLine(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"flame"}); code != exitUsage {
 		t.Errorf("no target: exit code %d, want %d", code, exitUsage)
+	}
+}
+
+// TestFlameHeapFromAnAgent draws the heap profile of an agent that serves
+// /debug/pprof/heap (no window holds it) with the CLI's own flags, through
+// the token and -o written atomically.
+func TestFlameHeapFromAnAgent(t *testing.T) {
+	a, err := agent.Start(agent.Config{Interval: time.Hour, Token: "s3cret", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	out := filepath.Join(t.TempDir(), "heap.svg")
+	var stderr bytes.Buffer
+	if code := runIO(context.Background(), []string{"flame", srv.URL, "--profile", "heap", "--seconds", "1", "--token", "s3cret", "-o", out}, io.Discard, &stderr); code != exitOK {
+		t.Fatalf("flame --profile heap: exit %d: %s", code, stderr.String())
+	}
+	if data, err := os.ReadFile(out); err != nil || !bytes.Contains(data, []byte("<svg")) {
+		t.Fatalf("no SVG written: %v", err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"time"
 
@@ -14,25 +13,25 @@ import (
 
 	"github.com/contendr/contendr/canary"
 	"github.com/contendr/contendr/gate"
+	"github.com/contendr/contendr/internal/cliflags"
 	"github.com/contendr/contendr/source"
 )
 
 // gateOptions are the flags of `contendr gate`.
 type gateOptions struct {
 	baseline, canary string
-	seconds          secondsValue
+	target           *cliflags.TargetFlags
 	windows          int
 	alpha            float64
 	components       int
 	failOnUndecided  bool
 	strict           bool
-	timeout          time.Duration
-	headers          []string
 	format           string
 
 	maxRatio float64
-	// Flags in the same notation as analyze's limits (0.02, 2%, 1ms).
-	maxCost, maxGC, minCost, minGC, minPause limitValue
+	// Flags in the same notation as analyze's limits (0.02, 2%; 1ms).
+	maxCost, maxGC, minCost, minGC cliflags.Fraction
+	minPause                       cliflags.Duration
 }
 
 // Defaults of the gate command; the limits' defaults are package gate's.
@@ -45,10 +44,7 @@ const (
 var gateLoad gate.Loader = source.Load
 
 func newCmdGate() *cobra.Command {
-	o := &gateOptions{seconds: secondsValue(defaultGateSeconds)}
-	o.minCost = limitValue{v: gate.DefaultMinCost, set: true}
-	o.minGC = limitValue{v: gate.DefaultMinGCCPU, set: true}
-	o.minPause = limitValue{v: gate.DefaultMinPause, set: true}
+	o := &gateOptions{}
 	need := canary.WindowsNeeded(canary.DefaultAlpha)
 	cmd := &cobra.Command{
 		Use:   "gate --baseline TARGET --canary TARGET",
@@ -105,21 +101,20 @@ canary failed.`, need),
 	f := cmd.Flags()
 	f.StringVar(&o.baseline, "baseline", "", "the baseline `TARGET` (required)")
 	f.StringVar(&o.canary, "canary", "", "the canary `TARGET` (required)")
-	f.Var(&o.seconds, "seconds", "the whole measurement, both sides, in seconds or as a duration")
+	o.target = cliflags.Target(cmd)
+	o.target.DescribeSeconds(defaultGateSeconds, "the whole measurement, both sides")
 	f.IntVar(&o.windows, "windows", defaultGateWindows, fmt.Sprintf("windows per side (at least %d to decide)", need))
 	f.Float64Var(&o.alpha, "alpha", canary.DefaultAlpha, "level of the rank test")
 	f.IntVar(&o.components, "components", gate.DefaultComponents, "judge the cost of this many of the heaviest lock components")
 	f.BoolVar(&o.failOnUndecided, "fail-on-undecided", false, "exit 3 when the gate cannot tell")
 	f.BoolVar(&o.strict, "strict", false, "judge figures under analyze's warn limits too (by default a canary figure analyze calls ok passes)")
-	f.DurationVar(&o.timeout, "timeout", source.DefaultTimeout, "how long each HTTP request may take beyond its window")
-	f.StringArrayVar(&o.headers, "header", nil, "add an HTTP header to every request, as 'Name: value' (repeatable)")
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
 	f.Float64Var(&o.maxRatio, "max-ratio", gate.DefaultMaxRatio, "minimum effect, relative: a canary median up to this many times the baseline's passes")
-	f.Var(&o.minCost, "min-cost", "minimum effect on the contention cost and component costs: a rise up to this passes")
-	f.Var(&o.minGC, "min-gc-cpu", "minimum effect on the GC CPU fraction")
-	f.Var(&o.minPause, "min-pause", "minimum effect on the GC pause p99 (1ms)")
-	f.Var(&o.maxCost, "max-cost", "fail when the canary's contention cost is surely above this (10%, 0.1)")
-	f.Var(&o.maxGC, "max-gc-cpu", "fail when the canary's GC CPU fraction is surely above this")
+	cliflags.FractionVar(cmd, &o.minCost, "min-cost", gate.DefaultMinCost, "minimum effect on the contention cost and component costs: a rise up to this passes")
+	cliflags.FractionVar(cmd, &o.minGC, "min-gc-cpu", gate.DefaultMinGCCPU, "minimum effect on the GC CPU fraction")
+	cliflags.DurationVar(cmd, &o.minPause, "min-pause", time.Duration(gate.DefaultMinPause*float64(time.Second)), "minimum effect on the GC pause p99")
+	cliflags.FractionVar(cmd, &o.maxCost, "max-cost", 0, "fail when the canary's contention cost is surely above this (10%, 0.1)")
+	cliflags.FractionVar(cmd, &o.maxGC, "max-gc-cpu", 0, "fail when the canary's GC CPU fraction is surely above this")
 	// The old names set the cost's limits: the lock fraction no longer
 	// gates (it read the fastest maps as the most contended).
 	f.Var(&o.maxCost, "max-lock-fraction", "deprecated alias of --max-cost")
@@ -145,20 +140,20 @@ func (o *gateOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if o.windows < 1 {
 		return usageError("--windows %d: want at least %d", o.windows, canary.WindowsNeeded(o.alpha))
 	}
-	window := gate.WindowLength(time.Duration(o.seconds), o.windows)
+	window := gate.WindowLength(time.Duration(o.target.Seconds), o.windows)
 	if window == 0 {
 		return usageError("--seconds %v is too short for %d windows a side of at least 1s each: give --seconds %d or more, or fewer --windows",
-			time.Duration(o.seconds), o.windows, o.windows)
+			time.Duration(o.target.Seconds), o.windows, o.windows)
 	}
-	headers, err := parseHeaders(o.headers)
+	opts, err := o.target.Options(false)
 	if err != nil {
 		return err
 	}
+	opts.Seconds, opts.Live = window, true
+
 	progress := newProgressLine(stderr, "")
 	baseline, canarySide, err := gate.Measure(ctx, gateLoad, gate.Plan{
-		Baseline: o.baseline, Canary: o.canary, Windows: o.windows,
-		Options:  source.Options{Seconds: window, Timeout: o.timeout, Headers: headers, Live: true},
-		Progress: progress.say,
+		Baseline: o.baseline, Canary: o.canary, Windows: o.windows, Options: opts, Progress: progress.say,
 	})
 	progress.clear()
 	if err != nil {
@@ -166,8 +161,8 @@ func (o *gateOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	limits := gate.Limits{
 		Alpha: o.alpha, MaxRatio: o.maxRatio, Components: o.components,
-		MinCost: o.minCost.v, MinGCCPU: o.minGC.v, MinPause: o.minPause.v,
-		MaxCost: o.maxCost.v, MaxGCCPU: o.maxGC.v,
+		MinCost: o.minCost.Value, MinGCCPU: o.minGC.Value, MinPause: time.Duration(o.minPause).Seconds(),
+		MaxCost: o.maxCost.Value, MaxGCCPU: o.maxGC.Value,
 	}
 	if !o.strict {
 		limits.Floors = gate.WarnFloors()
@@ -195,20 +190,6 @@ func (o *gateOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 		return errors.New("nothing to compare: " + strings.Join(result.Reasons, "; "))
 	}
 	return nil
-}
-
-// parseHeaders reads --header flags, "Name: value" each.
-func parseHeaders(raw []string) (http.Header, error) {
-	h := make(http.Header)
-	for _, r := range raw {
-		name, value, ok := strings.Cut(r, ":")
-		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-		if !ok || name == "" || strings.ContainsAny(name, " \t") {
-			return nil, usageError("--header %q: want 'Name: value', e.g. 'Authorization: Bearer <token>'", r)
-		}
-		h.Add(name, value)
-	}
-	return h, nil
 }
 
 // percent prints a fraction as a percentage with enough digits for small

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/contendr/contendr/internal/cliflags"
 )
 
 // Exit codes (DESIGN.md, Conventions).
@@ -47,13 +49,20 @@ pressure, exactly where, and which concurrent-map strategy to switch to — with
 the numbers that prove it.
 
 Targets are a contendr agent's URL, any net/http/pprof server, profile files
-(or a directory of them), or a saved window bundle.`,
+(or a directory of them), or a saved window bundle.
+
+Flags read the same in every command: a duration is seconds or a Go
+duration (--seconds 10, --seconds 10s); a size is bytes or 64MiB; a limit
+is a fraction or a percentage (--cost-warn 0.05, --cost-warn 5%); -H/--header
+and --token reach HTTP targets; -o writes its file atomically.`,
 		Example: `  contendr demo
   contendr analyze http://127.0.0.1:6061 --seconds 10
   contendr analyze ./profiles/ --format json`,
+		Version:       cliflags.Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("contendr {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return withCode(exitUsage, err)
 	})
@@ -66,8 +75,22 @@ Targets are a contendr agent's URL, any net/http/pprof server, profile files
 		newCmdGate(),
 		newCmdServe(),
 		newCmdVerify(),
+		newCmdVersion(),
 	)
 	return root
+}
+
+// newCmdVersion prints what --version prints.
+func newCmdVersion() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the CLI's version: module version, VCS revision and time, Go version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), "contendr", cliflags.Version())
+			return err
+		},
+	}
 }
 
 // run executes the CLI and maps errors to exit codes: one line on stderr,
@@ -94,6 +117,9 @@ func runIO(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ce *codeError
 	if errors.As(err, &ce) {
 		return ce.code
+	}
+	if errors.As(err, new(cliflags.UsageError)) {
+		return exitUsage
 	}
 	if isUsage(err) {
 		return exitUsage

@@ -6,12 +6,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/contendr/contendr/internal/cliflags"
 	"github.com/contendr/contendr/internal/loopback"
 	"github.com/contendr/contendr/source"
 	"github.com/contendr/contendr/webui"
@@ -20,13 +20,16 @@ import (
 // serveOptions are the flags of `contendr serve`.
 type serveOptions struct {
 	listen      string
-	token       string
+	target      *cliflags.TargetFlags
 	targetToken string
 	insecure    bool
-	interval    time.Duration
+	interval    cliflags.Duration
 	keep        int
-	timeout     time.Duration
-	headers     []string
+
+	// Filled from target by RunE: the dashboard's token (--token) and what
+	// a poll loads.
+	token string
+	load  source.Options
 }
 
 func newCmdServe() *cobra.Command {
@@ -43,7 +46,9 @@ own web UI for every profile. The page updates itself as windows arrive.
 
 TARGET is anything 'contendr analyze' accepts: an agent's URL (its windows are
 taken as they close), a plain net/http/pprof server (measured live for
---interval each poll), a window bundle or profile files.
+--seconds each --interval: half of it by default, so that the target's CPU
+profiler stays free the rest of the time for its own /debug/pprof/profile),
+a window bundle or profile files.
 
 The dashboard binds loopback by default. Binding another address needs
 --token (or --insecure, which is logged). Without a token it answers only
@@ -57,19 +62,46 @@ targets as their bearer token unless --target-token says otherwise.`,
   contendr serve http://127.0.0.1:6060 --interval 10s   # a plain net/http/pprof server`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.fromFlags(); err != nil {
+				return err
+			}
 			return o.run(cmd.Context(), cmd, args)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to serve the dashboard on; a host-less :PORT binds loopback")
-	f.StringVar(&o.token, "token", "", "require this bearer token (or the cookie set by ?token=) on every request")
-	f.StringVar(&o.targetToken, "target-token", "", "bearer token for HTTP targets (default: --token)")
+	o.target = cliflags.Target(cmd)
+	o.target.DescribeSeconds(0, "how long a plain pprof target is measured each --interval (default: half of --interval; shorter than it)")
+	f.Lookup(cliflags.FlagToken).Usage = "bearer token for HTTP targets, also required (or the cookie set by ?token=) on every dashboard request"
+	f.StringVar(&o.targetToken, "target-token", "", "bearer token for HTTP targets when it is not --token")
 	f.BoolVar(&o.insecure, "insecure", false, "allow a non-loopback --listen without --token (logged)")
-	f.DurationVar(&o.interval, "interval", 5*time.Second, "how often to poll each target (a plain pprof target is measured for this long)")
+	cliflags.DurationVar(cmd, &o.interval, "interval", 5*time.Second, "how often to poll each target")
 	f.IntVar(&o.keep, "keep", webui.DefaultKeep, "windows kept per target (bounds memory)")
-	f.DurationVar(&o.timeout, "timeout", source.DefaultTimeout, "how long each HTTP request may take beyond the window")
-	f.StringArrayVar(&o.headers, "header", nil, "add an HTTP header to every request to targets, as 'Name: value' (repeatable)")
 	return cmd
+}
+
+// fromFlags reads the target flags: --token guards the dashboard and is
+// sent to targets unless --target-token is; a plain pprof target is
+// measured for --seconds, shorter than --interval, so that its CPU profiler
+// is not held all the time.
+func (o *serveOptions) fromFlags() error {
+	o.token = o.target.Token
+	if o.targetToken != "" {
+		o.target.Token = o.targetToken
+	}
+	load, err := o.target.Options(false)
+	if err != nil {
+		return err
+	}
+	interval := time.Duration(o.interval)
+	switch {
+	case !o.target.SecondsGiven():
+		load.Seconds = max(interval/2, time.Second)
+	case load.Seconds >= interval:
+		return usageError("--seconds %s must be shorter than --interval %s: while a window is measured the target's CPU profiler is busy, and its own /debug/pprof/profile fails", load.Seconds, interval)
+	}
+	o.load = load
+	return nil
 }
 
 // run serves the dashboard until ctx ends (Ctrl-C), then shuts down.
@@ -123,26 +155,11 @@ func (o *serveOptions) run(ctx context.Context, cmd *cobra.Command, args []strin
 // ends; wait blocks until the pollers have stopped. It is what `serve`
 // runs, apart from listening, for tests to mount behind httptest.
 func (o *serveOptions) dashboard(ctx context.Context, targets []string, logger *slog.Logger) (h http.Handler, wait func(), err error) {
-	headers, err := serveHeaders(o.headers)
-	if err != nil {
-		return nil, nil, err
-	}
-	token := o.targetToken
-	if token == "" {
-		token = o.token
-	}
-	if token != "" && headers.Get("Authorization") == "" {
-		headers.Set("Authorization", "Bearer "+token)
-	}
-	if o.interval <= 0 {
-		return nil, nil, usageError("--interval must be positive, got %s", o.interval)
-	}
 	var wg sync.WaitGroup
 	opts := webui.Options{Token: o.token, Logger: logger}
 	for _, target := range targets {
 		remote := webui.NewRemote(target, webui.RemoteOptions{
-			Interval: o.interval, Keep: o.keep, Logger: logger,
-			Load: source.Options{Headers: headers, Timeout: o.timeout},
+			Interval: time.Duration(o.interval), Keep: o.keep, Logger: logger, Load: o.load,
 		})
 		opts.Targets = append(opts.Targets, webui.Target{Name: target, Source: remote})
 		wg.Go(func() { remote.Run(ctx) })
@@ -165,17 +182,4 @@ func (o *serveOptions) listenAddr() (string, error) {
 		return "", usageError("--listen %s is not a loopback address: set --token (or --insecure to serve without one)", o.listen)
 	}
 	return addr, nil
-}
-
-// serveHeaders reads --header values, "Name: value".
-func serveHeaders(raw []string) (http.Header, error) {
-	h := http.Header{}
-	for _, kv := range raw {
-		name, value, ok := strings.Cut(kv, ":")
-		if !ok || strings.TrimSpace(name) == "" {
-			return nil, usageError("--header %q: want 'Name: value'", kv)
-		}
-		h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
-	}
-	return h, nil
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/contendr/contendr/internal/browser"
+	"github.com/contendr/contendr/internal/cliflags"
+	"github.com/contendr/contendr/source"
 )
 
 func TestServeListenNeedsTokenOffLoopback(t *testing.T) {
@@ -185,7 +187,7 @@ func TestServeDashboardOnMaplab(t *testing.T) {
 	t.Logf("chromium and maplab up after %s", time.Since(begin).Round(time.Millisecond))
 
 	pollCtx, cancel := context.WithCancel(context.Background())
-	o := serveOptions{interval: time.Second, keep: 6, timeout: 5 * time.Second}
+	o := serveOptions{interval: cliflags.Duration(time.Second), keep: 6, load: source.Options{Timeout: 5 * time.Second}}
 	handler, wait, err := o.dashboard(pollCtx, []string{"http://" + addr}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)

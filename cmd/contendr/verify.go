@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/contendr/contendr/analyze"
+	"github.com/contendr/contendr/internal/cliflags"
 	"github.com/contendr/contendr/internal/maplab/replay"
 	"github.com/contendr/contendr/source"
 	"github.com/contendr/contendr/verify"
@@ -22,22 +22,20 @@ import (
 
 // verifyOptions are the flags of `contendr verify`.
 type verifyOptions struct {
-	seconds    secondsValue
 	repeat     int
 	format     string
-	output     string
+	output     *cliflags.Output
 	strategies []string
-	minGain    limitValue
+	minGain    cliflags.Fraction
 	alpha      float64
-	// window and the target flags are analyze's, for a TARGET.
-	window secondsValue
+	// window and the target flags are analyze's, for a TARGET; --seconds
+	// is the replay's whole budget.
+	window cliflags.Duration
 	target analyzeOptions
 }
 
 func newCmdVerify() *cobra.Command {
-	o := &verifyOptions{seconds: secondsValue(verify.DefaultBudget), window: secondsValue(source.DefaultSeconds)}
-	o.minGain = limitValue{v: verify.DefaultMinGain, set: true}
-	o.target = analyzeOptions{maxBytes: source.DefaultMaxBytes}
+	o := &verifyOptions{}
 	cmd := &cobra.Command{
 		Use:   "verify REPORT.json | TARGET...",
 		Short: "Replay each recommended component's workload on this machine and confirm or refute the advice",
@@ -100,17 +98,15 @@ recommendation to check among them), 2 usage.`, replay.MinRunDuration, replay.Mi
 		},
 	}
 	f := cmd.Flags()
-	f.Var(&o.seconds, "seconds", "the whole replay, every run of every strategy, in seconds or as a duration (60, 2m)")
+	o.target.target = cliflags.Target(cmd)
+	o.target.target.DescribeSeconds(verify.DefaultBudget, "the whole replay, every run of every strategy, in seconds or as a duration (60, 2m)")
 	f.IntVar(&o.repeat, "repeat", verify.DefaultRepeat, fmt.Sprintf("runs of each strategy (%d to decide, %d for intervals)", replay.MinRunsToCompare, replay.MinRunsForInterval))
 	f.StringVar(&o.format, "format", "text", "output format: text or json")
-	f.StringVarP(&o.output, "output", "o", "", "write the result to `FILE` (atomically) instead of stdout")
+	o.output = cliflags.OutputFlag(cmd, "write the result to `FILE` (atomically) instead of stdout")
 	f.StringSliceVar(&o.strategies, "strategies", nil, "more strategies to measure beside the current and advised ones, or all")
-	f.Var(&o.minGain, "min-gain", "smallest gain in ops/s that confirms the advice (5%, 0.05)")
+	cliflags.FractionVar(cmd, &o.minGain, "min-gain", verify.DefaultMinGain, "smallest gain in ops/s that confirms the advice (5%, 0.05)")
 	f.Float64Var(&o.alpha, "alpha", replay.DefaultAlpha, "level of the Mann-Whitney U test")
-	f.Var(&o.window, "window", "for a live TARGET: the window analyze measures first")
-	f.StringArrayVar(&o.target.headers, "header", nil, "for a TARGET: add an HTTP header to every request, as 'Name: value' (repeatable)")
-	f.DurationVar(&o.target.timeout, "timeout", source.DefaultTimeout, "for a TARGET: how long each HTTP request may take beyond --window")
-	f.StringVar(&o.target.goVersion, "go-version", "", "for a TARGET: its Go version (go1.23.4), which pprof servers and profile files do not carry")
+	cliflags.DurationVar(cmd, &o.window, "window", source.DefaultSeconds, "for a live TARGET: the window analyze measures first")
 	return cmd
 }
 
@@ -138,20 +134,12 @@ func (o *verifyOptions) run(ctx context.Context, cmd *cobra.Command, args []stri
 	if err != nil {
 		return fmt.Errorf("%s: %w", src, err)
 	}
-	var buf bytes.Buffer
-	if o.format == "json" {
-		err = res.WriteJSON(&buf)
-	} else {
-		err = res.WriteText(&buf)
-	}
-	if err != nil {
-		return err
-	}
-	if o.output != "" {
-		return writeFileAtomic(o.output, buf.Bytes())
-	}
-	_, err = cmd.OutOrStdout().Write(buf.Bytes())
-	return err
+	return o.output.Write(cmd.OutOrStdout(), func(w io.Writer) error {
+		if o.format == "json" {
+			return res.WriteJSON(w)
+		}
+		return res.WriteText(w)
+	})
 }
 
 // loadReport reads REPORT.json, or analyzes the TARGET the arguments name.
@@ -164,10 +152,12 @@ func (o *verifyOptions) loadReport(ctx context.Context, cmd *cobra.Command, args
 	if len(groups) != 1 {
 		return nil, "", usageError("verify takes one target, got %d (%s); verify them one at a time", len(groups), strings.Join(args, " "))
 	}
-	o.target.seconds = o.window
-	opts, err := o.target.sourceOptions(cmd.Flags().Changed("window"))
+	opts, err := o.target.target.Options(false)
 	if err != nil {
 		return nil, "", err
+	}
+	if cmd.Flags().Changed("window") {
+		opts.Seconds = time.Duration(o.window)
 	}
 	target := strings.Join(groups[0], " + ")
 	rep, err := o.target.analyzeOne(ctx, groups[0], target, opts, analyze.DefaultThresholds(), stderr)
@@ -193,7 +183,7 @@ func isLocalURL(target string) bool {
 
 func (o *verifyOptions) verifyOptions(extra []string, stderr io.Writer) verify.Options {
 	return verify.Options{
-		Budget: time.Duration(o.seconds), Repeat: o.repeat, Extra: extra, MinGain: o.minGain.v, Alpha: o.alpha,
+		Budget: time.Duration(o.target.target.Seconds), Repeat: o.repeat, Extra: extra, MinGain: o.minGain.Value, Alpha: o.alpha,
 		Progress: verifyProgress(stderr),
 	}
 }

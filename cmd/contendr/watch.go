@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -15,15 +13,17 @@ import (
 
 	"github.com/contendr/contendr/alert"
 	"github.com/contendr/contendr/analyze"
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/gate"
+	"github.com/contendr/contendr/internal/cliflags"
 	"github.com/contendr/contendr/source"
 	"github.com/contendr/contendr/window"
 )
 
 // watchOptions are the flags of `contendr watch`.
 type watchOptions struct {
-	interval     time.Duration
-	seconds      secondsValue
+	target       *cliflags.TargetFlags
+	interval     cliflags.Duration
 	count        int
 	exitOn       string
 	forWindows   int
@@ -31,8 +31,6 @@ type watchOptions struct {
 	cooldown     time.Duration
 	thresholds   string
 	format       string
-	headers      []string
-	timeout      time.Duration
 	dumpDir      string
 	webhook      string
 }
@@ -68,12 +66,13 @@ Exit codes: 0 stopped (--count reached, or interrupted), 1 error, 2 usage,
   contendr watch http://127.0.0.1:6060 --count 6 --format json | jq .contention_cost`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], cmd.Flags().Changed("seconds"))
+			return o.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0])
 		},
 	}
 	f := cmd.Flags()
-	f.DurationVar(&o.interval, "interval", 10*time.Second, "how often to analyze the target")
-	f.Var(&o.seconds, "seconds", "window length for plain pprof targets (default: --interval)")
+	o.target = cliflags.Target(cmd)
+	o.target.DescribeSeconds(0, "window length for plain pprof targets (default: --interval)")
+	cliflags.DurationVar(cmd, &o.interval, "interval", 10*time.Second, "how often to analyze the target")
 	f.IntVar(&o.count, "count", 0, "stop after this many windows (0: run until interrupted)")
 	f.StringVar(&o.exitOn, "exit-on", "", "exit 3 when an alert of this severity fires: warn or crit")
 	// Two windows each way: one noisy window neither fires nor resolves.
@@ -82,15 +81,13 @@ Exit codes: 0 stopped (--count reached, or interrupted), 1 error, 2 usage,
 	f.DurationVar(&o.cooldown, "cooldown", 0, "how long a resolved alert waits before it may fire again")
 	f.StringVar(&o.thresholds, "thresholds", "", "read limits from a YAML or JSON `FILE`")
 	f.StringVar(&o.format, "format", "text", "output format: text, or json (one object per window)")
-	f.StringArrayVar(&o.headers, "header", nil, "add an HTTP header to every request, as 'Name: value' (repeatable)")
-	f.DurationVar(&o.timeout, "timeout", source.DefaultTimeout, "how long each HTTP request may take beyond --seconds")
 	f.StringVar(&o.dumpDir, "dump-dir", "", "save the window's profiles into `DIR` when an alert fires")
 	f.StringVar(&o.webhook, "webhook", "", "post alerts to this Alertmanager-compatible `URL` (e.g. http://alertmanager:9093/api/v2/alerts)")
 	return cmd
 }
 
-func (o *watchOptions) run(ctx context.Context, stdout, stderr io.Writer, target string, secondsSet bool) error {
-	cfg, err := o.check(secondsSet)
+func (o *watchOptions) run(ctx context.Context, stdout, stderr io.Writer, target string) error {
+	cfg, err := o.check()
 	if err != nil {
 		return err
 	}
@@ -116,7 +113,7 @@ func (o *watchOptions) run(ctx context.Context, stdout, stderr io.Writer, target
 	defer evaluator.Close()
 
 	w := &watcher{o: o, target: target, th: th, evaluator: evaluator, exitOn: exitOn, stdout: stdout, stderr: stderr}
-	w.opts, err = o.sourceOptions(secondsSet)
+	w.opts, err = o.sourceOptions()
 	if err != nil {
 		return err
 	}
@@ -125,11 +122,9 @@ func (o *watchOptions) run(ctx context.Context, stdout, stderr io.Writer, target
 
 // check validates the flags and returns the evaluator's configuration
 // without its rules.
-func (o *watchOptions) check(secondsSet bool) (alert.Config, error) {
+func (o *watchOptions) check() (alert.Config, error) {
 	var cfg alert.Config
 	switch {
-	case o.interval <= 0:
-		return cfg, usageError("--interval %s: want a positive duration", o.interval)
 	case o.count < 0:
 		return cfg, usageError("--count %d: want 0 (no limit) or more", o.count)
 	case o.forWindows < 1 || o.resolveAfter < 1:
@@ -147,40 +142,20 @@ func (o *watchOptions) check(secondsSet bool) (alert.Config, error) {
 	return cfg, nil
 }
 
-func (o *watchOptions) sourceOptions(secondsSet bool) (source.Options, error) {
-	headers, err := parseHeaders(o.headers)
-	if err != nil {
-		return source.Options{}, err
+// sourceOptions: a plain pprof target is measured for --seconds, or else
+// for --interval.
+func (o *watchOptions) sourceOptions() (source.Options, error) {
+	opts, err := o.target.Options(false)
+	if !o.target.SecondsGiven() {
+		opts.Seconds = time.Duration(o.interval)
 	}
-	seconds := o.interval
-	if secondsSet {
-		seconds = time.Duration(o.seconds)
-	}
-	return source.Options{Seconds: seconds, Timeout: o.timeout, Headers: headers}, nil
+	return opts, err
 }
 
 // rulesFromThresholds turns analyze's limits into the alert rules of the
-// same names, warn and crit each. The lock wait share has no rule: analyze
-// judges the contention cost, and watch alerts on what analyze judges.
+// same names, as alert.DefaultRules does with the defaults.
 func rulesFromThresholds(th analyze.Thresholds) []alert.Rule {
-	var rules []alert.Rule
-	for _, l := range []struct {
-		metric alert.Metric
-		level  analyze.Level
-	}{
-		{alert.ContentionCost, th.ContentionCost},
-		{alert.ComponentCost, th.ComponentCost},
-		{alert.GCCPUFraction, th.GCCPUFraction},
-		{alert.GCPauseP99, th.GCPauseP99},
-		{alert.MapGrowthShare, th.MapGrowthShare},
-	} {
-		for _, r := range alert.Pair(l.metric, l.level.Warn, l.level.Crit) {
-			if r.Threshold > 0 { // a zero limit is "always", not a rule
-				rules = append(rules, r)
-			}
-		}
-	}
-	return rules
+	return alert.RulesFrom(th.Limits())
 }
 
 // watcher is one run of watch.
@@ -228,7 +203,7 @@ func (w *watcher) loop(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(w.o.interval - time.Since(started)):
+		case <-time.After(time.Duration(w.o.interval) - time.Since(started)):
 		}
 	}
 }
@@ -255,10 +230,12 @@ type watchLine struct {
 // observe analyzes one window, prints it and its alert events, and says
 // whether an event calls for --exit-on.
 func (w *watcher) observe(win *window.Window) error {
-	report, err := analyze.Analyze(analyze.Input{Window: win, Previous: w.previous, Target: w.target}, w.th)
+	in := analyze.Input{Window: win, Previous: w.previous, Target: w.target}
+	collected, err := analyze.Collect(in)
 	if err != nil {
 		return err
 	}
+	report := collected.Report(in, w.th)
 	w.previous = win
 	w.windows++
 	line := watchLine{Time: win.End.UTC(), WindowID: win.ID, WindowSeconds: report.Window.Seconds, Worst: string(report.Worst())}
@@ -269,7 +246,7 @@ func (w *watcher) observe(win *window.Window) error {
 	if l := report.Lock; l.Known {
 		line.LockFraction, line.LockEstimated = ptr(l.Fraction), l.Estimated
 	}
-	if report.GC.Known {
+	if report.Measured.Has(figure.GCCPUFraction) {
 		line.GCCPUFraction = ptr(report.GC.CPUFraction)
 	}
 	if len(report.Lock.Components) > 0 {
@@ -279,7 +256,7 @@ func (w *watcher) observe(win *window.Window) error {
 	if line.Time.IsZero() {
 		line.Time = time.Now().UTC()
 	}
-	line.Events = w.evaluator.Observe(win, alertValues(report))
+	line.Events = w.evaluator.Observe(win, alert.ValuesFrom(collected.Lock, collected.GC))
 	if err := w.print(line); err != nil {
 		return fmt.Errorf("writing output: %w", err)
 	}
@@ -332,47 +309,4 @@ func (w *watcher) print(line watchLine) error {
 	}
 	_, err := io.WriteString(w.stdout, b.String())
 	return err
-}
-
-// alertValues picks the figures the alert rules watch out of a report;
-// figures the window could not provide are unknown (NaN), so that they
-// neither fire nor resolve anything.
-func alertValues(r *analyze.Report) alert.Values {
-	v := alert.Unknown()
-	if r.Lock.CostKnown {
-		v.ContentionCost = r.Lock.Cost
-		v.ComponentCosts = make(map[string]float64, len(r.Lock.Components))
-		for _, c := range r.Lock.Components {
-			v.ComponentCosts[c.Name] = c.Cost
-		}
-	}
-	if r.Lock.Known {
-		v.LockFraction = r.Lock.Fraction
-		v.SiteFractions = make(map[string]float64, len(r.Lock.Components))
-		for _, c := range r.Lock.Components {
-			v.SiteFractions[c.Name] = c.Fraction
-		}
-	}
-	if r.GC.Known {
-		if !gcMissing(r.GC, "cpu_fraction") {
-			v.GCCPUFraction = r.GC.CPUFraction
-		}
-		if !gcMissing(r.GC, "pause_p99_seconds") {
-			v.GCPauseP99Seconds = r.GC.PauseP99Seconds
-		}
-	}
-	if slices.Contains(r.Window.Profiles, string(window.Allocs)) {
-		// analyze judges one component's growth, all its kinds together
-		perComponent := map[string]float64{}
-		v.MapGrowthShare = 0
-		for _, g := range r.MapGrowth {
-			perComponent[g.Component] += g.ShareOfAlloc
-			v.MapGrowthShare = math.Max(v.MapGrowthShare, perComponent[g.Component])
-		}
-	}
-	return v
-}
-
-func gcMissing(gc analyze.GCSection, field string) bool {
-	return slices.ContainsFunc(gc.Missing, func(m string) bool { return strings.HasPrefix(m, field+":") })
 }

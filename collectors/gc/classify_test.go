@@ -3,6 +3,7 @@ package gc
 import (
 	"testing"
 
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/window"
 	"github.com/google/pprof/profile"
 )
@@ -53,7 +54,7 @@ func TestGCFractionFromCPUProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Pressure.Source != "cpu-profile" || r.Pressure.CPUFraction != 0.4 || !r.Pressure.Estimated {
+	if r.Pressure.Source != "cpu-profile" || r.Pressure.CPUFraction != 0.4 || !r.Measured.Estimated(figure.GCCPUFraction) {
 		t.Errorf("pressure %+v, want source cpu-profile, estimated, fraction 0.4", r.Pressure)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/collectors/stacks"
 	"github.com/contendr/contendr/window"
 )
@@ -15,7 +16,7 @@ import (
 // in-use bytes of each growth changed across the two windows.
 //
 // Collect never fails for a missing source: what a window lacks is listed
-// in Pressure.Missing and Result.Notes. It fails only on a profile it cannot
+// in Result.Measured and Result.Notes. It fails only on a profile it cannot
 // read.
 func Collect(w *window.Window, prev *window.Window) (*Result, error) {
 	if w == nil {
@@ -43,20 +44,30 @@ func CollectFrom(w *window.Window, attr, prev *stacks.Attribution) (*Result, err
 
 	switch {
 	case w.Metrics != nil:
-		r.Pressure = pressureFromMetrics(w.Metrics, seconds)
+		r.Pressure, r.Measured = pressureFromMetrics(w.Metrics, seconds)
 	case w.MemStats != nil:
 		var notes []string
-		r.Pressure, notes = pressureFromMemStats(w.MemStats, attr.CPU, memStatsSeconds(w.MemStats, seconds))
+		r.Pressure, r.Measured, notes = pressureFromMemStats(w.MemStats, attr.CPU, memStatsSeconds(w.MemStats, seconds))
 		r.Notes = append(r.Notes, notes...)
 	case w.Profile(window.CPU) != nil:
-		r.Pressure = Pressure{Source: "cpu-profile", Estimated: true, Missing: []string{"all: no runtime/metrics or MemStats; only the GC CPU fraction from the CPU profile"}}
+		r.Pressure = Pressure{Source: "cpu-profile"}
+		r.Measured = figure.Set{}
+		r.Measured.Miss("the window has no runtime/metrics or MemStats", figure.GC...)
 		frac, err := gcFractionFromCPU(attr.CPU)
 		if err != nil {
 			return nil, fmt.Errorf("reading GC CPU share of window %s from its CPU profile: %w", w.ID, err)
 		}
 		r.Pressure.CPUFraction = frac
+		r.Measured.Estimate(figure.GCCPUFraction, "from the CPU profile's GC frames over all sampled CPU; the window has no runtime/metrics or MemStats")
 	default:
-		r.Pressure = Pressure{Missing: []string{"all: the window has no runtime/metrics, MemStats or CPU profile"}}
+		r.Measured = figure.Set{}
+		r.Measured.Miss("the window has no runtime/metrics, MemStats or CPU profile", figure.GC...)
+	}
+	switch {
+	case !attr.Growth.Present:
+		r.Measured.Miss("the window has no allocs profile", figure.MapGrowth)
+	default:
+		r.Measured.Know(figure.MapGrowth)
 	}
 
 	growth, total, notes, err := mapGrowth(attr.Growth, prev, seconds)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/window"
 	"github.com/google/pprof/profile"
 )
@@ -178,10 +179,10 @@ func completedCycles() uint64 {
 	return s[0].Value.Uint64()
 }
 
-// measured is a window plus the GC cycles that completed between the two
+// measuredWindow is a window plus the GC cycles that completed between the two
 // MemStats readings' outer edges, so that a test can bound what the MemStats
 // path may count without guessing how many cycles fall in the gaps.
-type measured struct {
+type measuredWindow struct {
 	*window.Window
 	outerCycles uint64
 }
@@ -189,7 +190,7 @@ type measured struct {
 // measure builds a window around fn the way the agent does — runtime/metrics
 // at both ends, allocs and mutex profile deltas — plus what a plain pprof
 // target gives: heap?debug=1 MemStats at both ends and a CPU profile.
-func measure(t *testing.T, id string, fn func()) measured {
+func measure(t *testing.T, id string, fn func()) measuredWindow {
 	t.Helper()
 	kinds := map[window.ProfileKind]string{window.Allocs: "allocs", window.Mutex: "mutex"}
 	// The allocs profile only shows allocation up to the last completed GC
@@ -233,7 +234,7 @@ func measure(t *testing.T, id string, fn func()) measured {
 		}
 		w.SetProfile(k, delta)
 	}
-	return measured{Window: w, outerCycles: outerCycles}
+	return measuredWindow{Window: w, outerCycles: outerCycles}
 }
 
 func TestLiveCOWVersusMutex(t *testing.T) {
@@ -245,7 +246,7 @@ func TestLiveCOWVersusMutex(t *testing.T) {
 	defer runtime.SetMutexProfileFraction(prevFraction)
 
 	results := map[string]*Result{}
-	var cowWindow measured
+	var cowWindow measuredWindow
 	for _, tc := range []struct {
 		name  string
 		store mapStore
@@ -295,7 +296,7 @@ func TestLiveCOWVersusMutex(t *testing.T) {
 
 // checkMemStatsAgree reads the same window as a plain pprof target would
 // (MemStats and a CPU profile, no runtime/metrics) and compares.
-func checkMemStatsAgree(t *testing.T, w measured, fromMetrics *Result) {
+func checkMemStatsAgree(t *testing.T, w measuredWindow, fromMetrics *Result) {
 	t.Helper()
 	plain := *w.Window
 	plain.Metrics = nil
@@ -306,8 +307,8 @@ func checkMemStatsAgree(t *testing.T, w measured, fromMetrics *Result) {
 	p, m := r.Pressure, fromMetrics.Pressure
 	t.Logf("memstats path: gc cpu %.3f (cpu profile, busy share) vs %.3f; cycles %d vs %d; alloc %.1f vs %.1f MB/s; pause max %.2g vs ≤ %.2g s",
 		p.CPUFraction, m.CPUFraction, p.Cycles, m.Cycles, p.AllocBytesPerSecond/1e6, m.AllocBytesPerSecond/1e6, p.PauseMaxSeconds, m.PauseMaxSeconds)
-	if p.Source != "memstats" || !p.Estimated {
-		t.Errorf("source %q estimated %v, want memstats and estimated", p.Source, p.Estimated)
+	if p.Source != "memstats" || !r.Measured.Estimated(figure.GCCPUFraction) {
+		t.Errorf("source %q GC CPU %+v, want memstats and estimated", p.Source, r.Measured.Get(figure.GCCPUFraction))
 	}
 	// The MemStats readings bracket the metrics ones and the forced cycle
 	// that starts the window, and lie inside the outer cycle counts; at

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/collectors/stacks"
 	"github.com/contendr/contendr/window"
 )
@@ -14,90 +15,111 @@ const pauseRing = 256
 
 // pressureFromMetrics reads GC pressure from two runtime/metrics samples.
 // seconds is the window length (0 when unknown: no per-second rates).
-func pressureFromMetrics(m *window.SamplePair, seconds float64) Pressure {
+func pressureFromMetrics(m *window.SamplePair, seconds float64) (Pressure, figure.Set) {
 	p := Pressure{Source: "runtime/metrics"}
-	lack := func(field, metric string) {
-		p.Missing = append(p.Missing, field+": "+metric+" not in both samples")
+	got := figure.Set{}
+	lack := func(metric string, figures ...figure.Figure) {
+		got.Miss(metric+" not in both runtime/metrics samples", figures...)
 	}
 	gcCPU, okGC := m.Delta(window.MetricCPUGC)
 	totalCPU, okTotal := m.Delta(window.MetricCPUTotal)
 	switch {
 	case !okGC || !okTotal:
-		lack("cpu_fraction", window.MetricCPUGC+" or "+window.MetricCPUTotal)
-	case totalCPU > 0:
-		p.CPUFraction = gcCPU / totalCPU
+		lack(window.MetricCPUGC+" or "+window.MetricCPUTotal, figure.GCCPUFraction)
+	default:
+		// The CPU classes move only when a GC ends (golang/go#59749): no
+		// movement means no GC finished, and its CPU share is 0.
+		if totalCPU > 0 {
+			p.CPUFraction = gcCPU / totalCPU
+		}
+		got.Know(figure.GCCPUFraction)
 	}
 	if assist, ok := m.Delta(window.MetricCPUGCAssist); !ok || !okGC {
-		lack("assist_share", window.MetricCPUGCAssist)
-	} else if gcCPU > 0 {
-		p.AssistShare = assist / gcCPU
+		lack(window.MetricCPUGCAssist, figure.GCAssistShare)
+	} else {
+		if gcCPU > 0 {
+			p.AssistShare = assist / gcCPU
+		}
+		got.Know(figure.GCAssistShare)
 	}
 	if pauses, ok := m.HistogramDelta(window.MetricGCPauses); ok {
 		p.PauseP50Seconds = pauses.Quantile(0.5)
 		p.PauseP99Seconds = pauses.Quantile(0.99)
 		p.PauseMaxSeconds = pauses.Max()
+		got.Know(figure.GCPauseP50, figure.GCPauseP99, figure.GCPauseMax)
 	} else {
-		for _, field := range []string{"pause_p50_seconds", "pause_p99_seconds", "pause_max_seconds"} {
-			lack(field, window.MetricGCPauses)
-		}
+		lack(window.MetricGCPauses, figure.GCPauseP50, figure.GCPauseP99, figure.GCPauseMax)
 	}
 	if cycles, ok := m.Delta(window.MetricGCCycles); ok {
 		p.Cycles = int64(cycles)
 		p.CyclesPerSecond = perSecond(cycles, seconds)
+		got.Know(figure.GCCycles)
 	} else {
-		lack("cycles", window.MetricGCCycles)
-		lack("cycles_per_second", window.MetricGCCycles)
+		lack(window.MetricGCCycles, figure.GCCycles)
 	}
-	if bytes, ok := m.Delta(window.MetricAllocBytes); ok {
+	bytes, okBytes := m.Delta(window.MetricAllocBytes)
+	objects, okObjects := m.Delta(window.MetricAllocObjs)
+	switch {
+	case !okBytes || !okObjects:
+		lack(window.MetricAllocBytes+" or "+window.MetricAllocObjs, figure.AllocRate)
+	case seconds <= 0:
+		got.Miss("the window's length is unknown", figure.AllocRate)
+	default:
 		p.AllocBytesPerSecond = perSecond(bytes, seconds)
-	} else {
-		lack("alloc_bytes_per_second", window.MetricAllocBytes)
-	}
-	if objects, ok := m.Delta(window.MetricAllocObjs); ok {
 		p.AllocObjectsPerSecond = perSecond(objects, seconds)
-	} else {
-		lack("alloc_objects_per_second", window.MetricAllocObjs)
+		got.Know(figure.AllocRate)
 	}
 	gauges := []struct {
-		field, metric string
-		dst           *float64
+		fig    figure.Figure
+		metric string
+		dst    *float64
 	}{
-		{"heap_live_bytes", window.MetricHeapLive, &p.HeapLiveBytes},
-		{"heap_goal_bytes", window.MetricHeapGoal, &p.HeapGoalBytes},
-		{"gogc", window.MetricGOGC, &p.GOGC},
-		{"gomemlimit", window.MetricGOMEMLIMIT, &p.GOMEMLIMIT},
+		{figure.HeapLive, window.MetricHeapLive, &p.HeapLiveBytes},
+		{figure.HeapGoal, window.MetricHeapGoal, &p.HeapGoalBytes},
+		{figure.GOGC, window.MetricGOGC, &p.GOGC},
+		{figure.GOMEMLIMIT, window.MetricGOMEMLIMIT, &p.GOMEMLIMIT},
 	}
 	for _, g := range gauges {
 		if v, ok := m.Last(g.metric); ok {
 			*g.dst = v
+			got.Know(g.fig)
 		} else {
-			lack(g.field, g.metric)
+			lack(g.metric, g.fig)
 		}
 	}
-	return p
+	return p, got
 }
 
 // pressureFromMemStats derives what two heap?debug=1 MemStats readings
 // allow. The GC CPU fraction comes from cpu (a CPU profile recorded during
 // the window) when there is one: MemStats.GCCPUFraction is a lifetime
 // average since process start and says nothing about this window.
-func pressureFromMemStats(ms *window.MemStatsPair, cpu stacks.CPU, seconds float64) (Pressure, []string) {
+func pressureFromMemStats(ms *window.MemStatsPair, cpu stacks.CPU, seconds float64) (Pressure, figure.Set, []string) {
 	p := Pressure{Source: "memstats"}
+	got := figure.Set{}
 	var notes []string
 	start, end := ms.Start, ms.End
 	if end.NumGC < start.NumGC || end.TotalAlloc < start.TotalAlloc || end.Mallocs < start.Mallocs {
-		p.Missing = append(p.Missing, "all: a MemStats counter went down between the readings (the target restarted)")
-		return p, []string{"GC figures skipped: the target restarted between the two MemStats readings"}
+		got.Miss("a MemStats counter went down between the readings (the target restarted)", figure.GC...)
+		return p, got, []string{"GC figures skipped: the target restarted between the two MemStats readings"}
 	}
 	cycles := int64(end.NumGC - start.NumGC)
 	p.Cycles = cycles
 	p.CyclesPerSecond = perSecond(float64(cycles), seconds)
-	p.AllocBytesPerSecond = perSecond(float64(end.TotalAlloc-start.TotalAlloc), seconds)
-	p.AllocObjectsPerSecond = perSecond(float64(end.Mallocs-start.Mallocs), seconds)
+	got.Know(figure.GCCycles)
+	if seconds > 0 {
+		p.AllocBytesPerSecond = perSecond(float64(end.TotalAlloc-start.TotalAlloc), seconds)
+		p.AllocObjectsPerSecond = perSecond(float64(end.Mallocs-start.Mallocs), seconds)
+		got.Know(figure.AllocRate)
+	} else {
+		got.Miss("the window's length is unknown", figure.AllocRate)
+	}
 	// HeapAlloc still counts objects that died but are not swept yet: it is
 	// the closest MemStats has to /gc/heap/live.
 	p.HeapLiveBytes = float64(end.HeapAlloc)
+	got.Estimate(figure.HeapLive, "MemStats.HeapAlloc, which still counts dead objects not yet swept")
 	p.HeapGoalBytes = float64(end.NextGC)
+	got.Know(figure.HeapGoal)
 
 	pauses := pausesBetween(start, end)
 	if cycles > pauseRing {
@@ -107,22 +129,27 @@ func pressureFromMemStats(ms *window.MemStatsPair, cpu stacks.CPU, seconds float
 		p.PauseP50Seconds = quantile(pauses, 0.5) / 1e9
 		p.PauseP99Seconds = quantile(pauses, 0.99) / 1e9
 		p.PauseMaxSeconds = float64(pauses[len(pauses)-1]) / 1e9
+		got.Know(figure.GCPauseP50, figure.GCPauseP99, figure.GCPauseMax)
+		if cycles > pauseRing {
+			for _, f := range []figure.Figure{figure.GCPauseP50, figure.GCPauseP99, figure.GCPauseMax} {
+				got.Estimate(f, fmt.Sprintf("from the last %d of %d cycles (MemStats.PauseNs keeps %d)", pauseRing, cycles, pauseRing))
+			}
+		}
+	} else {
+		got.Miss("no GC cycle ended during the window", figure.GCPauseP50, figure.GCPauseP99, figure.GCPauseMax)
 	}
 
 	if !cpu.Present {
-		p.Missing = append(p.Missing, "cpu_fraction: no runtime/metrics and no CPU profile in the window (MemStats.GCCPUFraction is a lifetime average, not used)")
+		got.Miss("no runtime/metrics and no CPU profile in the window (MemStats.GCCPUFraction is a lifetime average, not used)", figure.GCCPUFraction)
 	} else if frac, err := gcFractionFromCPU(cpu); err != nil {
-		p.Missing = append(p.Missing, "cpu_fraction: "+err.Error())
+		got.Miss(err.Error(), figure.GCCPUFraction)
 	} else {
 		p.CPUFraction = frac
-		p.Estimated = true
-		notes = append(notes, "GC CPU fraction estimated from the CPU profile's GC frames over all sampled CPU (busy time), not over GOMAXPROCS × window as runtime/metrics would; stop-the-world pauses are not in it")
+		got.Estimate(figure.GCCPUFraction, "from the CPU profile's GC frames over all sampled CPU (busy time), not over GOMAXPROCS × window as runtime/metrics would; stop-the-world pauses are not in it")
 	}
-	p.Missing = append(p.Missing,
-		"assist_share: MemStats has no mark-assist time",
-		"gogc: not in MemStats",
-		"gomemlimit: not in MemStats")
-	return p, notes
+	got.Miss("MemStats has no mark-assist time", figure.GCAssistShare)
+	got.Miss("not in MemStats", figure.GOGC, figure.GOMEMLIMIT)
+	return p, got, notes
 }
 
 // pausesBetween returns, sorted, the PauseNs entries of the GC cycles that

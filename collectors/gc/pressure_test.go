@@ -1,13 +1,15 @@
 package gc
 
 import (
-	"github.com/contendr/contendr/internal/symbol"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/contendr/contendr/collectors/figure"
+	"github.com/contendr/contendr/internal/symbol"
 	"github.com/contendr/contendr/window"
 )
 
@@ -85,8 +87,8 @@ func TestPressureFromMemStats(t *testing.T) {
 				t.Errorf("heap live %v goal %v, want HeapAlloc %d NextGC %d", p.HeapLiveBytes, p.HeapGoalBytes, tt.end.HeapAlloc, tt.end.NextGC)
 			}
 			// GCCPUFraction (lifetime) must never stand in for the window.
-			if p.CPUFraction != 0 || !p.Lacks("cpu_fraction") {
-				t.Errorf("cpu fraction %v (missing %q): want 0 and listed as missing without a CPU profile", p.CPUFraction, p.Missing)
+			if p.CPUFraction != 0 || r.Measured.Has(figure.GCCPUFraction) {
+				t.Errorf("cpu fraction %v (%+v): want 0 and missing without a CPU profile", p.CPUFraction, r.Measured.Get(figure.GCCPUFraction))
 			}
 		})
 	}
@@ -117,8 +119,8 @@ func TestPressureFromMemStatsRestarted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Pressure.Cycles != 0 || r.Pressure.AllocBytesPerSecond != 0 || !r.Pressure.Lacks("cycles") {
-		t.Errorf("restarted target: got %+v, want nothing but a Missing entry", r.Pressure)
+	if r.Pressure.Cycles != 0 || r.Pressure.AllocBytesPerSecond != 0 || r.Measured.Has(figure.GCCycles) {
+		t.Errorf("restarted target: got %+v, %+v, want every GC figure missing", r.Pressure, r.Measured)
 	}
 }
 
@@ -155,10 +157,9 @@ func TestPressureFromMetrics(t *testing.T) {
 		Source: "runtime/metrics",
 	}
 	got := r.Pressure
-	if got.Missing != nil {
-		t.Errorf("missing %q, want nothing missing", got.Missing)
+	if lacking := r.Measured.Lacking(); !slices.Equal(lacking, []figure.Figure{figure.MapGrowth}) {
+		t.Errorf("missing %q, want only map growth missing (no allocs profile)", lacking)
 	}
-	got.Missing = nil
 	if !approxEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
@@ -170,12 +171,12 @@ func TestPressureFromMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, field := range []string{"cpu_fraction", "assist_share", "pause_p99_seconds"} {
-		if !r.Pressure.Lacks(field) {
-			t.Errorf("%s not listed as missing: %q", field, r.Pressure.Missing)
+	for _, f := range []figure.Figure{figure.GCCPUFraction, figure.GCAssistShare, figure.GCPauseP99} {
+		if r.Measured.Has(f) {
+			t.Errorf("%s not missing: %+v", f, r.Measured)
 		}
 	}
-	if r.Pressure.CPUFraction != 0 || r.Pressure.PauseP99Seconds != 0 || r.Pressure.Lacks("cycles") {
+	if r.Pressure.CPUFraction != 0 || r.Pressure.PauseP99Seconds != 0 || !r.Measured.Has(figure.GCCycles) {
 		t.Errorf("partial metrics: got %+v", r.Pressure)
 	}
 }
@@ -188,7 +189,7 @@ func approxEqual(a, b Pressure) bool {
 		close(a.CyclesPerSecond, b.CyclesPerSecond) && close(a.AllocBytesPerSecond, b.AllocBytesPerSecond) &&
 		close(a.AllocObjectsPerSecond, b.AllocObjectsPerSecond) && a.HeapLiveBytes == b.HeapLiveBytes &&
 		a.HeapGoalBytes == b.HeapGoalBytes && a.GOGC == b.GOGC && a.GOMEMLIMIT == b.GOMEMLIMIT &&
-		a.Source == b.Source && a.Estimated == b.Estimated
+		a.Source == b.Source
 }
 
 func TestComponent(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/window"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -82,18 +83,18 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	p := r.Pressure
 	gauges := []struct {
 		desc  *prometheus.Desc
-		field string
+		fig   figure.Figure
 		value float64
 		rate  bool // needs the window's length
 	}{
-		{c.cpuFraction, "cpu_fraction", p.CPUFraction, false},
-		{c.assistShare, "assist_share", p.AssistShare, false},
-		{c.pauseP99, "pause_p99_seconds", p.PauseP99Seconds, false},
-		{c.cyclesPerSecond, "cycles_per_second", p.CyclesPerSecond, true},
-		{c.allocBytesPerSecond, "alloc_bytes_per_second", p.AllocBytesPerSecond, true},
+		{c.cpuFraction, figure.GCCPUFraction, p.CPUFraction, false},
+		{c.assistShare, figure.GCAssistShare, p.AssistShare, false},
+		{c.pauseP99, figure.GCPauseP99, p.PauseP99Seconds, false},
+		{c.cyclesPerSecond, figure.GCCycles, p.CyclesPerSecond, true},
+		{c.allocBytesPerSecond, figure.AllocRate, p.AllocBytesPerSecond, true},
 	}
 	for _, g := range gauges {
-		if p.Source == "" || p.Lacks(g.field) || g.rate && r.WindowSeconds <= 0 {
+		if !r.Measured.Has(g.fig) || g.rate && r.WindowSeconds <= 0 {
 			continue
 		}
 		ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, g.value)

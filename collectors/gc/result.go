@@ -1,13 +1,12 @@
 package gc
 
 import (
-	"strings"
-
+	"github.com/contendr/contendr/collectors/figure"
 	"github.com/contendr/contendr/collectors/stacks"
 )
 
 // Pressure is the window's GC cost. Fields a source cannot provide are left
-// zero and named in Missing.
+// zero and marked missing in Result.Measured.
 type Pressure struct {
 	// CPUFraction = Δ/cpu/classes/gc/total ÷ Δ/cpu/classes/total; never the
 	// lifetime-average MemStats.GCCPUFraction.
@@ -29,23 +28,6 @@ type Pressure struct {
 	// Source is "runtime/metrics", "memstats" or "cpu-profile" ("" when
 	// the window has none of them).
 	Source string `json:"source"`
-	// Estimated figures, and why; fields the source lacked.
-	Estimated bool `json:"estimated"`
-	// Missing holds "field: reason" for each field left zero, the field
-	// spelled as in JSON ("cpu_fraction: no CPU profile …").
-	Missing []string `json:"missing,omitempty"`
-}
-
-// Lacks tells whether field (its JSON name, or "all") was left zero for
-// want of a source.
-func (p Pressure) Lacks(field string) bool {
-	for _, m := range p.Missing {
-		name, _, _ := strings.Cut(m, ":")
-		if name == field || name == "all" {
-			return true
-		}
-	}
-	return false
 }
 
 // GrowthKind names the map machinery that allocated (stacks.GrowthKind).
@@ -79,9 +61,12 @@ type MapGrowth struct {
 
 // Result is what the collector found in one window.
 type Result struct {
-	WindowSeconds float64      `json:"window_seconds"`
-	Pressure      Pressure     `json:"pressure"`
-	MapGrowth     []*MapGrowth `json:"map_growth"` // sorted by bytes, descending
+	WindowSeconds float64  `json:"window_seconds"`
+	Pressure      Pressure `json:"pressure"`
+	// Measured says which of the GC figures (figure.GC) and map growth
+	// the window measured, estimated or lacked, and why.
+	Measured  figure.Set   `json:"measured"`
+	MapGrowth []*MapGrowth `json:"map_growth"` // sorted by bytes, descending
 	// TotalAllocBytes is the window's sampled allocation (allocs profile).
 	TotalAllocBytes int64    `json:"total_alloc_bytes"`
 	Notes           []string `json:"notes,omitempty"`

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/contendr/contendr/collectors/stacks"
+	"github.com/contendr/contendr/internal/symbol"
 
 	"github.com/contendr/contendr/window"
 )
@@ -139,6 +140,13 @@ func (s *side) build(seconds, lockFraction float64, topStacks int) (sites, runti
 	waitTotal := float64(s.Totals[classLock] + s.Totals[classRuntime])
 	var names []string
 	for _, acc := range s.Sites {
+		// The standard library's own waits — net/http's connection
+		// plumbing on a sync.Cond (every HTTP server, the agent's own
+		// included), a pprof handler sleeping out ?seconds= — are no site
+		// anyone can change: they stay in the totals, never in the list.
+		if classOf(acc.Key.Kind) == classBlocking && stacks.IsStd(symbol.Package(acc.Key.Function)) {
+			continue
+		}
 		site := &Site{
 			Function:     acc.Key.Function,
 			Component:    acc.Component,

@@ -205,3 +205,26 @@ func TestSampleTypesByName(t *testing.T) {
 		t.Error("Collect accepted a block profile without a delay sample type")
 	}
 }
+
+// TestStandardLibraryWaitsAreNoSite: net/http's connection plumbing waits
+// on a sync.Cond in every HTTP server (the agent's own included); that is no
+// site anyone can change, so it is never listed, while a user's Cond wait
+// is.
+func TestStandardLibraryWaitsAreNoSite(t *testing.T) {
+	w := &window.Window{Meta: window.Meta{MutexProfileFraction: 1, BlockProfileRate: 1}}
+	w.SetProfile(window.Block, contentionProfile(
+		stack{{"sync.(*Cond).Wait"}, {"net/http.(*connReader).abortPendingRead"}, {"net/http.(*response).finishRequest"}, {"net/http.(*conn).serve"}},
+		stack{{"sync.(*Cond).Wait"}, {"main.(*Queue).Pop"}, {"main.worker"}},
+	))
+	res, err := Collect(w, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Sites) != 1 || res.Sites[0].Function != "main.(*Queue).Pop" {
+		var names []string
+		for _, s := range res.Sites {
+			names = append(names, s.Function)
+		}
+		t.Errorf("sites %v, want main.(*Queue).Pop only", names)
+	}
+}

@@ -3,7 +3,12 @@
 // lock, and the process-wide lock fraction defined in DESIGN.md.
 package mutex
 
-import "github.com/contendr/contendr/collectors/stacks"
+import (
+	"cmp"
+
+	"github.com/contendr/contendr/collectors/figure"
+	"github.com/contendr/contendr/collectors/stacks"
+)
 
 // Side says which profile a site comes from.
 type Side string
@@ -123,4 +128,32 @@ type Result struct {
 	// Attribution is the window's stack attribution the result was built
 	// from, for analyze's per-component workload figures (not encoded).
 	Attribution *stacks.Attribution `json:"-"`
+}
+
+// Measured says which of the lock figures the window measured, estimated
+// or lacked, and why.
+func (r *Result) Measured() figure.Set {
+	got := figure.Set{}
+	if r == nil {
+		got.Miss("the mutex collector did not run on this window", figure.ContentionCost, figure.LockWaiters, figure.LockFraction)
+		return got
+	}
+	status(got, figure.ContentionCost, r.Cost.Known, r.Cost.Estimated || r.Cost.LowerBound, r.Cost.Reason,
+		"the window has neither a CPU profile nor idle time and lock wait to compute it from")
+	status(got, figure.LockFraction, r.LockFraction.Known, r.LockFraction.Estimated, r.LockFraction.Reason,
+		"the window has neither runtime/metrics nor a mutex/block profile with a CPU profile to estimate it from")
+	status(got, figure.LockWaiters, r.Waiters.Known, false, "",
+		"the window has neither runtime/metrics lock wait nor a mutex or block profile")
+	return got
+}
+
+func status(got figure.Set, f figure.Figure, known, estimated bool, reason, missing string) {
+	switch {
+	case !known:
+		got.Miss(cmp.Or(reason, missing), f)
+	case estimated:
+		got.Estimate(f, reason)
+	default:
+		got.Know(f)
+	}
 }

@@ -256,6 +256,10 @@ func isMachinery(pkg string) bool {
 	return strings.HasPrefix(pkg, "internal/runtime/")
 }
 
+// IsStd tells a standard-library package (net/http, time, …) by its
+// path.
+func IsStd(pkg string) bool { return pkg != "" && !isUser(pkg) }
+
 // isUser tells user code from the standard library: a standard package's
 // path has no dot in its first element (and is not main).
 func isUser(pkg string) bool {

@@ -348,6 +348,21 @@
     return out;
   }
 
+  // measured reads the report's typed account of a figure: a value to show
+  // only when the window measured or estimated it, never an unmeasured 0.
+  function measured(r, figure) {
+    var st = (r.measured || {})[figure];
+    return st || { state: "missing", reason: "not measured" };
+  }
+
+  // figureText formats a figure the window has, marks an estimate, and says
+  // "—" with the reason as a tooltip for one it lacks.
+  function figureText(r, figure, text) {
+    var st = measured(r, figure);
+    if (st.state === "missing") return { text: "—", title: st.reason };
+    return { text: text + (st.state === "estimated" ? " (est.)" : ""), title: st.reason || "" };
+  }
+
   function gcSection(r) {
     var g = r.gc;
     var out = [el("h2", { text: "GC pressure" })];
@@ -355,16 +370,22 @@
       out.push(message("empty", "No GC figures in this window" + (g.missing && g.missing.length ? ": missing " + g.missing.join(", ") : ".")));
       return out;
     }
+    var f = function (label, figure, text) {
+      var t = figureText(r, figure, text);
+      var s = stat(label, t.text);
+      if (t.title) s.title = t.title;
+      return s;
+    };
     out.push(el("div", { cls: "stats" }, [
-      stat("GC CPU fraction" + (g.estimated ? " (est.)" : ""), pct(g.cpu_fraction)),
-      stat("Assist share", pct(g.assist_share)),
-      stat("Pause p50 / p99", secs(g.pause_p50_seconds) + " / " + secs(g.pause_p99_seconds)),
-      stat("Pause max", secs(g.pause_max_seconds)),
-      stat("Cycles/s", num(g.cycles_per_second)),
-      stat("Allocation", bytes(g.alloc_bytes_per_second) + "/s"),
-      stat("Objects/s", num(g.alloc_objects_per_second)),
-      stat("Heap live / goal", bytes(g.heap_live_bytes) + " / " + bytes(g.heap_goal_bytes)),
-      stat("GOGC", g.gogc ? String(g.gogc) : "—")
+      f("GC CPU fraction", "gc_cpu_fraction", pct(g.cpu_fraction)),
+      f("Assist share", "gc_assist_share", pct(g.assist_share)),
+      f("Pause p50 / p99", "gc_pause_p99", secs(g.pause_p50_seconds) + " / " + secs(g.pause_p99_seconds)),
+      f("Pause max", "gc_pause_max", secs(g.pause_max_seconds)),
+      f("Cycles/s", "gc_cycles", num(g.cycles_per_second)),
+      f("Allocation", "alloc_rate", bytes(g.alloc_bytes_per_second) + "/s"),
+      f("Objects/s", "alloc_rate", num(g.alloc_objects_per_second)),
+      f("Heap live / goal", "heap_live", bytes(g.heap_live_bytes) + " / " + bytes(g.heap_goal_bytes)),
+      f("GOGC", "gogc", String(g.gogc))
     ]), el("p", { cls: "muted", text: "Source: " + (g.source || "unknown") }));
     return out;
   }
