@@ -93,6 +93,9 @@ type Figure struct {
 	// Max, when positive, is an absolute limit on the canary's median: it
 	// fails when the whole confidence interval of the median is above it.
 	Max float64 `json:"max,omitempty"`
+	// SkipReason, when set, says why the figure is not judged though it
+	// may have been measured (it is skipped with that reason).
+	SkipReason string `json:"skip_reason,omitempty"`
 	// Floor, when positive, is the level under which the figure is healthy
 	// whatever the baseline's: a canary median under it passes, however
 	// it compares. It lets a change trade a healthy figure for a better
@@ -181,6 +184,9 @@ func Judge(f Figure, cfg Config) Result {
 	r.Canary = summarize(f.Canary, cfg.Confidence)
 	r.MinP = MinP(r.Baseline.N, r.Canary.N)
 	switch {
+	case f.SkipReason != "":
+		r.Verdict, r.Reason = Skipped, f.SkipReason
+		return r
 	case r.Baseline.N == 0 && r.Canary.N == 0:
 		r.Verdict, r.Reason = Skipped, "measured on neither side"
 		return r

@@ -112,3 +112,27 @@ func TestJudgeTradesAHealthyFigure(t *testing.T) {
 		}
 	}
 }
+
+// TestJudgeStarvedHost: when the OS leaves a side's running Ps without a
+// CPU a quarter of the time, GC pauses are skipped with the reason, and
+// the other figures still decide.
+func TestJudgeStarvedHost(t *testing.T) {
+	side := func(pause, wait float64) Side {
+		s := Side{Target: "t"}
+		for i := range 6 {
+			d := float64(i%3) * 0.001
+			s.Windows = append(s.Windows, Window{Seconds: 1, ContentionCost: ptr(0.05), GCCPUFraction: ptr(0.02),
+				GCPauseP99: ptr(pause + d), HostWait: ptr(wait)})
+		}
+		return s
+	}
+	quiet := Judge(side(0.002, 0.01), side(0.020, 0.01), DefaultLimits())
+	starvedHost := Judge(side(0.015, 0.4), side(0.090, 0.4), DefaultLimits())
+	if quiet.Verdict != canary.Fail {
+		t.Errorf("pauses 10× longer on a quiet host: %s, want fail (%q)", quiet.Verdict, quiet.Reasons)
+	}
+	if starvedHost.Verdict != canary.Pass || starvedHost.Figures[2].Verdict != canary.Skipped ||
+		!strings.Contains(starvedHost.Figures[2].Reason, "without a CPU 40% of the time") {
+		t.Errorf("starved host: %s, pause figure %s (%s)", starvedHost.Verdict, starvedHost.Figures[2].Verdict, starvedHost.Figures[2].Reason)
+	}
+}
