@@ -22,6 +22,11 @@ const MinAssistGCCPU = 0.01
 // findings' messages, lock sites, evidence and notes are in
 // WriteTextVerbose; the JSON keeps everything.
 func (r *Report) WriteText(w io.Writer) error {
+	if r.fromTraceOnly() {
+		// A trace alone measured nothing the headline figures are: its
+		// diagnosis is the report.
+		return r.WriteTextVerbose(w)
+	}
 	p := &printer{w: w}
 	short := r.shortener()
 	p.f("contendr report for %s — %s\n", orDefault(r.Target.Source, "an unnamed target"), r.describeTarget())
@@ -53,6 +58,10 @@ func (r *Report) WriteText(w io.Writer) error {
 			p.f("  %s\n", c)
 		}
 	}
+
+	// A window's trace or leak profile is an exact account: shown whole.
+	r.textTrace(p)
+	r.textLeaks(p)
 
 	var todo []string
 	for _, f := range r.Findings {

@@ -166,7 +166,7 @@ func TestVerifyErrors(t *testing.T) {
 		{[]string{"verify", quiet, "--repeat", "0"}, exitUsage, "--repeat 0"},
 		{[]string{"verify", quiet, "--strategies", "btree"}, exitUsage, `unknown strategy "btree"`},
 		{[]string{"verify", quiet, "--alpha", "1.5"}, exitUsage, "--alpha"},
-		{[]string{"verify", "../../analyze/testdata/golden/hand-rwmutex-write-heavy.json", "--seconds", "1"}, exitError, "a run needs at least"},
+		{[]string{"verify", "../../verify/testdata/rwmutex-to-xsync.json", "--seconds", "1"}, exitError, "a run needs at least"},
 		{[]string{"verify"}, exitUsage, "requires at least 1 arg"},
 	} {
 		code, _, stderr := execute(t, context.Background(), tt.args...)
