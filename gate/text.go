@@ -3,7 +3,6 @@ package gate
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -50,7 +49,6 @@ func (r Result) WriteText(w io.Writer) error {
 		if len(v) == 0 {
 			return "—"
 		}
-		sort.Float64s(v)
 		return canary.Format(median(v), "fraction")
 	}
 	fmt.Fprintf(tw, "lock wait share (context)\t%s\t%s\t\t\t\n", wait(r.Baseline), wait(r.Canary))

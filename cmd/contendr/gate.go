@@ -202,5 +202,3 @@ func percentOrDash(f *float64) string {
 	}
 	return percent(*f)
 }
-
-func ptr(f float64) *float64 { return &f }

@@ -310,3 +310,5 @@ func (w *watcher) print(line watchLine) error {
 	_, err := io.WriteString(w.stdout, b.String())
 	return err
 }
+
+func ptr(f float64) *float64 { return &f }
