@@ -1,12 +1,18 @@
 package gate
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/contendr/contendr/canary"
+	"github.com/contendr/contendr/source"
+	"github.com/contendr/contendr/window"
 )
 
 // windows makes a side of windows with these contention costs and a 2%
@@ -134,5 +140,54 @@ func TestJudgeStarvedHost(t *testing.T) {
 	if starvedHost.Verdict != canary.Pass || starvedHost.Figures[2].Verdict != canary.Skipped ||
 		!strings.Contains(starvedHost.Figures[2].Reason, "without a CPU 40% of the time") {
 		t.Errorf("starved host: %s, pause figure %s (%s)", starvedHost.Verdict, starvedHost.Figures[2].Verdict, starvedHost.Figures[2].Reason)
+	}
+}
+
+func TestWindowLength(t *testing.T) {
+	for _, c := range []struct {
+		total   time.Duration
+		windows int
+		want    time.Duration
+	}{
+		{60 * time.Second, 6, 9 * time.Second}, // half a second a round for the fetches
+		{20 * time.Second, 10, time.Second},
+		{10 * time.Second, 10, time.Second}, // a window is never shorter than 1s
+		{9 * time.Second, 10, 0},            // a round's share under a second
+		{10 * time.Second, 0, 0},
+	} {
+		if got := WindowLength(c.total, c.windows); got != c.want {
+			t.Errorf("WindowLength(%v, %d) = %v, want %v", c.total, c.windows, got, c.want)
+		}
+	}
+}
+
+// TestMeasureStopsAtTheDeadline checks that a measurement bounded by its
+// deadline starts no round that would end past it, and says so.
+func TestMeasureStopsAtTheDeadline(t *testing.T) {
+	const round = 40 * time.Millisecond
+	var mu sync.Mutex
+	n := map[string]int{}
+	load := func(ctx context.Context, target string, opts source.Options) (*window.Window, error) {
+		time.Sleep(round)
+		mu.Lock()
+		defer mu.Unlock()
+		n[target]++
+		start := time.Unix(int64(n[target]), 0)
+		return &window.Window{ID: strconv.Itoa(n[target]), Start: start, End: start.Add(time.Second)}, nil
+	}
+	baseline, canarySide, err := Measure(context.Background(), load, Plan{
+		Baseline: "b", Canary: "c", Windows: 100, Options: source.Options{Seconds: time.Second},
+		Deadline: time.Now().Add(10 * round),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, side := range []Side{baseline, canarySide} {
+		if got := len(side.Windows); got < 2 || got > 10 {
+			t.Errorf("%s: %d windows of %v rounds within 10 rounds' time, want between 2 and 10", side.Target, got, round)
+		}
+		if len(side.Notes) == 0 || !strings.Contains(side.Notes[0], "of 100 windows") {
+			t.Errorf("%s: notes %q do not say how many windows it took", side.Target, side.Notes)
+		}
 	}
 }

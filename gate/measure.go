@@ -24,20 +24,30 @@ type Plan struct {
 	Options source.Options
 	// Progress, when set, is told what is being measured.
 	Progress func(string)
+	// Deadline, when set, bounds the whole measurement: no round starts
+	// that the last one's length says would end after it.
+	Deadline time.Time
 }
 
+// fetchAllowance is what each round keeps of its share of the whole
+// measurement for fetching the window's profiles: on a busy 2-core target
+// (64 goroutines in tight loops) the pprof endpoints took 1.2–1.6s to
+// answer for a 1s window, and the reads at its two ends 0.2s each.
+const fetchAllowance = 500 * time.Millisecond
+
 // WindowLength splits a whole measurement of total into windows of whole
-// seconds, both sides measured at once; it is 0 when they would be shorter
-// than a second.
+// seconds, both sides measured at once, each round leaving fetchAllowance
+// of its share for the fetches (a window is at least 1s); it is 0 when the
+// rounds' shares would be shorter than a second.
 func WindowLength(total time.Duration, windows int) time.Duration {
 	if windows < 1 {
 		return 0
 	}
-	d := (total / time.Duration(windows)).Truncate(time.Second)
-	if d < time.Second {
+	share := total / time.Duration(windows)
+	if share < time.Second {
 		return 0
 	}
-	return d
+	return max(time.Second, (share - fetchAllowance).Truncate(time.Second))
 }
 
 // Measure takes p.Windows windows of each side, the baseline's and the
@@ -56,10 +66,19 @@ func Measure(ctx context.Context, load Loader, p Plan) (baseline, canarySide Sid
 	seen := [2]map[string]bool{{}, {}}
 	done := [2]bool{}
 	noProcs := [2]bool{}
+	var lastRound time.Duration
 	for i := range p.Windows {
 		if done[0] && done[1] {
 			break
 		}
+		if !p.Deadline.IsZero() && i > 0 && time.Now().Add(lastRound).After(p.Deadline) {
+			for _, side := range sides {
+				side.Notes = append(side.Notes, fmt.Sprintf("took %d of %d windows: each round took %.2gs (a window of %v and its fetches), and another would have run past the measurement's bound; give more --seconds or fewer --windows",
+					i, p.Windows, lastRound.Seconds(), p.Options.Seconds))
+			}
+			break
+		}
+		roundStart := time.Now()
 		say(fmt.Sprintf("gate: window %d of %d a side (%v)", i+1, p.Windows, p.Options.Seconds))
 		var (
 			got  [2]*window.Window
@@ -94,6 +113,7 @@ func Measure(ctx context.Context, load Loader, p Plan) (baseline, canarySide Sid
 			}
 			side.Windows = append(side.Windows, gw)
 		}
+		lastRound = time.Since(roundStart)
 	}
 	for s, side := range sides {
 		if noProcs[s] {

@@ -109,14 +109,26 @@ func (f *fetcher) loadPprof(ctx context.Context) (*window.Window, error) {
 	}}
 
 	// The heap endpoint answers without a window to wait for: it is also
-	// the check that net/http/pprof is there at all.
-	startMem, memRate, memErr := f.memStats(ctx)
+	// the check that net/http/pprof is there at all. A contendr agent also
+	// serves its runtime/metrics reading: taken at both ends, the live
+	// window has what the agent's own windows have. Each end's requests
+	// run at once: on a busy target every request waits for a CPU, and
+	// in turn they would stretch the window's ends apart from the
+	// profiles' seconds (and a gate of ten windows by seconds more).
+	var (
+		startMem    window.MemStats
+		memRate     int
+		memErr      error
+		startSample window.Sample
+		fromAgent   bool
+		wg          sync.WaitGroup
+	)
+	wg.Go(func() { startMem, memRate, memErr = f.memStats(ctx) })
+	wg.Go(func() { startSample, fromAgent = f.agentSample(ctx) })
+	wg.Wait()
 	if memErr != nil && !isParseError(memErr) {
 		return nil, memErr
 	}
-	// A contendr agent also serves its runtime/metrics reading: taken at
-	// both ends, the live window has what the agent's own windows have.
-	startSample, fromAgent := f.agentSample(ctx)
 
 	q := "?seconds=" + strconv.Itoa(seconds)
 	jobs := []job{
@@ -149,25 +161,28 @@ func (f *fetcher) loadPprof(ctx context.Context) (*window.Window, error) {
 	}
 	w.Notes = append(w.Notes, got.notes...)
 
-	if fromAgent {
-		if end, ok := f.agentSample(ctx); ok {
-			w.Metrics = &window.SamplePair{Start: startSample, End: end}
-			f.agentMeta(ctx, w)
+	end := f.windowEnd(ctx, fromAgent, w.Meta.GoVersion == "")
+	if end.sampleOK {
+		w.Metrics = &window.SamplePair{Start: startSample, End: end.sample}
+		if n, ok := w.Metrics.Last(window.MetricGOMAXPROCS); ok && n > 0 && w.Meta.GOMAXPROCS == 0 {
+			w.Meta.GOMAXPROCS = int(n)
+		}
+		if w.Meta.GoVersion == "" {
+			w.Meta.GoVersion = end.goVersion
 		}
 	}
-	endMem, _, endErr := f.memStats(ctx)
 	switch {
-	case memErr == nil && endErr == nil:
-		w.MemStats = &window.MemStatsPair{Start: startMem, End: endMem}
-		if endMem.NumGC < startMem.NumGC || endMem.TotalAlloc < startMem.TotalAlloc {
+	case memErr == nil && end.memErr == nil:
+		w.MemStats = &window.MemStatsPair{Start: startMem, End: end.mem}
+		if end.mem.NumGC < startMem.NumGC || end.mem.TotalAlloc < startMem.TotalAlloc {
 			w.Meta.Restarted = true
 			w.Note("the target restarted during the window (MemStats counters went down): GC figures are unavailable")
 			w.MemStats = nil
 		}
-	case endErr != nil && !isParseError(endErr):
-		return nil, endErr
+	case end.memErr != nil && !isParseError(end.memErr):
+		return nil, end.memErr
 	default:
-		w.Note("no GC figures: heap?debug=1 carries no runtime.MemStats block (" + oneLine(errors.Join(memErr, endErr).Error()) + ")")
+		w.Note("no GC figures: heap?debug=1 carries no runtime.MemStats block (" + oneLine(errors.Join(memErr, end.memErr).Error()) + ")")
 	}
 	if memRate > 0 {
 		w.Meta.MemProfileRate = memRate
@@ -175,12 +190,21 @@ func (f *fetcher) loadPprof(ctx context.Context) (*window.Window, error) {
 	if p := w.Profile(window.Allocs); p != nil && p.Period > 0 {
 		w.Meta.MemProfileRate = int(p.Period)
 	}
-	w.Meta.MutexProfileFraction = f.mutexFraction(ctx)
-	if err := f.goroutines(ctx, w); err != nil {
-		return nil, err
+	w.Meta.MutexProfileFraction = end.mutexFraction
+	if end.goroutinesErr != nil {
+		return nil, end.goroutinesErr
 	}
-	if err := f.heapSnapshot(ctx, w); err != nil {
-		return nil, err
+	if p := end.goroutines; p != nil {
+		w.Meta.Goroutines = int(window.SampleSum(p, 0))
+		if f.opts.wants(window.Goroutine) {
+			w.SetProfile(window.Goroutine, p)
+		}
+	}
+	if end.heapErr != nil {
+		return nil, end.heapErr
+	}
+	if end.heap != nil {
+		w.SetProfile(window.Heap, end.heap)
 	}
 	f.noteEmpty(w)
 	if w.Meta.GoVersion == "" {
@@ -255,21 +279,52 @@ func (f *fetcher) mutexFraction(ctx context.Context) int {
 	return n
 }
 
-// goroutines records the goroutine count at the window's end, and keeps the
-// profile when it was asked for. Only then is a failure an error.
-func (f *fetcher) goroutines(ctx context.Context, w *window.Window) error {
-	p, err := f.profile(ctx, "/debug/pprof/goroutine", 0, window.Goroutine)
-	if err != nil {
-		if f.opts.wants(window.Goroutine) || errors.Is(err, ErrCanceled) {
-			return err
+// windowEnd is what is read once a window's profiles are in: the agent's
+// runtime/metrics reading and Go version, MemStats, the mutex sampling
+// fraction, the goroutine count (and profile), the heap snapshot.
+type windowEnd struct {
+	sample        window.Sample
+	sampleOK      bool
+	goVersion     string
+	mem           window.MemStats
+	memErr        error
+	mutexFraction int
+	goroutines    *profile.Profile
+	goroutinesErr error
+	heap          *profile.Profile
+	heapErr       error
+}
+
+// windowEnd reads a window's end, every request at once. The goroutine
+// profile and the heap snapshot fail the window only when they were asked
+// for.
+func (f *fetcher) windowEnd(ctx context.Context, fromAgent, wantGoVersion bool) windowEnd {
+	var (
+		e  windowEnd
+		wg sync.WaitGroup
+	)
+	if fromAgent {
+		wg.Go(func() { e.sample, e.sampleOK = f.agentSample(ctx) })
+		if wantGoVersion {
+			wg.Go(func() { _, e.goVersion = f.agentProcess(ctx) })
 		}
-		return nil
 	}
-	w.Meta.Goroutines = int(window.SampleSum(p, 0))
-	if f.opts.wants(window.Goroutine) {
-		w.SetProfile(window.Goroutine, p)
+	wg.Go(func() { e.mem, _, e.memErr = f.memStats(ctx) })
+	wg.Go(func() { e.mutexFraction = f.mutexFraction(ctx) })
+	wg.Go(func() {
+		p, err := f.profile(ctx, "/debug/pprof/goroutine", 0, window.Goroutine)
+		switch {
+		case err == nil:
+			e.goroutines = p
+		case f.opts.wants(window.Goroutine) || errors.Is(err, ErrCanceled):
+			e.goroutinesErr = err
+		}
+	})
+	if f.opts.wants(window.Heap) {
+		wg.Go(func() { e.heap, e.heapErr = f.profile(ctx, "/debug/pprof/heap", 0, window.Heap) })
 	}
-	return nil
+	wg.Wait()
+	return e
 }
 
 // heapSnapshot adds the heap profile (in-use memory at the window's end,
@@ -315,18 +370,4 @@ func (f *fetcher) agentSample(ctx context.Context) (s window.Sample, ok bool) {
 		return window.Sample{}, false
 	}
 	return s, true
-}
-
-// agentMeta fills what an agent's metrics say and the pprof endpoints do
-// not: GOMAXPROCS (for the contention cost) and the Go version (for the
-// map advice), unless the caller set them.
-func (f *fetcher) agentMeta(ctx context.Context, w *window.Window) {
-	if w.Meta.GOMAXPROCS == 0 {
-		if n, ok := w.Metrics.Last(window.MetricGOMAXPROCS); ok && n > 0 {
-			w.Meta.GOMAXPROCS = int(n)
-		}
-	}
-	if w.Meta.GoVersion == "" {
-		_, w.Meta.GoVersion = f.agentProcess(ctx)
-	}
 }

@@ -75,9 +75,12 @@ How many windows: with n windows a side the smallest p-value the test can
 give is 2 ÷ C(2n, n) — 0.1 for 3, 0.029 for 4, 0.0022 for 6 — so a decision
 at α=0.05 needs at least %d windows a side, and 6 give a 95%% interval around
 each median. --seconds bounds the whole measurement: each of the --windows
-rounds lasts --seconds ÷ --windows, in whole seconds (at least 1s), plus well
-under a second each to fetch. The default, 6 windows of 10s a side, takes
-about a minute.
+rounds gets --seconds ÷ --windows, of which the window takes the whole
+seconds left after half a second for fetching its profiles (at least 1s).
+A round whose fetches run long (a busy target answers its pprof endpoints
+slowly: 1s windows took 2s a round on a saturated 2-core host) leaves fewer
+windows within the bound, and the result says how many it took. The
+default, 6 windows of 9s a side, takes about a minute.
 
 Targets are agent URLs or plain net/http/pprof servers, measured live from
 their pprof endpoints (an agent's own windows are not used: they are too long
@@ -154,6 +157,7 @@ func (o *gateOptions) run(ctx context.Context, stdout, stderr io.Writer) error {
 	progress := newProgressLine(stderr, "")
 	baseline, canarySide, err := gate.Measure(ctx, gateLoad, gate.Plan{
 		Baseline: o.baseline, Canary: o.canary, Windows: o.windows, Options: opts, Progress: progress.say,
+		Deadline: time.Now().Add(time.Duration(o.target.Seconds)),
 	})
 	progress.clear()
 	if err != nil {
