@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/contendr/contendr/analyze"
@@ -56,10 +57,19 @@ func SpecFor(rec analyze.Recommendation, procs int) (workload.Spec, []string) {
 		assumed = append(assumed, fmt.Sprintf("reads %.0f%%: the window did not measure the read/write mix", 100*DefaultReads))
 	}
 
-	// New keys: map growth (a Go map growing, legacy sync.Map's dirty
-	// copies) means keys arrive; clones and trie nodes come from any
-	// write, so they say nothing about inserts.
-	if growsByInserts(wl.GrowthKinds) {
+	// New keys and deletes: a measured delete share (CPU in the map's
+	// delete) sets both, as a map of steady size inserts about what it
+	// deletes; otherwise map growth (a Go map growing, legacy sync.Map's
+	// dirty copies) means keys arrive, and they take maplab write-heavy's
+	// proportion. Clones and trie nodes come from any write, so they say
+	// nothing about inserts.
+	switch {
+	case wl.DeleteShare > 0 && wl.ReadShareSource != "":
+		spec.Deletes = clamp01(wl.DeleteShare)
+		spec.Inserts = min(spec.Deletes, max(0, 1-spec.Reads-spec.Deletes))
+		assumed = append(assumed, fmt.Sprintf("inserts %.1f%% as many as the deletes measured (%.1f%%): a profile does not tell an insert from an overwrite",
+			100*spec.Inserts, 100*spec.Deletes))
+	case growsByInserts(wl.GrowthKinds):
 		churn := (1 - spec.Reads) * churnOfWrites
 		spec.Inserts, spec.Deletes = churn/2, churn/2
 		assumed = append(assumed, fmt.Sprintf("inserts %.0f%% and deletes %.0f%% (%.0f%% of writes, maplab write-heavy's proportion): the window saw the map grow but does not count new keys",
@@ -75,8 +85,29 @@ func SpecFor(rec analyze.Recommendation, procs int) (workload.Spec, []string) {
 	// Keys: no profile measures them.
 	assumed = append(assumed, fmt.Sprintf("%d int keys: a profile does not measure the key count or type", DefaultKeys))
 
-	// Goroutines: the same goroutines per P as the window, on this
-	// machine's Ps, every one in a tight loop on the map.
+	// Goroutines and the work between operations: the regime class analyze
+	// placed the window in (goroutines running, runnable or waiting on a
+	// lock per P; CPU inside or outside the component; parked goroutines)
+	// when it has one, else every goroutine of the window per P, each in a
+	// tight loop on the map.
+	if perP, between, ok := parseRegimeClass(wl.RegimeClass); ok {
+		spec.GoroutinesPerP, spec.Between = perP, between
+		spec.Goroutines = perP * procs
+		assumed = append(assumed, fmt.Sprintf("%d goroutines per P with %s between operations: maplab's stand-in for the window's regime (%s)",
+			perP, betweenWords(between), wl.RegimeClass))
+	} else {
+		spec.Goroutines = goroutinesFromCount(wl, procs, &assumed)
+		assumed = append(assumed, "no work between operations: the report does not say how the goroutines ran")
+	}
+
+	// Values: the map stores ints; no window measures value size.
+	assumed = append(assumed, "int values: the report does not measure value sizes")
+	return spec, assumed
+}
+
+// goroutinesFromCount replays the window's goroutines per P on procs Ps,
+// capped at maplab's largest regime, and says what it assumed.
+func goroutinesFromCount(wl analyze.Workload, procs int, assumed *[]string) int {
 	perP := 0.0
 	if wl.Goroutines > 0 && wl.GOMAXPROCS > 0 {
 		perP = float64(wl.Goroutines) / float64(wl.GOMAXPROCS)
@@ -84,20 +115,44 @@ func SpecFor(rec analyze.Recommendation, procs int) (workload.Spec, []string) {
 	switch {
 	case perP <= 0:
 		perP = MaxGoroutinesPerP
-		assumed = append(assumed, fmt.Sprintf("%d goroutines per P (maplab's regime): the window did not count goroutines", MaxGoroutinesPerP))
+		*assumed = append(*assumed, fmt.Sprintf("%d goroutines per P (maplab's regime): the window did not count goroutines", MaxGoroutinesPerP))
 	case perP > MaxGoroutinesPerP:
-		assumed = append(assumed, fmt.Sprintf("%d goroutines per P, not the window's %.0f: the count is every goroutine of the process, and more than %d per P working one map changes nothing maplab measured",
+		*assumed = append(*assumed, fmt.Sprintf("%d goroutines per P, not the window's %.0f: the count is every goroutine of the process, and more than %d per P working one map changes nothing maplab measured",
 			MaxGoroutinesPerP, perP, MaxGoroutinesPerP))
 		perP = MaxGoroutinesPerP
 	default:
-		assumed = append(assumed, fmt.Sprintf("%.1f goroutines per P as in the window (%d on %d Ps), every one working the map without pause: the count includes goroutines that wait elsewhere",
+		*assumed = append(*assumed, fmt.Sprintf("%.1f goroutines per P as in the window (%d on %d Ps), every one working the map: the count includes goroutines that wait elsewhere",
 			perP, wl.Goroutines, wl.GOMAXPROCS))
 	}
-	spec.Goroutines = max(1, int(perP*float64(procs)+0.5))
+	return max(1, int(perP*float64(procs)+0.5))
+}
 
-	// Values: the map stores ints; no window measures value size.
-	assumed = append(assumed, "int values, no work between operations: the report measures neither")
-	return spec, assumed
+// parseRegimeClass reads a report's regime class, "g4-cpu": goroutines per
+// P and the work between operations.
+func parseRegimeClass(class string) (perP int, between workload.Between, ok bool) {
+	g, b, found := strings.Cut(class, "-")
+	if !found || !strings.HasPrefix(g, "g") {
+		return 0, "", false
+	}
+	n, err := strconv.Atoi(g[1:])
+	if err != nil || n < 1 {
+		return 0, "", false
+	}
+	switch between = workload.Between(b); between {
+	case workload.BetweenNone, workload.BetweenCPU, workload.BetweenIO:
+		return n, between, true
+	}
+	return 0, "", false
+}
+
+func betweenWords(b workload.Between) string {
+	switch b {
+	case workload.BetweenCPU:
+		return "CPU work (about 2 µs)"
+	case workload.BetweenIO:
+		return "an I/O wait"
+	}
+	return "nothing"
 }
 
 func growsByInserts(kinds []string) bool {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/contendr/contendr/analyze"
 	"github.com/contendr/contendr/internal/maplab/replay"
+	"github.com/contendr/contendr/internal/maplab/workload"
 )
 
 // golden is a report written by analyze (a copy of a golden of its tests,
@@ -51,6 +52,27 @@ func TestSpecFor(t *testing.T) {
 	few, _ := SpecFor(analyze.Recommendation{Workload: analyze.Workload{ReadShare: 0.9, ReadShareSource: "cpu-profile", Goroutines: 8, GOMAXPROCS: 4}}, 2)
 	if few.Goroutines != 4 {
 		t.Errorf("2 goroutines per P on 2 Ps replays %d goroutines, want 4", few.Goroutines)
+	}
+
+	// The regime class analyze placed the window in wins over the raw
+	// goroutine count (most of a service's goroutines are parked), and a
+	// measured delete share over the growth default.
+	service := analyze.Recommendation{Workload: analyze.Workload{
+		ReadShare: 0.6, ReadShareSource: "cpu-profile", DeleteShare: 0.1, GrowthKinds: []string{"gomap-grow"},
+		Goroutines: 900, GOMAXPROCS: 2, RegimeClass: "g4-io",
+	}}
+	spec, assumed = SpecFor(service, 8)
+	if spec.Resolve(8).Goroutines != 32 || spec.GoroutinesPerP != 4 || spec.Between != workload.BetweenIO || spec.Deletes != 0.1 || spec.Inserts != 0.1 {
+		t.Errorf("a g4-io window with 10%% deletes replays as %s (between %q)", spec, spec.Between)
+	}
+	if err := spec.Validate(); err != nil {
+		t.Error(err)
+	}
+	if !anyContains(assumed, "(g4-io)") || anyContains(assumed, "900") {
+		t.Errorf("assumptions %q: want the regime class named, not the goroutine count", assumed)
+	}
+	if _, _, ok := parseRegimeClass("g4-sleepy"); ok {
+		t.Error(`parseRegimeClass("g4-sleepy") is ok`)
 	}
 }
 

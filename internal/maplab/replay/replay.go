@@ -181,7 +181,7 @@ func (r *Result) Fastest() string {
 }
 
 func runOnce(ctx context.Context, name string, spec workload.Spec, opts strategy.Options) (workload.Result, error) {
-	m, err := strategy.New(name, opts)
+	m, err := workload.NewMap(name, spec, opts) // the spec's key type
 	if err != nil {
 		return workload.Result{}, err
 	}
