@@ -74,8 +74,8 @@ func TestReadOnlyRWMutexFromCPUAlone(t *testing.T) {
 		if rg := rec.Workload.Regime; !rg.CPUKnown || rg.RLockCPUShare < 0.1 || rg.LockCPUShare < MinCandidateCPUShare {
 			t.Errorf("GOMAXPROCS %d: regime %+v, want the RLock share measured (≥10%%)", procs, rg)
 		}
-		if rec.Workload.ReadShareSource != "cpu-profile" || rec.Workload.Mix != "read-mostly" {
-			t.Errorf("GOMAXPROCS %d: mix %s from %q, want read-mostly from the CPU profile", procs, rec.Workload.Mix, rec.Workload.ReadShareSource)
+		if rec.Workload.ReadShareSource != "cpu-profile" || !strings.HasPrefix(rec.Workload.Mix, "read-") || rec.Workload.ReadShare < 0.95 {
+			t.Errorf("GOMAXPROCS %d: mix %s (%.1f%% reads) from %q, want read-only or read-mostly from the CPU profile", procs, rec.Workload.Mix, 100*rec.Workload.ReadShare, rec.Workload.ReadShareSource)
 		}
 	}
 }

@@ -78,6 +78,16 @@ func MaplabMixClass(mix string) string {
 // rowsFor are the ground-truth rows of a regime class and a measured mix
 // ("range" for components that range; "unknown" takes every mix).
 func (g groundTruth) rowsFor(rc regimeClass, mix string) []*maplabRow {
+	out := g.rowsOf(rc, mix)
+	if len(out) == 0 && mix == "read-only" {
+		// A matrix measured before maplab had the read-only mix: its
+		// nearest rows.
+		out = g.rowsOf(rc, "read-mostly")
+	}
+	return out
+}
+
+func (g groundTruth) rowsOf(rc regimeClass, mix string) []*maplabRow {
 	var out []*maplabRow
 	for i := range g.Rows {
 		r := &g.Rows[i]

@@ -390,7 +390,7 @@ type Workload struct {
 	// "contention-stacks"); empty when unknown.
 	ReadShare       float64 `json:"read_share"`
 	ReadShareSource string  `json:"read_share_source,omitempty"`
-	// Mix is read-mostly (≥95% reads), read-heavy (≥70%), balanced,
+	// Mix is read-only (≥99.9% reads), read-mostly (≥95%), read-heavy (≥70%), balanced,
 	// write-heavy (≤30%) or unknown.
 	Mix string `json:"mix"`
 	// Contention is the severity of the component's contention cost

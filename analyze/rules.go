@@ -84,8 +84,8 @@ func (f *facts) contended() bool { return f.Contention.AtLeast(SeverityWarn) }
 // map, or spending MinCandidateCPUShare of the CPU in its map and locks.
 func (f *facts) hot() bool        { return f.contended() || f.growing() || f.CPUShare >= MinCandidateCPUShare }
 func (f *facts) growing() bool    { return f.Growth.AtLeast(SeverityWarn) }
-func (f *facts) readMostly() bool { return f.Mix == "read-mostly" }
-func (f *facts) readHeavy() bool  { return f.Mix == "read-mostly" || f.Mix == "read-heavy" }
+func (f *facts) readMostly() bool { return f.Mix == "read-only" || f.Mix == "read-mostly" }
+func (f *facts) readHeavy() bool  { return f.readMostly() || f.Mix == "read-heavy" }
 func (f *facts) writesMatter() bool {
 	return f.Mix == "write-heavy" || f.Mix == "balanced"
 }

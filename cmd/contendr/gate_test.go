@@ -111,9 +111,9 @@ func TestGateOverFakeWindows(t *testing.T) {
 }
 
 // gateRuns is how many gates TestGateAgainstMaplab runs per case. The bar
-// is all but one right; the issue's bar is 19 of 20, which takes about 22
+// is all but one right; the issue's bar is 19 of 20, which takes about 32
 // minutes on 2 cores (go test ./cmd/contendr -run GateAgainstMaplab
-// -gate-runs 20 -timeout 50m), so CI runs 5 (about 6 minutes).
+// -gate-runs 20 -timeout 60m), so CI runs 5 (about 8 minutes).
 var gateRuns = flag.Int("gate-runs", 5, "gates per case in TestGateAgainstMaplab (the issue's bar: 20)")
 
 // TestGateAgainstMaplab runs the gate on real processes, two at a time
@@ -135,10 +135,11 @@ var gateRuns = flag.Int("gate-runs", 5, "gates per case in TestGateAgainstMaplab
 // When neither is 1.5× slower the claim has nothing to be checked on and
 // the case skips with its figures.
 //
-// Each gate asks for 10 windows of 1s a side within 20s (on 2 cores
-// saturated by the two processes a round takes 2–3s, so 7–10 fit): with 6
-// windows, a 2.5× effect read p = 0.015–0.065 and a third of the gates
-// could not tell.
+// Each gate asks for up to 20 windows of 1s a side within 30s: on 2 cores
+// saturated by the two processes a round takes 2–3s (3–6s while other
+// work loads the machine), so 5–15 fit. With 6 windows a 2.5× effect read
+// p = 0.015–0.065 and a third of the gates could not tell; a bound of 20s
+// left 3–6 windows under load.
 // It asserts verdicts and counts only.
 func TestGateAgainstMaplab(t *testing.T) {
 	if testing.Short() {
@@ -213,9 +214,9 @@ func TestGateAgainstMaplab(t *testing.T) {
 func runGateBinary(t *testing.T, cli, baseline, canarySide string) canary.Verdict {
 	t.Helper()
 	var stdout, stderr strings.Builder
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a gate bounded at 20s, with room to spare
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a gate bounded at 30s, with room to spare
 	defer cancel()
-	cmd := exec.CommandContext(ctx, cli, "gate", "--baseline", baseline, "--canary", canarySide, "--seconds", "20", "--windows", "10", "--format", "json")
+	cmd := exec.CommandContext(ctx, cli, "gate", "--baseline", baseline, "--canary", canarySide, "--seconds", "30", "--windows", "20", "--format", "json")
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	var res gate.Result
