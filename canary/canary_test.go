@@ -158,3 +158,35 @@ func TestJudgeAll(t *testing.T) {
 		}
 	}
 }
+
+// TestFloorsNeedATrade: a canary figure under its healthy level passes
+// only when another figure of the canary improved; when everything got
+// worse the floor is set aside and the figure is judged.
+func TestFloorsNeedATrade(t *testing.T) {
+	at := func(v float64) []float64 {
+		return []float64{v - 0.004, v - 0.002, v, v + 0.001, v + 0.002, v + 0.004}
+	}
+	cost := func(base, can float64) Figure {
+		return Figure{Name: "contention_cost", Unit: "fraction", Baseline: at(base), Canary: at(can),
+			MinEffect: Effect{Abs: 0.02, Rel: 1.5}, Floor: 0.10}
+	}
+	gc := func(base, can float64) Figure {
+		return Figure{Name: "gc_cpu_fraction", Unit: "fraction", Baseline: at(base), Canary: at(can),
+			MinEffect: Effect{Abs: 0.005, Rel: 1.5}, Floor: 0.10}
+	}
+	for _, tt := range []struct {
+		name    string
+		figures []Figure
+		want    Verdict
+		reason  string
+	}{
+		{"a trade: less contention for more GC under its floor", []Figure{cost(0.22, 0.07), gc(0.004, 0.06)}, Pass, ""},
+		{"everything worse, each under its floor", []Figure{cost(0.03, 0.08), gc(0.004, 0.04)}, Fail, "not a trade"},
+		{"no change", []Figure{cost(0.05, 0.05), gc(0.01, 0.01)}, Pass, ""},
+	} {
+		d := JudgeAll(tt.figures, Config{})
+		if d.Verdict != tt.want || !strings.Contains(strings.Join(d.Reasons, "; "), tt.reason) {
+			t.Errorf("%s: %s %q, want %s mentioning %q", tt.name, d.Verdict, d.Reasons, tt.want, tt.reason)
+		}
+	}
+}

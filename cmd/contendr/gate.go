@@ -64,9 +64,10 @@ waited on locks), the GC CPU fraction, the GC pause p99, and the cost of the
     (--max-cost, --max-gc-cpu; off unless given).
   - PASS whatever the baseline when the canary's median is under the level
     at which contendr analyze warns (contention cost 10%%, component cost 5%%,
-    GC CPU 10%%, pause p99 1ms): a change may trade a healthy figure for a
-    better one (a lock-free map: more GC, far less contention). --strict
-    judges every level.
+    GC CPU 10%%, pause p99 1ms) and another figure of the canary improved
+    beyond its minimum effect: a change may trade a healthy figure for a
+    better one (a lock-free map: more GC, far less contention). When nothing
+    improved every figure is judged. --strict judges every level.
   - CANNOT TELL when the windows are too few for the test to decide, or the
     medians differ by more than the minimum effect but the windows overlap.
   - PASS otherwise.
