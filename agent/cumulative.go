@@ -1,0 +1,315 @@
+package agent
+
+import (
+	"cmp"
+	"fmt"
+	"hash/maphash"
+	"math"
+	"runtime"
+	"slices"
+	"time"
+	"unsafe"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/contendr/contendr/window"
+)
+
+// reading is one reading of a cumulative profile (mutex, block or allocs):
+// the runtime's records, summed by stack (and block size, for allocs),
+// with the values runtime/pprof would write for them.
+type reading struct {
+	kind window.ProfileKind
+	time time.Time
+	// rate is MemProfileRate when an allocs profile was read, the period
+	// of its proto.
+	rate    int64
+	entries []entry
+	// index maps a stack's hash to its newest entry; older ones with the
+	// same hash are chained through entry.next.
+	index map[uint64]int32
+	// cut says the stacks were read through the exported API, which keeps
+	// a stack's 32 innermost frames.
+	cut bool
+}
+
+// entry is one stack of a reading.
+type entry struct {
+	stack []uintptr
+	// size is an allocation's block size (the "bytes" label runtime/pprof
+	// writes), 0 for contention profiles.
+	size int64
+	// v holds the values as runtime/pprof writes them: contentions and
+	// delay in nanoseconds, or the allocs profile's alloc_objects,
+	// alloc_space, inuse_objects and inuse_space, scaled for sampling.
+	v    [4]int64
+	hash uint64
+	next int32
+	// sym is the symbolized stack, once a window needed it; a later
+	// reading inherits it for the same stack.
+	sym *symStack
+}
+
+var stackSeed = maphash.MakeSeed()
+
+// readCumulative reads kind's records and sums them into a reading.
+func (a *Agent) readCumulative(kind window.ProfileKind, now time.Time) (*reading, error) {
+	recs, cut, err := a.records.read(kind)
+	if err != nil {
+		return nil, err
+	}
+	return newReading(kind, now, recs, cut), nil
+}
+
+// newReading sums kind's records into a reading taken at now; cut says
+// their stacks were cut at maxPublicDepth frames.
+func newReading(kind window.ProfileKind, now time.Time, recs []record, cut bool) *reading {
+	r := &reading{kind: kind, time: now, cut: cut, entries: make([]entry, 0, len(recs)),
+		index: make(map[uint64]int32, len(recs))}
+	if kind == window.Allocs {
+		r.rate = int64(runtime.MemProfileRate)
+	}
+	ghz := float64(cyclesPerSecond()) / 1e9
+	for i := range recs {
+		rec := &recs[i]
+		e := entry{stack: rec.stack}
+		switch kind {
+		case window.Mutex, window.Block:
+			e.v[0], e.v[1] = rec.v[0], int64(float64(rec.v[1])/ghz)
+		case window.Allocs:
+			allocObjects, allocBytes, freeObjects, freeBytes := rec.v[0], rec.v[1], rec.v[2], rec.v[3]
+			if allocObjects > 0 {
+				e.size = allocBytes / allocObjects
+			}
+			e.v[0], e.v[1] = scaleHeapSample(allocObjects, allocBytes, r.rate)
+			e.v[2], e.v[3] = scaleHeapSample(allocObjects-freeObjects, allocBytes-freeBytes, r.rate)
+		}
+		r.add(e)
+	}
+	return r
+}
+
+// add adds e's values to its stack's entry, making one when new: two
+// records share a stack only when the exported API cut them to the same
+// innermost frames.
+func (r *reading) add(e entry) {
+	e.hash = stackHash(e.stack, e.size)
+	if i := r.find(e.stack, e.size, e.hash); i >= 0 {
+		for j := range e.v {
+			r.entries[i].v[j] += e.v[j]
+		}
+		return
+	}
+	e.next = -1
+	if prev, ok := r.index[e.hash]; ok {
+		e.next = prev
+	}
+	r.index[e.hash] = int32(len(r.entries))
+	r.entries = append(r.entries, e)
+}
+
+// find returns the index of the entry of stack and size, or -1.
+func (r *reading) find(stack []uintptr, size int64, hash uint64) int32 {
+	i, ok := r.index[hash]
+	if !ok {
+		return -1
+	}
+	for ; i >= 0; i = r.entries[i].next {
+		e := &r.entries[i]
+		if e.size == size && sameStack(e.stack, stack) {
+			return i
+		}
+	}
+	return -1
+}
+
+func sameStack(a, b []uintptr) bool {
+	return len(a) == len(b) && (len(a) == 0 || unsafe.SliceData(a) == unsafe.SliceData(b) || slices.Equal(a, b))
+}
+
+func stackHash(stack []uintptr, size int64) uint64 {
+	var h maphash.Hash
+	h.SetSeed(stackSeed)
+	h.Write(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(stack))), len(stack)*int(unsafe.Sizeof(uintptr(0)))))
+	if size != 0 {
+		var b [8]byte
+		*(*int64)(unsafe.Pointer(&b)) = size
+		h.Write(b[:])
+	}
+	return h.Sum64()
+}
+
+// scaleHeapSample is runtime/pprof's (protomem.go): it adjusts a heap
+// record for its probability of having been sampled, 1−exp(−size/rate).
+func scaleHeapSample(count, size, rate int64) (int64, int64) {
+	if count == 0 || size == 0 {
+		return 0, 0
+	}
+	if rate <= 1 {
+		return count, size
+	}
+	avgSize := float64(size) / float64(count)
+	scale := 1 / (1 - math.Exp(-avgSize/float64(rate)))
+	return int64(float64(count) * scale), int64(float64(size) * scale)
+}
+
+// deltaOf is a window's profile of kind from two readings at its ends
+// (start nil when there is none): end − start stack by stack, computed on
+// the records and symbolized only for the stacks whose values changed,
+// as window.DeltaWith computes it from the profiles runtime/pprof writes
+// — the allocs profile's in-use columns as they stand at the end, the
+// contention profiles without the agent's own waits. A counter that went
+// down means the baseline restarted: the profile then holds everything
+// since process start. cut counts the profile's stacks that the runtime's
+// exported records cut at 32 frames.
+func (s *symbolizer) deltaOf(start, end *reading) (p *profile.Profile, restarted bool, cut int) {
+	nvalues := 2
+	if end.kind == window.Allocs {
+		nvalues = 4
+	}
+	cumulative := nvalues // the allocs profile's in-use columns are not
+	if end.kind == window.Allocs {
+		cumulative = 2
+	}
+	kept := make([]keptEntry, 0, len(end.entries)/4)
+	whole := start == nil || totals(end, cumulative) < totals(start, cumulative)
+	if !whole {
+		matched := 0
+		for i := range end.entries {
+			e := &end.entries[i]
+			d := keptEntry{e: e, v: e.v}
+			if j := start.find(e.stack, e.size, e.hash); j >= 0 {
+				from := &start.entries[j]
+				matched++
+				for c := range cumulative {
+					d.v[c] -= from.v[c]
+				}
+				if e.sym == nil {
+					e.sym = from.sym
+				}
+			}
+			if slices.ContainsFunc(d.v[:cumulative], func(v int64) bool { return v < 0 }) {
+				whole = true
+				break
+			}
+			if d.v != ([4]int64{}) {
+				kept = append(kept, d)
+			}
+		}
+		// A stack start had and end has not went down to nothing.
+		if !whole && matched < len(start.entries) && startOnly(start, end, cumulative) {
+			whole = true
+		}
+	}
+	if whole {
+		kept = kept[:0]
+		for i := range end.entries {
+			if e := &end.entries[i]; e.v != ([4]int64{}) {
+				kept = append(kept, keptEntry{e: e, v: e.v})
+			}
+		}
+	}
+	p, cut = s.build(start, end, kept, nvalues)
+	return p, whole && start != nil, cut
+}
+
+// keptEntry is a stack a window's profile holds, with its values there.
+type keptEntry struct {
+	e *entry
+	v [4]int64
+}
+
+// startOnly reports a stack of start with values that end lacks.
+func startOnly(start, end *reading, cumulative int) bool {
+	for i := range start.entries {
+		e := &start.entries[i]
+		if slices.ContainsFunc(e.v[:cumulative], func(v int64) bool { return v != 0 }) &&
+			end.find(e.stack, e.size, e.hash) < 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func totals(r *reading, cumulative int) int64 {
+	var t int64
+	for i := range r.entries {
+		for _, v := range r.entries[i].v[:cumulative] {
+			t += v
+		}
+	}
+	return t
+}
+
+// build makes the profile runtime/pprof would write for kept, with its
+// sample types, period and labels: mutex and block profiles sorted by
+// delay at the end, heaviest first, as runtime/pprof sorts its records.
+// cut counts the samples whose stacks fill the exported records' 32
+// frames, when end was read through them.
+func (s *symbolizer) build(start, end *reading, kept []keptEntry, nvalues int) (p *profile.Profile, cut int) {
+	p = &profile.Profile{TimeNanos: end.time.UnixNano()}
+	if start != nil {
+		p.DurationNanos = end.time.Sub(start.time).Nanoseconds()
+	}
+	switch end.kind {
+	case window.Mutex, window.Block:
+		p.PeriodType = &profile.ValueType{Type: "contentions", Unit: "count"}
+		p.Period = 1
+		p.SampleType = []*profile.ValueType{{Type: "contentions", Unit: "count"}, {Type: "delay", Unit: "nanoseconds"}}
+		slices.SortStableFunc(kept, func(a, b keptEntry) int { return cmp.Compare(b.e.v[1], a.e.v[1]) })
+	case window.Allocs:
+		p.PeriodType = &profile.ValueType{Type: "space", Unit: "bytes"}
+		p.Period = end.rate
+		p.SampleType = []*profile.ValueType{{Type: "alloc_objects", Unit: "count"}, {Type: "alloc_space", Unit: "bytes"},
+			{Type: "inuse_objects", Unit: "count"}, {Type: "inuse_space", Unit: "bytes"}}
+		p.DefaultSampleType = "alloc_space"
+	default:
+		panic(fmt.Sprintf("no proto for a %s reading", end.kind))
+	}
+
+	samples := make([]profile.Sample, 0, len(kept))
+	values := make([]int64, 0, nvalues*len(kept))
+	labels := map[int64]map[string][]int64{}
+	s.listed++
+	for _, k := range kept {
+		e := k.e
+		if e.sym == nil {
+			e.sym = s.stack(e.stack, end.kind != window.Allocs)
+		}
+		if e.sym.wait && end.kind != window.Allocs {
+			continue
+		}
+		if end.cut && len(e.stack) >= maxPublicDepth {
+			cut++
+		}
+		values = append(values, k.v[:nvalues]...)
+		smp := profile.Sample{Location: e.sym.locs, Value: values[len(values)-nvalues : len(values) : len(values)]}
+		if e.size != 0 {
+			l, ok := labels[e.size]
+			if !ok {
+				l = map[string][]int64{"bytes": {e.size}}
+				labels[e.size] = l
+			}
+			smp.NumLabel = l
+		}
+		samples = append(samples, smp)
+		for _, l := range e.sym.syms {
+			if l.listed == s.listed {
+				continue
+			}
+			l.listed = s.listed
+			p.Location = append(p.Location, l.loc)
+			for _, f := range l.funcs {
+				if f.listed != s.listed {
+					f.listed = s.listed
+					p.Function = append(p.Function, f.fn)
+				}
+			}
+		}
+	}
+	p.Sample = make([]*profile.Sample, len(samples))
+	for i := range samples {
+		p.Sample[i] = &samples[i]
+	}
+	return p, cut
+}
