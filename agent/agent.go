@@ -49,9 +49,11 @@ type Agent struct {
 	collectMu sync.Mutex
 	base      baseline
 	// records and syms read the runtime's cumulative profiles and name
-	// their stacks, keeping buffers and caches from window to window.
+	// their stacks, keeping buffers and caches from window to window: a
+	// symbolizer per profile kind, so that each profile's location IDs
+	// are dense.
 	records  recordReader
-	syms     symbolizer
+	syms     map[window.ProfileKind]*symbolizer
 	lastID   int
 	cpuRun   *cpuRun
 	cpuNote  string

@@ -192,18 +192,18 @@ func (a *Agent) collect(ctx context.Context, cpu []byte, cpuNotes []string) (*wi
 		if !ok {
 			w.Note(fmt.Sprintf("%s profile has no baseline: it holds everything since process start", kind))
 		}
-		delta, restarted, cut := a.syms.deltaOf(start, cur)
-		if restarted {
+		d := a.symbolizer(kind).deltaOf(start, cur)
+		if d.restarted {
 			w.Meta.Restarted = true
 			w.Note(fmt.Sprintf("%s profile counters went down since the last window: its baseline restarted "+
 				"and it holds everything since process start", kind))
 		}
-		if cut > 0 {
+		if d.cut > 0 {
 			w.Note(fmt.Sprintf("%s profile: %d stacks deeper than %d frames were cut to their %d innermost",
-				kind, cut, maxPublicDepth, maxPublicDepth))
+				kind, d.cut, maxPublicDepth, maxPublicDepth))
 		}
-		estimate += encodedBound(delta) / 2
-		w.SetProfile(kind, delta)
+		estimate += d.bound
+		w.SetProfile(kind, d.p)
 	}
 
 	w.Notes = append(w.Notes, cpuNotes...)
@@ -224,6 +224,19 @@ func (a *Agent) collect(ctx context.Context, cpu []byte, cpuNotes []string) (*wi
 		return nil, from, fmt.Errorf("collecting window %s: %w", w.ID, err)
 	}
 	return w, next, nil
+}
+
+// symbolizer returns kind's symbolizer, made on first use.
+func (a *Agent) symbolizer(kind window.ProfileKind) *symbolizer {
+	if a.syms == nil {
+		a.syms = map[window.ProfileKind]*symbolizer{}
+	}
+	s, ok := a.syms[kind]
+	if !ok {
+		s = &symbolizer{}
+		a.syms[kind] = s
+	}
+	return s
 }
 
 func (a *Agent) meta(r rates) window.Meta {
@@ -316,12 +329,12 @@ const windowJSONAllowance = 256 << 10
 // capSize drops a window's largest profiles until its bundle fits
 // WindowMaxBytes, noting each one dropped. Encoding a bundle only to measure
 // it costs about a third of a collection's allocation, so it is skipped when
-// the estimate is well under the cap: the estimate counts the profiles
-// already encoded (CPU, goroutine leaks) at their size and the others at
-// half a bound of their encoding before compression (encodedBound), so
-// that an estimate under half the cap means a bundle under the cap.
+// the estimate, which bounds the bundle from above, is under the cap: the
+// profiles already encoded (CPU, goroutine leaks) count at their size, the
+// window's deltas at their bound (windowDelta.bound), window.json at
+// windowJSONAllowance.
 func (a *Agent) capSize(w *window.Window, estimate int) error {
-	if estimate <= a.cfg.WindowMaxBytes/2 {
+	if estimate <= a.cfg.WindowMaxBytes {
 		return nil
 	}
 	for {
@@ -340,28 +353,6 @@ func (a *Agent) capSize(w *window.Window, estimate int) error {
 		w.Note(fmt.Sprintf("%s profile dropped (%d bytes): the window bundle was %d bytes, over the cap of %d bytes (Config.WindowMaxBytes)",
 			kind, kindSize, size, a.cfg.WindowMaxBytes))
 	}
-}
-
-// encodedBound bounds from above the size of p's proto encoding before
-// compression (gzip only shrinks it): every field at its tag and the
-// longest varint its value can take, strings at their length.
-func encodedBound(p *profile.Profile) int {
-	const header = 512 // sample and period types, period, times, the string table's few fixed strings
-	locID := varintLen(uint64(len(p.Location)))
-	for _, l := range p.Location {
-		locID = max(locID, varintLen(l.ID))
-	}
-	n := header
-	for _, s := range p.Sample {
-		n += 2*6 + len(s.Location)*locID + len(s.Value)*10 + 32*len(s.NumLabel) + 32*len(s.Label)
-	}
-	for _, l := range p.Location {
-		n += 6 + 11 + 11 + 11 + 24*len(l.Line)
-	}
-	for _, f := range p.Function {
-		n += 6 + 5*11 + 2*6 + len(f.Name) + len(f.Filename)
-	}
-	return n
 }
 
 // varintLen is the length of v as a protobuf varint.

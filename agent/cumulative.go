@@ -25,12 +25,14 @@ type reading struct {
 	// of its proto.
 	rate    int64
 	entries []entry
-	// index maps a stack's hash to its newest entry; older ones with the
-	// same hash are chained through entry.next.
-	index map[uint64]int32
 	// cut says the stacks were read through the exported API, which keeps
-	// a stack's 32 innermost frames.
+	// a stack's 32 innermost frames; else they are the runtime's buckets,
+	// one record each, listed newest first, so that a later reading lists
+	// the same buckets after its new ones, in the same order.
 	cut bool
+	// index maps a stack's hash to its newest entry; older ones with the
+	// same hash are chained through entry.next. Made when first needed.
+	index map[uint64]int32
 }
 
 // entry is one stack of a reading.
@@ -43,7 +45,6 @@ type entry struct {
 	// delay in nanoseconds, or the allocs profile's alloc_objects,
 	// alloc_space, inuse_objects and inuse_space, scaled for sampling.
 	v    [4]int64
-	hash uint64
 	next int32
 	// sym is the symbolized stack, once a window needed it; a later
 	// reading inherits it for the same stack.
@@ -62,17 +63,17 @@ func (a *Agent) readCumulative(kind window.ProfileKind, now time.Time) (*reading
 }
 
 // newReading sums kind's records into a reading taken at now; cut says
-// their stacks were cut at maxPublicDepth frames.
+// their stacks were cut at maxPublicDepth frames, so that two records may
+// share one.
 func newReading(kind window.ProfileKind, now time.Time, recs []record, cut bool) *reading {
-	r := &reading{kind: kind, time: now, cut: cut, entries: make([]entry, 0, len(recs)),
-		index: make(map[uint64]int32, len(recs))}
+	r := &reading{kind: kind, time: now, cut: cut, entries: make([]entry, 0, len(recs))}
 	if kind == window.Allocs {
 		r.rate = int64(runtime.MemProfileRate)
 	}
 	ghz := float64(cyclesPerSecond()) / 1e9
 	for i := range recs {
 		rec := &recs[i]
-		e := entry{stack: rec.stack}
+		e := entry{stack: rec.stack, next: -1}
 		switch kind {
 		case window.Mutex, window.Block:
 			e.v[0], e.v[1] = rec.v[0], int64(float64(rec.v[1])/ghz)
@@ -84,33 +85,36 @@ func newReading(kind window.ProfileKind, now time.Time, recs []record, cut bool)
 			e.v[0], e.v[1] = scaleHeapSample(allocObjects, allocBytes, r.rate)
 			e.v[2], e.v[3] = scaleHeapSample(allocObjects-freeObjects, allocBytes-freeBytes, r.rate)
 		}
-		r.add(e)
+		if cut {
+			r.add(e)
+		} else {
+			r.entries = append(r.entries, e)
+		}
 	}
 	return r
 }
 
-// add adds e's values to its stack's entry, making one when new: two
-// records share a stack only when the exported API cut them to the same
-// innermost frames.
+// add adds e's values to its stack's entry, making one when new.
 func (r *reading) add(e entry) {
-	e.hash = stackHash(e.stack, e.size)
-	if i := r.find(e.stack, e.size, e.hash); i >= 0 {
+	if i := r.find(e.stack, e.size); i >= 0 {
 		for j := range e.v {
 			r.entries[i].v[j] += e.v[j]
 		}
 		return
 	}
-	e.next = -1
-	if prev, ok := r.index[e.hash]; ok {
-		e.next = prev
-	}
-	r.index[e.hash] = int32(len(r.entries))
 	r.entries = append(r.entries, e)
+	r.link(int32(len(r.entries) - 1))
 }
 
 // find returns the index of the entry of stack and size, or -1.
-func (r *reading) find(stack []uintptr, size int64, hash uint64) int32 {
-	i, ok := r.index[hash]
+func (r *reading) find(stack []uintptr, size int64) int32 {
+	if r.index == nil {
+		r.index = make(map[uint64]int32, len(r.entries))
+		for i := range r.entries {
+			r.link(int32(i))
+		}
+	}
+	i, ok := r.index[stackHash(stack, size)]
 	if !ok {
 		return -1
 	}
@@ -121,6 +125,49 @@ func (r *reading) find(stack []uintptr, size int64, hash uint64) int32 {
 		}
 	}
 	return -1
+}
+
+// link adds entry i to the index.
+func (r *reading) link(i int32) {
+	e := &r.entries[i]
+	h := stackHash(e.stack, e.size)
+	e.next = -1
+	if prev, ok := r.index[h]; ok {
+		e.next = prev
+	}
+	r.index[h] = i
+}
+
+// matches returns, for each of end's entries, the index of start's entry
+// of the same stack, or −1. Readings of the runtime's buckets list start's
+// after end's new ones, in the same order: then the match is by position,
+// each checked by the bucket's memory; otherwise by hash.
+func matches(start, end *reading) []int32 {
+	out := make([]int32, len(end.entries))
+	if offset := len(end.entries) - len(start.entries); !start.cut && !end.cut && offset >= 0 {
+		same := true
+		for i := range start.entries {
+			s, e := &start.entries[i], &end.entries[offset+i]
+			if s.size != e.size || len(s.stack) != len(e.stack) || unsafe.SliceData(s.stack) != unsafe.SliceData(e.stack) {
+				same = false
+				break
+			}
+		}
+		if same {
+			for i := range out {
+				out[i] = int32(i - offset) // negative for end's new buckets
+				if out[i] < 0 {
+					out[i] = -1
+				}
+			}
+			return out
+		}
+	}
+	for i := range end.entries {
+		e := &end.entries[i]
+		out[i] = start.find(e.stack, e.size)
+	}
+	return out
 }
 
 func sameStack(a, b []uintptr) bool {
@@ -160,9 +207,8 @@ func scaleHeapSample(count, size, rate int64) (int64, int64) {
 // — the allocs profile's in-use columns as they stand at the end, the
 // contention profiles without the agent's own waits. A counter that went
 // down means the baseline restarted: the profile then holds everything
-// since process start. cut counts the profile's stacks that the runtime's
-// exported records cut at 32 frames.
-func (s *symbolizer) deltaOf(start, end *reading) (p *profile.Profile, restarted bool, cut int) {
+// since process start.
+func (s *symbolizer) deltaOf(start, end *reading) windowDelta {
 	nvalues := 2
 	if end.kind == window.Allocs {
 		nvalues = 4
@@ -175,10 +221,10 @@ func (s *symbolizer) deltaOf(start, end *reading) (p *profile.Profile, restarted
 	whole := start == nil || totals(end, cumulative) < totals(start, cumulative)
 	if !whole {
 		matched := 0
-		for i := range end.entries {
+		for i, j := range matches(start, end) {
 			e := &end.entries[i]
 			d := keptEntry{e: e, v: e.v}
-			if j := start.find(e.stack, e.size, e.hash); j >= 0 {
+			if j >= 0 {
 				from := &start.entries[j]
 				matched++
 				for c := range cumulative {
@@ -209,8 +255,23 @@ func (s *symbolizer) deltaOf(start, end *reading) (p *profile.Profile, restarted
 			}
 		}
 	}
-	p, cut = s.build(start, end, kept, nvalues)
-	return p, whole && start != nil, cut
+	d := s.build(start, end, kept, nvalues)
+	d.restarted = whole && start != nil
+	return d
+}
+
+// windowDelta is a window's profile of one kind.
+type windowDelta struct {
+	p         *profile.Profile
+	restarted bool
+	// cut counts the stacks the runtime's exported records cut at 32
+	// frames.
+	cut int
+	// bound bounds the profile's size gzipped from above: the length of
+	// its proto encoding, field by field (IDs and values at their varint
+	// length, a string table entry per function name and file), plus what
+	// gzip adds to data it cannot shrink.
+	bound int
 }
 
 // keptEntry is a stack a window's profile holds, with its values there.
@@ -224,7 +285,7 @@ func startOnly(start, end *reading, cumulative int) bool {
 	for i := range start.entries {
 		e := &start.entries[i]
 		if slices.ContainsFunc(e.v[:cumulative], func(v int64) bool { return v != 0 }) &&
-			end.find(e.stack, e.size, e.hash) < 0 {
+			end.find(e.stack, e.size) < 0 {
 			return true
 		}
 	}
@@ -244,10 +305,9 @@ func totals(r *reading, cumulative int) int64 {
 // build makes the profile runtime/pprof would write for kept, with its
 // sample types, period and labels: mutex and block profiles sorted by
 // delay at the end, heaviest first, as runtime/pprof sorts its records.
-// cut counts the samples whose stacks fill the exported records' 32
-// frames, when end was read through them.
-func (s *symbolizer) build(start, end *reading, kept []keptEntry, nvalues int) (p *profile.Profile, cut int) {
-	p = &profile.Profile{TimeNanos: end.time.UnixNano()}
+func (s *symbolizer) build(start, end *reading, kept []keptEntry, nvalues int) windowDelta {
+	p := &profile.Profile{TimeNanos: end.time.UnixNano()}
+	d := windowDelta{p: p, bound: 128} // times, period, default sample type, the fixed strings
 	if start != nil {
 		p.DurationNanos = end.time.Sub(start.time).Nanoseconds()
 	}
@@ -256,7 +316,13 @@ func (s *symbolizer) build(start, end *reading, kept []keptEntry, nvalues int) (
 		p.PeriodType = &profile.ValueType{Type: "contentions", Unit: "count"}
 		p.Period = 1
 		p.SampleType = []*profile.ValueType{{Type: "contentions", Unit: "count"}, {Type: "delay", Unit: "nanoseconds"}}
-		slices.SortStableFunc(kept, func(a, b keptEntry) int { return cmp.Compare(b.e.v[1], a.e.v[1]) })
+		// Ties in the order of the records (the entries' slab order).
+		slices.SortFunc(kept, func(a, b keptEntry) int {
+			if c := cmp.Compare(b.e.v[1], a.e.v[1]); c != 0 {
+				return c
+			}
+			return cmp.Compare(uintptr(unsafe.Pointer(a.e)), uintptr(unsafe.Pointer(b.e)))
+		})
 	case window.Allocs:
 		p.PeriodType = &profile.ValueType{Type: "space", Unit: "bytes"}
 		p.Period = end.rate
@@ -280,9 +346,14 @@ func (s *symbolizer) build(start, end *reading, kept []keptEntry, nvalues int) (
 			continue
 		}
 		if end.cut && len(e.stack) >= maxPublicDepth {
-			cut++
+			d.cut++
 		}
 		values = append(values, k.v[:nvalues]...)
+		valueBytes := 0
+		for _, v := range k.v[:nvalues] {
+			valueBytes += varintLen(uint64(v))
+		}
+		d.bound += 1 + 5 + 1 + varintLen(uint64(e.sym.idBytes)) + e.sym.idBytes + 1 + varintLen(uint64(valueBytes)) + valueBytes
 		smp := profile.Sample{Location: e.sym.locs, Value: values[len(values)-nvalues : len(values) : len(values)]}
 		if e.size != 0 {
 			l, ok := labels[e.size]
@@ -291,6 +362,7 @@ func (s *symbolizer) build(start, end *reading, kept []keptEntry, nvalues int) (
 				labels[e.size] = l
 			}
 			smp.NumLabel = l
+			d.bound += 2 + 2*(1+5) + 1 + 10
 		}
 		samples = append(samples, smp)
 		for _, l := range e.sym.syms {
@@ -299,10 +371,12 @@ func (s *symbolizer) build(start, end *reading, kept []keptEntry, nvalues int) (
 			}
 			l.listed = s.listed
 			p.Location = append(p.Location, l.loc)
+			d.bound += l.bound
 			for _, f := range l.funcs {
 				if f.listed != s.listed {
 					f.listed = s.listed
 					p.Function = append(p.Function, f.fn)
+					d.bound += f.bound
 				}
 			}
 		}
@@ -311,5 +385,7 @@ func (s *symbolizer) build(start, end *reading, kept []keptEntry, nvalues int) (
 	for i := range samples {
 		p.Sample[i] = &samples[i]
 	}
-	return p, cut
+	d.bound += len(p.SampleType) * (2 + 2*(1+5))
+	d.bound += 18 + 5*(d.bound/16383+1) // gzip's header and trailer, stored blocks
+	return d
 }

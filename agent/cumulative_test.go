@@ -150,7 +150,8 @@ func TestRecordDeltaMatchesWrittenProfiles(t *testing.T) {
 			endR, endW := readBothWays(t, a, public)
 
 			for _, kind := range cumulativeKinds {
-				got, restarted, cut := a.syms.deltaOf(startR[kind], endR[kind])
+				d := a.symbolizer(kind).deltaOf(startR[kind], endR[kind])
+				got, restarted, cut := d.p, d.restarted, d.cut
 				if restarted {
 					t.Fatalf("%s: a restart between two readings of one process", kind)
 				}

@@ -120,13 +120,16 @@ func genLeaf(p *genPair) {
 }
 
 // waitForWaiter returns once a goroutine waits in mu.Lock (mu's waiter
-// count, sync.Mutex's state >> 3, is above zero) and has had time to
-// park, or after a millisecond in any case.
+// count, sync.Mutex's state >> 3, is above zero) and has had a few turns
+// to park, or after a millisecond in any case. It yields rather than
+// sleeps: a sleep allocates a timer at the leaf's stack.
 func waitForWaiter(mu *sync.Mutex) {
 	state := (*atomic.Int32)(unsafe.Pointer(mu))
 	deadline := time.Now().Add(time.Millisecond)
 	for state.Load()>>3 == 0 && time.Now().Before(deadline) {
 		runtime.Gosched()
 	}
-	time.Sleep(50 * time.Microsecond)
+	for range 20 {
+		runtime.Gosched()
+	}
 }

@@ -89,6 +89,9 @@ type symFunc struct {
 	goexit bool // runtime.goexit: never written
 	wait   bool // one of the agent's own waits (agentWaits)
 	listed uint64
+	// bound is the longest the function's proto message and strings
+	// can be (string indexes at 5 bytes).
+	bound int
 }
 
 // symLoc is one Location: a physical call site with the calls inlined
@@ -99,6 +102,7 @@ type symLoc struct {
 	funcs  []*symFunc
 	wait   bool // a frame is one of the agent's own waits
 	listed uint64
+	bound  int // the longest its proto message can be
 }
 
 // stack returns the locations of a stack of return PCs, leaf first, as
@@ -151,6 +155,7 @@ func (s *symbolizer) stack(stk []uintptr, contention bool) *symStack {
 		out.locs = append(out.locs, l.loc)
 		out.syms = append(out.syms, l)
 		out.wait = out.wait || l.wait
+		out.idBytes += varintLen(l.loc.ID)
 		frames = frames[len(l.frames):]
 	}
 	return out
@@ -162,6 +167,9 @@ type symStack struct {
 	locs []*profile.Location
 	syms []*symLoc
 	wait bool // a frame is one of the agent's own waits
+	// idBytes is the length of the locations' IDs as varints, for a
+	// profile's encodedBound.
+	idBytes int
 }
 
 // location returns the location that starts frames: the one made before
@@ -186,6 +194,10 @@ func (s *symbolizer) location(frames []*symFrame) *symLoc {
 	}
 	l.frames = append([]*symFrame(nil), l.frames...) // frames is scratch
 	l.loc = &profile.Location{ID: s.lastLoc, Address: uint64(frames[0].callPC), Line: lines}
+	l.bound = 1 + 5 + 1 + varintLen(l.loc.ID) + 1 + varintLen(l.loc.Address)
+	for _, ln := range lines {
+		l.bound += 2 + 1 + varintLen(ln.Function.ID) + 1 + varintLen(uint64(ln.Line))
+	}
 	if frames[0].loc == nil {
 		frames[0].loc = l
 	}
@@ -251,6 +263,8 @@ func (s *symbolizer) function(fr *runtime.Frame) *symFunc {
 		goexit: name == "runtime.goexit",
 		wait:   agentWaits.MatchString(name),
 	}
+	f.bound = 1 + 5 + 1 + varintLen(f.fn.ID) + 3*(1+5) + 1 + varintLen(uint64(f.fn.StartLine)) +
+		2*(1+5) + len(f.fn.Name) + len(f.fn.Filename)
 	s.funcs[name] = f
 	return f
 }
