@@ -148,7 +148,9 @@ func matches(start, end *reading) []int32 {
 		same := true
 		for i := range start.entries {
 			s, e := &start.entries[i], &end.entries[offset+i]
-			if s.size != e.size || len(s.stack) != len(e.stack) || unsafe.SliceData(s.stack) != unsafe.SliceData(e.stack) {
+			// The bucket, not its block size: a bucket read before its
+			// first allocation was counted has none yet.
+			if len(s.stack) != len(e.stack) || unsafe.SliceData(s.stack) != unsafe.SliceData(e.stack) {
 				same = false
 				break
 			}
@@ -230,7 +232,7 @@ func (s *symbolizer) deltaOf(start, end *reading) windowDelta {
 				for c := range cumulative {
 					d.v[c] -= from.v[c]
 				}
-				if e.sym == nil {
+				if e.sym == nil && from.sym != nil && from.sym.gen == s.gen {
 					e.sym = from.sym
 				}
 			}
@@ -272,6 +274,31 @@ type windowDelta struct {
 	// length, a string table entry per function name and file), plus what
 	// gzip adds to data it cannot shrink.
 	bound int
+}
+
+// sortByDelay sorts kept by the delay at the end, heaviest first, ties in
+// the order of the records: through keys of their own, as comparing
+// through the entries' pointers costs a cache miss per comparison.
+func sortByDelay(kept []keptEntry) {
+	type key struct {
+		delay int64
+		i     int32
+	}
+	keys := make([]key, len(kept))
+	for i, k := range kept {
+		keys[i] = key{k.e.v[1], int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := cmp.Compare(b.delay, a.delay); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	sorted := make([]keptEntry, len(kept))
+	for i, k := range keys {
+		sorted[i] = kept[k.i]
+	}
+	copy(kept, sorted)
 }
 
 // keptEntry is a stack a window's profile holds, with its values there.
@@ -316,13 +343,7 @@ func (s *symbolizer) build(start, end *reading, kept []keptEntry, nvalues int) w
 		p.PeriodType = &profile.ValueType{Type: "contentions", Unit: "count"}
 		p.Period = 1
 		p.SampleType = []*profile.ValueType{{Type: "contentions", Unit: "count"}, {Type: "delay", Unit: "nanoseconds"}}
-		// Ties in the order of the records (the entries' slab order).
-		slices.SortFunc(kept, func(a, b keptEntry) int {
-			if c := cmp.Compare(b.e.v[1], a.e.v[1]); c != 0 {
-				return c
-			}
-			return cmp.Compare(uintptr(unsafe.Pointer(a.e)), uintptr(unsafe.Pointer(b.e)))
-		})
+		sortByDelay(kept)
 	case window.Allocs:
 		p.PeriodType = &profile.ValueType{Type: "space", Unit: "bytes"}
 		p.Period = end.rate
@@ -336,10 +357,10 @@ func (s *symbolizer) build(start, end *reading, kept []keptEntry, nvalues int) w
 	samples := make([]profile.Sample, 0, len(kept))
 	values := make([]int64, 0, nvalues*len(kept))
 	labels := map[int64]map[string][]int64{}
-	s.listed++
+	s.begin()
 	for _, k := range kept {
 		e := k.e
-		if e.sym == nil {
+		if e.sym == nil || e.sym.gen != s.gen {
 			e.sym = s.stack(e.stack, end.kind != window.Allocs)
 		}
 		if e.sym.wait && end.kind != window.Allocs {
@@ -365,11 +386,12 @@ func (s *symbolizer) build(start, end *reading, kept []keptEntry, nvalues int) w
 			d.bound += 2 + 2*(1+5) + 1 + 10
 		}
 		samples = append(samples, smp)
-		for _, l := range e.sym.syms {
-			if l.listed == s.listed {
+		for _, id := range e.sym.ids {
+			if s.locListed[id] == s.listed {
 				continue
 			}
-			l.listed = s.listed
+			s.locListed[id] = s.listed
+			l := s.locs[id]
 			p.Location = append(p.Location, l.loc)
 			d.bound += l.bound
 			for _, f := range l.funcs {

@@ -50,6 +50,13 @@ type symbolizer struct {
 	funcs map[string]*symFunc
 	// lastLoc and lastFunc are the last Location and Function IDs given.
 	lastLoc, lastFunc uint64
+	// gen counts the caches' generations (see maxCachedPCs).
+	gen uint64
+	// locs holds the locations by ID, locListed the count of the last
+	// profile that listed each (dense, so that listing a profile's
+	// locations does not visit every one).
+	locs      []*symLoc
+	locListed []uint64
 	// listed counts the profiles built: a location or function stamped
 	// with the current count is already in the profile being built.
 	listed uint64
@@ -101,8 +108,7 @@ type symLoc struct {
 	frames []*symFrame
 	funcs  []*symFunc
 	wait   bool // a frame is one of the agent's own waits
-	listed uint64
-	bound  int // the longest its proto message can be
+	bound int // the longest its proto message can be
 }
 
 // stack returns the locations of a stack of return PCs, leaf first, as
@@ -118,12 +124,6 @@ type symLoc struct {
 // location without a function.
 func (s *symbolizer) stack(stk []uintptr, contention bool) *symStack {
 	hideRuntime := !contention
-	if len(s.pcs) > maxCachedPCs {
-		s.pcs, s.funcs = nil, nil
-	}
-	if s.pcs == nil {
-		s.pcs, s.funcs = map[uintptr]*pcFrames{}, map[string]*symFunc{}
-	}
 	if hideRuntime {
 		for i, pc := range stk {
 			if !s.frames(pc).hidden {
@@ -149,11 +149,11 @@ func (s *symbolizer) stack(stk []uintptr, contention bool) *symStack {
 		}
 	}
 	s.expanded = frames
-	out := &symStack{}
+	out := &symStack{gen: s.gen}
 	for len(frames) > 0 {
 		l := s.location(frames)
 		out.locs = append(out.locs, l.loc)
-		out.syms = append(out.syms, l)
+		out.ids = append(out.ids, uint32(l.loc.ID))
 		out.wait = out.wait || l.wait
 		out.idBytes += varintLen(l.loc.ID)
 		frames = frames[len(l.frames):]
@@ -161,12 +161,26 @@ func (s *symbolizer) stack(stk []uintptr, contention bool) *symStack {
 	return out
 }
 
+// begin starts a profile: the locations and functions it lists are
+// stamped with a count of its own. Past maxCachedPCs the caches start a
+// new generation, between two profiles so that none mixes IDs of two:
+// stacks symbolized before are symbolized again, and IDs start from 1.
+func (s *symbolizer) begin() {
+	if s.pcs == nil || len(s.pcs) > maxCachedPCs {
+		s.gen++
+		s.pcs, s.funcs = map[uintptr]*pcFrames{}, map[string]*symFunc{}
+		s.locs, s.locListed, s.lastLoc, s.lastFunc = []*symLoc{nil}, []uint64{0}, 0, 0
+	}
+	s.listed++
+}
+
 // symStack is a symbolized stack: its locations, leaf first, for a
 // sample, and theirs for listing them in a profile.
 type symStack struct {
 	locs []*profile.Location
-	syms []*symLoc
-	wait bool // a frame is one of the agent's own waits
+	ids  []uint32 // the locations' IDs, to list them from symbolizer.locs
+	gen  uint64   // the symbolizer's generation that made it
+	wait bool     // a frame is one of the agent's own waits
 	// idBytes is the length of the locations' IDs as varints, for a
 	// profile's encodedBound.
 	idBytes int
@@ -194,6 +208,8 @@ func (s *symbolizer) location(frames []*symFrame) *symLoc {
 	}
 	l.frames = append([]*symFrame(nil), l.frames...) // frames is scratch
 	l.loc = &profile.Location{ID: s.lastLoc, Address: uint64(frames[0].callPC), Line: lines}
+	s.locs = append(s.locs, l)
+	s.locListed = append(s.locListed, 0)
 	l.bound = 1 + 5 + 1 + varintLen(l.loc.ID) + 1 + varintLen(l.loc.Address)
 	for _, ln := range lines {
 		l.bound += 2 + 1 + varintLen(ln.Function.ID) + 1 + varintLen(uint64(ln.Line))
