@@ -48,7 +48,7 @@ type entry struct {
 	next int32
 	// sym is the symbolized stack, once a window needed it; a later
 	// reading inherits it for the same stack.
-	sym *symStack
+	sym symStack
 }
 
 var stackSeed = maphash.MakeSeed()
@@ -232,7 +232,7 @@ func (s *symbolizer) deltaOf(start, end *reading) windowDelta {
 				for c := range cumulative {
 					d.v[c] -= from.v[c]
 				}
-				if e.sym == nil && from.sym != nil && from.sym.gen == s.gen {
+				if e.sym.gen == 0 && from.sym.gen == s.gen {
 					e.sym = from.sym
 				}
 			}
@@ -360,7 +360,7 @@ func (s *symbolizer) build(start, end *reading, kept []keptEntry, nvalues int) w
 	s.begin()
 	for _, k := range kept {
 		e := k.e
-		if e.sym == nil || e.sym.gen != s.gen {
+		if e.sym.gen != s.gen {
 			e.sym = s.stack(e.stack, end.kind != window.Allocs)
 		}
 		if e.sym.wait && end.kind != window.Allocs {

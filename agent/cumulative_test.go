@@ -15,21 +15,6 @@ import (
 	"github.com/contendr/contendr/window"
 )
 
-// profilingAtFullRate records every mutex and block event, and samples
-// allocations every rate bytes, until the test ends.
-func profilingAtFullRate(t testing.TB, memRate int) {
-	t.Helper()
-	mutexBefore := runtime.SetMutexProfileFraction(1)
-	memBefore := runtime.MemProfileRate
-	runtime.SetBlockProfileRate(1)
-	runtime.MemProfileRate = memRate
-	t.Cleanup(func() {
-		runtime.SetMutexProfileFraction(mutexBefore)
-		runtime.SetBlockProfileRate(0)
-		runtime.MemProfileRate = memBefore
-	})
-}
-
 // readBothWays reads the cumulative profiles the agent's way (records,
 // deep or exported) and runtime/pprof's way (WriteTo, parsed) at one
 // instant: with the GC off, so that the allocs profile does not move

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 	"unsafe"
 )
@@ -132,4 +133,19 @@ func waitForWaiter(mu *sync.Mutex) {
 	for range 20 {
 		runtime.Gosched()
 	}
+}
+
+// profilingAtFullRate records every mutex and block event, and samples
+// allocations every rate bytes, until the test ends.
+func profilingAtFullRate(t testing.TB, memRate int) {
+	t.Helper()
+	mutexBefore := runtime.SetMutexProfileFraction(1)
+	memBefore := runtime.MemProfileRate
+	runtime.SetBlockProfileRate(1)
+	runtime.MemProfileRate = memRate
+	t.Cleanup(func() {
+		runtime.SetMutexProfileFraction(mutexBefore)
+		runtime.SetBlockProfileRate(0)
+		runtime.MemProfileRate = memBefore
+	})
 }

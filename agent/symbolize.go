@@ -57,6 +57,9 @@ type symbolizer struct {
 	// locations does not visit every one).
 	locs      []*symLoc
 	locListed []uint64
+	// locSlab and lineSlab are where new locations and lines go.
+	locSlab  []profile.Location
+	lineSlab []profile.Line
 	// listed counts the profiles built: a location or function stamped
 	// with the current count is already in the profile being built.
 	listed uint64
@@ -108,7 +111,7 @@ type symLoc struct {
 	frames []*symFrame
 	funcs  []*symFunc
 	wait   bool // a frame is one of the agent's own waits
-	bound int // the longest its proto message can be
+	bound  int  // the longest its proto message can be
 }
 
 // stack returns the locations of a stack of return PCs, leaf first, as
@@ -122,7 +125,7 @@ type symLoc struct {
 // the PCs it cannot name (the runtime's sentinel that marks a logical
 // stack among them); an allocation stack does not, and such a PC is a
 // location without a function.
-func (s *symbolizer) stack(stk []uintptr, contention bool) *symStack {
+func (s *symbolizer) stack(stk []uintptr, contention bool) symStack {
 	hideRuntime := !contention
 	if hideRuntime {
 		for i, pc := range stk {
@@ -149,7 +152,7 @@ func (s *symbolizer) stack(stk []uintptr, contention bool) *symStack {
 		}
 	}
 	s.expanded = frames
-	out := &symStack{gen: s.gen}
+	out := symStack{gen: s.gen}
 	for len(frames) > 0 {
 		l := s.location(frames)
 		out.locs = append(out.locs, l.loc)
@@ -200,14 +203,25 @@ func (s *symbolizer) location(frames []*symFrame) *symLoc {
 	}
 	s.lastLoc++
 	l := &symLoc{frames: frames[:n:n], funcs: make([]*symFunc, n)}
-	lines := make([]profile.Line, n)
+	// Locations and their lines come from slabs, in ID order: the
+	// collectors walk them sample by sample, and neighbours share
+	// cache lines.
+	if len(s.locSlab) == cap(s.locSlab) {
+		s.locSlab = make([]profile.Location, 0, 1024)
+	}
+	if len(s.lineSlab)+n > cap(s.lineSlab) {
+		s.lineSlab = make([]profile.Line, 0, max(4096, n))
+	}
+	s.lineSlab = s.lineSlab[:len(s.lineSlab)+n]
+	lines := s.lineSlab[len(s.lineSlab)-n : len(s.lineSlab) : len(s.lineSlab)]
 	for i, f := range l.frames {
 		lines[i] = profile.Line{Function: f.fn.fn, Line: f.line}
 		l.funcs[i] = f.fn
 		l.wait = l.wait || f.fn.wait
 	}
 	l.frames = append([]*symFrame(nil), l.frames...) // frames is scratch
-	l.loc = &profile.Location{ID: s.lastLoc, Address: uint64(frames[0].callPC), Line: lines}
+	s.locSlab = append(s.locSlab, profile.Location{ID: s.lastLoc, Address: uint64(frames[0].callPC), Line: lines})
+	l.loc = &s.locSlab[len(s.locSlab)-1]
 	s.locs = append(s.locs, l)
 	s.locListed = append(s.locListed, 0)
 	l.bound = 1 + 5 + 1 + varintLen(l.loc.ID) + 1 + varintLen(l.loc.Address)
