@@ -118,15 +118,29 @@ func valueTypes(p *profile.Profile) string {
 // and holds the window's profiles the agent builds from the runtime's
 // records to what runtime/pprof writes for the same records, subtracted
 // by window.DeltaWith: the same stacks (locations, lines, functions), the
-// same values, sample types and period.
+// same values, sample types and period. The window follows one whose
+// stacks the symbolizer cached (with a bound of one PC, the cache starts
+// over between them).
 func TestRecordDeltaMatchesWrittenProfiles(t *testing.T) {
-	for _, public := range []bool{false, true} {
-		t.Run(fmt.Sprintf("exported=%v", public), func(t *testing.T) {
+	for _, c := range []struct {
+		public bool
+		maxPCs int // 1: a new cache generation for every profile
+	}{{false, 0}, {true, 0}, {false, 1}} {
+		public := c.public
+		t.Run(fmt.Sprintf("exported=%v/maxPCs=%d", c.public, c.maxPCs), func(t *testing.T) {
 			profilingAtFullRate(t, 64)
 			a := &Agent{}
+			for _, kind := range cumulativeKinds {
+				a.symbolizer(kind).maxPCs = c.maxPCs
+			}
 			shallow, deep := stackGen{depth: 6}, stackGen{depth: 6, extra: 40}
 			shallow.run(0, 64, 16)
+			firstR, _ := readBothWays(t, a, public)
+			shallow.run(0, 32, 16)
 			startR, startW := readBothWays(t, a, public)
+			for _, kind := range cumulativeKinds { // a window before: its stacks cached
+				a.symbolizer(kind).deltaOf(firstR[kind], startR[kind])
+			}
 			shallow.run(0, 64, 16)
 			deep.run(0, 16, 16)
 			if err := sleep(context.Background(), time.Millisecond); err != nil {

@@ -3,6 +3,7 @@ package agent
 import (
 	"fmt"
 	"runtime"
+	"slices"
 
 	"github.com/contendr/contendr/window"
 )
@@ -42,7 +43,7 @@ type recordReader struct {
 // The stacks of a deep reading are the runtime's own bucket memory, which
 // is never freed or changed: they may be kept past the next call.
 func (rr *recordReader) read(kind window.ProfileKind) (recs []record, cut bool, err error) {
-	if !slicesContainsKind(cumulativeKinds, kind) {
+	if !slices.Contains(cumulativeKinds, kind) {
 		return nil, false, fmt.Errorf("the runtime has no %s records", kind)
 	}
 	if recs, ok := rr.readDeep(kind); ok {
@@ -110,13 +111,4 @@ func grow[T any](buf []T, n int) []T {
 		return make([]T, n)
 	}
 	return buf[:n]
-}
-
-func slicesContainsKind(kinds []window.ProfileKind, kind window.ProfileKind) bool {
-	for _, k := range kinds {
-		if k == kind {
-			return true
-		}
-	}
-	return false
 }

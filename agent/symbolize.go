@@ -50,8 +50,10 @@ type symbolizer struct {
 	funcs map[string]*symFunc
 	// lastLoc and lastFunc are the last Location and Function IDs given.
 	lastLoc, lastFunc uint64
-	// gen counts the caches' generations (see maxCachedPCs).
-	gen uint64
+	// gen counts the caches' generations; maxPCs, when set, bounds the
+	// cache instead of maxCachedPCs.
+	gen    uint64
+	maxPCs int
 	// locs holds the locations by ID, locListed the count of the last
 	// profile that listed each (dense, so that listing a profile's
 	// locations does not visit every one).
@@ -169,7 +171,11 @@ func (s *symbolizer) stack(stk []uintptr, contention bool) symStack {
 // new generation, between two profiles so that none mixes IDs of two:
 // stacks symbolized before are symbolized again, and IDs start from 1.
 func (s *symbolizer) begin() {
-	if s.pcs == nil || len(s.pcs) > maxCachedPCs {
+	bound := maxCachedPCs
+	if s.maxPCs > 0 {
+		bound = s.maxPCs
+	}
+	if s.pcs == nil || len(s.pcs) > bound {
 		s.gen++
 		s.pcs, s.funcs = map[uintptr]*pcFrames{}, map[string]*symFunc{}
 		s.locs, s.locListed, s.lastLoc, s.lastFunc = []*symLoc{nil}, []uint64{0}, 0, 0
