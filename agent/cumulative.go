@@ -403,10 +403,11 @@ func (s *symbolizer) build(start, end *reading, kept []keptEntry, nvalues int) w
 			}
 		}
 	}
-	p.Sample = make([]*profile.Sample, len(samples))
+	ptrs := make([]*profile.Sample, len(samples))
 	for i := range samples {
-		p.Sample[i] = &samples[i]
+		ptrs[i] = &samples[i]
 	}
+	p.Sample = ptrs
 	d.bound += len(p.SampleType) * (2 + 2*(1+5))
 	d.bound += 18 + 5*(d.bound/16383+1) // gzip's header and trailer, stored blocks
 	return d
