@@ -158,6 +158,11 @@ func TestRecordDeltaMatchesWrittenProfiles(t *testing.T) {
 				if err := got.CheckValid(); err != nil {
 					t.Fatalf("%s: %v", kind, err)
 				}
+				w := &window.Window{}
+				w.SetProfile(kind, got)
+				if size := len(w.ProfileBytes(kind)); size == 0 || size > d.bound {
+					t.Errorf("%s: encoded in %d bytes, over its bound of %d", kind, size, d.bound)
+				}
 				if g, w := valueTypes(got), valueTypes(want); g != w {
 					t.Errorf("%s: sample types %s, runtime/pprof's %s", kind, g, w)
 				}
