@@ -23,8 +23,10 @@ type record struct {
 const maxPublicDepth = 32
 
 // recordReader reads the runtime's mutex, block and memory profile records
-// into buffers it keeps from one reading to the next. It is not safe for
-// concurrent use: the agent reads under collectMu.
+// into buffers it keeps from one reading to the next, offered whole to the
+// runtime first: when they hold every record, one walk of the runtime's
+// buckets reads them, else a larger buffer takes a second. It is not safe
+// for concurrent use: the agent reads under collectMu.
 type recordReader struct {
 	records []record
 	// The runtime's own record types, as the exported API fills them
@@ -64,26 +66,20 @@ func (rr *recordReader) readPublic(kind window.ProfileKind) []record {
 		if kind == window.Mutex {
 			read = runtime.MutexProfile
 		}
-		n, _ := read(nil)
-		for {
-			rr.block = grow(rr.block, n+50)
-			var ok bool
-			if n, ok = read(rr.block); ok {
-				break
-			}
+		n, ok := read(rr.block[:cap(rr.block)])
+		for !ok {
+			rr.block = make([]runtime.BlockProfileRecord, n+n/8+50)
+			n, ok = read(rr.block)
 		}
 		for i := range rr.block[:n] {
 			r := &rr.block[i]
 			rr.records = append(rr.records, record{stack: rr.keepStack(r.Stack()), v: [4]int64{r.Count, r.Cycles}})
 		}
 	case window.Allocs:
-		n, _ := runtime.MemProfile(nil, true)
-		for {
-			rr.mem = grow(rr.mem, n+50)
-			var ok bool
-			if n, ok = runtime.MemProfile(rr.mem, true); ok {
-				break
-			}
+		n, ok := runtime.MemProfile(rr.mem[:cap(rr.mem)], true)
+		for !ok {
+			rr.mem = make([]runtime.MemProfileRecord, n+n/8+50)
+			n, ok = runtime.MemProfile(rr.mem, true)
 		}
 		for i := range rr.mem[:n] {
 			r := &rr.mem[i]
@@ -103,12 +99,4 @@ func (rr *recordReader) keepStack(stk []uintptr) []uintptr {
 	start := len(rr.slab)
 	rr.slab = append(rr.slab, stk...)
 	return rr.slab[start:len(rr.slab):len(rr.slab)]
-}
-
-// grow returns buf with length n, reallocated only when too small.
-func grow[T any](buf []T, n int) []T {
-	if cap(buf) < n {
-		return make([]T, n)
-	}
-	return buf[:n]
 }

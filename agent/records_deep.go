@@ -58,26 +58,20 @@ func (rr *recordReader) readDeep(kind window.ProfileKind) ([]record, bool) {
 		if kind == window.Mutex {
 			read = deepMutexProfile
 		}
-		n, _ := read(nil)
-		for {
-			rr.deep.block = grow(rr.deep.block, n+50)
-			var ok bool
-			if n, ok = read(rr.deep.block); ok {
-				break
-			}
+		n, ok := read(rr.deep.block[:cap(rr.deep.block)])
+		for !ok {
+			rr.deep.block = make([]deepBlockRecord, n+n/8+50)
+			n, ok = read(rr.deep.block)
 		}
 		for i := range rr.deep.block[:n] {
 			r := &rr.deep.block[i]
 			rr.records = append(rr.records, record{stack: r.Stack, v: [4]int64{r.Count, r.Cycles}})
 		}
 	case window.Allocs:
-		n, _ := deepMemProfile(nil, true)
-		for {
-			rr.deep.mem = grow(rr.deep.mem, n+50)
-			var ok bool
-			if n, ok = deepMemProfile(rr.deep.mem, true); ok {
-				break
-			}
+		n, ok := deepMemProfile(rr.deep.mem[:cap(rr.deep.mem)], true)
+		for !ok {
+			rr.deep.mem = make([]deepMemRecord, n+n/8+50)
+			n, ok = deepMemProfile(rr.deep.mem, true)
 		}
 		for i := range rr.deep.mem[:n] {
 			r := &rr.deep.mem[i]
