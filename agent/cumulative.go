@@ -138,12 +138,12 @@ func (r *reading) link(i int32) {
 	r.index[h] = i
 }
 
-// matches returns, for each of end's entries, the index of start's entry
-// of the same stack, or −1. Readings of the runtime's buckets list start's
+// matches returns in buf, for each of end's entries, the index of start's
+// entry of the same stack, or −1. Readings of the runtime's buckets list start's
 // after end's new ones, in the same order: then the match is by position,
 // each checked by the bucket's memory; otherwise by hash.
-func matches(start, end *reading) []int32 {
-	out := make([]int32, len(end.entries))
+func matches(buf []int32, start, end *reading) []int32 {
+	out := slices.Grow(buf[:0], len(end.entries))[:len(end.entries)]
 	if offset := len(end.entries) - len(start.entries); !start.cut && !end.cut && offset >= 0 {
 		same := true
 		for i := range start.entries {
@@ -219,11 +219,12 @@ func (s *symbolizer) deltaOf(start, end *reading) windowDelta {
 	if end.kind == window.Allocs {
 		cumulative = 2
 	}
-	kept := make([]keptEntry, 0, len(end.entries)/4)
+	kept := s.kept[:0]
 	whole := start == nil || totals(end, cumulative) < totals(start, cumulative)
 	if !whole {
 		matched := 0
-		for i, j := range matches(start, end) {
+		s.matched = matches(s.matched, start, end)
+		for i, j := range s.matched {
 			e := &end.entries[i]
 			d := keptEntry{e: e, v: e.v}
 			if j >= 0 {
@@ -259,6 +260,7 @@ func (s *symbolizer) deltaOf(start, end *reading) windowDelta {
 	}
 	d := s.build(start, end, kept, nvalues)
 	d.restarted = whole && start != nil
+	s.kept = kept[:0]
 	return d
 }
 
@@ -278,27 +280,31 @@ type windowDelta struct {
 
 // sortByDelay sorts kept by the delay at the end, heaviest first, ties in
 // the order of the records: through keys of their own, as comparing
-// through the entries' pointers costs a cache miss per comparison.
-func sortByDelay(kept []keptEntry) {
-	type key struct {
-		delay int64
-		i     int32
-	}
-	keys := make([]key, len(kept))
+// through the entries' pointers costs a cache miss per comparison. keys
+// and sorted are scratch, returned for the next call.
+func sortByDelay(kept []keptEntry, keys []delayKey, sorted []keptEntry) ([]delayKey, []keptEntry) {
+	keys = keys[:0]
 	for i, k := range kept {
-		keys[i] = key{k.e.v[1], int32(i)}
+		keys = append(keys, delayKey{k.e.v[1], int32(i)})
 	}
-	slices.SortFunc(keys, func(a, b key) int {
+	slices.SortFunc(keys, func(a, b delayKey) int {
 		if c := cmp.Compare(b.delay, a.delay); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.i, b.i)
 	})
-	sorted := make([]keptEntry, len(kept))
-	for i, k := range keys {
-		sorted[i] = kept[k.i]
+	sorted = sorted[:0]
+	for _, k := range keys {
+		sorted = append(sorted, kept[k.i])
 	}
 	copy(kept, sorted)
+	clear(sorted) // no entries kept alive by scratch
+	return keys, sorted[:0]
+}
+
+type delayKey struct {
+	delay int64
+	i     int32
 }
 
 // keptEntry is a stack a window's profile holds, with its values there.
@@ -343,7 +349,7 @@ func (s *symbolizer) build(start, end *reading, kept []keptEntry, nvalues int) w
 		p.PeriodType = &profile.ValueType{Type: "contentions", Unit: "count"}
 		p.Period = 1
 		p.SampleType = []*profile.ValueType{{Type: "contentions", Unit: "count"}, {Type: "delay", Unit: "nanoseconds"}}
-		sortByDelay(kept)
+		s.sortKeys, s.sorted = sortByDelay(kept, s.sortKeys, s.sorted)
 	case window.Allocs:
 		p.PeriodType = &profile.ValueType{Type: "space", Unit: "bytes"}
 		p.Period = end.rate

@@ -65,8 +65,13 @@ type symbolizer struct {
 	// listed counts the profiles built: a location or function stamped
 	// with the current count is already in the profile being built.
 	listed uint64
-	// expanded is scratch for one stack's frames.
+	// expanded is scratch for one stack's frames; kept, matched, sortKeys
+	// and sorted for one profile's delta.
 	expanded []*symFrame
+	kept     []keptEntry
+	matched  []int32
+	sortKeys []delayKey
+	sorted   []keptEntry
 }
 
 // pcFrames is what a return PC stands for: the chain of calls inlined at
