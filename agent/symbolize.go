@@ -125,16 +125,16 @@ type symLoc struct {
 // runtime/pprof writes them: inlined calls expanded (runtime.CallersFrames'
 // rule: a PC's chain stops where the stack already holds the next call's
 // PC), runtime.goexit left out, inlined frames grouped into the location
-// of their physical call site (runtime/pprof's pcDeck rule). hideRuntime
-// drops leading runtime frames, as the heap profile's writer does, unless
-// every frame is the runtime's. A contention stack goes through
-// runtime.CallersFrames before runtime/pprof writes it, which leaves out
-// the PCs it cannot name (the runtime's sentinel that marks a logical
-// stack among them); an allocation stack does not, and such a PC is a
-// location without a function.
+// of their physical call site (runtime/pprof's pcDeck rule). An
+// allocation stack (contention false) loses its leading runtime frames,
+// as the heap profile's writer drops them, unless every frame is the
+// runtime's. A contention stack goes through runtime.CallersFrames before
+// runtime/pprof writes it, which leaves out the PCs it cannot name (the
+// runtime's sentinel that marks a logical stack among them); an
+// allocation stack does not, and such a PC is a location without a
+// function.
 func (s *symbolizer) stack(stk []uintptr, contention bool) symStack {
-	hideRuntime := !contention
-	if hideRuntime {
+	if !contention {
 		for i, pc := range stk {
 			if !s.frames(pc).hidden {
 				stk = stk[i:]
