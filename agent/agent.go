@@ -48,11 +48,17 @@ type Agent struct {
 	// baseline, the CPU duty cycle and the error counts.
 	collectMu sync.Mutex
 	base      baseline
-	lastID    int
-	cpuRun    *cpuRun
-	cpuNote   string
-	panics    int
-	failures  int
+	// records and syms read the runtime's cumulative profiles and name
+	// their stacks, keeping buffers and caches from window to window: a
+	// symbolizer per profile kind, so that each profile's location IDs
+	// are dense.
+	records  recordReader
+	syms     map[window.ProfileKind]*symbolizer
+	lastID   int
+	cpuRun   *cpuRun
+	cpuNote  string
+	panics   int
+	failures int
 	// collectHook, when set (by tests), runs at the start of each collection.
 	collectHook func()
 

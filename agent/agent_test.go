@@ -361,15 +361,19 @@ func TestRestartStartsANewBaseline(t *testing.T) {
 	// larger than anything the process can have now: what a restarted
 	// target looks like.
 	a.collectMu.Lock()
-	inflated, err := readProfile(window.Mutex)
+	inflated, err := a.readCumulative(window.Mutex, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(inflated.Sample) == 0 {
-		t.Fatal("no mutex samples after contention")
+	if len(inflated.entries) == 0 {
+		t.Fatal("no mutex records after contention")
 	}
-	inflated.Scale(1000)
-	a.base.profiles[window.Mutex] = inflated
+	for i := range inflated.entries {
+		for j := range inflated.entries[i].v {
+			inflated.entries[i].v[j] *= 1000
+		}
+	}
+	a.base.readings[window.Mutex] = inflated
 	a.collectMu.Unlock()
 
 	w := collect(t, a)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/bits"
 	"regexp"
 	"runtime"
 	"runtime/debug"
@@ -28,7 +29,7 @@ var cumulativeKinds = []window.ProfileKind{window.Mutex, window.Block, window.Al
 type baseline struct {
 	time            time.Time
 	sample          window.Sample
-	profiles        map[window.ProfileKind]*profile.Profile
+	readings        map[window.ProfileKind]*reading
 	ratesGeneration int
 }
 
@@ -38,12 +39,12 @@ func (a *Agent) readBaseline(now time.Time) baseline {
 	b := baseline{
 		time:            now,
 		sample:          a.readMetrics(now),
-		profiles:        map[window.ProfileKind]*profile.Profile{},
+		readings:        map[window.ProfileKind]*reading{},
 		ratesGeneration: a.currentRates().generation,
 	}
 	for _, kind := range cumulativeKinds {
-		if p, err := readProfile(kind); err == nil {
-			b.profiles[kind] = p
+		if r, err := a.readCumulative(kind, now); err == nil {
+			b.readings[kind] = r
 		} else {
 			a.log.Warn("contendr agent: reading the first baseline", "profile", kind, "err", err)
 		}
@@ -160,7 +161,7 @@ func (a *Agent) collect(ctx context.Context, cpu []byte, cpuNotes []string) (*wi
 	next := baseline{
 		time:            now,
 		sample:          a.readMetrics(now),
-		profiles:        map[window.ProfileKind]*profile.Profile{},
+		readings:        map[window.ProfileKind]*reading{},
 		ratesGeneration: rates.generation,
 	}
 	w := &window.Window{
@@ -175,35 +176,34 @@ func (a *Agent) collect(ctx context.Context, cpu []byte, cpuNotes []string) (*wi
 			rates.MutexProfileFraction, rates.BlockProfileRate))
 	}
 
-	// estimate bounds the bundle's size from above, roughly: a delta holds
-	// fewer samples than the cumulative profile it comes from.
+	// estimate bounds the bundle's size: see capSize.
 	estimate := len(cpu) + windowJSONAllowance
 	for _, kind := range cumulativeKinds {
 		if err := ctx.Err(); err != nil {
 			return nil, from, fmt.Errorf("collecting window %s before the %s profile: %w", w.ID, kind, err)
 		}
-		cur, size, err := readProfileSized(kind)
-		estimate += size
+		cur, err := a.readCumulative(kind, now)
 		if err != nil {
 			w.Note(fmt.Sprintf("%s profile missing: %v", kind, err))
 			continue
 		}
-		next.profiles[kind] = cur
-		start, ok := from.profiles[kind]
+		next.readings[kind] = cur
+		start, ok := from.readings[kind]
 		if !ok {
 			w.Note(fmt.Sprintf("%s profile has no baseline: it holds everything since process start", kind))
 		}
-		delta, restarted, err := deltaProfile(kind, start, cur)
-		if err != nil {
-			w.Note(fmt.Sprintf("%s profile missing: %v", kind, err))
-			continue
-		}
-		if restarted {
+		d := a.symbolizer(kind).deltaOf(start, cur)
+		if d.restarted {
 			w.Meta.Restarted = true
 			w.Note(fmt.Sprintf("%s profile counters went down since the last window: its baseline restarted "+
 				"and it holds everything since process start", kind))
 		}
-		w.SetProfile(kind, delta)
+		if d.cut > 0 {
+			w.Note(fmt.Sprintf("%s profile: %d stacks deeper than %d frames were cut to their %d innermost",
+				kind, d.cut, maxPublicDepth, maxPublicDepth))
+		}
+		estimate += d.bound
+		w.SetProfile(kind, d.p)
 	}
 
 	w.Notes = append(w.Notes, cpuNotes...)
@@ -226,6 +226,19 @@ func (a *Agent) collect(ctx context.Context, cpu []byte, cpuNotes []string) (*wi
 	return w, next, nil
 }
 
+// symbolizer returns kind's symbolizer, made on first use.
+func (a *Agent) symbolizer(kind window.ProfileKind) *symbolizer {
+	if a.syms == nil {
+		a.syms = map[window.ProfileKind]*symbolizer{}
+	}
+	s, ok := a.syms[kind]
+	if !ok {
+		s = &symbolizer{}
+		a.syms[kind] = s
+	}
+	return s
+}
+
 func (a *Agent) meta(r rates) window.Meta {
 	return window.Meta{
 		Source:               "in-process",
@@ -240,31 +253,6 @@ func (a *Agent) meta(r rates) window.Meta {
 	}
 }
 
-// deltaProfile turns two cumulative readings of kind, at the window's start
-// (nil when there is none) and end, into the window's profile in one pass
-// over each (window.DeltaWith): their difference, the allocs profile's
-// in-use columns as they stand at the end, without the agent's own waits.
-// Neither reading is modified; cur is the next window's baseline.
-func deltaProfile(kind window.ProfileKind, start, cur *profile.Profile) (delta *profile.Profile, restarted bool, err error) {
-	return window.DeltaWith(start, cur, deltaOptions(kind))
-}
-
-// deltaOptions says how a window's profile of kind is computed. The allocs
-// profile also carries inuse_* columns, which go down whenever memory is
-// freed: they are kept as they stand at the window's end, so that the delta
-// holds allocation during the window and in-use memory at its end, and a
-// freed object is not mistaken for a restart. The contention profiles
-// leave out the agent's own waits.
-func deltaOptions(kind window.ProfileKind) window.DeltaOptions {
-	switch kind {
-	case window.Allocs, window.Heap:
-		return window.DeltaOptions{InUseAtEnd: true}
-	case window.Mutex, window.Block:
-		return window.DeltaOptions{Drop: agentWaits.MatchString}
-	}
-	return window.DeltaOptions{}
-}
-
 // agentWaits matches the agent's own waiting points: its collection loop
 // idling in select between windows, CollectNow, and handlers sleeping
 // through a profile's duration. Their samples are dropped from contention
@@ -273,29 +261,23 @@ func deltaOptions(kind window.ProfileKind) window.DeltaOptions {
 // the host's (fgprof leaves its own frames out for the same reason).
 var agentWaits = regexp.MustCompile(`^github\.com/contendr/contendr/agent\.(\(\*Agent\)\.|sleep$)`)
 
-// readProfile reads a cumulative runtime profile (never forcing a GC: the
-// allocs profile is read as it stands, up to the last completed cycle).
+// readProfile reads a cumulative runtime profile as runtime/pprof writes
+// it (never forcing a GC: the allocs profile is read as it stands, up to
+// the last completed cycle).
 func readProfile(kind window.ProfileKind) (*profile.Profile, error) {
-	p, _, err := readProfileSized(kind)
-	return p, err
-}
-
-// readProfileSized also returns the size of the gzipped proto the runtime
-// wrote, an estimate of what the profile adds to a bundle.
-func readProfileSized(kind window.ProfileKind) (*profile.Profile, int, error) {
 	rp := pprof.Lookup(string(kind))
 	if rp == nil {
-		return nil, 0, fmt.Errorf("the runtime has no %s profile", kind)
+		return nil, fmt.Errorf("the runtime has no %s profile", kind)
 	}
 	var buf bytes.Buffer
 	if err := rp.WriteTo(&buf, 0); err != nil {
-		return nil, 0, fmt.Errorf("writing the runtime's %s profile: %w", kind, err)
+		return nil, fmt.Errorf("writing the runtime's %s profile: %w", kind, err)
 	}
 	p, err := window.ParseProfile(buf.Bytes(), 0)
 	if err != nil {
-		return nil, 0, fmt.Errorf("reading the runtime's %s profile: %w", kind, err)
+		return nil, fmt.Errorf("reading the runtime's %s profile: %w", kind, err)
 	}
-	return p, buf.Len(), nil
+	return p, nil
 }
 
 // readMetrics samples every runtime/metrics name a window carries; names
@@ -347,9 +329,12 @@ const windowJSONAllowance = 256 << 10
 // capSize drops a window's largest profiles until its bundle fits
 // WindowMaxBytes, noting each one dropped. Encoding a bundle only to measure
 // it costs about a third of a collection's allocation, so it is skipped when
-// the estimate is well under the cap.
+// the estimate, which bounds the bundle from above, is under the cap: the
+// profiles already encoded (CPU, goroutine leaks) count at their size, the
+// window's deltas at their bound (windowDelta.bound), window.json at
+// windowJSONAllowance.
 func (a *Agent) capSize(w *window.Window, estimate int) error {
-	if estimate <= a.cfg.WindowMaxBytes/2 {
+	if estimate <= a.cfg.WindowMaxBytes {
 		return nil
 	}
 	for {
@@ -369,6 +354,9 @@ func (a *Agent) capSize(w *window.Window, estimate int) error {
 			kind, kindSize, size, a.cfg.WindowMaxBytes))
 	}
 }
+
+// varintLen is the length of v as a protobuf varint.
+func varintLen(v uint64) int { return (bits.Len64(v|1) + 6) / 7 }
 
 func encodedSize(w *window.Window) (int64, error) {
 	var c countingWriter

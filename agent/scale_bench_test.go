@@ -2,9 +2,11 @@ package agent
 
 import (
 	"bytes"
+	"context"
 	"fmt"
-	"io"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/google/pprof/profile"
 
@@ -12,132 +14,115 @@ import (
 	"github.com/contendr/contendr/window"
 )
 
-// BenchmarkWindowProfiles measures the pure part of a collection at
-// profile scale: two cumulative readings of the mutex, block and allocs
-// profiles (a tenth of the stacks changed between them, a tenth of those
-// new) turned into a window's delta profiles, at each profile size. The
-// runtime's own WriteTo and the parse of its output, the rest of a
-// collection, depend on the host's real profiles and are left out.
-// "window+encode" also encodes the window's bundle, as SetProfile did in every
-// collection before it became lazy and as the agent now does only when
-// a window is served or its size estimate comes near WindowMaxBytes.
-// A million stacks only with CONTENDR_BENCH_1M=1.
-func BenchmarkWindowProfiles(b *testing.B) {
-	kinds := []window.ProfileKind{window.Mutex, window.Block, window.Allocs}
-	for _, n := range profilegen.BenchStacks() {
-		// Profiles are generated only for the sizes a -bench pattern selects.
-		b.Run(fmt.Sprintf("stacks=%d", n), func(b *testing.B) {
-			readings := map[window.ProfileKind]reading{}
-			for i, kind := range kinds {
-				end := profilegen.MustGenerate(profilegen.Options{Kind: profilegen.Kind(kind), Stacks: n, Seed: uint64(i + 1)})
-				readings[kind] = reading{start: profilegen.Earlier(end, 0.1, uint64(i+1)), end: end}
-			}
-			collect := func(b *testing.B) *window.Window {
-				w := &window.Window{}
-				setDeltas(b, w, readings)
-				return w
-			}
-			b.Run("window", func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					collect(b)
-				}
-			})
-			b.Run("window+encode", func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					if err := collect(b).Encode(io.Discard); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		})
-	}
-}
-
-// BenchmarkCollectScale measures a whole collection at profile scale past
-// the runtime's own output: the window's three deltas from two cumulative
-// readings of the mutex, block and allocs profiles in which every one of
-// the N stacks changed (so each delta holds N distinct stacks), the CPU
-// profile of N stacks parsed from its bytes, and judging the window
-// (stacks.Attribute and both collectors, the previous window's attribution
-// kept from its own judging, as the agent keeps it). cpu-ns/op is the
-// process's CPU time per collection (GC workers on other threads
-// included), the figure issue #14 bounds; ns/op is wall time.
+// BenchmarkCollectScale measures the agent's collection of a window at
+// profile scale, on the runtime's own profiles: before each window,
+// stackGen drives N leaves at distinct stacks of this process, so that
+// each of the mutex, block and allocs profiles has about N stacks that
+// changed in the window (mutex fraction 1, block rate 1, MemProfileRate
+// 1 while the leaves run; the metrics mutex-stacks, block-stacks and allocs-stacks count what
+// the window's profiles hold). A collection is what closeWindow times:
+// the agent's collect (the runtime/metrics sample, the three cumulative
+// profiles read and turned into the window's deltas, the CPU profile of
+// N stacks — generated, as the CPU profiler's output — parsed, the size
+// cap) and judging the window (stack attribution, both collectors). The
+// first window, which symbolizes every stack, is left out of the
+// timing: "cold" measures it alone.
 //
-// "parse" is the rest of a collection: parsing the three cumulative
-// readings from the bytes the runtime wrote (its WriteTo, which depends on
-// the host's real stacks, is left out).
+// cpu-ns/op is the process's CPU time per collection (GC workers on other
+// threads included), the figure issue #14 bounds; thread-cpu-ns/op the
+// collecting thread's alone (GC assists included), what the agent reports
+// as its own cost; ns/op is wall time. The generator's work between
+// windows is outside all three.
 //
-// Side by side against a baseline build, interleaved:
-//
-//	go test -c -o new.test ./agent   # and base.test from the baseline tree
-//	for i in $(seq 6); do for t in base new; do ./$t.test -test.run '^$' -test.bench CollectScale -test.benchtime 10x >> $t.txt; done; done
-//	benchstat base.txt new.txt
+// Side by side against a baseline tree (the same file and stackgen_test.go
+// copied into it), interleaved: docs/scale-agent.sh.
 func BenchmarkCollectScale(b *testing.B) {
-	kinds := []window.ProfileKind{window.Mutex, window.Block, window.Allocs}
-	for _, n := range profilegen.BenchStacks() {
+	for _, n := range []int{1_000, 10_000} {
 		b.Run(fmt.Sprintf("stacks=%d", n), func(b *testing.B) {
-			readings := map[window.ProfileKind]reading{}
-			var encoded [][]byte
-			for i, kind := range kinds {
-				end := profilegen.MustGenerate(profilegen.Options{Kind: profilegen.Kind(kind), Stacks: n, Seed: uint64(i + 1)})
-				readings[kind] = reading{start: profilegen.Earlier(end, 1, uint64(i+1)), end: end}
-				encoded = append(encoded, encodeProfile(b, end))
-			}
+			profilingAtFullRate(b, runtime.MemProfileRate)
+			gen := stackGen{depth: genDepth}
 			cpu := encodeProfile(b, profilegen.MustGenerate(profilegen.Options{Kind: profilegen.CPU, Stacks: n, Seed: 4}))
-			a := &Agent{}
-			prev := &window.Window{ID: "1"}
-			if _, err := a.judgeWindow(prev, nil); err != nil {
+			a, err := newAgent(Config{Logger: quiet, DisableAlerts: true})
+			if err != nil {
 				b.Fatal(err)
 			}
-			prevResults := a.latestResults()
-			b.Run("collect", func(b *testing.B) {
-				b.ReportAllocs()
-				cpuBefore := processCPUSeconds()
-				for b.Loop() {
-					a.results = prevResults
-					w := &window.Window{ID: "2"}
-					setDeltas(b, w, readings)
-					p, err := window.ParseProfile(cpu, 0)
+			// Every allocation is sampled while the leaves run, and at the
+			// default rate while the agent collects, as in production:
+			// sampling the agent's own allocations at rate 1 costs more
+			// than the collection.
+			memRate := runtime.MemProfileRate
+			drive := func() {
+				runtime.MemProfileRate = 1
+				gen.run(0, n, 64)
+				runtime.MemProfileRate = memRate
+				runtime.GC() // publishes the window's allocations in the allocs profile
+				runtime.GC()
+			}
+			var threadCPU time.Duration
+			collectOnce := func(b *testing.B) (cpuSeconds float64, w *window.Window) {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				threadBefore, _ := threadCPUTime()
+				before := processCPUSeconds()
+				w, next, err := a.collect(context.Background(), cpu, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := a.judgeWindow(w, a.Latest()); err != nil {
+					b.Fatal(err)
+				}
+				cpuSeconds = processCPUSeconds() - before
+				threadAfter, _ := threadCPUTime()
+				threadCPU += threadAfter - threadBefore
+				a.lastID++
+				a.base = next
+				a.keep(w, a.latestResults().lock)
+				return cpuSeconds, w
+			}
+			b.Run("cold", func(b *testing.B) {
+				var cpuSeconds float64
+				for range b.N {
+					b.StopTimer()
+					fresh, err := newAgent(Config{Logger: quiet, DisableAlerts: true})
 					if err != nil {
 						b.Fatal(err)
 					}
-					w.SetProfile(window.CPU, p)
-					if _, err := a.judgeWindow(w, prev); err != nil {
-						b.Fatal(err)
-					}
+					a = fresh
+					a.base = a.readBaseline(time.Now())
+					drive()
+					b.StartTimer()
+					c, _ := collectOnce(b)
+					cpuSeconds += c
 				}
-				b.ReportMetric((processCPUSeconds()-cpuBefore)*1e9/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(cpuSeconds*1e9/float64(b.N), "cpu-ns/op")
 			})
-			b.Run("parse", func(b *testing.B) {
-				b.ReportAllocs()
-				cpuBefore := processCPUSeconds()
-				for b.Loop() {
-					for _, data := range encoded {
-						if _, err := window.ParseProfile(data, 0); err != nil {
-							b.Fatal(err)
+			b.Run("collect", func(b *testing.B) {
+				b.StopTimer()
+				a.base = a.readBaseline(time.Now())
+				drive()
+				collectOnce(b) // the first window symbolizes every stack
+				threadCPU = 0
+				var cpuSeconds float64
+				stacks := map[string]int{}
+				for range b.N {
+					drive()
+					b.StartTimer()
+					c, w := collectOnce(b)
+					b.StopTimer()
+					cpuSeconds += c
+					for _, kind := range cumulativeKinds {
+						if p := w.Profile(kind); p != nil {
+							stacks[string(kind)] += len(p.Sample)
 						}
 					}
 				}
-				b.ReportMetric((processCPUSeconds()-cpuBefore)*1e9/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(cpuSeconds*1e9/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(threadCPU.Nanoseconds())/float64(b.N), "thread-cpu-ns/op")
+				for kind, s := range stacks {
+					b.ReportMetric(float64(s)/float64(b.N), kind+"-stacks")
+				}
 			})
 		})
-	}
-}
-
-// reading is two cumulative readings of a profile, at a window's ends.
-type reading struct{ start, end *profile.Profile }
-
-// setDeltas sets w's profiles to the deltas of readings, as a collection
-// does.
-func setDeltas(b *testing.B, w *window.Window, readings map[window.ProfileKind]reading) {
-	for kind, r := range readings {
-		delta, restarted, err := deltaProfile(kind, r.start, r.end)
-		if err != nil || restarted {
-			b.Fatalf("%s: restarted %v, %v", kind, restarted, err)
-		}
-		w.SetProfile(kind, delta)
 	}
 }
 
