@@ -104,8 +104,8 @@ type Figure struct {
 	// JudgeAll honours it only for such a trade: when another figure of
 	// the canary is better beyond its minimum effect.
 	Floor float64 `json:"floor,omitempty"`
-	// noTrade says why JudgeAll set a Floor aside.
-	noTrade string
+	// setAside is the Floor JudgeAll set aside because nothing improved.
+	setAside float64
 }
 
 // Summary is one side's windows of a figure.
@@ -233,8 +233,8 @@ func Judge(f Figure, cfg Config) Result {
 	case significant && worse:
 		r.Verdict = Fail
 		r.Reason = fmt.Sprintf("%s: worse beyond the minimum effect (%s)", effect, effectString(f.MinEffect, f.Unit))
-		if f.noTrade != "" {
-			r.Reason += "; " + f.noTrade
+		if f.setAside > 0 && can < f.setAside {
+			r.Reason += fmt.Sprintf("; its level under %s is healthy, but no figure of the canary improved: not a trade", format(f.setAside, f.Unit))
 		}
 	case limitFail:
 		r.Verdict = Fail
@@ -322,10 +322,7 @@ func tradesOnly(figures []Figure, cfg Config) []Figure {
 	}
 	out := slices.Clone(figures)
 	for i := range out {
-		if out[i].Floor > 0 {
-			out[i].noTrade = fmt.Sprintf("its level under %s is healthy, but no figure of the canary improved: not a trade", format(out[i].Floor, out[i].Unit))
-			out[i].Floor = 0
-		}
+		out[i].setAside, out[i].Floor = out[i].Floor, 0
 	}
 	return out
 }

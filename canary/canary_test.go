@@ -183,9 +183,11 @@ func TestFloorsNeedATrade(t *testing.T) {
 		{"a trade: less contention for more GC under its floor", []Figure{cost(0.22, 0.07), gc(0.004, 0.06)}, Pass, ""},
 		{"everything worse, each under its floor", []Figure{cost(0.03, 0.08), gc(0.004, 0.04)}, Fail, "not a trade"},
 		{"no change", []Figure{cost(0.05, 0.05), gc(0.01, 0.01)}, Pass, ""},
+		{"worse above the floor says nothing of trades", []Figure{cost(0.05, 0.14), gc(0.01, 0.01)}, Fail, "worse beyond the minimum effect"},
 	} {
 		d := JudgeAll(tt.figures, Config{})
-		if d.Verdict != tt.want || !strings.Contains(strings.Join(d.Reasons, "; "), tt.reason) {
+		reasons := strings.Join(d.Reasons, "; ")
+		if d.Verdict != tt.want || !strings.Contains(reasons, tt.reason) || (tt.reason != "not a trade" && strings.Contains(reasons, "not a trade")) {
 			t.Errorf("%s: %s %q, want %s mentioning %q", tt.name, d.Verdict, d.Reasons, tt.want, tt.reason)
 		}
 	}
