@@ -138,11 +138,10 @@ func parseRegimeClass(class string) (perP int, between workload.Between, ok bool
 	if err != nil || n < 1 {
 		return 0, "", false
 	}
-	switch between = workload.Between(b); between {
-	case workload.BetweenNone, workload.BetweenCPU, workload.BetweenIO:
-		return n, between, true
+	if between = workload.Between(b); between == "" || !between.Valid() {
+		return 0, "", false
 	}
-	return 0, "", false
+	return n, between, true
 }
 
 func betweenWords(b workload.Between) string {
