@@ -105,6 +105,7 @@ var maplabStrategies = map[string]Strategy{
 
 // maplabMixes gives each maplab workload the facts a profile of it shows.
 var maplabMixes = map[string]func(f *facts){
+	"read-only":   func(f *facts) { f.Mix, f.ReadShare = "read-only", 0.9999 },
 	"read-mostly": func(f *facts) { f.Mix, f.ReadShare = "read-mostly", 0.99 },
 	"read-heavy":  func(f *facts) { f.Mix, f.ReadShare = "read-heavy", 0.9 },
 	"hotkey":      func(f *facts) { f.Mix, f.ReadShare = "read-heavy", 0.9 },
