@@ -6,6 +6,7 @@ import (
 
 	"github.com/contendr/contendr/collectors/gc"
 	"github.com/contendr/contendr/collectors/mutex"
+	"github.com/contendr/contendr/window"
 )
 
 // baseFacts is a contended, write-heavy Mutex+map on go1.26, 2 cores.
@@ -260,5 +261,32 @@ func TestCurrentStrategy(t *testing.T) {
 				t.Errorf("currentStrategy = %s (%q), want %s", got, why, tt.want)
 			}
 		})
+	}
+}
+
+// TestSaturationTrustsTheRuntimesIdle holds measureRegime to the runtime's
+// own idle accounting: a window whose Ps /cpu/classes/idle shows idle is
+// not saturated however many goroutines the sampler saw runnable (it wakes
+// with the goroutines sleeping between operations), while with sampled or
+// derived idle the runnable gauge still marks a saturated window.
+func TestSaturationTrustsTheRuntimesIdle(t *testing.T) {
+	w := &window.Window{Meta: window.Meta{GOMAXPROCS: 2, Goroutines: 4}}
+	for _, tc := range []struct {
+		source    mutex.IdleSource
+		idle      float64
+		saturated bool
+	}{
+		{mutex.IdleRuntime, 5.9, false},
+		{mutex.IdleRuntime, 0.3, true},
+		{mutex.IdleSampled, 5.9, true},
+		{mutex.IdleOS, 5.9, true},
+	} {
+		lock := &mutex.Result{
+			Cost:    mutex.Cost{CapacitySeconds: 6, IdleSeconds: tc.idle, IdleSource: tc.source},
+			Waiters: mutex.Waiters{Runnable: 1.05, RunnableKnown: true, Known: true},
+		}
+		if got := measureRegime(w, lock, nil).Saturated; got != tc.saturated {
+			t.Errorf("idle %.1fs of 6 from %s, 1.05 runnable: saturated %v, want %v", tc.idle, tc.source, got, tc.saturated)
+		}
 	}
 }
