@@ -288,7 +288,7 @@ func (a *Agent) readMetrics(now time.Time) window.Sample {
 		samples[i].Name = name
 	}
 	metrics.Read(samples)
-	out := window.Sample{Time: now, Values: map[string]float64{}, ProcessCPUSeconds: processCPUSeconds(), Sched: a.sched.read()}
+	out := window.Sample{Time: now, Values: map[string]float64{}, ProcessCPUSeconds: processCPUSeconds(), MachineIdleSeconds: machineIdleSeconds(), Sched: a.sched.read()}
 	for _, s := range samples {
 		switch s.Value.Kind() {
 		case metrics.KindUint64:

@@ -119,7 +119,8 @@ func lockSection(lock *mutex.Result) LockSection {
 	s.CostDetail = CostDetail{
 		CapacitySeconds: c.CapacitySeconds, SyncCPUSeconds: c.SyncCPUSeconds, SyncCPUKnown: c.SyncCPUKnown,
 		CPUProfileSeconds: c.CPUProfileSeconds, RuntimeLockCPUSeconds: c.RuntimeLockCPUSeconds,
-		IdleSeconds: c.IdleSeconds, IdleSource: string(c.IdleSource), WaitSeconds: c.WaitSeconds, IdleLostSeconds: c.IdleLostSeconds,
+		IdleSeconds: c.IdleSeconds, IdleSource: string(c.IdleSource), OffCPUSeconds: c.OffCPUSeconds,
+		WaitSeconds: c.WaitSeconds, IdleLostSeconds: c.IdleLostSeconds,
 	}
 	s.Waiters, s.WaitersKnown = lock.Waiters.Average, lock.Waiters.Known
 	s.Runnable, s.RunnableKnown = lock.Waiters.Runnable, lock.Waiters.RunnableKnown

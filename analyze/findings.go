@@ -186,8 +186,12 @@ func idleLostText(c mutex.Cost) string {
 	case c.LowerBound && c.SyncCPUKnown:
 		return fmt.Sprintf("lock wait unknown, so none of the %s of idle Ps is blamed on locks", dur(c.IdleSeconds))
 	}
-	return fmt.Sprintf("%s of Ps idle while goroutines waited on locks (idle %s from %s, lock wait %s)",
-		dur(c.IdleLostSeconds), dur(c.IdleSeconds), c.IdleSource, dur(c.WaitSeconds))
+	offCPU := ""
+	if c.OffCPUSeconds > 0 {
+		offCPU = fmt.Sprintf(" + %s of Ps whose threads slept off the CPU while cores were free", dur(c.OffCPUSeconds))
+	}
+	return fmt.Sprintf("%s of Ps idle while goroutines waited on locks (idle %s from %s%s, lock wait %s)",
+		dur(c.IdleLostSeconds), dur(c.IdleSeconds), c.IdleSource, offCPU, dur(c.WaitSeconds))
 }
 
 // estimateText says why a cost is estimated, for a message.

@@ -201,8 +201,12 @@ type CostDetail struct {
 	// "cpu-profile"; empty when unknown).
 	IdleSeconds float64 `json:"idle_seconds"`
 	IdleSource  string  `json:"idle_source,omitempty"`
+	// OffCPUSeconds is P-seconds counted busy while the process's threads
+	// slept off the CPU with cores free (mutex.Cost.OffCPUSeconds).
+	OffCPUSeconds float64 `json:"off_cpu_seconds,omitempty"`
 	// WaitSeconds is goroutine-seconds blocked on locks; IdleLostSeconds
-	// = min(IdleSeconds, WaitSeconds), the idle half of the cost.
+	// = min(IdleSeconds + OffCPUSeconds, WaitSeconds), the idle half of
+	// the cost.
 	WaitSeconds     float64 `json:"wait_seconds"`
 	IdleLostSeconds float64 `json:"idle_lost_seconds"`
 }

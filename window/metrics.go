@@ -48,6 +48,12 @@ type Sample struct {
 	// accounts it (getrusage), 0 when the reader could not tell. Unlike
 	// /cpu/classes, it moves continuously, not only at each GC.
 	ProcessCPUSeconds float64 `json:"process_cpu_seconds,omitempty"`
+	// MachineIdleSeconds is the idle CPU time of all the machine's CPUs
+	// since boot (Linux /proc/stat), 0 when the reader could not tell: with
+	// ProcessCPUSeconds it says whether the process's Ps were kept from
+	// running by other processes or by its own threads sleeping while
+	// cores were free.
+	MachineIdleSeconds float64 `json:"machine_idle_seconds,omitempty"`
 	// Sched holds the agent's scheduler sampler's cumulative counters at
 	// the reading (nil without one).
 	Sched *SchedCounters `json:"sched,omitempty"`
@@ -91,6 +97,15 @@ func (p *SamplePair) ProcessCPUDelta() (float64, bool) {
 		return 0, false
 	}
 	return p.End.ProcessCPUSeconds - p.Start.ProcessCPUSeconds, true
+}
+
+// MachineIdleDelta is the machine's idle CPU time between the readings, and
+// whether both readings had it.
+func (p *SamplePair) MachineIdleDelta() (float64, bool) {
+	if p == nil || p.Start.MachineIdleSeconds <= 0 || p.End.MachineIdleSeconds < p.Start.MachineIdleSeconds {
+		return 0, false
+	}
+	return p.End.MachineIdleSeconds - p.Start.MachineIdleSeconds, true
 }
 
 // Histogram is a runtime/metrics Float64Histogram: Counts[i] observations

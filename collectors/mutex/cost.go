@@ -51,8 +51,19 @@ type Cost struct {
 	// IdleSeconds is P-seconds no goroutine ran, from IdleSource.
 	IdleSeconds float64    `json:"idle_seconds"`
 	IdleSource  IdleSource `json:"idle_source,omitempty"`
+	// OffCPUSeconds is P-seconds the runtime counted busy while the
+	// process's threads were off the CPU and the machine had idle cores to
+	// run them on: capacity − IdleSeconds − the process CPU the OS
+	// accounted, at most the machine's idle CPU time. A lock handed from
+	// thread to thread through futex sleeps and wake-ups leaves Ps "busy"
+	// this way (maplab's RWMutex map at 64 goroutines on 2 Ps: both Ps
+	// busy at every sample and by /cpu/classes/idle, 55% of the capacity
+	// used, the machine 44% idle). Time other processes took is not free
+	// cores and is not counted. 0 without both OS readings (Linux).
+	OffCPUSeconds float64 `json:"off_cpu_seconds,omitempty"`
 	// WaitSeconds is goroutine-seconds blocked on locks (as in
-	// LockFraction); IdleLostSeconds = min(IdleSeconds, WaitSeconds).
+	// LockFraction); IdleLostSeconds = min(IdleSeconds + OffCPUSeconds,
+	// WaitSeconds).
 	WaitSeconds     float64 `json:"wait_seconds"`
 	IdleLostSeconds float64 `json:"idle_lost_seconds"`
 }
@@ -118,13 +129,16 @@ func contentionCost(w *window.Window, cpu stacks.CPU, seconds float64, wait lock
 
 	idleKnown := false
 	c.IdleSeconds, c.IdleSource, idleKnown, reasons = idleTime(w, cpu, seconds, c.CapacitySeconds, scale, reasons)
+	if idleKnown && (c.IdleSource == IdleRuntime || c.IdleSource == IdleSampled) {
+		c.OffCPUSeconds = offCPU(w, c.CapacitySeconds, c.IdleSeconds)
+	}
 	waitKnown := wait.known
 	switch {
 	case !waitKnown:
 		reasons = append(reasons, wait.reason+", so no idle time is blamed on locks")
 	case idleKnown:
 		c.WaitSeconds = wait.seconds
-		c.IdleLostSeconds = min(c.IdleSeconds, wait.seconds)
+		c.IdleLostSeconds = min(c.IdleSeconds+c.OffCPUSeconds, wait.seconds)
 	default:
 		c.WaitSeconds = wait.seconds
 	}
@@ -183,6 +197,20 @@ func idleTime(w *window.Window, cpu stacks.CPU, seconds, capacity, scale float64
 			"idle time is GOMAXPROCS × window minus the CPU profile's total, "+stolen)
 	}
 	return 0, "", false, append(reasons, "idle P-time unknown (no GC refreshed runtime/metrics during the window, no OS CPU accounting, no CPU profile): no idle time is blamed on locks")
+}
+
+// offCPU is the P-time the runtime's account (idle, from the runtime or
+// the scheduler samples) counts busy but the process did not spend on a
+// CPU, as far as the machine had idle cores over the window: the Ps' threads
+// were asleep, not waiting for a CPU other processes held. Sources that
+// derive idle time from the process CPU already hold it.
+func offCPU(w *window.Window, capacity, idle float64) float64 {
+	used, okUsed := w.Metrics.ProcessCPUDelta()
+	free, okFree := w.Metrics.MachineIdleDelta()
+	if !okUsed || !okFree {
+		return 0
+	}
+	return max(min(capacity-idle-used, free), 0)
 }
 
 // lockWaiters is Δwait ÷ window with the saturation context.

@@ -118,6 +118,35 @@ func TestContentionCost(t *testing.T) {
 			t.Errorf("waiters %+v, want 30 goroutines runnable on average", r.Waiters)
 		}
 	})
+	// The runtime counts a P busy while its thread sleeps in a futex
+	// handing a lock on; the OS's process CPU and the machine's idle CPU
+	// tell that from a machine whose other processes held the cores.
+	offCPU := func(machineIdle float64) Cost {
+		w := costTestWindow(10, metricsStart, metricsStart)
+		w.Metrics.End.Values = map[string]float64{window.MetricMutexWait: 30}
+		w.Metrics.Start.ProcessCPUSeconds, w.Metrics.End.ProcessCPUSeconds = 100, 112 // 12s used of 20s
+		w.Metrics.Start.MachineIdleSeconds, w.Metrics.End.MachineIdleSeconds = 500, 500+machineIdle
+		w.Metrics.Start.Sched = &window.SchedCounters{Samples: 1}
+		w.Metrics.End.Sched = &window.SchedCounters{IdlePSeconds: 1, CoveredSeconds: 10, Samples: 501}
+		w.SetProfile(window.CPU, cpuOnly(10, lockCPU))
+		r, _ := Collect(w, Options{})
+		return r.Cost
+	}
+	t.Run("Ps off-CPU with cores free count", func(t *testing.T) {
+		// 20s capacity − 1s sampled idle − 12s used: 7s off-CPU, and the
+		// machine had 9s of idle CPU to run it.
+		if c := offCPU(9); c.OffCPUSeconds != 7 || c.IdleLostSeconds != 8 || c.IdleSeconds != 1 || c.Value != (1+8)/20.0 {
+			t.Errorf("cost %+v, want 7s off-CPU added to the 1s idle, all of it lost to the 30s of lock wait", c)
+		}
+	})
+	t.Run("Ps off-CPU while others held the cores do not", func(t *testing.T) {
+		if c := offCPU(2); c.OffCPUSeconds != 2 || c.IdleLostSeconds != 3 {
+			t.Errorf("cost %+v, want off-CPU time limited to the machine's 2s of idle CPU", c)
+		}
+		if c := offCPU(0.001); c.OffCPUSeconds > 0.001 {
+			t.Errorf("cost %+v, want no off-CPU time on a machine with no idle CPU", c)
+		}
+	})
 	t.Run("unknown capacity", func(t *testing.T) {
 		w := &window.Window{}
 		w.SetProfile(window.CPU, cpuOnly(10, lockCPU))

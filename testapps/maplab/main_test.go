@@ -130,30 +130,43 @@ func TestCostRanksLikeThroughput(t *testing.T) {
 	}
 	table := ""
 	for _, c := range res.Cells {
-		table += fmt.Sprintf("\n  %s %2d goroutines %-8s %6.2fM ops/s  cost %5.1f%% (%.1f–%.1f)  GC %4.1f%%", c.Workload, c.Goroutines, c.Strategy, c.OpsPerSec/1e6, 100*c.Cost, 100*c.CostMin, 100*c.CostMax, 100*c.GCShare)
+		table += fmt.Sprintf("\n  %s %2d goroutines %-8s %6.2fM ops/s  cost %5.1f%% (%.1f–%.1f)  GC %4.1f%%  CPU used %3.0f%%  run queue %4.1f%%",
+			c.Workload, c.Goroutines, c.Strategy, c.OpsPerSec/1e6, 100*c.Cost, 100*c.CostMin, 100*c.CostMax, 100*c.GCShare, 100*c.CPUShare, 100*c.RunQueueShare)
 	}
-	cost, ops := map[string]float64{}, map[string]float64{}
+	cost, ops, runQueue := map[string]float64{}, map[string]float64{}, map[string]float64{}
 	for _, c := range res.Cells {
 		if c.Goroutines == 64 {
-			cost[c.Strategy], ops[c.Strategy] = c.Cost, c.OpsPerSec
+			cost[c.Strategy], ops[c.Strategy], runQueue[c.Strategy] = c.Cost, c.OpsPerSec, c.RunQueueShare
 		}
 	}
-	// The contended regime the cost's claim is about: the Mutex map
-	// convoys, 4× slower than xsync's on a quiet machine. When other
-	// processes starve the two cores the convoy does not form, every map
-	// runs at what the scheduler gives it, and a faster map is one that
-	// simply does more lock operations a second, so more lock CPU: the
-	// ordering is then logged, not asserted.
-	contended := ops["xsync"] >= 1.5*ops["mutex"]
+	// Orderings are asserted only when the runs had the cores to
+	// themselves. xsync's map never sleeps on a lock, so its threads wait
+	// for a CPU only when other processes hold the cores (about 1% alone,
+	// 37–59% beside other work on this 2-core machine); and the Mutex
+	// map must convoy, 4× slower than xsync's on a quiet machine — when the
+	// cores are starved every map runs at what the scheduler gives it.
+	quiet := runQueue["xsync"] <= 0.10
+	contended := quiet && ops["xsync"] >= 1.5*ops["mutex"]
 	if !contended {
-		t.Logf("no Mutex convoy in this run (mutex %.2fM, xsync %.2fM ops/s: the cores were shared); orderings logged, not asserted", ops["mutex"]/1e6, ops["xsync"]/1e6)
+		t.Logf("the cores were shared (xsync's threads waited for a CPU %.0f%% of its runs; mutex %.2fM, xsync %.2fM ops/s): orderings logged, not asserted",
+			100*runQueue["xsync"], ops["mutex"]/1e6, ops["xsync"]/1e6)
 	}
 	if contended && cost["mutex"] < cost["xsync"]+0.05 {
 		t.Errorf("at 64 goroutines the Mutex map (%.2fM ops/s) costs %.1f%%, not clearly above xsync's %.1f%% (%.2fM ops/s)",
 			ops["mutex"]/1e6, 100*cost["mutex"], 100*cost["xsync"], ops["xsync"]/1e6)
 	}
+	// The pairs the advice makes: one lock (mutex, rwmutex) to a split or
+	// lock-free map (sharded, xsync). Following it must never raise the
+	// cost. Between two single-lock maps the cost can tie while one runs
+	// 2× faster: a RWMutex convoy leaves half the capacity off-CPU (which
+	// the cost counts) but runs the rest on one warm core, while the Mutex
+	// map spends its CPU in lock code and moves the map between cores —
+	// a per-operation difference the cost does not measure, logged.
+	// Between two split maps, xsync allocates per write: logged too.
+	splits := func(s string) bool { return s == "sharded" || s == "xsync" }
 	for _, inv := range res.Inversions {
-		if !contended || inv.Faster == "xsync" || inv.Slower == "xsync" {
+		advised := splits(inv.Faster) && !splits(inv.Slower)
+		if !contended || !advised {
 			t.Logf("%s at %d goroutines: %s is %.2f× faster than %s with a cost of %.1f%% against %.1f%% (logged, see above)",
 				inv.Workload, inv.Goroutines, inv.Faster, inv.Speedup, inv.Slower, 100*inv.FasterCost, 100*inv.SlowerCost)
 			continue
@@ -165,6 +178,14 @@ func TestCostRanksLikeThroughput(t *testing.T) {
 		}
 		t.Errorf("%s at %d goroutines: %s is %.2f× faster than %s but its cost is %.1f%% against %.1f%%",
 			inv.Workload, inv.Goroutines, inv.Faster, inv.Speedup, inv.Slower, 100*inv.FasterCost, 100*inv.SlowerCost)
+	}
+	// The off-CPU half: the RWMutex map at 64 goroutines uses about half
+	// of its Ps on a quiet machine, and the cost must count what it left.
+	for _, c := range res.Cells {
+		if contended && c.Strategy == "rwmutex" && c.Goroutines == 64 && c.CPUShare < 0.8 && c.Cost < 1-c.CPUShare {
+			t.Errorf("the RWMutex map used %.0f%% of the CPU capacity but its cost is %.1f%%: the Ps its threads left off-CPU are not counted",
+				100*c.CPUShare, 100*c.Cost)
+		}
 	}
 	if r := res.Readers; r.Component == "" || r.SyncCPUShare < 0.10 || r.MutexDelaySeconds != 0 {
 		t.Errorf("read-only RWMutex map: %+v, want its component with at least 10%% of the CPU in RLock/RUnlock and no mutex delay", r)

@@ -39,10 +39,10 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 	}
 	p("\n\n**%s.**\n\n", r.Summary())
 	p("A strategy measured at least %.2g× faster than another on the same workload and goroutine count must not read more than %.0f%% of capacity costlier. Medians, with the range of the runs.\n\n", r.SpeedRatio, 100*r.Tolerance)
-	p("| workload | goroutines | strategy | ops/s | cost | GC CPU | lock wait share (old headline) |\n|---|---:|---|---:|---:|---:|---:|\n")
+	p("| workload | goroutines | strategy | ops/s | cost | GC CPU | CPU used | lock wait share (old headline) | run queue (highest) |\n|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range r.Cells {
-		p("| %s | %d | %s | %.2fM (%.2f–%.2f) | %.1f%% (%.1f–%.1f) | %.1f%% | %.1f%% |\n", c.Workload, c.Goroutines, c.Strategy,
-			c.OpsPerSec/1e6, c.OpsMin/1e6, c.OpsMax/1e6, 100*c.Cost, 100*c.CostMin, 100*c.CostMax, 100*c.GCShare, 100*c.WaitShare)
+		p("| %s | %d | %s | %.2fM (%.2f–%.2f) | %.1f%% (%.1f–%.1f) | %.1f%% | %.0f%% | %.1f%% | %.1f%% |\n", c.Workload, c.Goroutines, c.Strategy,
+			c.OpsPerSec/1e6, c.OpsMin/1e6, c.OpsMax/1e6, 100*c.Cost, 100*c.CostMin, 100*c.CostMax, 100*c.GCShare, 100*c.CPUShare, 100*c.WaitShare, 100*c.RunQueueShare)
 	}
 	writeInversions := func(title string, inv []Inversion, withGC bool) {
 		p("\n## %s\n\n", title)

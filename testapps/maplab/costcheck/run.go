@@ -70,6 +70,15 @@ type Run struct {
 	// allocates per write (xsync, HashTrieMap) loses throughput that is
 	// not contention.
 	GCShare float64 `json:"gc_share"`
+	// RunQueueShare is workload.Result.RunQueueShare: how long the
+	// process's threads waited for a CPU, over the capacity. High values
+	// mean other processes held the cores, and the run measured the
+	// machine as much as the map.
+	RunQueueShare float64 `json:"run_queue_share"`
+	// CPUShare is the process CPU the OS accounted over the capacity: a
+	// map whose lock hands off through futex sleeps uses far less than
+	// its Ps (the off-CPU part of the cost).
+	CPUShare float64 `json:"cpu_share"`
 }
 
 // Cell is the median of a cell's runs.
@@ -85,6 +94,10 @@ type Cell struct {
 	CostMax    float64 `json:"cost_max"`
 	WaitShare  float64 `json:"wait_share"`
 	GCShare    float64 `json:"gc_share"`
+	// RunQueueShare is the highest of the runs': one disturbed run is
+	// enough to move a median of three.
+	RunQueueShare float64 `json:"run_queue_share"`
+	CPUShare      float64 `json:"cpu_share"`
 }
 
 // Inversion is a pair whose cost ranks against its throughput.
@@ -181,8 +194,8 @@ func Measure(ctx context.Context, cfg Config) (*Results, error) {
 						return nil, err
 					}
 					if cfg.Progress != nil {
-						fmt.Fprintf(cfg.Progress, "round %d/%d  %-11s %2d goroutines  %-8s %6.2fM ops/s  cost %5.1f%% (sync CPU %4.1f%%, idle lost %4.1f%% from %s)  wait share %5.1f%%\n",
-							round+1, cfg.Repeat, wl, g, s, r.OpsPerSec/1e6, 100*r.Cost, 100*r.SyncCPUShare, 100*r.IdleLostShare, r.IdleSource, 100*r.WaitShare)
+						fmt.Fprintf(cfg.Progress, "round %d/%d  %-11s %2d goroutines  %-8s %6.2fM ops/s  cost %5.1f%% (sync CPU %4.1f%%, idle lost %4.1f%% from %s)  wait share %5.1f%%  CPU used %3.0f%%  run queue %4.1f%%\n",
+							round+1, cfg.Repeat, wl, g, s, r.OpsPerSec/1e6, 100*r.Cost, 100*r.SyncCPUShare, 100*r.IdleLostShare, r.IdleSource, 100*r.WaitShare, 100*r.CPUShare, 100*r.RunQueueShare)
 					}
 					res.Runs = append(res.Runs, r)
 				}
@@ -214,11 +227,11 @@ func Measure(ctx context.Context, cfg Config) (*Results, error) {
 func measureReaders(ctx context.Context, d time.Duration) (Readers, error) {
 	spec := workload.Custom(1)
 	spec.Goroutines = runtime.GOMAXPROCS(0)
-	ops, lock, _, err := measure(ctx, "rwmutex", spec, d)
+	wr, lock, _, err := measure(ctx, "rwmutex", spec, d)
 	if err != nil {
 		return Readers{}, err
 	}
-	out := Readers{Goroutines: spec.Goroutines, OpsPerSec: ops}
+	out := Readers{Goroutines: spec.Goroutines, OpsPerSec: wr.OpsPerSec}
 	for _, c := range lock.Components {
 		if strings.Contains(c.Name, "(*RWMap)") {
 			out.Component, out.Cost = c.Name, c.Cost
@@ -243,13 +256,13 @@ func runOne(ctx context.Context, name, workloadName string, goroutines int, d ti
 		return Run{}, err
 	}
 	spec.Goroutines = goroutines
-	ops, lock, gcr, err := measure(ctx, name, spec, d)
+	wr, lock, gcr, err := measure(ctx, name, spec, d)
 	if err != nil {
 		return Run{}, err
 	}
 	c := lock.Cost
 	r := Run{
-		Strategy: name, Workload: workloadName, Goroutines: goroutines, OpsPerSec: ops,
+		Strategy: name, Workload: workloadName, Goroutines: goroutines, OpsPerSec: wr.OpsPerSec, RunQueueShare: wr.RunQueueShare, CPUShare: wr.CPUShare,
 		Cost: c.Value, CostEstimated: c.Estimated, IdleSource: c.IdleSource, CostReason: c.Reason, WaitShare: lock.LockFraction.Value,
 	}
 	if c.CapacitySeconds > 0 {
@@ -264,12 +277,13 @@ func runOne(ctx context.Context, name, workloadName string, goroutines int, d ti
 
 // measure runs one strategy on spec with the agent for d, closes one
 // window over the run and collects its lock figures.
-func measure(ctx context.Context, name string, spec workload.Spec, d time.Duration) (float64, *mutex.Result, *gc.Result, error) {
+func measure(ctx context.Context, name string, spec workload.Spec, d time.Duration) (workload.Result, *mutex.Result, *gc.Result, error) {
+	var none workload.Result
 	workloadName := spec.Name
 	spec.Duration = 0 // until the window closes
 	m, err := strategy.New(name, strategy.Options{})
 	if err != nil {
-		return 0, nil, nil, err
+		return none, nil, nil, err
 	}
 	workload.Prefill(m, spec)
 	runtime.GC()
@@ -279,7 +293,7 @@ func measure(ctx context.Context, name string, spec workload.Spec, d time.Durati
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("starting the agent for %s on %s: %w", name, workloadName, err)
+		return none, nil, nil, fmt.Errorf("starting the agent for %s on %s: %w", name, workloadName, err)
 	}
 	defer a.Stop()
 	runCtx, stop := context.WithCancel(ctx)
@@ -292,21 +306,21 @@ func measure(ctx context.Context, name string, spec workload.Spec, d time.Durati
 	select {
 	case <-time.After(d):
 	case <-ctx.Done():
-		return 0, nil, nil, ctx.Err()
+		return none, nil, nil, ctx.Err()
 	}
 	w, err := a.CollectNow(ctx)
 	stop()
-	ops := (<-results).OpsPerSec
+	wr := <-results
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("collecting the window of %s on %s: %w", name, workloadName, err)
+		return none, nil, nil, fmt.Errorf("collecting the window of %s on %s: %w", name, workloadName, err)
 	}
 	attr := stacks.Attribute(w) // one walk of the window for both collectors
 	lock, err := mutex.CollectFrom(w, attr, mutex.Options{})
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("reading the cost of %s on %s: %w", name, workloadName, err)
+		return none, nil, nil, fmt.Errorf("reading the cost of %s on %s: %w", name, workloadName, err)
 	}
 	gcr, _ := gc.CollectFrom(w, attr, nil) // GC figures are context here; a failure leaves them 0
-	return ops, lock, gcr, nil
+	return wr, lock, gcr, nil
 }
 
 // prefilled skips workload.Run's own prefill: the map was filled before
@@ -336,10 +350,13 @@ func cells(runs []Run) []Cell {
 		cost := collect(rs, func(r Run) float64 { return r.Cost })
 		wait := collect(rs, func(r Run) float64 { return r.WaitShare })
 		gcShare := collect(rs, func(r Run) float64 { return r.GCShare })
+		runQueue := collect(rs, func(r Run) float64 { return r.RunQueueShare })
+		cpuShare := collect(rs, func(r Run) float64 { return r.CPUShare })
 		out = append(out, Cell{
 			Strategy: k.s, Workload: k.w, Goroutines: k.g,
 			OpsPerSec: median(ops), OpsMin: ops[0], OpsMax: ops[len(ops)-1],
 			Cost: median(cost), CostMin: cost[0], CostMax: cost[len(cost)-1], WaitShare: median(wait), GCShare: median(gcShare),
+			RunQueueShare: runQueue[len(runQueue)-1], CPUShare: median(cpuShare),
 		})
 	}
 	slices.SortStableFunc(out, func(a, b Cell) int {
