@@ -180,7 +180,10 @@ func (r *Report) headlineFigures() []figureRow {
 
 	if l.WaitersKnown {
 		w := figureRow{name: "lock waiters", value: trim(l.Waiters), detail: "goroutines blocked on locks on average (latency, not throughput)"}
-		if l.RunnableKnown && l.Runnable >= 1 {
+		switch {
+		case l.RunnableKnown && l.Runnable >= 1 && l.offCPUHandoffs():
+			w.detail = fmt.Sprintf("blocked on locks on average, %s runnable, Ps %s off-CPU handing locks on: the locks held the work back", trim(l.Runnable), pct(l.CostDetail.OffCPUSeconds/l.CostDetail.CapacitySeconds))
+		case l.RunnableKnown && l.Runnable >= 1:
 			w.detail = fmt.Sprintf("blocked on locks on average, %s runnable: the CPU was saturated", trim(l.Runnable))
 		}
 		rows = append(rows, w)

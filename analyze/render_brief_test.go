@@ -61,3 +61,30 @@ func TestBriefTextIsShort(t *testing.T) {
 		t.Errorf("brief text lacks the advice %q:\n%s", want, text)
 	}
 }
+
+// TestRunnableWithOffCPUPsIsNotSaturation: goroutines runnable while a
+// tenth of the capacity went to Ps asleep off the CPU read as locks holding
+// the work back, not as a saturated CPU, in both text renderings.
+func TestRunnableWithOffCPUPsIsNotSaturation(t *testing.T) {
+	in, lock, gcr := handRWMutexWriteHeavy(t)
+	r := Build(in, lock, gcr, DefaultThresholds())
+	r.Lock.WaitersKnown, r.Lock.Waiters = true, 50
+	r.Lock.RunnableKnown, r.Lock.Runnable = true, 3
+	for _, offCPU := range []float64{0, 4} {
+		r.Lock.CostDetail.CapacitySeconds, r.Lock.CostDetail.OffCPUSeconds = 10, offCPU
+		var brief, verbose bytes.Buffer
+		if err := r.WriteText(&brief); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.WriteTextVerbose(&verbose); err != nil {
+			t.Fatal(err)
+		}
+		for name, text := range map[string]string{"brief": brief.String(), "verbose": verbose.String()} {
+			saturated := strings.Contains(text, "the CPU was saturated")
+			held := strings.Contains(text, "off-CPU") || strings.Contains(text, "off the CPU")
+			if offCPU > 0 && (saturated || !held) || offCPU == 0 && !saturated {
+				t.Errorf("%s text with %gs of 10s off-CPU: saturated %v, off-CPU said %v:\n%s", name, offCPU, saturated, held, text)
+			}
+		}
+	}
+}

@@ -231,6 +231,8 @@ func (r *Report) waitersLine() string {
 	if l.RunnableKnown {
 		s += fmt.Sprintf("; %s runnable on average", trim(l.Runnable))
 		switch {
+		case l.Runnable >= 1 && l.offCPUHandoffs():
+			s += ", yet the Ps' threads slept off the CPU handing locks on: the locks, not the CPU, held the work back"
 		case l.Runnable >= 1:
 			s += ": the CPU was saturated, and lock waits mostly replaced run-queue waits"
 		case l.CostDetail.IdleLostSeconds >= 0.01*l.CostDetail.CapacitySeconds && l.CostDetail.IdleLostSeconds > 0:
@@ -238,6 +240,14 @@ func (r *Report) waitersLine() string {
 		}
 	}
 	return s
+}
+
+// offCPUHandoffs says a tenth of the capacity or more went to Ps whose
+// threads slept off the CPU while cores were free: goroutines can be
+// runnable then without the CPU being saturated.
+func (l LockSection) offCPUHandoffs() bool {
+	d := l.CostDetail
+	return d.CapacitySeconds > 0 && d.OffCPUSeconds >= 0.1*d.CapacitySeconds
 }
 
 // waitShareLine is the old lock fraction, labelled for what it is.
