@@ -73,7 +73,8 @@ func splitList(value string, all []string) []string {
 func gateFlags(fs *flag.FlagSet) *matrix.Gate {
 	g := &matrix.Gate{}
 	fs.Float64Var(&g.MaxBusy, "max-busy", 0.25, "before each run, wait until other processes use at most this share of the CPUs (0: don't wait)")
-	fs.Float64Var(&g.MaxRunQueue, "max-runqueue", 0.25, "repeat a run whose threads waited for a CPU more than this share of it (0: never)")
+	fs.Float64Var(&g.MaxOthers, "max-others", 0.3, "repeat a run during which other processes used more than this share of the machine's CPUs (Linux; 0: not this test)")
+	fs.Float64Var(&g.MaxRunQueue, "max-runqueue", 0.25, "where other processes' CPU is unknown (or -max-others 0): repeat a run whose threads waited for a CPU more than this share of it (0: never)")
 	fs.IntVar(&g.Retries, "retries", 2, "repeats of a disturbed run")
 	fs.DurationVar(&g.Budget, "gate-budget", 10*time.Minute, "total time the gate may spend waiting and repeating")
 	return g

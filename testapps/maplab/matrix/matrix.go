@@ -98,8 +98,8 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		if cfg.Progress != nil {
 			done := time.Since(start)
 			eta := done / time.Duration(i+1) * time.Duration(len(plan)-i-1)
-			fmt.Fprintf(cfg.Progress, "[%d/%d] round %d  %-12s %-8s %14.0f ops/s  run queue %3.0f%%   ETA %s\n",
-				i+1, len(plan), step.Round+1, step.Workload, step.Strategy, r.OpsPerSec, 100*r.RunQueueShare, eta.Round(time.Second))
+			fmt.Fprintf(cfg.Progress, "[%d/%d] round %d  %-12s %-8s %14.0f ops/s  run queue %3.0f%%  others %3.0f%%   ETA %s\n",
+				i+1, len(plan), step.Round+1, step.Workload, step.Strategy, r.OpsPerSec, 100*r.RunQueueShare, 100*r.OthersShare, eta.Round(time.Second))
 		}
 	}
 	res.Meta.LoadAverageAfter = LoadAverage()
@@ -120,7 +120,7 @@ func runGated(ctx context.Context, cfg Config, step Step, spec workload.Spec) (R
 	return RunResult{
 		Step: step, Ops: r.Ops, Ranges: r.Ranges, Seconds: r.Elapsed.Seconds(), OpsPerSec: r.OpsPerSec,
 		CPUSeconds: r.CPUSeconds, CPUShare: r.CPUShare, OpsPerCPUSecond: r.OpsPerCPUSecond,
-		RunQueueShare: r.RunQueueShare, Attempts: attempts,
+		RunQueueShare: r.RunQueueShare, OthersShare: r.OthersShare, Attempts: attempts,
 	}, nil
 }
 

@@ -206,3 +206,32 @@ func TestGateRepeatsDisturbedRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestGateJudgesOtherProcessesFirst: where a run measured other processes'
+// CPU, the gate repeats by it and not by the run-queue share, which also
+// holds the process's own wake-ups (a lock-based map alone on the machine
+// reads 35–42%); without that measure it falls back to the run queue.
+func TestGateJudgesOtherProcessesFirst(t *testing.T) {
+	gate := matrix.Gate{MaxOthers: 0.3, MaxRunQueue: 0.25, Retries: 3, Budget: time.Minute}
+	alone := workload.Result{RunQueueShare: 0.4, OthersShare: 0.02, OthersKnown: true}
+	calls := 0
+	_, attempts, err := gate.Run(context.Background(), nil, func() (workload.Result, error) { calls++; return alone, nil })
+	if err != nil || attempts != 1 {
+		t.Errorf("a lock-based run alone on the machine took %d attempts (err %v), want 1: its run queue is its own", attempts, err)
+	}
+	shared := []workload.Result{
+		{RunQueueShare: 0.5, OthersShare: 0.6, OthersKnown: true},
+		{RunQueueShare: 0.6, OthersShare: 0.1, OthersKnown: true},
+	}
+	calls = 0
+	r, attempts, _ := gate.Run(context.Background(), nil, func() (workload.Result, error) { calls++; return shared[calls-1], nil })
+	if attempts != 2 || r.OthersShare != 0.1 {
+		t.Errorf("beside a busy neighbour: %d attempts keeping others %.2f, want 2 keeping 0.10", attempts, r.OthersShare)
+	}
+	unknown := []workload.Result{{RunQueueShare: 0.5}, {RunQueueShare: 0.1}}
+	calls = 0
+	r, attempts, _ = gate.Run(context.Background(), nil, func() (workload.Result, error) { calls++; return unknown[calls-1], nil })
+	if attempts != 2 || r.RunQueueShare != 0.1 {
+		t.Errorf("without other processes' CPU: %d attempts keeping run queue %.2f, want 2 keeping 0.10", attempts, r.RunQueueShare)
+	}
+}

@@ -69,7 +69,10 @@ type RunResult struct {
 	// RunQueueShare is workload.Result.RunQueueShare of the attempt kept;
 	// Attempts counts the runs the Gate made for this step.
 	RunQueueShare float64 `json:"run_queue_share"`
-	Attempts      int     `json:"attempts"`
+	// OthersShare is workload.Result.OthersShare of the attempt kept
+	// (absent from runs before it was measured).
+	OthersShare float64 `json:"others_share,omitempty"`
+	Attempts    int     `json:"attempts"`
 }
 
 // Cell summarizes the runs of one strategy on one workload.
