@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/contendr/contendr/internal/procstat"
+
 	"github.com/google/pprof/profile"
 
 	"github.com/contendr/contendr/window"
@@ -278,6 +280,16 @@ func readProfile(kind window.ProfileKind) (*profile.Profile, error) {
 		return nil, fmt.Errorf("reading the runtime's %s profile: %w", kind, err)
 	}
 	return p, nil
+}
+
+// machineIdleSeconds is the machine's idle CPU time since boot (0 off
+// Linux): with the process CPU it tells Ps whose threads slept while cores
+// were free from Ps other processes kept off the CPU.
+func machineIdleSeconds() float64 {
+	if c, ok := procstat.Read(); ok {
+		return c.Idle.Seconds()
+	}
+	return 0
 }
 
 // readMetrics samples every runtime/metrics name a window carries; names

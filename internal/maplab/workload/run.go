@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/contendr/contendr/internal/procstat"
+
 	"github.com/contendr/contendr/internal/maplab/strategy"
 )
 
@@ -61,7 +63,7 @@ func Run(ctx context.Context, m strategy.Map, spec Spec) (Result, error) {
 	// channel receive, and the cache line is only ever written once.
 	var stop atomic.Bool
 	cpuStart, waitStart := processCPU(), runQueueWait()
-	busyStart, busyOK := machineBusy()
+	busyStart, busyOK := procstat.Read()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, w := range workers {
@@ -80,7 +82,7 @@ func Run(ctx context.Context, m strategy.Map, spec Spec) (Result, error) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	cpu, waited := processCPU()-cpuStart, runQueueSince(waitStart)
-	busyEnd, busyEndOK := machineBusy()
+	busyEnd, busyEndOK := procstat.Read()
 
 	res := Result{Elapsed: elapsed, CPUSeconds: cpu.Seconds()}
 	for _, w := range workers {
@@ -93,7 +95,7 @@ func Run(ctx context.Context, m strategy.Map, spec Spec) (Result, error) {
 		res.CPUShare = cpu.Seconds() / capacity
 		res.RunQueueShare = waited.Seconds() / capacity
 		if busyOK && busyEndOK && cpu > 0 {
-			others := (busyEnd - busyStart - cpu).Seconds()
+			others := (busyEnd.Busy() - busyStart.Busy() - cpu).Seconds()
 			res.OthersShare = max(others, 0) / (elapsed.Seconds() * float64(runtime.NumCPU()))
 			res.OthersKnown = true
 		}

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/contendr/contendr/internal/maplab/workload"
+	"github.com/contendr/contendr/internal/procstat"
 )
 
 // Gate keeps runs away from moments when other processes hold the
@@ -93,39 +91,14 @@ func (g *Gate) waitQuiet(ctx context.Context) {
 // machineBusy measures the share of all CPUs that was not idle over d, from
 // /proc/stat. maplab itself is idle while it measures, so this is others.
 func machineBusy(d time.Duration) (float64, bool) {
-	idle0, total0, ok := cpuTimes()
+	c0, ok := procstat.Read()
 	if !ok {
 		return 0, false
 	}
 	time.Sleep(d)
-	idle1, total1, ok := cpuTimes()
-	if !ok || total1 <= total0 {
+	c1, ok := procstat.Read()
+	if !ok || c1.Total <= c0.Total {
 		return 0, false
 	}
-	return 1 - float64(idle1-idle0)/float64(total1-total0), true
-}
-
-// cpuTimes reads the aggregate "cpu" line of /proc/stat: idle (idle +
-// iowait) and total jiffies.
-func cpuTimes() (idle, total uint64, ok bool) {
-	data, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return 0, 0, false
-	}
-	line, _, _ := strings.Cut(string(data), "\n")
-	fields := strings.Fields(line)
-	if len(fields) < 6 || fields[0] != "cpu" {
-		return 0, 0, false
-	}
-	for i, f := range fields[1:] {
-		v, err := strconv.ParseUint(f, 10, 64)
-		if err != nil {
-			return 0, 0, false
-		}
-		total += v
-		if i == 3 || i == 4 { // idle, iowait
-			idle += v
-		}
-	}
-	return idle, total, true
+	return float64(c1.Busy()-c0.Busy()) / float64(c1.Total-c0.Total), true
 }
