@@ -117,8 +117,8 @@ func gainSource(rec Recommendation, f *facts) GainSource {
 	const verifyHint = " (contendr verify measures the change on your machine)"
 	if measured(f.Current, rec.Recommended, f) != "" {
 		c, _ := chooseForRegime(f)
-		return GainSource{Kind: GainFromMaplab, Detail: fmt.Sprintf("the maplab matrix on %d cores, %s %s rows%s",
-			maplab.GOMAXPROCS, c.class, c.mix, verifyHint)}
+		return GainSource{Kind: GainFromMaplab, Detail: fmt.Sprintf("the maplab matrix on %d cores, %s, %s rows%s",
+			maplab.GOMAXPROCS, c.scope, c.mix, verifyHint)}
 	}
 	return GainSource{Kind: GainFromWindow, Detail: "this window's bounds, not a measurement of the change" + verifyHint}
 }

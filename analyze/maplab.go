@@ -43,6 +43,21 @@ type maplabRow struct {
 	ValueSize      int                  `json:"value_size"`
 	OpsPerSec      map[Strategy]float64 `json:"ops_per_sec"`
 	OpsPerCPU      map[Strategy]float64 `json:"ops_per_cpu_second"`
+	// Runs are each cell's runs (ops/s), whose spread says how far a
+	// difference between two medians can be trusted; a matrix written
+	// before runs were kept has none, and its medians then stand alone.
+	Runs map[Strategy][]float64 `json:"runs_ops_per_sec,omitempty"`
+}
+
+func (r *maplabRow) hasRuns() bool { return len(r.Runs) > 0 }
+
+// best is the row's highest median.
+func (r *maplabRow) best() float64 {
+	var best float64
+	for _, v := range r.OpsPerSec {
+		best = max(best, v)
+	}
+	return best
 }
 
 // maplab is the embedded ground truth, read once at start-up; a broken
@@ -75,26 +90,23 @@ func MaplabMixClass(mix string) string {
 	return mix
 }
 
-// rowsFor are the ground-truth rows of a regime class and a measured mix
-// ("range" for components that range; "unknown" takes every mix).
-func (g groundTruth) rowsFor(rc regimeClass, mix string) []*maplabRow {
-	out := g.rowsOf(rc, mix)
+// rowsFor are the ground-truth rows of a measured mix ("range" for
+// components that range; "unknown" takes every mix) that in accepts.
+func (g groundTruth) rowsFor(mix string, in func(*maplabRow) bool) []*maplabRow {
+	out := g.rowsOf(mix, in)
 	if len(out) == 0 && mix == "read-only" {
 		// A matrix measured before maplab had the read-only mix: its
 		// nearest rows.
-		out = g.rowsOf(rc, "read-mostly")
+		out = g.rowsOf("read-mostly", in)
 	}
 	return out
 }
 
-func (g groundTruth) rowsOf(rc regimeClass, mix string) []*maplabRow {
+func (g groundTruth) rowsOf(mix string, in func(*maplabRow) bool) []*maplabRow {
 	var out []*maplabRow
 	for i := range g.Rows {
 		r := &g.Rows[i]
-		if r.GoroutinesPerP != rc.PerP || r.Between != rc.Between {
-			continue
-		}
-		if mix == "unknown" || MaplabMixClass(r.Mix) == mix {
+		if in(r) && (mix == "unknown" || MaplabMixClass(r.Mix) == mix) {
 			out = append(out, r)
 		}
 	}
@@ -111,18 +123,15 @@ type standing struct {
 	Rows     int
 }
 
-// standings ranks the strategies measured on every one of rows, best
-// first. Strategies missing from a row (the read/dirty map on string keys)
-// are ranked over the rows they ran.
+// standings ranks the strategies measured on rows, best first.
+// Strategies missing from a row (the read/dirty map on string keys) are
+// ranked over the rows they ran, after every strategy that ran on all.
 func standings(rows []*maplabRow) []standing {
 	sum := map[Strategy]float64{}
 	worst := map[Strategy]float64{}
 	count := map[Strategy]int{}
 	for _, r := range rows {
-		var best float64
-		for _, v := range r.OpsPerSec {
-			best = max(best, v)
-		}
+		best := r.best()
 		if best <= 0 {
 			continue
 		}
@@ -142,12 +151,43 @@ func standings(rows []*maplabRow) []standing {
 	for s, n := range count {
 		out = append(out, standing{Strategy: s, Mean: math.Exp(sum[s] / float64(n)), Worst: worst[s], Rows: n})
 	}
+	// A strategy that ran on fewer rows (the read/dirty map has no
+	// string-key rows) ranks after those that ran on all: its mean skips
+	// the rows that might have put it behind.
+	full := 0
+	for _, n := range count {
+		full = max(full, n)
+	}
 	slices.SortFunc(out, func(a, b standing) int {
+		if (a.Rows == full) != (b.Rows == full) {
+			return map[bool]int{true: -1, false: 1}[a.Rows == full]
+		}
 		if a.Mean != b.Mean {
 			return map[bool]int{true: -1, false: 1}[a.Mean > b.Mean]
 		}
 		return strings.Compare(string(a.Strategy), string(b.Strategy))
 	})
+	return out
+}
+
+// relativeRuns are s's runs over rows, each divided by its row's best
+// median: the sample two strategies are compared by. A row without runs
+// gives its median once.
+func relativeRuns(rows []*maplabRow, s Strategy) []float64 {
+	var out []float64
+	for _, r := range rows {
+		best := r.best()
+		if best <= 0 || r.OpsPerSec[s] <= 0 {
+			continue
+		}
+		runs := r.Runs[s]
+		if len(runs) == 0 {
+			runs = []float64{r.OpsPerSec[s]}
+		}
+		for _, v := range runs {
+			out = append(out, v/best)
+		}
+	}
 	return out
 }
 
@@ -170,10 +210,7 @@ func (g groundTruth) behindBest(s Strategy, rows ...*maplabRow) string {
 	}
 	lo, hi := 1.0, 0.0
 	for _, r := range rows {
-		var best float64
-		for _, v := range r.OpsPerSec {
-			best = max(best, v)
-		}
+		best := r.best()
 		if best == 0 || r.OpsPerSec[s] == 0 {
 			continue
 		}

@@ -34,10 +34,11 @@ type maplabResults struct {
 		ValueSize      int    `json:"value_size"`
 	} `json:"workloads"`
 	Cells []struct {
-		Workload        string  `json:"workload"`
-		Strategy        string  `json:"strategy"`
-		OpsPerSec       float64 `json:"median_ops_per_sec"`
-		OpsPerCPUSecond float64 `json:"median_ops_per_cpu_second"`
+		Workload        string    `json:"workload"`
+		Strategy        string    `json:"strategy"`
+		OpsPerSec       float64   `json:"median_ops_per_sec"`
+		OpsPerCPUSecond float64   `json:"median_ops_per_cpu_second"`
+		Runs            []float64 `json:"runs_ops_per_sec"`
 	} `json:"cells"`
 }
 
@@ -61,7 +62,8 @@ func TestMaplabGroundTruth(t *testing.T) {
 		}
 		want.Keys = w.Keys
 		row := maplabRow{Workload: w.Name, Mix: cmp.Or(w.Mix, w.Name), GoroutinesPerP: w.GoroutinesPerP, Between: cmp.Or(w.Between, "none"),
-			KeyType: cmp.Or(w.KeyType, "int"), ValueSize: w.ValueSize, OpsPerSec: map[Strategy]float64{}, OpsPerCPU: map[Strategy]float64{}}
+			KeyType: cmp.Or(w.KeyType, "int"), ValueSize: w.ValueSize,
+			OpsPerSec: map[Strategy]float64{}, OpsPerCPU: map[Strategy]float64{}, Runs: map[Strategy][]float64{}}
 		if row.GoroutinesPerP == 0 && res.Meta.GOMAXPROCS > 0 {
 			row.GoroutinesPerP = w.Goroutines / res.Meta.GOMAXPROCS
 		}
@@ -71,7 +73,7 @@ func TestMaplabGroundTruth(t *testing.T) {
 				if !ok {
 					t.Fatalf("maplab strategy %q has no Strategy here: add it to maplabStrategies", c.Strategy)
 				}
-				row.OpsPerSec[s], row.OpsPerCPU[s] = c.OpsPerSec, c.OpsPerCPUSecond
+				row.OpsPerSec[s], row.OpsPerCPU[s], row.Runs[s] = c.OpsPerSec, c.OpsPerCPUSecond, c.Runs
 			}
 		}
 		want.Rows = append(want.Rows, row)

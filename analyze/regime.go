@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"golang.org/x/perf/benchmath"
 )
 
 // regimeClass is one of the regimes maplab's matrix measured, the one a
@@ -24,10 +26,13 @@ type regimeClass struct {
 func (rc regimeClass) Name() string { return fmt.Sprintf("g%d-%s", rc.PerP, rc.Between) }
 
 func (rc regimeClass) String() string {
-	between := map[string]string{
+	return fmt.Sprintf("%d goroutine%s per P, %s", rc.PerP, map[bool]string{true: "", false: "s"}[rc.PerP == 1], rc.betweenText())
+}
+
+func (rc regimeClass) betweenText() string {
+	return map[string]string{
 		"none": "tight loops", "cpu": "CPU work outside the lock between operations", "io": "I/O waits between operations",
 	}[rc.Between]
-	return fmt.Sprintf("%d goroutine%s per P, %s", rc.PerP, map[bool]string{true: "", false: "s"}[rc.PerP == 1], between)
 }
 
 // Regime class boundaries: the geometric midpoints between the goroutines
@@ -92,10 +97,44 @@ func classifyRegime(rg Regime, procs, goroutines int) regimeClass {
 // advice is a change only where maplab measured one to pay.
 const regimeTolerance = 0.10
 
+// regimeAlpha is the significance a comparison of runs must reach for a
+// scope of rows to settle a choice (two-sided Mann-Whitney U test).
+const regimeAlpha = 0.05
+
+// evidenceScope is a set of maplab rows a choice may rest on, given the
+// window's regime class. The matrix runs each cell 3 times for 200 ms, so
+// one regime's one or two rows of a mix often cannot tell two strategies
+// apart (two runs of the same g1 rows named a different best strategy on 7
+// of 9 workloads: results/g1-rerun-2026-12-02); a choice the regime's rows
+// do not settle is taken from a wider scope that does.
+type evidenceScope struct {
+	In func(rc regimeClass, r *maplabRow) bool
+	// Name says which rows the scope takes, for a window of class rc.
+	Name func(rc regimeClass) string
+}
+
+// evidenceScopes widen from the window's regime to its kind of work
+// between operations to the whole matrix, always on the window's mix.
+var evidenceScopes = []evidenceScope{
+	{
+		In:   func(rc regimeClass, r *maplabRow) bool { return r.GoroutinesPerP == rc.PerP && r.Between == rc.Between },
+		Name: func(rc regimeClass) string { return rc.String() },
+	},
+	{
+		In:   func(rc regimeClass, r *maplabRow) bool { return r.Between == rc.Between },
+		Name: func(rc regimeClass) string { return rc.betweenText() + ", every goroutines-per-P level" },
+	},
+	{
+		In:   func(regimeClass, *maplabRow) bool { return true },
+		Name: func(regimeClass) string { return "every regime" },
+	},
+}
+
 // regimeChoice is what maplab measured for a component's regime and mix.
 type regimeChoice struct {
 	class     regimeClass
 	mix       string
+	scope     string // which evidenceScope the rows come from
 	rows      []*maplabRow
 	standings []standing
 	pick      standing
@@ -104,24 +143,108 @@ type regimeChoice struct {
 	// strategy there (the read/dirty map has no string-key rows).
 	currentMeasured bool
 	keep            bool
+	// settled is true when the runs of the rows told the choice apart at
+	// regimeAlpha (p is that test's p-value); else the choice is the
+	// widest scope's point estimate. unsettled names the narrower scopes
+	// that could not tell, with their p-values.
+	settled   bool
+	p         float64
+	unsettled []string
 }
 
-// chooseForRegime looks f's regime and mix up in the ground truth; ok is
-// false when maplab has no rows for them.
+// chooseForRegime looks f's regime and mix up in the ground truth, from
+// the narrowest scope of rows whose runs settle the choice; ok is false
+// when maplab has no rows for the regime and mix.
 func chooseForRegime(f *facts) (regimeChoice, bool) {
-	c := regimeChoice{class: f.Class, mix: f.Mix}
+	mix := f.Mix
 	if f.Range {
-		c.mix = "range"
+		mix = "range"
 	}
-	c.rows = maplab.rowsFor(c.class, c.mix)
-	c.standings = standings(c.rows)
-	if len(c.standings) == 0 {
-		return c, false
+	var c regimeChoice
+	for i, sc := range evidenceScopes {
+		rows := maplab.rowsFor(mix, func(r *maplabRow) bool { return sc.In(f.Class, r) })
+		st := standings(rows)
+		if len(st) == 0 {
+			if i == 0 {
+				return regimeChoice{}, false // a regime maplab did not measure
+			}
+			continue
+		}
+		if i > 0 {
+			c.unsettled = append(c.unsettled, fmt.Sprintf("%s (%s, U test p = %.2f)", c.scope, rowsText(c.rows), c.p))
+		}
+		c = regimeChoice{class: f.Class, mix: mix, scope: sc.Name(f.Class), rows: rows, standings: st, unsettled: c.unsettled}
+		c.settle(f.Current)
+		// Without runs nothing is ever told apart: the regime's own
+		// medians decide, as they must for a matrix that kept none.
+		if c.settled || !rows[0].hasRuns() {
+			break
+		}
 	}
-	c.pick = c.standings[0]
-	c.current, c.currentMeasured = standingOf(c.standings, f.Current)
-	c.keep = c.currentMeasured && c.current.Mean >= (1-regimeTolerance)*c.pick.Mean
 	return c, true
+}
+
+// settle picks the best-ranked strategy of c's rows and decides whether
+// the current one stays: within regimeTolerance of the pick by the point
+// estimates, overruled by the runs where they tell the difference.
+func (c *regimeChoice) settle(current Strategy) {
+	c.pick = c.standings[0]
+	c.current, c.currentMeasured = standingOf(c.standings, current)
+	if !c.currentMeasured {
+		c.settled, c.p = true, 0 // nothing to weigh the pick against
+		return
+	}
+	c.keep = c.current.Mean >= (1-regimeTolerance)*c.pick.Mean
+	rival := c.pick
+	if rival.Strategy == current {
+		if len(c.standings) < 2 {
+			c.settled, c.p = true, 0
+			return
+		}
+		rival = c.standings[1]
+	}
+	cur, riv := relativeRuns(c.rows, current), relativeRuns(c.rows, rival.Strategy)
+	// The change pays: the pick's runs beat the current's by more than the
+	// tolerance. The current stays: its runs stand above the rival's less
+	// the tolerance.
+	pChange, pKeep := 1.0, 1.0
+	if rival.Strategy == c.pick.Strategy && beats(riv, scaled(cur, 1/(1-regimeTolerance)), &pChange) {
+		c.settled, c.keep, c.p = true, false, pChange
+		return
+	}
+	if beats(cur, scaled(riv, 1-regimeTolerance), &pKeep) {
+		c.settled, c.keep, c.p = true, true, pKeep
+		return
+	}
+	c.p = min(pChange, pKeep)
+}
+
+// beats reports whether sample a is larger than b at regimeAlpha by the
+// U test (benchmath's, which needs no assumption about the runs'
+// distribution), storing the p-value.
+func beats(a, b []float64, p *float64) bool {
+	th := benchmath.DefaultThresholds
+	*p = benchmath.AssumeNothing.Compare(benchmath.NewSample(a, &th), benchmath.NewSample(b, &th)).P
+	return *p < regimeAlpha && median(a) > median(b)
+}
+
+func scaled(v []float64, k float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = x * k
+	}
+	return out
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(v))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // reason says what the choice rests on, with maplab's numbers.
@@ -131,6 +254,11 @@ func (c regimeChoice) reason(f *facts) string {
 	if c.mix == "unknown" {
 		where = fmt.Sprintf("in maplab's regime of %s (%s), the mix unmeasured, its %s there over every mix", c.class, c.class.Why, rowsText(c.rows))
 	}
+	if len(c.unsettled) > 0 {
+		where = fmt.Sprintf("in maplab's regime of %s (%s), the runs of %s could not tell the strategies apart; over %s, on the %s mix, its %s",
+			c.class, c.class.Why, strings.Join(c.unsettled, " nor of "), c.scope, c.mix, rowsText(c.rows))
+	}
+	where += c.settledText()
 	if c.keep && c.pick.Strategy == f.Current {
 		return fmt.Sprintf("%s measured %s itself the fastest there: %s of each row's best (geometric mean, worst row %s): a change would not pay here%s",
 			where, f.Current, pct(c.pick.Mean), pct(c.pick.Worst), currentWeakness(f))
@@ -149,6 +277,19 @@ func (c regimeChoice) reason(f *facts) string {
 	}
 	return fmt.Sprintf("%s measured %s the fastest: %s of each row's best (geometric mean, worst row %s), %s%s%s",
 		where, c.pick.Strategy, pct(c.pick.Mean), pct(c.pick.Worst), cur, runnerUp, currentWeakness(f))
+}
+
+// settledText says whether the runs told the choice apart.
+func (c regimeChoice) settledText() string {
+	switch {
+	case !c.currentMeasured:
+		return ""
+	case c.settled:
+		return fmt.Sprintf(" (runs told apart: U test p = %.3f)", c.p)
+	case !c.rows[0].hasRuns():
+		return " (medians only: the matrix kept no runs)"
+	}
+	return fmt.Sprintf(" (not told apart even here, U test p = %.2f: the point estimate decides)", c.p)
 }
 
 // currentWeakness names what makes the current design slow, for the

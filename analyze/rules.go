@@ -24,10 +24,14 @@ import (
 // maplab's regimes from what the window measured (classifyRegime), takes
 // the rows of that regime and the measured mix, and picks the strategy
 // with the best geometric mean of throughput relative to each row's best,
-// keeping the current one when it is within Tolerance of the pick. Every
-// recommendation quotes those numbers. The runs are noisy (shared cores:
-// a row's runs can differ by 2×): medians, ties and the geometric mean over
-// rows are what the rule and accuracy use. The Go issue tracker's claims
+// keeping the current one when it is within Tolerance of the pick. The
+// runs are noisy (a row's runs can differ by 2×; one regime has one or two
+// rows of a mix, 3 runs each), so the choice is a test, not a ratio: the
+// rows settle it only when their runs tell the change (or the keep) apart
+// by a U test, and a choice they do not settle is taken from a wider scope
+// — the same work between operations at every goroutines-per-P level,
+// then every regime (evidenceScopes). Every recommendation quotes the
+// scope, the numbers and the p-value. The Go issue tracker's claims
 // (sharding, HashTrieMap, RWMutex reader contention) concern many cores;
 // they are kept for GOMAXPROCS ≥ 8, with lower confidence and said to be
 // unmeasured here.
@@ -398,5 +402,5 @@ func measured(from, to Strategy, f *facts) string {
 		return ""
 	}
 	return fmt.Sprintf("maplab, %s, %s on %d Ps: %s vs %s %+.0f%% ops/s (geometric mean over %d rows, medians of the run of %s)",
-		c.class, c.mix, maplab.GOMAXPROCS, to, from, (b.Mean/a.Mean-1)*100, min(a.Rows, b.Rows), maplab.Date)
+		c.scope, c.mix, maplab.GOMAXPROCS, to, from, (b.Mean/a.Mean-1)*100, min(a.Rows, b.Rows), maplab.Date)
 }

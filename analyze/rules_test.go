@@ -290,3 +290,52 @@ func TestSaturationTrustsTheRuntimesIdle(t *testing.T) {
 		}
 	}
 }
+
+// TestRegimeRuleWidensUnsettledScopes: a regime whose runs cannot tell the
+// current strategy from the pick does not decide; the rule takes the
+// choice from the widest scope whose runs do, and says so. A regime whose
+// runs do tell decides on its own, even against the wider rows.
+func TestRegimeRuleWidensUnsettledScopes(t *testing.T) {
+	saved := maplab
+	defer func() { maplab = saved }()
+	row := func(perP int, between string, runs map[Strategy][]float64) maplabRow {
+		r := maplabRow{Workload: "read-heavy@x", Mix: "read-heavy", GoroutinesPerP: perP, Between: between, KeyType: "int",
+			OpsPerSec: map[Strategy]float64{}, Runs: runs}
+		for s, v := range runs {
+			r.OpsPerSec[s] = median(v)
+		}
+		return r
+	}
+	noisy := map[Strategy][]float64{StrategyMutex: {5, 11, 8}, StrategyXsync: {6, 12, 7}}
+	clearXsync := map[Strategy][]float64{StrategyMutex: {4, 4.2, 4.1}, StrategyXsync: {10, 10.3, 9.9}}
+	clearMutex := map[Strategy][]float64{StrategyMutex: {10, 10.2, 9.8}, StrategyXsync: {5, 5.1, 4.9}}
+	f := baseFacts()
+	f.Current, f.Mix = StrategyMutex, "read-heavy"
+	f.Class = regimeClass{PerP: 1, Between: "none", Measured: true, Why: "hand"}
+
+	// g1 noisy; the other tight-loop rows clearly favour xsync.
+	maplab = groundTruth{GOMAXPROCS: 2, Keys: 1000, Date: "hand", Rows: []maplabRow{
+		row(1, "none", noisy), row(4, "none", clearXsync), row(32, "none", clearXsync), row(4, "cpu", clearMutex),
+	}}
+	c, ok := chooseForRegime(&f)
+	if !ok || c.keep || c.pick.Strategy != StrategyXsync || !c.settled || len(c.unsettled) != 1 || len(c.rows) != 3 {
+		t.Fatalf("noisy regime: keep=%v pick=%s settled=%v unsettled=%q rows=%d, want xsync settled over the 3 tight-loop rows",
+			c.keep, c.pick.Strategy, c.settled, c.unsettled, len(c.rows))
+	}
+	if why := c.reason(&f); !strings.Contains(why, "could not tell") || !strings.Contains(why, "every goroutines-per-P level") || !strings.Contains(why, "U test p =") {
+		t.Errorf("the reason does not say which rows decided and why: %s", why)
+	}
+
+	// g1 clearly favours mutex (2×, 6 runs apart): it decides alone.
+	maplab.Rows = []maplabRow{row(1, "none", clearMutex), row(1, "none", clearMutex), row(4, "none", clearXsync), row(32, "none", clearXsync)}
+	if c, _ := chooseForRegime(&f); !c.keep || !c.settled || len(c.unsettled) != 0 {
+		t.Errorf("a settled regime: keep=%v settled=%v unsettled=%q, want keep, settled in the regime", c.keep, c.settled, c.unsettled)
+	}
+
+	// Nothing settles anywhere: the widest scope's point estimate, said to be one.
+	maplab.Rows = []maplabRow{row(1, "none", noisy), row(4, "cpu", noisy)}
+	c, _ = chooseForRegime(&f)
+	if c.settled || c.scope != "every regime" || !strings.Contains(c.reason(&f), "point estimate") {
+		t.Errorf("nothing settles: settled=%v scope=%q reason %q", c.settled, c.scope, c.reason(&f))
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -49,6 +50,7 @@ type options struct {
 	windows   string
 	contendr  string
 	reanalyze string
+	square    int
 }
 
 func run(ctx context.Context, args []string, log io.Writer) error {
@@ -63,6 +65,7 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	fs.StringVar(&o.windows, "windows", "", "directory for the analyzed window bundles (default: OUT/windows)")
 	fs.StringVar(&o.contendr, "contendr", "", "the contendr CLI to judge (default: built from this checkout)")
 	fs.StringVar(&o.reanalyze, "reanalyze", "", "re-score the windows and ops/s of an earlier `accuracy.json` with this checkout's CLI, measuring nothing")
+	fs.IntVar(&o.square, "square", 0, "which of the three disjoint 24-case Latin squares to run: 0 (the first measured), 1 or 2 (held out)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -79,14 +82,22 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 			return err
 		}
 	}
+	if o.square < 0 || o.square > 2 {
+		return fmt.Errorf("-square %d: there are three squares, 0, 1 and 2", o.square)
+	}
+	pool := Square(o.square)
+	if earlier != nil {
+		// Re-scoring takes the earlier run's cases, from whichever square.
+		pool = slices.Concat(Square(0), Square(1), Square(2))
+	}
 	var cases []Case
-	for _, c := range Cases() {
+	for _, c := range pool {
 		if match.MatchString(c.Name()) && (earlier == nil || earlier.has(c.Name())) {
 			cases = append(cases, c)
 		}
 	}
 	if len(cases) == 0 {
-		return fmt.Errorf("-cases %q matches none of the %d cases", o.cases, len(Cases()))
+		return fmt.Errorf("-cases %q matches none of the %d cases", o.cases, len(pool))
 	}
 	if o.windows == "" {
 		o.windows = filepath.Join(o.out, "windows")
