@@ -484,8 +484,18 @@ func confidence(r rule, f *facts, lock *mutex.Result) float64 {
 	if !f.Go.Known && (f.Current == StrategySyncMap || f.Current == StrategySyncMapLegacy) {
 		c *= 0.8
 	}
-	if r.ID == "maplab-regime" && !f.Class.Measured {
-		c *= 0.8
+	if r.ID == "maplab-regime" {
+		if !f.Class.Measured {
+			c *= 0.8
+		}
+		// A choice the runs did not settle is a point estimate; one taken
+		// from wider rows than the window's regime is borrowed.
+		switch rc, _ := chooseForRegime(f); {
+		case !rc.settled:
+			c *= 0.8
+		case len(rc.unsettled) > 0:
+			c *= 0.9
+		}
 	}
 	// maplab measured GOMAXPROCS=2; elsewhere its rules are extrapolated.
 	if strings.HasPrefix(r.Source, maplabSource) && f.Procs != 2 {

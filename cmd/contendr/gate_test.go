@@ -198,9 +198,18 @@ func TestGateAgainstMaplab(t *testing.T) {
 		// decide (on this AMD host, 2026-12-02: mutex 11.1M against xsync
 		// 6.7M ops/s with a cost of 13–19% against 7–10%), which no figure
 		// of the gate holds — logged, not asserted.
+		// The same holds the other way: a Mutex map that is faster because
+		// the cores are shared still spends more CPU in its lock (measured
+		// beside the rest of the suite, 2026-12-02: mutex 16.1M against
+		// xsync 7.1M ops/s, cost 17–20% against 10–11%, the gate failing
+		// the faster mutex canary 4 of 5) — a limit of a figure per window
+		// without a count of operations, in docs/canary.md.
 		if slowName != "mutex" {
-			t.Logf("the slower map is %s, slower for per-operation reasons the gate does not measure: verdicts logged, not asserted (%v)", slowName, slower)
-		} else if slower[canary.Fail] < *gateRuns-1 {
+			t.Logf("the slower map is %s, slower for per-operation reasons the gate does not measure: verdicts logged, not asserted (slower %s canary %v, faster %s canary %v)",
+				slowName, slowName, slower, fastName, faster)
+			return
+		}
+		if slower[canary.Fail] < *gateRuns-1 {
 			t.Errorf("the 1.5×-slower canary (%s) failed %d of %d gates, want at least %d: %v", slowName, slower[canary.Fail], *gateRuns, *gateRuns-1, slower)
 		}
 		if faster[canary.Fail] > 1 {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,8 +27,13 @@ func runAccuracy(ctx context.Context, args []string) error {
 	note := fs.String("note", "", "a note for the results header: how the machine was set up")
 	out := fs.String("out", "testapps/maplab/results/accuracy", "directory for accuracy.json and accuracy.md (empty: write none)")
 	rerender := fs.String("rerender", "", "instead of running, rewrite accuracy.md in -out from this accuracy.json (after the table's renderer changed)")
+	windows := fs.String("windows", "", "directory to keep each case's window in, for -rescore (default: OUT/windows)")
+	rescore := fs.String("rescore", "", "instead of running, judge the windows an earlier accuracy.json kept (in its windows/ directory, or -windows) with this checkout's rules and -matrix, measuring nothing")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *windows == "" && *out != "" {
+		*windows = filepath.Join(*out, "windows")
 	}
 	if *rerender != "" {
 		res, err := accuracy.ReadFile(*rerender)
@@ -40,6 +46,23 @@ func runAccuracy(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *rescore != "" {
+		earlier, err := accuracy.ReadFile(*rescore)
+		if err != nil {
+			return err
+		}
+		dir := filepath.Join(filepath.Dir(*rescore), "windows")
+		if flagSet(fs, "windows") {
+			dir = *windows
+		}
+		res, err := accuracy.Rescore(earlier, m, dir)
+		if err != nil {
+			return err
+		}
+		res.Meta.Command, res.Meta.Note = shellCommandLine(), fmt.Sprintf("re-scored the windows of %s (measured %s), nothing measured anew; %s",
+			*rescore, earlier.Meta.Date.Format(time.RFC3339), *note)
+		return writeAccuracy(res, *out)
+	}
 	res, err := accuracy.Run(ctx, accuracy.Config{
 		Matrix:     m,
 		Workloads:  splitList(*workloads, nil),
@@ -47,6 +70,7 @@ func runAccuracy(ctx context.Context, args []string) error {
 		Sample:     *sample,
 		SampleSeed: *seed,
 		Duration:   time.Duration(*seconds * float64(time.Second)),
+		Windows:    *windows,
 		Progress:   os.Stdout,
 		Command:    shellCommandLine(),
 		Note:       *note,
@@ -54,15 +78,26 @@ func runAccuracy(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	return writeAccuracy(res, *out)
+}
+
+func writeAccuracy(res *accuracy.Results, out string) error {
 	fmt.Println(res.Totals())
-	if *out == "" {
+	if out == "" {
 		return nil
 	}
-	if err := res.WriteFiles(*out); err != nil {
+	if err := res.WriteFiles(out); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "maplab: wrote %s/accuracy.json and accuracy.md\n", *out)
+	fmt.Fprintf(os.Stderr, "maplab: wrote %s/accuracy.json and accuracy.md\n", out)
 	return nil
+}
+
+// flagSet tells whether the command line set the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // shellCommandLine is commandLine with arguments that hold spaces or

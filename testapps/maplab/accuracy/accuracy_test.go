@@ -140,11 +140,13 @@ func TestShortRun(t *testing.T) {
 		}
 	}
 	var progress bytes.Buffer
+	windows := filepath.Join(t.TempDir(), "windows")
 	res, err := Run(context.Background(), Config{
 		Matrix:     m,
 		Workloads:  []string{workloadName},
 		Strategies: strategies,
 		Duration:   time.Second,
+		Windows:    windows,
 		Progress:   &progress,
 		Command:    "go test ./testapps/maplab/accuracy -run TestShortRun",
 	})
@@ -173,6 +175,27 @@ func TestShortRun(t *testing.T) {
 	}
 	if res.AccuracyPct != 100*float64(res.Correct)/2 || res.MeanRegret < 1 {
 		t.Errorf("totals: accuracy %.1f%% with %d correct, mean regret %.2f", res.AccuracyPct, res.Correct, res.MeanRegret)
+	}
+
+	// The kept windows judged again by the same rules give the same advice.
+	again, err := Rescore(res, m, windows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range again.Cases {
+		was := res.Cases[i]
+		if c.Window == "" || c.Advised != was.Advised || c.Rule != was.Rule || c.Reason != was.Reason || c.Correct != was.Correct || c.OpsPerSec != was.OpsPerSec {
+			t.Errorf("re-scored %s on %s: %s by %s (%v), first %s by %s (%v)", c.Current, c.Workload, c.Advised, c.Rule, c.Correct, was.Advised, was.Rule, was.Correct)
+		}
+	}
+	if again.Correct != res.Correct {
+		t.Errorf("re-scored %d correct, first %d", again.Correct, res.Correct)
+	}
+	lost := *res
+	lost.Cases = []Case{res.Cases[0]}
+	lost.Cases[0].Window = ""
+	if _, err := Rescore(&lost, m, windows); err == nil || !strings.Contains(err.Error(), "-windows") {
+		t.Errorf("a case without a kept window: %v, want an error that says to run with -windows", err)
 	}
 
 	dir := t.TempDir()

@@ -1,12 +1,15 @@
 package accuracy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"strings"
@@ -17,6 +20,7 @@ import (
 	"github.com/contendr/contendr/internal/maplab/strategy"
 	"github.com/contendr/contendr/internal/maplab/workload"
 	"github.com/contendr/contendr/testapps/maplab/matrix"
+	"github.com/contendr/contendr/window"
 )
 
 // Config says which cases to run.
@@ -38,6 +42,10 @@ type Config struct {
 	// Duration is how long each case runs with the agent; the window's CPU
 	// profile covers all of it, so analyze sees the read/write mix.
 	Duration time.Duration
+	// Windows, when set, is a directory each case's window is written to
+	// as a bundle (Case.Window), so that Rescore can judge the same
+	// windows again with other rules.
+	Windows string
 	// Progress, when set, receives one line per case as it finishes.
 	Progress io.Writer
 	// Command is quoted in the results' header; Note, under it, says what
@@ -74,6 +82,9 @@ type Case struct {
 	// OpsPerSec is the throughput of this run, agent on (for reference:
 	// scoring uses the matrix).
 	OpsPerSec float64 `json:"ops_per_sec"`
+	// Window is the bundle the case's window was written to, relative to
+	// Config.Windows; empty when none was kept.
+	Window string `json:"window,omitempty"`
 	Verdict
 }
 
@@ -244,17 +255,81 @@ func runCase(ctx context.Context, cfg Config, c *Case) error {
 		return fmt.Errorf("stopping the agent after %s on %s: %w", c.Current, c.Workload, err)
 	}
 
+	if cfg.Windows != "" {
+		if err := keepWindow(cfg.Windows, c, w); err != nil {
+			return err
+		}
+	}
+	return judge(cfg.Matrix, c, m, w)
+}
+
+// judge analyzes c's window w and scores the advice for m's component
+// against the matrix.
+func judge(mx *matrix.Results, c *Case, m strategy.Map, w *window.Window) error {
 	report, err := analyze.Analyze(analyze.Input{Window: w, Target: "maplab accuracy (in-process)"}, analyze.DefaultThresholds())
 	if err != nil {
 		return fmt.Errorf("analyzing %s on %s: %w", c.Current, c.Workload, err)
 	}
 	rec := recommendationFor(report, m)
+	*c = Case{Workload: c.Workload, Current: c.Current, OpsPerSec: c.OpsPerSec, Window: c.Window}
 	c.take(rec, report)
 	if c.Advised, err = advisedStrategy(c.Current, rec); err != nil {
 		return fmt.Errorf("scoring %s on %s: %w", c.Current, c.Workload, err)
 	}
-	c.Verdict, err = Score(cfg.Matrix, c.Workload, c.Advised)
+	c.Verdict, err = Score(mx, c.Workload, c.Advised)
 	return err
+}
+
+// keepWindow writes w as a bundle under dir and names it in c.
+func keepWindow(dir string, c *Case, w *window.Window) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("keeping the window of %s on %s: %w", c.Current, c.Workload, err)
+	}
+	var buf bytes.Buffer
+	if err := w.Encode(&buf); err != nil {
+		return fmt.Errorf("encoding the window of %s on %s: %w", c.Current, c.Workload, err)
+	}
+	c.Window = strings.NewReplacer("@", "_", "/", "_").Replace(c.Workload) + "_" + c.Current + ".zip"
+	if err := os.WriteFile(filepath.Join(dir, c.Window), buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("keeping the window of %s on %s: %w", c.Current, c.Workload, err)
+	}
+	return nil
+}
+
+// Rescore judges the windows an earlier run kept (under dir) with this
+// build's rules against the matrix mx, measuring nothing: it separates a
+// change of rules from the noise of a new measurement. Cases without a
+// kept window are an error, not skipped, so that the figure covers the
+// same cases.
+func Rescore(earlier *Results, mx *matrix.Results, dir string) (*Results, error) {
+	res := &Results{Meta: earlier.Meta, MatrixRun: mx.Meta.Date.Format(time.RFC3339) + " — " + mx.Meta.Command}
+	for _, c := range earlier.Cases {
+		if c.Window == "" {
+			return nil, fmt.Errorf("re-scoring %s on %s: the earlier run kept no window (run it with -windows)", c.Current, c.Workload)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, c.Window))
+		if err != nil {
+			return nil, fmt.Errorf("re-scoring %s on %s: %w", c.Current, c.Workload, err)
+		}
+		w, err := window.DecodeBundle(data)
+		if err != nil {
+			return nil, fmt.Errorf("re-scoring %s on %s: %s: %w", c.Current, c.Workload, c.Window, err)
+		}
+		spec, ok := specOf(mx, c.Workload)
+		if !ok {
+			return nil, fmt.Errorf("re-scoring %s on %s: the matrix has no spec for the workload", c.Current, c.Workload)
+		}
+		m, err := workload.NewMap(c.Current, spec, strategy.Options{Shards: mx.Meta.Shards})
+		if err != nil {
+			return nil, fmt.Errorf("re-scoring %s on %s: %w", c.Current, c.Workload, err)
+		}
+		if err := judge(mx, &c, m, w); err != nil {
+			return nil, err
+		}
+		res.Cases = append(res.Cases, c)
+	}
+	res.total()
+	return res, nil
 }
 
 // fillSignal passes every operation to Map and closes done once
