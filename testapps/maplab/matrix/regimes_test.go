@@ -2,6 +2,7 @@ package matrix_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/contendr/contendr/internal/maplab/strategy"
@@ -77,5 +78,39 @@ func TestMerge(t *testing.T) {
 	other.Workloads[0].Name = "churn"
 	if _, err := matrix.Merge(part(1), other); err == nil {
 		t.Error("merging different workloads: want an error")
+	}
+
+	// A part that re-ran one workload of two adds runs to its cells only.
+	two := part(1)
+	two.Workloads = append(two.Workloads, workload.Spec{Name: "churn"})
+	for _, s := range two.Strategies {
+		two.Runs = append(two.Runs, matrix.RunResult{Step: matrix.Step{Round: 0, Workload: "churn", Strategy: s}, OpsPerSec: 5})
+	}
+	again := part(3)
+	again.Meta.RunSeconds, again.Meta.Command = 1, "again"
+	m, err = matrix.Merge(two, again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := m.Cell("balanced", "xsync"); !ok || c.Median != 4 || len(c.Runs) != 2 {
+		t.Errorf("re-measured cell %+v, want 2 runs, median 4", c)
+	}
+	if c, ok := m.Cell("churn", "xsync"); !ok || len(c.Runs) != 1 {
+		t.Errorf("cell not re-measured %+v, want its 1 run", c)
+	}
+	if m.Meta.Repeat != 1 || !slices.Equal(m.Meta.Remeasured, []string{"balanced"}) || m.Meta.RemeasuredSeconds != 1 || m.Meta.RemeasuredRepeat != 1 {
+		t.Errorf("meta %+v, want repeat 1 and balanced re-measured once with 1s runs", m.Meta)
+	}
+	var md strings.Builder
+	if err := m.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "the cells of 1 workloads (balanced) also hold 1 later runs of 1s") {
+		t.Errorf("the table's header does not say which cells hold more runs:\n%s", md.String()[:min(md.Len(), 600)])
+	}
+	extra := part(1)
+	extra.Workloads[0].Name = "nowhere"
+	if _, err := matrix.Merge(two, extra); err == nil {
+		t.Error("a part with a workload the first lacks: want an error")
 	}
 }

@@ -53,6 +53,12 @@ type Meta struct {
 	// above GOMAXPROCS means other processes competed for the cores.
 	LoadAverageBefore string `json:"load_average_before,omitempty"`
 	LoadAverageAfter  string `json:"load_average_after,omitempty"`
+	// Remeasured names the workloads a merged part ran again on its own
+	// (Merge of a subset): their cells hold more runs than Repeat, of
+	// RemeasuredSeconds each.
+	Remeasured        []string `json:"remeasured,omitempty"`
+	RemeasuredSeconds float64  `json:"remeasured_seconds,omitempty"`
+	RemeasuredRepeat  int      `json:"remeasured_repeat,omitempty"`
 }
 
 // RunResult is one run of one cell.
@@ -271,7 +277,12 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "Measured %s with %s %s/%s, GOMAXPROCS=%d (%d CPUs, %s). ",
 		m.Date.Format(time.RFC3339), m.GoVersion, m.GOOS, m.GOARCH, m.GOMAXPROCS, m.NumCPU, m.CPUModel)
-	fmt.Fprintf(&b, "Each cell: median of %d runs of %gs, runs interleaved round-robin, agent off.\n\n", m.Repeat, m.RunSeconds)
+	fmt.Fprintf(&b, "Each cell: median of %d runs of %gs, runs interleaved round-robin, agent off", m.Repeat, m.RunSeconds)
+	if len(m.Remeasured) > 0 {
+		fmt.Fprintf(&b, "; the cells of %d workloads (%s) also hold %d later runs of %gs each",
+			len(m.Remeasured), strings.Join(m.Remeasured, ", "), m.RemeasuredRepeat, m.RemeasuredSeconds)
+	}
+	b.WriteString(".\n\n")
 	b.WriteString("Cells: median operations per second (margin to the workload's best); ≈ marks a strategy whose median reaches ")
 	b.WriteString("into the best one's range of runs, which this data cannot tell apart from the best (listed under ties). ")
 	b.WriteString("Spread: the largest (max − min)/median over the row's cells, to tell margins from noise. ")
@@ -345,11 +356,27 @@ func formatRate(v float64) string {
 	}
 }
 
+// coveredBy checks that every workload of part is one of all's; subset
+// is true when part has fewer.
+func coveredBy(part, all []workload.Spec) (subset bool, err error) {
+	for j, w := range part {
+		if !slices.ContainsFunc(all, func(a workload.Spec) bool { return a.Name == w.Name }) {
+			return false, fmt.Errorf("workload %q is not in part 1", w.Name)
+		}
+		if len(part) == len(all) && all[j].Name != w.Name {
+			return false, fmt.Errorf("workload %q where part 1 has %q", w.Name, all[j].Name)
+		}
+	}
+	return len(part) < len(all), nil
+}
+
 // Merge joins runs of the same matrix taken at different times into one
 // result: the runs of each are kept (their rounds renumbered after the
 // previous ones'), the summary is recomputed over all of them, and the
-// meta says what was merged. Every part must hold the same workloads and
-// strategies.
+// meta says what was merged. Every part must hold the same strategies and
+// the first part's workloads, or some of them: a part that re-ran a few
+// workloads (longer runs of the noisy rows) adds its runs to their cells,
+// and Meta.Remeasured says which.
 func Merge(parts ...*Results) (*Results, error) {
 	if len(parts) == 0 {
 		return nil, fmt.Errorf("merging matrix results: nothing to merge")
@@ -358,13 +385,12 @@ func Merge(parts ...*Results) (*Results, error) {
 	var commands []string
 	rounds := 0
 	for i, p := range parts {
-		if !slices.Equal(p.Strategies, out.Strategies) || len(p.Workloads) != len(out.Workloads) {
-			return nil, fmt.Errorf("merging matrix results: part %d has other strategies or workloads than part 1", i+1)
+		if !slices.Equal(p.Strategies, out.Strategies) {
+			return nil, fmt.Errorf("merging matrix results: part %d has other strategies than part 1", i+1)
 		}
-		for j, w := range p.Workloads {
-			if w.Name != out.Workloads[j].Name {
-				return nil, fmt.Errorf("merging matrix results: part %d has workload %q where part 1 has %q", i+1, w.Name, out.Workloads[j].Name)
-			}
+		subset, err := coveredBy(p.Workloads, out.Workloads)
+		if err != nil {
+			return nil, fmt.Errorf("merging matrix results: part %d: %w", i+1, err)
 		}
 		last := 0
 		for _, r := range p.Runs {
@@ -377,9 +403,24 @@ func Merge(parts ...*Results) (*Results, error) {
 		if p.Meta.Date.After(out.Meta.Date) {
 			out.Meta.Date = p.Meta.Date
 		}
-		if i > 0 {
+		if i == 0 {
+			continue
+		}
+		out.Meta.LoadAverageAfter = p.Meta.LoadAverageAfter
+		if !subset {
 			out.Meta.Repeat += p.Meta.Repeat
-			out.Meta.LoadAverageAfter = p.Meta.LoadAverageAfter
+			continue
+		}
+		// A part that re-ran some workloads adds runs to their cells only.
+		if out.Meta.RemeasuredSeconds != 0 && out.Meta.RemeasuredSeconds != p.Meta.RunSeconds {
+			return nil, fmt.Errorf("merging matrix results: part %d re-ran workloads with %gs runs, an earlier part with %gs", i+1, p.Meta.RunSeconds, out.Meta.RemeasuredSeconds)
+		}
+		out.Meta.RemeasuredSeconds = p.Meta.RunSeconds
+		out.Meta.RemeasuredRepeat += p.Meta.Repeat
+		for _, w := range p.Workloads {
+			if !slices.Contains(out.Meta.Remeasured, w.Name) {
+				out.Meta.Remeasured = append(out.Meta.Remeasured, w.Name)
+			}
 		}
 	}
 	out.Meta.Command = strings.Join(commands, " && ")
