@@ -116,7 +116,7 @@ func gainSource(rec Recommendation, f *facts) GainSource {
 	}
 	const verifyHint = " (contendr verify measures the change on your machine)"
 	if measured(f.Current, rec.Recommended, f) != "" {
-		c, _ := chooseForRegime(f)
+		c, _ := f.regimeChoice()
 		return GainSource{Kind: GainFromMaplab, Detail: fmt.Sprintf("the maplab matrix on %d cores, %s, %s rows%s",
 			maplab.GOMAXPROCS, c.scope, c.mix, verifyHint)}
 	}

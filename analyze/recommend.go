@@ -490,7 +490,7 @@ func confidence(r rule, f *facts, lock *mutex.Result) float64 {
 		}
 		// A choice the runs did not settle is a point estimate; one taken
 		// from wider rows than the window's regime is borrowed.
-		switch rc, _ := chooseForRegime(f); {
+		switch rc, _ := f.regimeChoice(); {
 		case !rc.settled:
 			c *= 0.8
 		case len(rc.unsettled) > 0:

@@ -224,8 +224,9 @@ func (c *regimeChoice) settle(current Strategy) {
 // distribution), storing the p-value.
 func beats(a, b []float64, p *float64) bool {
 	th := benchmath.DefaultThresholds
-	*p = benchmath.AssumeNothing.Compare(benchmath.NewSample(a, &th), benchmath.NewSample(b, &th)).P
-	return *p < regimeAlpha && median(a) > median(b)
+	sa, sb := benchmath.NewSample(a, &th), benchmath.NewSample(b, &th)
+	*p = benchmath.AssumeNothing.Compare(sa, sb).P
+	return *p < regimeAlpha && benchmath.AssumeNothing.Summary(sa, 0.95).Center > benchmath.AssumeNothing.Summary(sb, 0.95).Center
 }
 
 func scaled(v []float64, k float64) []float64 {
@@ -234,17 +235,6 @@ func scaled(v []float64, k float64) []float64 {
 		out[i] = x * k
 	}
 	return out
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Sorted(slices.Values(v))
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // reason says what the choice rests on, with maplab's numbers.

@@ -80,6 +80,35 @@ type facts struct {
 	// SyncMapFrames is true when sync.(*Map) frames were seen (as opposed to
 	// a hand-written read/dirty map).
 	SyncMapFrames bool
+
+	// choice caches chooseForRegime for the facts it was made from: the
+	// rule's When, Recommend and Reason, the gain's source and the
+	// confidence all ask, and each answer runs U tests.
+	choice *cachedChoice
+}
+
+type cachedChoice struct {
+	key regimeKey
+	c   regimeChoice
+	ok  bool
+}
+
+// regimeKey is what chooseForRegime reads of the facts.
+type regimeKey struct {
+	class   regimeClass
+	mix     string
+	rng     bool
+	current Strategy
+}
+
+// regimeChoice is chooseForRegime(f), computed once per set of inputs.
+func (f *facts) regimeChoice() (regimeChoice, bool) {
+	key := regimeKey{f.Class, f.Mix, f.Range, f.Current}
+	if f.choice == nil || f.choice.key != key {
+		c, ok := chooseForRegime(f)
+		f.choice = &cachedChoice{key, c, ok}
+	}
+	return f.choice.c, f.choice.ok
 }
 
 func (f *facts) contended() bool { return f.Contention.AtLeast(SeverityWarn) }
@@ -134,11 +163,11 @@ var rules = []rule{
 			if !f.fewCores() || f.Current == StrategyUnknown || !f.hot() {
 				return false
 			}
-			_, ok := chooseForRegime(f)
+			_, ok := f.regimeChoice()
 			return ok
 		},
 		Recommend: func(f *facts) Strategy {
-			c, _ := chooseForRegime(f)
+			c, _ := f.regimeChoice()
 			if c.keep {
 				return StrategyKeep
 			}
@@ -146,7 +175,7 @@ var rules = []rule{
 		},
 		Confidence: 0.6,
 		Reason: func(f *facts) string {
-			c, _ := chooseForRegime(f)
+			c, _ := f.regimeChoice()
 			return c.reason(f)
 		},
 		FixesLock: true, FixesGrowth: true,
@@ -393,7 +422,7 @@ func procsText(f *facts) string {
 // measured quotes maplab's comparison of two strategies in f's regime and
 // mix, or "" when the ground truth has no such rows (many cores).
 func measured(from, to Strategy, f *facts) string {
-	c, ok := chooseForRegime(f)
+	c, ok := f.regimeChoice()
 	if !ok || !f.fewCores() {
 		return ""
 	}
