@@ -111,16 +111,15 @@ func runMain(ctx context.Context, args []string) error {
 // chooseWorkload resolves -workload and -reads: -reads alone means a
 // loads+overwrites mix, with an explicit -workload it adjusts that mix.
 func chooseWorkload(fs *flag.FlagSet, name string, reads float64) (workload.Spec, error) {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["reads"] && !set["workload"] {
+	readsSet := flagSet(fs, "reads")
+	if readsSet && !flagSet(fs, "workload") {
 		return workload.Custom(reads), nil
 	}
 	spec, err := workload.Named(name)
 	if err != nil {
 		return spec, err
 	}
-	if set["reads"] {
+	if readsSet {
 		spec.Reads = reads
 		spec.Name = fmt.Sprintf("%s-reads-%g", name, reads)
 	}
