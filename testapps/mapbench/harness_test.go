@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -245,5 +247,31 @@ func TestHarnessEndToEnd(t *testing.T) {
 	md, err := os.ReadFile(filepath.Join(out, "accuracy.md"))
 	if err != nil || !strings.Contains(string(md), "| counters/p4-none |") {
 		t.Errorf("accuracy.md lacks the case's row: %v\n%s", err, md)
+	}
+
+	// Re-scoring measures nothing unless -remeasure names the case; then
+	// the case is measured anew, with the earlier run's settings.
+	for _, tc := range []struct {
+		remeasure string
+		anew      []string
+	}{{"", nil}, {"^counters/", []string{"counters/p4-none"}}} {
+		again := filepath.Join(dir, "again"+tc.remeasure)
+		args := []string{"-reanalyze", filepath.Join(out, "accuracy.json"), "-contendr", cli, "-out", again}
+		if tc.remeasure != "" {
+			args = append(args, "-remeasure", tc.remeasure)
+		}
+		if err := run(ctx, args, io.Discard); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		r, err := readResults(filepath.Join(again, "accuracy.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(r.Remeasured, tc.anew) || len(r.Cases) != 1 || r.Settings != s {
+			t.Errorf("-remeasure %q: measured anew %v of %d cases with %+v; want %v, with the earlier settings %+v", tc.remeasure, r.Remeasured, len(r.Cases), r.Settings, tc.anew, s)
+		}
+		if anew := r.Cases[0].Window != res.Window; anew != (tc.anew != nil) {
+			t.Errorf("-remeasure %q: window %s (earlier %s)", tc.remeasure, r.Cases[0].Window, res.Window)
+		}
 	}
 }

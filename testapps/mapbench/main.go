@@ -50,6 +50,7 @@ type options struct {
 	windows   string
 	contendr  string
 	reanalyze string
+	remeasure string
 	square    int
 }
 
@@ -65,6 +66,7 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	fs.StringVar(&o.windows, "windows", "", "directory for the analyzed window bundles (default: OUT/windows)")
 	fs.StringVar(&o.contendr, "contendr", "", "the contendr CLI to judge (default: built from this checkout)")
 	fs.StringVar(&o.reanalyze, "reanalyze", "", "re-score the windows and ops/s of an earlier `accuracy.json` with this checkout's CLI, measuring nothing")
+	fs.StringVar(&o.remeasure, "remeasure", "", "with -reanalyze: measure anew the cases whose name matches this regexp (their workload changed), re-score the rest")
 	fs.IntVar(&o.square, "square", 0, "which of the three disjoint 24-case Latin squares to run: 0 (the first measured), 1 or 2 (held out)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -75,6 +77,13 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	match, err := regexp.Compile(o.cases)
 	if err != nil {
 		return fmt.Errorf("-cases: %w", err)
+	}
+	remeasure, err := regexp.Compile(o.remeasure)
+	if err != nil {
+		return fmt.Errorf("-remeasure: %w", err)
+	}
+	if o.remeasure != "" && o.reanalyze == "" {
+		return fmt.Errorf("-remeasure needs -reanalyze: the earlier results whose other cases are re-scored")
 	}
 	var earlier *Results
 	if o.reanalyze != "" {
@@ -138,10 +147,18 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 		}
 		fmt.Fprintf(log, "mapbench: [%d/%d] %s\n", i+1, len(cases), c.Name())
 		var res CaseResult
-		if earlier != nil {
+		if earlier != nil && !(o.remeasure != "" && remeasure.MatchString(c.Name())) {
 			res, err = rescoreCase(ctx, earlier, c, o.contendr)
 		} else {
-			res, err = runCase(ctx, c, o.Settings, o.contendr, o.windows)
+			res, err = runCase(ctx, c, results.Settings, o.contendr, o.windows)
+			if earlier != nil {
+				results.Remeasured = append(results.Remeasured, c.Name())
+				if results.RemeasuredOn == nil {
+					m := machine(time.Now())
+					results.RemeasuredOn = &m
+				}
+				results.RemeasuredOn.LoadAfter = loadAverage()
+			}
 		}
 		if err != nil {
 			return err

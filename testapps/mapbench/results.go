@@ -81,12 +81,16 @@ type Results struct {
 	// Reanalyzed names the earlier results whose windows and ops/s this
 	// run re-scored ("" for a run that measured), MeasuredBy the command
 	// that measured them.
-	Reanalyzed string       `json:"reanalyzed,omitempty"`
-	MeasuredBy string       `json:"measured_by,omitempty"`
-	Machine    Machine      `json:"machine"`
-	Settings   Settings     `json:"settings"`
-	Summary    Summary      `json:"summary"`
-	Cases      []CaseResult `json:"cases"`
+	Reanalyzed string `json:"reanalyzed,omitempty"`
+	MeasuredBy string `json:"measured_by,omitempty"`
+	// Remeasured names the cases of a re-scoring run that were measured
+	// anew (-remeasure), on the Machine of RemeasuredOn.
+	Remeasured   []string     `json:"remeasured,omitempty"`
+	RemeasuredOn *Machine     `json:"remeasured_on,omitempty"`
+	Machine      Machine      `json:"machine"`
+	Settings     Settings     `json:"settings"`
+	Summary      Summary      `json:"summary"`
+	Cases        []CaseResult `json:"cases"`
 }
 
 func readResults(path string) (*Results, error) {
@@ -223,7 +227,13 @@ func (r *Results) markdown() []byte {
 	fmt.Fprintf(&b, "`%s` — %s, %s, %s, %d CPUs, GOMAXPROCS %d, load %s before / %s after, commit %s.\n",
 		r.Command, m.Date.Format("2006-01-02 15:04 UTC"), m.GoVersion, cpuName(m), m.NumCPU, m.GOMAXPROCS, m.LoadBefore, m.LoadAfter, m.Commit)
 	if r.Reanalyzed != "" {
-		fmt.Fprintf(&b, "Advice re-scored on the windows and ops/s of %s, measured by `%s` (nothing measured anew).\n", r.Reanalyzed, r.MeasuredBy)
+		if len(r.Remeasured) == 0 {
+			fmt.Fprintf(&b, "Advice re-scored on the windows and ops/s of %s, measured by `%s` (nothing measured anew).\n", r.Reanalyzed, r.MeasuredBy)
+		} else {
+			m := r.RemeasuredOn
+			fmt.Fprintf(&b, "Advice re-scored on the windows and ops/s of %s, measured by `%s`, except %d cases measured anew (%s) %s UTC, commit %s, load %s before / %s after.\n",
+				r.Reanalyzed, r.MeasuredBy, len(r.Remeasured), strings.Join(r.Remeasured, ", "), m.Date.UTC().Format("2006-01-02 15:04"), m.Commit, m.LoadBefore, m.LoadAfter)
+		}
 	}
 	fmt.Fprintf(&b, "Each implementation measured %d times per case, interleaved, %s a run; the current one profiled for %s under contendr's agent, its window analyzed by `contendr analyze WINDOW --format json`.\n\n",
 		r.Settings.Rounds, r.Settings.Benchtime, r.Settings.Profile)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,8 +31,16 @@ func runAccuracy(ctx context.Context, args []string) error {
 	rerender := fs.String("rerender", "", "instead of running, rewrite accuracy.md in -out from this accuracy.json (after the table's renderer changed)")
 	windows := fs.String("windows", "", "directory to keep each case's window in, for -rescore (default: OUT/windows)")
 	rescore := fs.String("rescore", "", "instead of running, judge the windows an earlier accuracy.json kept (in its windows/ directory, or -windows) with this checkout's rules and -matrix, measuring nothing")
+	remeasure := fs.String("remeasure", "", "with -rescore: run anew the cases of the workloads whose name matches this regexp (their definition changed; the -matrix rows choose their strategies, with -sample and -seed), re-score the others")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *remeasure != "" && *rescore == "" {
+		return fmt.Errorf("-remeasure needs -rescore: the earlier accuracy.json whose other cases are re-scored")
+	}
+	changed, err := regexp.Compile(*remeasure)
+	if err != nil {
+		return fmt.Errorf("-remeasure: %w", err)
 	}
 	if *windows == "" && *out != "" {
 		*windows = filepath.Join(*out, "windows")
@@ -55,13 +65,22 @@ func runAccuracy(ctx context.Context, args []string) error {
 		if flagSet(fs, "windows") {
 			dir = *windows
 		}
-		res, err := accuracy.Rescore(earlier, m, dir)
-		if err != nil {
-			return err
+		if *remeasure == "" {
+			res, err := accuracy.Rescore(earlier, m, dir)
+			if err != nil {
+				return err
+			}
+			res.Meta.Command, res.Meta.Note = shellCommandLine(), fmt.Sprintf("re-scored the windows of %s (measured %s), nothing measured anew; %s",
+				*rescore, earlier.Meta.Date.Format(time.RFC3339), *note)
+			return writeAccuracy(res, *out)
 		}
-		res.Meta.Command, res.Meta.Note = shellCommandLine(), fmt.Sprintf("re-scored the windows of %s (measured %s), nothing measured anew; %s",
-			*rescore, earlier.Meta.Date.Format(time.RFC3339), *note)
-		return writeAccuracy(res, *out)
+		return rescoreAndRemeasure(ctx, *rescore, earlier, m, changed, dir, *windows, *out, accuracy.Config{
+			Strategies: splitList(*strategies, nil),
+			Sample:     *sample,
+			SampleSeed: *seed,
+			Duration:   time.Duration(*seconds * float64(time.Second)),
+			Note:       *note,
+		})
 	}
 	res, err := accuracy.Run(ctx, accuracy.Config{
 		Matrix:     m,
@@ -79,6 +98,61 @@ func runAccuracy(ctx context.Context, args []string) error {
 		return err
 	}
 	return writeAccuracy(res, *out)
+}
+
+// rescoreAndRemeasure re-scores earlier's cases on workloads that did not
+// change and runs the changed workloads' cases anew with cfg, so that a
+// change to some workloads' definition costs a run of those only. The kept
+// windows end up beside the new ones, for the next -rescore.
+func rescoreAndRemeasure(ctx context.Context, from string, earlier *accuracy.Results, m *matrix.Results, changed *regexp.Regexp,
+	dir, windows, out string, cfg accuracy.Config) error {
+	kept := *earlier
+	kept.Cases = slices.DeleteFunc(slices.Clone(earlier.Cases), func(c accuracy.Case) bool { return changed.MatchString(c.Workload) })
+	res, err := accuracy.Rescore(&kept, m, dir)
+	if err != nil {
+		return err
+	}
+	if windows != "" && filepath.Clean(windows) != filepath.Clean(dir) {
+		if err := copyWindows(res.Cases, dir, windows); err != nil {
+			return err
+		}
+	}
+	cfg.Matrix, cfg.Windows, cfg.Progress, cfg.Command = m, windows, os.Stdout, shellCommandLine()
+	for _, spec := range m.Workloads {
+		if changed.MatchString(spec.Name) {
+			cfg.Workloads = append(cfg.Workloads, spec.Name)
+		}
+	}
+	if len(cfg.Workloads) == 0 {
+		return fmt.Errorf("-remeasure %q matches none of the matrix's %d workloads", changed, len(m.Workloads))
+	}
+	fresh, err := accuracy.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	res.Add(fresh)
+	res.Meta.Command = cfg.Command
+	res.Meta.Note = fmt.Sprintf("re-scored the windows of %s (measured %s) but those of the %d workloads matching %q (%d cases), whose %d cases ran anew from %s; %s",
+		from, earlier.Meta.Date.Format(time.RFC3339), len(cfg.Workloads), changed, len(earlier.Cases)-len(kept.Cases), len(fresh.Cases), fresh.Meta.Date.Format(time.RFC3339), cfg.Note)
+	return writeAccuracy(res, out)
+}
+
+// copyWindows copies the kept window of every case from one directory to
+// another.
+func copyWindows(cases []accuracy.Case, from, to string) error {
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		return err
+	}
+	for _, c := range cases {
+		data, err := os.ReadFile(filepath.Join(from, c.Window))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(to, c.Window), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func writeAccuracy(res *accuracy.Results, out string) error {

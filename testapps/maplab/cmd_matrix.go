@@ -30,11 +30,23 @@ func runMatrix(ctx context.Context, args []string) error {
 	gate := gateFlags(fs)
 	note := fs.String("note", "", "a note for the results header: how the machine was set up")
 	merge := fs.String("merge", "", "instead of running, join these comma-separated results.json files of the same matrix (runs taken at different times) into -out")
+	replace := fs.String("replace", "", "instead of running, take the first of these two comma-separated results.json files with the rows the second measured replaced by its runs (rows whose workload changed), into -out")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *merge != "" {
-		return mergeMatrix(splitList(*merge, nil), *out, *note)
+	switch {
+	case *merge != "" && *replace != "":
+		return fmt.Errorf("-merge and -replace: give one")
+	case *merge != "":
+		return combineMatrix(splitList(*merge, nil), *out, *note, matrix.Merge)
+	case *replace != "":
+		paths := splitList(*replace, nil)
+		if len(paths) != 2 {
+			return fmt.Errorf("-replace %q: want two results.json files, the base and the part that replaces some of its rows", *replace)
+		}
+		return combineMatrix(paths, *out, *note, func(parts ...*matrix.Results) (*matrix.Results, error) {
+			return matrix.Replace(parts[0], parts[1])
+		})
 	}
 
 	var design []matrix.Regime
@@ -83,9 +95,9 @@ func runMatrix(ctx context.Context, args []string) error {
 	return nil
 }
 
-// mergeMatrix joins matrix runs taken at different times and writes the
-// combined table.
-func mergeMatrix(paths []string, out, note string) error {
+// combineMatrix reads matrix runs taken at different times, joins them
+// with combine (Merge or Replace) and writes the combined table.
+func combineMatrix(paths []string, out, note string, combine func(...*matrix.Results) (*matrix.Results, error)) error {
 	var parts []*matrix.Results
 	for _, p := range paths {
 		r, err := matrix.ReadFile(p)
@@ -94,7 +106,7 @@ func mergeMatrix(paths []string, out, note string) error {
 		}
 		parts = append(parts, r)
 	}
-	res, err := matrix.Merge(parts...)
+	res, err := combine(parts...)
 	if err != nil {
 		return err
 	}
@@ -104,6 +116,6 @@ func mergeMatrix(paths []string, out, note string) error {
 	if err := res.WriteFiles(out); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "maplab: merged %d runs of the matrix into %s/results.json and results.md\n", len(parts), out)
+	fmt.Fprintf(os.Stderr, "maplab: combined %d runs of the matrix into %s/results.json and results.md\n", len(parts), out)
 	return nil
 }

@@ -159,7 +159,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Results{Meta: matrix.Host(), MatrixRun: cfg.Matrix.Meta.Date.Format(time.RFC3339) + " — " + cfg.Matrix.Meta.Command}
+	res := &Results{Meta: matrix.Host(), MatrixRun: cfg.Matrix.Meta.Run()}
 	res.Meta.Command, res.Meta.Note = cfg.Command, cfg.Note
 	res.Meta.RunSeconds = cfg.Duration.Seconds()
 	res.Meta.Repeat = 1
@@ -302,7 +302,7 @@ func keepWindow(dir string, c *Case, w *window.Window) error {
 // kept window are an error, not skipped, so that the figure covers the
 // same cases.
 func Rescore(earlier *Results, mx *matrix.Results, dir string) (*Results, error) {
-	res := &Results{Meta: earlier.Meta, MatrixRun: mx.Meta.Date.Format(time.RFC3339) + " — " + mx.Meta.Command}
+	res := &Results{Meta: earlier.Meta, MatrixRun: mx.Meta.Run()}
 	for _, c := range earlier.Cases {
 		if c.Window == "" {
 			return nil, fmt.Errorf("re-scoring %s on %s: the earlier run kept no window (run it with -windows)", c.Current, c.Workload)
@@ -330,6 +330,14 @@ func Rescore(earlier *Results, mx *matrix.Results, dir string) (*Results, error)
 	}
 	res.total()
 	return res, nil
+}
+
+// Add appends the cases of fresh, a run of other workloads, to r and
+// totals them again: a re-scored run whose changed workloads ran anew.
+func (r *Results) Add(fresh *Results) {
+	r.Cases = append(r.Cases, fresh.Cases...)
+	r.MatrixRun = fresh.MatrixRun
+	r.total()
 }
 
 // fillSignal passes every operation to Map and closes done once

@@ -114,3 +114,44 @@ func TestMerge(t *testing.T) {
 		t.Error("a part with a workload the first lacks: want an error")
 	}
 }
+
+func TestReplace(t *testing.T) {
+	row := func(name string, ops ...float64) []matrix.RunResult {
+		var runs []matrix.RunResult
+		for i, s := range []string{"mutex", "xsync"} {
+			runs = append(runs, matrix.RunResult{Step: matrix.Step{Workload: name, Strategy: s}, OpsPerSec: ops[i]})
+		}
+		return runs
+	}
+	base := &matrix.Results{Strategies: []string{"mutex", "xsync"}, Workloads: []workload.Spec{{Name: "balanced"}, {Name: "churn"}},
+		Meta: matrix.Meta{Repeat: 1, Command: "base"}}
+	base.Runs = append(row("balanced", 1, 2), row("churn", 5, 1)...)
+	part := &matrix.Results{Strategies: base.Strategies, Workloads: []workload.Spec{{Name: "churn"}}, Meta: matrix.Meta{Repeat: 1, Command: "again"}}
+	part.Runs = row("churn", 1, 7)
+
+	m, err := matrix.Replace(base, part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The replaced row holds the part's runs only; the other keeps its own.
+	if c, ok := m.Cell("churn", "xsync"); !ok || len(c.Runs) != 1 || c.Median != 7 || m.Best["churn"] != "xsync" {
+		t.Errorf("replaced cell %+v, best %q: want the part's one run, 7, and xsync best", c, m.Best["churn"])
+	}
+	if c, ok := m.Cell("balanced", "xsync"); !ok || len(c.Runs) != 1 || c.Median != 2 {
+		t.Errorf("untouched cell %+v, want its own run", c)
+	}
+	if !slices.Equal(m.Meta.Replaced, []string{"churn"}) || m.Meta.ReplacedBy != "again" || len(base.Runs) != 4 {
+		t.Errorf("meta %+v (base runs %d): want churn replaced by `again`, the base untouched", m.Meta, len(base.Runs))
+	}
+	var md strings.Builder
+	if err := m.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "the runs of 1 workloads (churn) are those of a later run, `again`") {
+		t.Errorf("the table's header does not say which rows were replaced:\n%s", md.String()[:min(md.Len(), 600)])
+	}
+	part.Strategies = []string{"mutex"}
+	if _, err := matrix.Replace(base, part); err == nil {
+		t.Error("a part with other strategies: want an error")
+	}
+}

@@ -59,6 +59,21 @@ type Meta struct {
 	Remeasured        []string `json:"remeasured,omitempty"`
 	RemeasuredSeconds float64  `json:"remeasured_seconds,omitempty"`
 	RemeasuredRepeat  int      `json:"remeasured_repeat,omitempty"`
+	// Replaced names the workloads whose runs are all a later part's
+	// (Replace): rows whose earlier runs measured something else, with
+	// ReplacedBy the command that measured them.
+	Replaced   []string `json:"replaced,omitempty"`
+	ReplacedBy string   `json:"replaced_by,omitempty"`
+}
+
+// Run names the measurement: its date and command, and the command that
+// replaced some of its rows.
+func (m Meta) Run() string {
+	s := m.Date.Format(time.RFC3339) + " — " + m.Command
+	if len(m.Replaced) > 0 {
+		s += fmt.Sprintf("; %d rows replaced by `%s`", len(m.Replaced), m.ReplacedBy)
+	}
+	return s
 }
 
 // RunResult is one run of one cell.
@@ -282,6 +297,10 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "; the cells of %d workloads (%s) also hold %d later runs of %gs each",
 			len(m.Remeasured), strings.Join(m.Remeasured, ", "), m.RemeasuredRepeat, m.RemeasuredSeconds)
 	}
+	if len(m.Replaced) > 0 {
+		fmt.Fprintf(&b, "; the runs of %d workloads (%s) are those of a later run, `%s`",
+			len(m.Replaced), strings.Join(m.Replaced, ", "), m.ReplacedBy)
+	}
 	b.WriteString(".\n\n")
 	b.WriteString("Cells: median operations per second (margin to the workload's best); ≈ marks a strategy whose median reaches ")
 	b.WriteString("into the best one's range of runs, which this data cannot tell apart from the best (listed under ties). ")
@@ -424,6 +443,37 @@ func Merge(parts ...*Results) (*Results, error) {
 		}
 	}
 	out.Meta.Command = strings.Join(commands, " && ")
+	out.summarize()
+	return out, nil
+}
+
+// Replace returns base with every run of the workloads part measured
+// swapped for part's. Merge pools runs of the same rows taken at different
+// times; Replace is for rows whose earlier runs measured something else —
+// a workload whose definition changed — and which must not be pooled.
+// part must hold base's strategies and some or all of its workloads.
+func Replace(base, part *Results) (*Results, error) {
+	if !slices.Equal(part.Strategies, base.Strategies) {
+		return nil, fmt.Errorf("replacing matrix rows: the part has other strategies than the base")
+	}
+	if _, err := coveredBy(part.Workloads, base.Workloads); err != nil {
+		return nil, fmt.Errorf("replacing matrix rows: %w", err)
+	}
+	out := &Results{Meta: base.Meta, Strategies: base.Strategies, Workloads: base.Workloads}
+	replaced := part.workloadNames()
+	for _, r := range base.Runs {
+		if !slices.Contains(replaced, r.Workload) {
+			out.Runs = append(out.Runs, r)
+		}
+	}
+	out.Runs = append(out.Runs, part.Runs...)
+	for _, w := range replaced {
+		if !slices.Contains(out.Meta.Replaced, w) {
+			out.Meta.Replaced = append(out.Meta.Replaced, w)
+		}
+	}
+	// The header's date stays the base's: most rows were measured then.
+	out.Meta.ReplacedBy = part.Meta.Command
 	out.summarize()
 	return out, nil
 }
