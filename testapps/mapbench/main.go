@@ -139,8 +139,11 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 		results.Reanalyzed, results.MeasuredBy = o.reanalyze, earlier.Command
 		if earlier.MeasuredBy != "" {
 			results.MeasuredBy = earlier.MeasuredBy
+			// Cases an earlier -remeasure measured keep saying so.
+			results.Remeasured, results.RemeasuredOn = earlier.Remeasured, earlier.RemeasuredOn
 		}
 	}
+	remeasuring := false
 	for i, c := range cases {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -152,11 +155,12 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 		} else {
 			res, err = runCase(ctx, c, results.Settings, o.contendr, o.windows)
 			if earlier != nil {
-				results.Remeasured = append(results.Remeasured, c.Name())
-				if results.RemeasuredOn == nil {
+				if !remeasuring {
+					// This run's machine, and only the cases it measures.
 					m := machine(time.Now())
-					results.RemeasuredOn = &m
+					results.Remeasured, results.RemeasuredOn, remeasuring = nil, &m, true
 				}
+				results.Remeasured = append(results.Remeasured, c.Name())
 				results.RemeasuredOn.LoadAfter = loadAverage()
 			}
 		}
