@@ -135,7 +135,8 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 		// The measurements are the earlier run's: so are the machine and
 		// the settings they were made with.
 		results.Machine, results.Settings = earlier.Machine, earlier.Settings
-		results.Machine.Commit += ", advice from " + machine(time.Now()).Commit
+		measuredAt, _, _ := strings.Cut(results.Machine.Commit, ", advice from ")
+		results.Machine.Commit = measuredAt + ", advice from " + machine(time.Now()).Commit
 		results.Reanalyzed, results.MeasuredBy = o.reanalyze, earlier.Command
 		if earlier.MeasuredBy != "" {
 			results.MeasuredBy = earlier.MeasuredBy
