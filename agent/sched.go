@@ -30,7 +30,7 @@ type schedSampler struct {
 	last     time.Time
 }
 
-var schedMetrics = []string{window.MetricRunning, window.MetricRunnable, window.MetricNotInGo, window.MetricGOMAXPROCS}
+var schedMetrics = []string{window.MetricRunning, window.MetricRunnable, window.MetricGOMAXPROCS}
 
 // newSchedSampler returns nil when the runtime lacks the gauges (Go <1.26).
 func newSchedSampler() *schedSampler {
@@ -81,11 +81,18 @@ func (s *schedSampler) sample(now time.Time) {
 		}
 		return float64(s.samples[i].Value.Uint64())
 	}
-	running, runnable, notInGo, procs := value(0), value(1), value(2), value(3)
-	// The sampler's own goroutine is one of the running ones. With work
-	// queued, its P would have run that work; with none, it most likely
-	// woke an idle P to take this reading.
-	busy := running + notInGo
+	running, runnable, procs := value(0), value(1), value(2)
+	// Busy Ps are those running a goroutine. Goroutines in a system call
+	// or cgo call (/sched/goroutines/not-in-go) hold none for long: a
+	// blocking call hands its P off, sysmon retakes the P of one that
+	// lasts, and the runtime counts either P idle. Two of them sit there
+	// for a whole window — the CPU profile's reader and os/signal's loop
+	// wait in the runtime as if in a system call — and counting them busy
+	// read maplab's I/O regime, its process on 1% of the CPU, as both Ps
+	// busy throughout. The sampler's own goroutine is one of the running
+	// ones. With work queued, its P would have run that work; with none,
+	// it most likely woke an idle P to take this reading.
+	busy := running
 	if runnable == 0 {
 		busy = max(busy-1, 0)
 	}

@@ -144,6 +144,9 @@ func recommendOne(w *window.Window, lock *mutex.Result, c *candidate, th Thresho
 	}
 	current, currentWhy := currentStrategy(identityOf(c, sc, growth))
 	wl, tally := measureWorkload(w, lock, c, th)
+	if current == StrategyCOW {
+		wl.clonesHideMix()
+	}
 	// Map frames, map-like method names (Get, Store, …) or the strategy
 	// itself say the lock guards a map.
 	mapEvidence := c.growth != nil || current == StrategySyncMap || current == StrategySyncMapLegacy ||
@@ -496,6 +499,10 @@ func confidence(r rule, f *facts, lock *mutex.Result) float64 {
 		case len(rc.unsettled) > 0:
 			c *= 0.9
 		}
+		// Weighed against the median strategy, not the current one.
+		if f.Current == StrategyUnknown {
+			c *= 0.8
+		}
 	}
 	// maplab measured GOMAXPROCS=2; elsewhere its rules are extrapolated.
 	if strings.HasPrefix(r.Source, maplabSource) && f.Procs != 2 {
@@ -625,12 +632,15 @@ func firstN[T any](xs []T, n int) []T { return xs[:min(len(xs), n)] }
 // workloadReasons add the workload and Go-version facts the rule relied on.
 func workloadReasons(f *facts) []string {
 	var out []string
-	if f.Mix != "unknown" {
+	switch {
+	case f.Mix != "unknown":
 		line := fmt.Sprintf("workload is %s: %s of map work reads (measured from %s)", f.Mix, pct(f.ReadShare), f.MixSource)
 		if f.MixSource != "cpu-profile" && f.MixNote != "" {
 			line += "; " + f.MixNote
 		}
 		out = append(out, line)
+	case f.MixNote != "":
+		out = append(out, "workload mix unknown: "+f.MixNote)
 	}
 	if f.Range {
 		out = append(out, "Range/iteration runs under this component: a full scan holds the lock (or, in the legacy sync.Map, forces a promotion)")

@@ -160,7 +160,7 @@ var rules = []rule{
 			"every key type and value size measured there; the strategy with the best geometric mean of ops/s over each row's best, " +
 			"when a U test over the rows' runs tells it apart, else from the same work between operations at every goroutines-per-P level, then every regime",
 		When: func(f *facts) bool {
-			if !f.fewCores() || f.Current == StrategyUnknown || !f.hot() {
+			if !f.fewCores() || !f.hot() {
 				return false
 			}
 			_, ok := f.regimeChoice()

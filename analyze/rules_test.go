@@ -158,6 +158,10 @@ func TestRegimeRule(t *testing.T) {
 		{"write-heavy tight: rwmutex 30% behind → xsync", StrategyRWMutex, "write-heavy", tight, StrategyXsync},
 		{"io: every lock ties → keep", StrategyRWMutex, "read-heavy", io, StrategyKeep},
 		{"io: cow at half the best → xsync", StrategyCOW, "read-heavy", io, StrategyXsync},
+		// A current strategy the frames did not tell is weighed against the
+		// median strategy behind the pick.
+		{"read-heavy tight, current unknown: median mutex at a quarter → xsync", StrategyUnknown, "read-heavy", tight, StrategyXsync},
+		{"io, current unknown: the median ties the pick → keep", StrategyUnknown, "read-heavy", io, StrategyKeep},
 	} {
 		f := baseFacts()
 		f.Current, f.Mix, f.Class = tc.current, tc.mix, tc.class
@@ -167,6 +171,9 @@ func TestRegimeRule(t *testing.T) {
 		}
 		if why := r.Reason(&f); !strings.Contains(why, "geometric mean") || !strings.Contains(why, tc.class.String()) {
 			t.Errorf("%s: reason lacks the regime or its numbers: %s", tc.name, why)
+		}
+		if why := r.Reason(&f); tc.current == StrategyUnknown && !strings.Contains(why, "median strategy") {
+			t.Errorf("%s: the reason does not say what an unknown strategy was weighed against: %s", tc.name, why)
 		}
 	}
 	// A regime maplab did not measure: no regime advice.

@@ -28,7 +28,6 @@ const (
 	MetricRunnable = "/sched/goroutines/runnable:goroutines"
 	MetricRunning  = "/sched/goroutines/running:goroutines"
 	MetricWaiting  = "/sched/goroutines/waiting:goroutines"
-	MetricNotInGo  = "/sched/goroutines/not-in-go:goroutines"
 )
 
 // MetricNames lists every runtime/metrics name a window carries.

@@ -24,7 +24,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -67,7 +66,7 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	fs.StringVar(&o.contendr, "contendr", "", "the contendr CLI to judge (default: built from this checkout)")
 	fs.StringVar(&o.reanalyze, "reanalyze", "", "re-score the windows and ops/s of an earlier `accuracy.json` with this checkout's CLI, measuring nothing")
 	fs.StringVar(&o.remeasure, "remeasure", "", "with -reanalyze: measure anew the cases whose name matches this regexp (their workload changed), re-score the rest")
-	fs.IntVar(&o.square, "square", 0, "which of the three disjoint 24-case Latin squares to run: 0 (the first measured), 1 or 2 (held out)")
+	fs.IntVar(&o.square, "square", 0, "which of the six disjoint 24-case Latin squares to run: 0 (the first measured); 1 or 2 (held out) at maplab's 1, 4 and 32 goroutines per P; 3, 4 or 5 (held out) at 2, 8 and 16, levels between them")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -91,13 +90,13 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 			return err
 		}
 	}
-	if o.square < 0 || o.square > 2 {
-		return fmt.Errorf("-square %d: there are three squares, 0, 1 and 2", o.square)
+	if o.square < 0 || o.square >= squares {
+		return fmt.Errorf("-square %d: there are %d squares, 0 to %d", o.square, squares, squares-1)
 	}
 	pool := Square(o.square)
 	if earlier != nil {
 		// Re-scoring takes the earlier run's cases, from whichever square.
-		pool = slices.Concat(Square(0), Square(1), Square(2))
+		pool = allSquares()
 	}
 	var cases []Case
 	for _, c := range pool {

@@ -434,10 +434,18 @@ type Case struct {
 
 func (c Case) Name() string { return c.Workload.Name + "/" + c.Regime.String() }
 
+// parallelisms are the goroutines-per-P levels of squares 0–2, maplab's
+// own; squares 3–5 run the levels between them (betweenParallelisms),
+// which neither maplab's matrix nor any rule has measured: they test how
+// the advice carries to a regime it has to place among its neighbours.
 var (
-	parallelisms = []int{1, 4, 32}
-	works        = []Work{WorkNone, WorkCPU, WorkIO}
+	parallelisms        = []int{1, 4, 32}
+	betweenParallelisms = []int{2, 8, 16}
+	works               = []Work{WorkNone, WorkCPU, WorkIO}
 )
+
+// squares is how many disjoint squares Square lays out.
+const squares = 6
 
 // Cases samples workload × regime as a Latin square: each workload runs
 // once with each kind of work and once at each parallelism, the pairing
@@ -446,18 +454,33 @@ var (
 // Square(0), the square the accuracy figures were first measured on.
 func Cases() []Case { return Square(0) }
 
-// Square is the k-th of the three disjoint Latin squares that together
-// make the full product (k mod 3): its parallelisms are rotated k steps
-// from Square(0)'s, so no case of one square is in another. Squares 1 and
-// 2 are held out: cases no rule was looked at against before they were
-// measured.
+// Square is the k-th of six disjoint Latin squares. Squares 0–2 together
+// make the full product at maplab's parallelisms, squares 3–5 at the
+// levels between them; within each three, a square's parallelisms are
+// rotated k steps from the first's, so no case of one square is in
+// another. Squares 1–5 are held out: cases no rule was looked at against
+// before they were measured (3–5 were added after the rules of 2026-12-03
+// were fixed, at levels no rule was written from).
 func Square(k int) []Case {
+	levels := parallelisms
+	if k >= 3 {
+		levels = betweenParallelisms
+	}
 	var cases []Case
 	for i, w := range Workloads {
 		for j, work := range works {
-			p := parallelisms[(i+j+k)%len(parallelisms)]
+			p := levels[(i+j+k)%len(levels)]
 			cases = append(cases, Case{w, Regime{PerP: p, Work: work}})
 		}
 	}
 	return cases
+}
+
+// allSquares is every square's cases, in order.
+func allSquares() []Case {
+	var all []Case
+	for k := range squares {
+		all = append(all, Square(k)...)
+	}
+	return all
 }

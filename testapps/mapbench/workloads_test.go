@@ -5,12 +5,13 @@ import (
 	"testing"
 )
 
-// TestSquaresPartitionTheProduct: the three squares are disjoint Latin
-// squares whose union is every workload × regime — so a held-out square
-// shares no case with the one the rules were first scored on.
+// TestSquaresPartitionTheProduct: the six squares are disjoint Latin
+// squares whose union is every workload × regime at both sets of
+// parallelisms — so a held-out square shares no case with the one the
+// rules were first scored on.
 func TestSquaresPartitionTheProduct(t *testing.T) {
 	seen := map[string]int{}
-	for k := range 3 {
+	for k := range squares {
 		perWorkload := map[string]map[string]bool{}
 		for _, c := range Square(k) {
 			if prev, ok := seen[c.Name()]; ok {
@@ -30,7 +31,7 @@ func TestSquaresPartitionTheProduct(t *testing.T) {
 			}
 		}
 	}
-	if want := len(Workloads) * len(parallelisms) * len(works); len(seen) != want {
+	if want := len(Workloads) * (len(parallelisms) + len(betweenParallelisms)) * len(works); len(seen) != want {
 		t.Errorf("the squares cover %d cases, want the full product of %d", len(seen), want)
 	}
 	if Cases()[5].Name() != Square(0)[5].Name() {
