@@ -137,6 +137,10 @@ type regimeChoice struct {
 	scope     string // which evidenceScope the rows come from
 	rows      []*maplabRow
 	standings []standing
+	// targets are the standings a component may be advised to switch to:
+	// all but the read/dirty map, which maplab runs only to measure what
+	// it costs code still built on it (Go ≤1.23's sync.Map design).
+	targets []standing
 	pick      standing
 	current   standing
 	// currentMeasured is false when maplab did not run the current
@@ -178,6 +182,10 @@ func chooseForRegime(f *facts) (regimeChoice, bool) {
 			c.unsettled = append(c.unsettled, fmt.Sprintf("%s (%s, U test p = %.2f)", c.scope, rowsText(c.rows), c.p))
 		}
 		c = regimeChoice{class: f.Class, mix: mix, scope: sc.Name(f.Class), rows: rows, standings: st, unsettled: c.unsettled}
+		c.targets = slices.DeleteFunc(slices.Clone(st), func(s standing) bool { return s.Strategy == StrategySyncMapLegacy })
+		if len(c.targets) == 0 {
+			continue
+		}
 		c.settle(f.Current)
 		// Without runs nothing is ever told apart: the regime's own
 		// medians decide, as they must for a matrix that kept none.
@@ -192,7 +200,7 @@ func chooseForRegime(f *facts) (regimeChoice, bool) {
 // the current one stays: within regimeTolerance of the pick by the point
 // estimates, overruled by the runs where they tell the difference.
 func (c *regimeChoice) settle(current Strategy) {
-	c.pick = c.standings[0]
+	c.pick = c.targets[0]
 	if current == StrategyUnknown {
 		c.settleUnknown()
 		return
@@ -205,11 +213,11 @@ func (c *regimeChoice) settle(current Strategy) {
 	c.keep = c.current.Mean >= (1-regimeTolerance)*c.pick.Mean
 	rival := c.pick
 	if rival.Strategy == current {
-		if len(c.standings) < 2 {
+		if len(c.targets) < 2 {
 			c.settled, c.p = true, 0
 			return
 		}
-		rival = c.standings[1]
+		rival = c.targets[1]
 	}
 	cur, riv := relativeRuns(c.rows, current), relativeRuns(c.rows, rival.Strategy)
 	// The change pays: the pick's runs beat the current's by more than the
@@ -235,11 +243,11 @@ func (c *regimeChoice) settle(current Strategy) {
 // tolerance of each other (maplab's I/O rows) nothing is sure to pay and
 // the component stays as it is.
 func (c *regimeChoice) settleUnknown() {
-	if len(c.standings) < 2 {
+	if len(c.targets) < 2 {
 		c.settled, c.keep = true, true
 		return
 	}
-	field := c.standings[1+(len(c.standings)-1)/2]
+	field := c.targets[1+(len(c.targets)-1)/2]
 	c.field = &field
 	pick, med := relativeRuns(c.rows, c.pick.Strategy), relativeRuns(c.rows, field.Strategy)
 	pChange, pKeep := 1.0, 1.0
@@ -301,8 +309,8 @@ func (c regimeChoice) reason(f *facts) string {
 		cur = fmt.Sprintf("%s not measured there", f.Current)
 	}
 	runnerUp := ""
-	if len(c.standings) > 1 && c.standings[1].Strategy != f.Current {
-		runnerUp = fmt.Sprintf("; next %s at %s", c.standings[1].Strategy, pct(c.standings[1].Mean))
+	if len(c.targets) > 1 && c.targets[1].Strategy != f.Current {
+		runnerUp = fmt.Sprintf("; next %s at %s", c.targets[1].Strategy, pct(c.targets[1].Mean))
 	}
 	return fmt.Sprintf("%s measured %s the fastest: %s of each row's best (geometric mean, worst row %s), %s%s%s",
 		where, c.pick.Strategy, pct(c.pick.Mean), pct(c.pick.Worst), cur, runnerUp, currentWeakness(f))

@@ -184,6 +184,27 @@ func TestRegimeRule(t *testing.T) {
 	}
 }
 
+// TestRegimeRuleNeverAdvisesTheReadDirtyMap: maplab runs the read/dirty
+// map to measure code built on it; where it measures fastest, the advice is
+// the best of the others.
+func TestRegimeRuleNeverAdvisesTheReadDirtyMap(t *testing.T) {
+	saved := maplab
+	defer func() { maplab = saved }()
+	maplab = groundTruth{GOMAXPROCS: 2, Keys: 1000, Date: "hand", Rows: []maplabRow{{
+		Workload: "read-heavy@x", Mix: "read-heavy", GoroutinesPerP: 4, Between: "cpu", KeyType: "int",
+		OpsPerSec: map[Strategy]float64{StrategyMutex: 5, StrategySyncMapLegacy: 12, StrategyXsync: 10, StrategySharded: 9},
+	}}}
+	f := baseFacts()
+	f.Mix, f.Class = "read-heavy", regimeClass{PerP: 4, Between: "cpu", Measured: true, Why: "hand"}
+	for _, current := range []Strategy{StrategyMutex, StrategyUnknown} {
+		f.Current, f.choice = current, nil
+		r := decide(&f)
+		if got := r.Recommend(&f); r.ID != "maplab-regime" || got != StrategyXsync {
+			t.Errorf("current %s: %s → %s, want maplab-regime → xsync, the best but the read/dirty map", current, r.ID, got)
+		}
+	}
+}
+
 // TestClassifyRegime places windows among maplab's regimes.
 func TestClassifyRegime(t *testing.T) {
 	for _, tc := range []struct {
