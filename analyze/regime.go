@@ -141,8 +141,8 @@ type regimeChoice struct {
 	// all but the read/dirty map, which maplab runs only to measure what
 	// it costs code still built on it (Go ≤1.23's sync.Map design).
 	targets []standing
-	pick      standing
-	current   standing
+	pick    standing
+	current standing
 	// currentMeasured is false when maplab did not run the current
 	// strategy there (the read/dirty map has no string-key rows) or the
 	// frames did not tell what it is.
@@ -316,7 +316,8 @@ func (c regimeChoice) reason(f *facts) string {
 		where, c.pick.Strategy, pct(c.pick.Mean), pct(c.pick.Worst), cur, runnerUp, currentWeakness(f))
 }
 
-// unknownReason is reason for a current strategy the frames did not tell.
+// unknownReason is the reason for a component whose strategy the frames
+// did not tell.
 func (c regimeChoice) unknownReason(where string) string {
 	const unknown = "the frames do not tell the current strategy (no lock or growth frame), so the pick is weighed against the median strategy there"
 	if c.keep {

@@ -27,8 +27,8 @@ func mixOf(readShare float64, known bool) string {
 // write clones the whole map, so the CPU profile weighs a write by the
 // map's size, not by its count: under COW, maplab's read-mostly workload
 // (99% reads) read as 5% reads and its read-heavy one (90%) as 0–1%, and
-// the rules advised for writes that hardly happen. The mix of operations is then unknown, and the
-// rules judge every mix.
+// the rules advised for writes that hardly happen. The mix of operations
+// is then unknown, and the rules judge every mix.
 func (wl *Workload) clonesHideMix() {
 	if wl.ReadShareSource != "cpu-profile" {
 		return
