@@ -185,10 +185,31 @@ func machine(date time.Time) Machine {
 			}
 		}
 	}
-	if out, err := exec.Command("git", "describe", "--always", "--dirty").Output(); err == nil {
-		m.Commit = strings.TrimSpace(string(out))
-	}
+	m.Commit = commitStamp("")
 	return m
+}
+
+// commitStamp names the checkout in dir ("" for the working directory):
+// HEAD's short hash, with "-dirty" when the code differs from it — tracked
+// or new files outside results directories. Results do not change what
+// ran, and a -reanalyze loop rewrites one square's results after another:
+// counted, they marked every run after the first dirty.
+func commitStamp(dir string) string {
+	git := func(args ...string) ([]byte, error) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		return cmd.Output()
+	}
+	head, err := git("rev-parse", "--short", "HEAD")
+	if err != nil {
+		return ""
+	}
+	stamp := strings.TrimSpace(string(head))
+	changed, err := git("status", "--porcelain", "--", ":/", ":(top,exclude,glob)**/results/**")
+	if err != nil || len(bytes.TrimSpace(changed)) > 0 {
+		stamp += "-dirty"
+	}
+	return stamp
 }
 
 // loadAverage is the 1, 5 and 15 minute load averages ("" off Linux).
