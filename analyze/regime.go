@@ -144,13 +144,13 @@ type regimeChoice struct {
 	pick    standing
 	current standing
 	// currentMeasured is false when maplab did not run the current
-	// strategy there (the read/dirty map has no string-key rows) or the
-	// frames did not tell what it is.
+	// strategy there (the read/dirty map has no string-key rows).
 	currentMeasured bool
-	// field stands in for an unidentified current strategy: the median of
-	// the strategies behind the pick.
-	field *standing
-	keep  bool
+	// againstMedian is true when the frames did not tell the current
+	// strategy: current is then the median of the strategies behind the
+	// pick, which stands in for it.
+	againstMedian bool
+	keep          bool
 	// settled is true when the runs of the rows told the choice apart at
 	// regimeAlpha (p is that test's p-value); else the choice is the
 	// widest scope's point estimate. unsettled names the narrower scopes
@@ -199,13 +199,25 @@ func chooseForRegime(f *facts) (regimeChoice, bool) {
 // settle picks the best-ranked strategy of c's rows and decides whether
 // the current one stays: within regimeTolerance of the pick by the point
 // estimates, overruled by the runs where they tell the difference.
+//
+// A component whose strategy the frames did not identify (a hand-written
+// map read through an atomic pointer shows no lock frame) is weighed as
+// if it ran the median strategy behind the pick: whatever it is, a change
+// is then more likely than not to pay, and where the strategies stand
+// within the tolerance of each other (maplab's I/O rows) nothing is sure
+// to pay and the component stays as it is.
 func (c *regimeChoice) settle(current Strategy) {
 	c.pick = c.targets[0]
 	if current == StrategyUnknown {
-		c.settleUnknown()
-		return
+		if len(c.targets) < 2 {
+			c.settled, c.keep = true, true
+			return
+		}
+		c.current, c.currentMeasured, c.againstMedian = c.targets[1+(len(c.targets)-1)/2], true, true
+		current = c.current.Strategy
+	} else {
+		c.current, c.currentMeasured = standingOf(c.standings, current)
 	}
-	c.current, c.currentMeasured = standingOf(c.standings, current)
 	if !c.currentMeasured {
 		c.settled, c.p = true, 0 // nothing to weigh the pick against
 		return
@@ -232,34 +244,6 @@ func (c *regimeChoice) settle(current Strategy) {
 		c.settled, c.keep, c.p = true, true, pKeep
 		return
 	}
-	c.p = min(pChange, pKeep)
-}
-
-// settleUnknown decides for a component whose strategy the frames did not
-// identify (a hand-written map read through an atomic pointer shows no
-// lock frame). Whatever it is, a change is more likely than not to pay
-// when the pick's runs beat those of the median strategy behind it by
-// more than the tolerance; where the strategies stand within the
-// tolerance of each other (maplab's I/O rows) nothing is sure to pay and
-// the component stays as it is.
-func (c *regimeChoice) settleUnknown() {
-	if len(c.targets) < 2 {
-		c.settled, c.keep = true, true
-		return
-	}
-	field := c.targets[1+(len(c.targets)-1)/2]
-	c.field = &field
-	pick, med := relativeRuns(c.rows, c.pick.Strategy), relativeRuns(c.rows, field.Strategy)
-	pChange, pKeep := 1.0, 1.0
-	if beats(pick, scaled(med, 1/(1-regimeTolerance)), &pChange) {
-		c.settled, c.keep, c.p = true, false, pChange
-		return
-	}
-	if beats(med, scaled(pick, 1-regimeTolerance), &pKeep) {
-		c.settled, c.keep, c.p = true, true, pKeep
-		return
-	}
-	c.keep = field.Mean >= (1-regimeTolerance)*c.pick.Mean
 	c.p = min(pChange, pKeep)
 }
 
@@ -293,7 +277,7 @@ func (c regimeChoice) reason(f *facts) string {
 			c.class, c.class.Why, strings.Join(c.unsettled, " nor of "), c.scope, c.mix, rowsText(c.rows))
 	}
 	where += c.settledText()
-	if c.field != nil {
+	if c.againstMedian {
 		return c.unknownReason(where)
 	}
 	if c.keep && c.pick.Strategy == f.Current {
@@ -322,18 +306,16 @@ func (c regimeChoice) unknownReason(where string) string {
 	const unknown = "the frames do not tell the current strategy (no lock or growth frame), so the pick is weighed against the median strategy there"
 	if c.keep {
 		return fmt.Sprintf("%s put %s at %s of each row's best (geometric mean) and the median strategy, %s, at %s, within %.0f%%: "+
-			"%s, and no change is sure to pay", where, c.pick.Strategy, pct(c.pick.Mean), c.field.Strategy, pct(c.field.Mean), 100*regimeTolerance, unknown)
+			"%s, and no change is sure to pay", where, c.pick.Strategy, pct(c.pick.Mean), c.current.Strategy, pct(c.current.Mean), 100*regimeTolerance, unknown)
 	}
 	return fmt.Sprintf("%s measured %s the fastest: %s of each row's best (geometric mean, worst row %s), the median strategy, %s, at %s; %s",
-		where, c.pick.Strategy, pct(c.pick.Mean), pct(c.pick.Worst), c.field.Strategy, pct(c.field.Mean), unknown)
+		where, c.pick.Strategy, pct(c.pick.Mean), pct(c.pick.Worst), c.current.Strategy, pct(c.current.Mean), unknown)
 }
 
 // settledText says whether the runs told the choice apart.
 func (c regimeChoice) settledText() string {
 	switch {
-	case c.field != nil && c.settled:
-		return fmt.Sprintf(" (runs told apart: U test p = %.3f)", c.p)
-	case !c.currentMeasured && c.field == nil:
+	case !c.currentMeasured:
 		return ""
 	case c.settled:
 		return fmt.Sprintf(" (runs told apart: U test p = %.3f)", c.p)
