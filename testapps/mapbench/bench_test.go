@@ -2,11 +2,11 @@ package main
 
 import "testing"
 
-// BenchmarkMaps runs every case with every implementation:
+// BenchmarkMaps runs every case of every square with every implementation:
 //
 //	go test -bench 'Maps/session/p4-cpu' ./testapps/mapbench
 func BenchmarkMaps(b *testing.B) {
-	for _, c := range Cases() {
+	for _, c := range allSquares() {
 		b.Run(c.Name(), func(b *testing.B) {
 			for _, impl := range Impls {
 				b.Run(string(impl), func(b *testing.B) { c.Workload.Bench(b, impl, c.Regime) })

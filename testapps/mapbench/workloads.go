@@ -444,8 +444,20 @@ var (
 	works               = []Work{WorkNone, WorkCPU, WorkIO}
 )
 
+// squareSets are the squares' workloads and parallelisms, three squares
+// to a set: 0–2 the first workloads at maplab's levels, 3–5 the same
+// workloads between them, 6–8 the fresh workloads at freshParallelisms.
+var squareSets = []struct {
+	workloads []Workload
+	levels    []int
+}{
+	{Workloads, parallelisms},
+	{Workloads, betweenParallelisms},
+	{FreshWorkloads, freshParallelisms},
+}
+
 // squares is how many disjoint squares Square lays out.
-const squares = 6
+var squares = 3 * len(squareSets)
 
 // Cases samples workload × regime as a Latin square: each workload runs
 // once with each kind of work and once at each parallelism, the pairing
@@ -454,22 +466,20 @@ const squares = 6
 // Square(0), the square the accuracy figures were first measured on.
 func Cases() []Case { return Square(0) }
 
-// Square is the k-th of six disjoint Latin squares. Squares 0–2 together
-// make the full product at maplab's parallelisms, squares 3–5 at the
-// levels between them; within each three, a square's parallelisms are
-// rotated k steps from the first's, so no case of one square is in
-// another. Squares 1–5 are held out: cases no rule was looked at against
-// before they were measured (3–5 were added after the rules of 2026-12-03
-// were fixed, at levels no rule was written from).
+// Square is the k-th of nine disjoint Latin squares. Each set of three
+// (squareSets) makes the full product of its workloads, works and levels;
+// within a set, a square's parallelisms are rotated k steps from the
+// first's, so no case of one square is in another. Squares 1–8 are held
+// out: cases no rule was looked at against before they were measured
+// (3–5 were added after the rules of 2026-12-03 were fixed, at levels no
+// rule was written from; 6–8 are workloads written before the rules of
+// the next change were).
 func Square(k int) []Case {
-	levels := parallelisms
-	if k >= 3 {
-		levels = betweenParallelisms
-	}
+	set := squareSets[k/3]
 	var cases []Case
-	for i, w := range Workloads {
+	for i, w := range set.workloads {
 		for j, work := range works {
-			p := levels[(i+j+k)%len(levels)]
+			p := set.levels[(i+j+k)%len(set.levels)]
 			cases = append(cases, Case{w, Regime{PerP: p, Work: work}})
 		}
 	}

@@ -5,9 +5,8 @@ import (
 	"testing"
 )
 
-// TestSquaresPartitionTheProduct: the six squares are disjoint Latin
-// squares whose union is every workload × regime at both sets of
-// parallelisms — so a held-out square shares no case with the one the
+// TestSquaresPartitionTheProduct: the nine squares are disjoint Latin
+// squares whose union is every workload × regime of each square set — so a held-out square shares no case with the one the
 // rules were first scored on.
 func TestSquaresPartitionTheProduct(t *testing.T) {
 	seen := map[string]int{}
@@ -31,7 +30,11 @@ func TestSquaresPartitionTheProduct(t *testing.T) {
 			}
 		}
 	}
-	if want := len(Workloads) * (len(parallelisms) + len(betweenParallelisms)) * len(works); len(seen) != want {
+	want := 0
+	for _, set := range squareSets {
+		want += len(set.workloads) * len(set.levels) * len(works)
+	}
+	if len(seen) != want {
 		t.Errorf("the squares cover %d cases, want the full product of %d", len(seen), want)
 	}
 	if Cases()[5].Name() != Square(0)[5].Name() {
