@@ -382,6 +382,12 @@ func measureRegime(w *window.Window, lock *mutex.Result, sc *stacks.Component) R
 			r.Busy, r.BusyKnown, r.BusySource = round(min(max(1-c.IdleSeconds/c.CapacitySeconds, 0), 1), 3), true, string(c.IdleSource)
 		}
 	}
+	osIdle := false
+	if lock != nil {
+		if busy, ok := osBusy(w, lock.Cost.CapacitySeconds); ok && busy < idleOSBusy {
+			r.Busy, r.BusyKnown, r.BusySource, osIdle = round(busy, 3), true, string(mutex.IdleOS), true
+		}
+	}
 	// Ps busy, or goroutines waiting for one: either way the CPU was the
 	// limit (maplab's tight loops); idle Ps with nothing runnable mean the
 	// goroutines were waiting elsewhere (I/O, timers). The runtime's own
@@ -391,9 +397,15 @@ func measureRegime(w *window.Window, lock *mutex.Result, sc *stacks.Component) R
 	// them runnable at the moment they wake (maplab's I/O regime at one
 	// goroutine per P read 1.05 runnable on average with its Ps 98.7%
 	// idle). The other idle sources are estimates, and there the gauge
-	// still tells a saturated P.
-	r.Saturated = (r.BusyKnown && r.Busy >= saturatedBusy) ||
-		(r.BusySource != string(mutex.IdleRuntime) && r.RunnableKnown && procs > 0 && r.Runnable >= float64(procs)/2)
+	// still tells a saturated P. The sampler's running count is biased the
+	// same way, and so is the runtime's idle account where threads slept
+	// holding a P; the process CPU the OS accounted is not, and a process
+	// that used under idleOSBusy of the capacity while the machine had the
+	// rest free was not held back by its Ps (maplab's I/O regime at 32
+	// goroutines per P: the samples read 44% busy and 5.2 runnable, the
+	// process used 9.6% of the capacity, the machine was 90% idle).
+	r.Saturated = !osIdle && ((r.BusyKnown && r.Busy >= saturatedBusy) ||
+		(r.BusySource != string(mutex.IdleRuntime) && r.RunnableKnown && procs > 0 && r.Runnable >= float64(procs)/2))
 	if lock == nil || lock.Attribution == nil || sc == nil {
 		return r
 	}
@@ -413,6 +425,28 @@ func measureRegime(w *window.Window, lock *mutex.Result, sc *stacks.Component) R
 		r.LockCPUOfCapacity = round(float64(sc.SyncCPUNanos)/float64(cpu.SyncNanos)*lock.Cost.SyncCPUSeconds/lock.Cost.CapacitySeconds, 4)
 	}
 	return r
+}
+
+// idleOSBusy is the share of the capacity below which a process the OS
+// accounted, on a machine with the rest free, waited for something other
+// than its Ps: the middle, on a log scale, of the gap between maplab's and
+// mapbench's I/O windows (the process used 1–10% of the capacity; above
+// that only copy-on-write windows, copying the map between waits) and
+// their tight-loop and CPU-work windows (52% and up) — 96 mapbench and
+// 170 maplab windows of 2026-12-02/03.
+const idleOSBusy = 0.25
+
+// osBusy is the share of capacity (GOMAXPROCS × window, in seconds) the
+// process used by the OS's account, when the machine's idle time shows
+// that most of the rest was free: where other processes took the cores,
+// the process's low use says it was kept off them, not that it waited.
+func osBusy(w *window.Window, capacity float64) (float64, bool) {
+	used, okUsed := w.Metrics.ProcessCPUDelta()
+	free, okFree := w.Metrics.MachineIdleDelta()
+	if !okUsed || !okFree || capacity <= 0 || free < 0.5*(capacity-used) {
+		return 0, false
+	}
+	return min(used/capacity, 1), true
 }
 
 // saturatedBusy is the busy share of the capacity from which the Ps count

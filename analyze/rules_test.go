@@ -320,6 +320,41 @@ func TestSaturationTrustsTheRuntimesIdle(t *testing.T) {
 	}
 }
 
+// TestSaturationTrustsTheOSAccount: a process the OS saw use under a
+// quarter of its capacity, on a machine with the rest free, was not held
+// back by its Ps, whatever the timer-woken sampler read (maplab's I/O
+// window at 32 goroutines per P: 44% busy and 5.2 runnable by the samples,
+// 0.38s of process CPU in 4s of capacity, the machine 90% idle). Where
+// other processes took the cores, or the process used them, the sampler's
+// reading stands.
+func TestSaturationTrustsTheOSAccount(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		used, machineIdle float64
+		saturated         bool
+		source            mutex.IdleSource
+	}{
+		{"waiting between operations", 0.38, 3.6, false, mutex.IdleOS},
+		{"kept off the cores by other processes", 0.38, 0.2, true, mutex.IdleSampled},
+		{"lock-bound tight loops", 2.6, 1.3, true, mutex.IdleSampled},
+	} {
+		w := &window.Window{Meta: window.Meta{GOMAXPROCS: 2, Goroutines: 70}, Metrics: &window.SamplePair{}}
+		w.Metrics.Start.ProcessCPUSeconds, w.Metrics.End.ProcessCPUSeconds = 11.4, 11.4+tc.used
+		w.Metrics.Start.MachineIdleSeconds, w.Metrics.End.MachineIdleSeconds = 500, 500+tc.machineIdle
+		lock := &mutex.Result{
+			Cost:    mutex.Cost{CapacitySeconds: 4, IdleSeconds: 2.25, IdleSource: mutex.IdleSampled},
+			Waiters: mutex.Waiters{Runnable: 5.17, RunnableKnown: true, Known: true},
+		}
+		rg := measureRegime(w, lock, nil)
+		if rg.Saturated != tc.saturated || rg.BusySource != string(tc.source) {
+			t.Errorf("%s: saturated %v (busy %.3g from %s), want %v from %s", tc.name, rg.Saturated, rg.Busy, rg.BusySource, tc.saturated, tc.source)
+		}
+		if got := classifyRegime(rg, 2, 70).Between; (got == "io") == tc.saturated {
+			t.Errorf("%s: classified %q", tc.name, got)
+		}
+	}
+}
+
 // TestRegimeRuleWidensUnsettledScopes: a regime whose runs cannot tell the
 // current strategy from the pick does not decide; the rule takes the
 // choice from the widest scope whose runs do, and says so. A regime whose
