@@ -30,7 +30,7 @@ func runMatrix(ctx context.Context, args []string) error {
 	gate := gateFlags(fs)
 	note := fs.String("note", "", "a note for the results header: how the machine was set up")
 	merge := fs.String("merge", "", "instead of running, join these comma-separated results.json files of the same matrix (runs taken at different times) into -out")
-	replace := fs.String("replace", "", "instead of running, take the first of these two comma-separated results.json files with the rows the second measured replaced by its runs (rows whose workload changed), into -out")
+	replace := fs.String("replace", "", "instead of running, take the first of these two comma-separated results.json files with the rows the second measured replaced by its runs (rows whose workload changed) or added (rows the first lacks), into -out")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -150,6 +150,19 @@ func TestReplace(t *testing.T) {
 	if !strings.Contains(md.String(), "the runs of 1 workloads (churn) are those of a later run, `again`") {
 		t.Errorf("the table's header does not say which rows were replaced:\n%s", md.String()[:min(md.Len(), 600)])
 	}
+	// A row the base lacks is added, its runs the part's.
+	part.Workloads = append(part.Workloads, workload.Spec{Name: "hotkey"})
+	part.Runs = append(part.Runs, row("hotkey", 3, 1)...)
+	m, err = matrix.Replace(base, part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := m.Cell("hotkey", "mutex"); !ok || c.Median != 3 || m.Best["hotkey"] != "mutex" || len(m.Workloads) != 3 || len(base.Workloads) != 2 {
+		t.Errorf("added cell %+v, best %q, %d workloads (base %d): want the part's run, mutex best, 3 rows, the base untouched", c, m.Best["hotkey"], len(m.Workloads), len(base.Workloads))
+	}
+	if !slices.Equal(m.Meta.Replaced, []string{"churn"}) || !slices.Equal(m.Meta.Added, []string{"hotkey"}) || !strings.Contains(m.Meta.Run(), "1 rows replaced and 1 added by `again`") {
+		t.Errorf("meta %+v (%s): want churn replaced and hotkey added", m.Meta, m.Meta.Run())
+	}
 	part.Strategies = []string{"mutex"}
 	if _, err := matrix.Replace(base, part); err == nil {
 		t.Error("a part with other strategies: want an error")

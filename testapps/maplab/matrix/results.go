@@ -64,14 +64,22 @@ type Meta struct {
 	// ReplacedBy the command that measured them.
 	Replaced   []string `json:"replaced,omitempty"`
 	ReplacedBy string   `json:"replaced_by,omitempty"`
+	// Added names the rows a later part (Replace) measured that the base
+	// did not have, with ReplacedBy the command that measured them.
+	Added []string `json:"added,omitempty"`
 }
 
 // Run names the measurement: its date and command, and the command that
 // replaced some of its rows.
 func (m Meta) Run() string {
 	s := m.Date.Format(time.RFC3339) + " — " + m.Command
-	if len(m.Replaced) > 0 {
+	switch {
+	case len(m.Replaced) > 0 && len(m.Added) > 0:
+		s += fmt.Sprintf("; %d rows replaced and %d added by `%s`", len(m.Replaced), len(m.Added), m.ReplacedBy)
+	case len(m.Replaced) > 0:
 		s += fmt.Sprintf("; %d rows replaced by `%s`", len(m.Replaced), m.ReplacedBy)
+	case len(m.Added) > 0:
+		s += fmt.Sprintf("; %d rows added by `%s`", len(m.Added), m.ReplacedBy)
 	}
 	return s
 }
@@ -301,6 +309,10 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "; the runs of %d workloads (%s) are those of a later run, `%s`",
 			len(m.Replaced), strings.Join(m.Replaced, ", "), m.ReplacedBy)
 	}
+	if len(m.Added) > 0 {
+		fmt.Fprintf(&b, "; %d workloads (%s) were added by a later run, `%s`",
+			len(m.Added), strings.Join(m.Added, ", "), m.ReplacedBy)
+	}
 	b.WriteString(".\n\n")
 	b.WriteString("Cells: median operations per second (margin to the workload's best); ≈ marks a strategy whose median reaches ")
 	b.WriteString("into the best one's range of runs, which this data cannot tell apart from the best (listed under ties). ")
@@ -448,28 +460,32 @@ func Merge(parts ...*Results) (*Results, error) {
 }
 
 // Replace returns base with every run of the workloads part measured
-// swapped for part's. Merge pools runs of the same rows taken at different
-// times; Replace is for rows whose earlier runs measured something else —
-// a workload whose definition changed — and which must not be pooled.
-// part must hold base's strategies and some or all of its workloads.
+// swapped for part's, and part's workloads that base lacks added as rows.
+// Merge pools runs of the same rows taken at different times; Replace is
+// for rows whose earlier runs measured something else — a workload whose
+// definition changed — and which must not be pooled, and for new rows of
+// the same matrix (a regime the sampled design left out). part must hold
+// base's strategies.
 func Replace(base, part *Results) (*Results, error) {
 	if !slices.Equal(part.Strategies, base.Strategies) {
 		return nil, fmt.Errorf("replacing matrix rows: the part has other strategies than the base")
 	}
-	if _, err := coveredBy(part.Workloads, base.Workloads); err != nil {
-		return nil, fmt.Errorf("replacing matrix rows: %w", err)
-	}
-	out := &Results{Meta: base.Meta, Strategies: base.Strategies, Workloads: base.Workloads}
-	replaced := part.workloadNames()
+	out := &Results{Meta: base.Meta, Strategies: base.Strategies, Workloads: slices.Clone(base.Workloads)}
+	measured := part.workloadNames()
 	for _, r := range base.Runs {
-		if !slices.Contains(replaced, r.Workload) {
+		if !slices.Contains(measured, r.Workload) {
 			out.Runs = append(out.Runs, r)
 		}
 	}
 	out.Runs = append(out.Runs, part.Runs...)
-	for _, w := range replaced {
-		if !slices.Contains(out.Meta.Replaced, w) {
-			out.Meta.Replaced = append(out.Meta.Replaced, w)
+	for _, w := range part.Workloads {
+		list := &out.Meta.Replaced
+		if !slices.ContainsFunc(base.Workloads, func(b workload.Spec) bool { return b.Name == w.Name }) {
+			out.Workloads = append(out.Workloads, w)
+			list = &out.Meta.Added
+		}
+		if !slices.Contains(*list, w.Name) {
+			*list = append(*list, w.Name)
 		}
 	}
 	// The header's date stays the base's: most rows were measured then.
