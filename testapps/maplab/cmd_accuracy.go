@@ -70,8 +70,11 @@ func runAccuracy(ctx context.Context, args []string) error {
 			if err != nil {
 				return err
 			}
-			res.Meta.Command, res.Meta.Note = shellCommandLine(), fmt.Sprintf("re-scored the windows of %s (measured %s), nothing measured anew; %s",
-				*rescore, earlier.Meta.Date.Format(time.RFC3339), *note)
+			res.Meta.Command = shellCommandLine()
+			res.Meta.Note = fmt.Sprintf("re-scored the windows of %s (measured %s), nothing measured anew", *rescore, earlier.Meta.Date.Format(time.RFC3339))
+			if *note != "" {
+				res.Meta.Note += "; " + *note
+			}
 			return writeAccuracy(res, *out)
 		}
 		return rescoreAndRemeasure(ctx, *rescore, earlier, m, changed, dir, *windows, *out, accuracy.Config{

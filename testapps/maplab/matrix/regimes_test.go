@@ -160,8 +160,19 @@ func TestReplace(t *testing.T) {
 	if c, ok := m.Cell("hotkey", "mutex"); !ok || c.Median != 3 || m.Best["hotkey"] != "mutex" || len(m.Workloads) != 3 || len(base.Workloads) != 2 {
 		t.Errorf("added cell %+v, best %q, %d workloads (base %d): want the part's run, mutex best, 3 rows, the base untouched", c, m.Best["hotkey"], len(m.Workloads), len(base.Workloads))
 	}
-	if !slices.Equal(m.Meta.Replaced, []string{"churn"}) || !slices.Equal(m.Meta.Added, []string{"hotkey"}) || !strings.Contains(m.Meta.Run(), "1 rows replaced and 1 added by `again`") {
+	if !slices.Equal(m.Meta.Replaced, []string{"churn"}) || !slices.Equal(m.Meta.Added, []string{"hotkey"}) || !strings.Contains(m.Meta.Run(), "1 rows replaced by `again`; 1 rows added by `again`") {
 		t.Errorf("meta %+v (%s): want churn replaced and hotkey added", m.Meta, m.Meta.Run())
+	}
+	// A base that is itself a replacement keeps the provenance of its rows:
+	// a third run that only adds a row leaves "replaced by" alone.
+	third := &matrix.Results{Strategies: base.Strategies, Workloads: []workload.Spec{{Name: "range"}}, Meta: matrix.Meta{Repeat: 1, Command: "third"}}
+	third.Runs = row("range", 1, 1)
+	again, err := matrix.Replace(m, third)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Meta.ReplacedBy != "again" || again.Meta.AddedBy != "again` and `third" || !slices.Equal(again.Meta.Added, []string{"hotkey", "range"}) || len(m.Meta.Added) != 1 {
+		t.Errorf("meta %+v: want churn still replaced by `again`, hotkey and range added by `again` and `third`, the base's list untouched", again.Meta)
 	}
 	part.Strategies = []string{"mutex"}
 	if _, err := matrix.Replace(base, part); err == nil {

@@ -65,21 +65,20 @@ type Meta struct {
 	Replaced   []string `json:"replaced,omitempty"`
 	ReplacedBy string   `json:"replaced_by,omitempty"`
 	// Added names the rows a later part (Replace) measured that the base
-	// did not have, with ReplacedBy the command that measured them.
-	Added []string `json:"added,omitempty"`
+	// did not have, with AddedBy the command that measured them.
+	Added   []string `json:"added,omitempty"`
+	AddedBy string   `json:"added_by,omitempty"`
 }
 
 // Run names the measurement: its date and command, and the command that
 // replaced some of its rows.
 func (m Meta) Run() string {
 	s := m.Date.Format(time.RFC3339) + " — " + m.Command
-	switch {
-	case len(m.Replaced) > 0 && len(m.Added) > 0:
-		s += fmt.Sprintf("; %d rows replaced and %d added by `%s`", len(m.Replaced), len(m.Added), m.ReplacedBy)
-	case len(m.Replaced) > 0:
+	if len(m.Replaced) > 0 {
 		s += fmt.Sprintf("; %d rows replaced by `%s`", len(m.Replaced), m.ReplacedBy)
-	case len(m.Added) > 0:
-		s += fmt.Sprintf("; %d rows added by `%s`", len(m.Added), m.ReplacedBy)
+	}
+	if len(m.Added) > 0 {
+		s += fmt.Sprintf("; %d rows added by `%s`", len(m.Added), m.AddedBy)
 	}
 	return s
 }
@@ -311,7 +310,7 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 	}
 	if len(m.Added) > 0 {
 		fmt.Fprintf(&b, "; %d workloads (%s) were added by a later run, `%s`",
-			len(m.Added), strings.Join(m.Added, ", "), m.ReplacedBy)
+			len(m.Added), strings.Join(m.Added, ", "), m.AddedBy)
 	}
 	b.WriteString(".\n\n")
 	b.WriteString("Cells: median operations per second (margin to the workload's best); ≈ marks a strategy whose median reaches ")
@@ -471,6 +470,7 @@ func Replace(base, part *Results) (*Results, error) {
 		return nil, fmt.Errorf("replacing matrix rows: the part has other strategies than the base")
 	}
 	out := &Results{Meta: base.Meta, Strategies: base.Strategies, Workloads: slices.Clone(base.Workloads)}
+	out.Meta.Replaced, out.Meta.Added = slices.Clone(base.Meta.Replaced), slices.Clone(base.Meta.Added)
 	measured := part.workloadNames()
 	for _, r := range base.Runs {
 		if !slices.Contains(measured, r.Workload) {
@@ -478,18 +478,25 @@ func Replace(base, part *Results) (*Results, error) {
 		}
 	}
 	out.Runs = append(out.Runs, part.Runs...)
-	for _, w := range part.Workloads {
-		list := &out.Meta.Replaced
-		if !slices.ContainsFunc(base.Workloads, func(b workload.Spec) bool { return b.Name == w.Name }) {
-			out.Workloads = append(out.Workloads, w)
-			list = &out.Meta.Added
+	// Each list keeps the command of every part that touched it: a base
+	// that is itself the product of a Replace keeps its provenance.
+	credit := func(list *[]string, by *string, name string) {
+		if !slices.Contains(*list, name) {
+			*list = append(*list, name)
 		}
-		if !slices.Contains(*list, w.Name) {
-			*list = append(*list, w.Name)
+		if !strings.Contains(*by, part.Meta.Command) {
+			*by = strings.TrimPrefix(*by+"` and `"+part.Meta.Command, "` and `")
 		}
 	}
+	for _, w := range part.Workloads {
+		if slices.ContainsFunc(base.Workloads, func(b workload.Spec) bool { return b.Name == w.Name }) {
+			credit(&out.Meta.Replaced, &out.Meta.ReplacedBy, w.Name)
+			continue
+		}
+		out.Workloads = append(out.Workloads, w)
+		credit(&out.Meta.Added, &out.Meta.AddedBy, w.Name)
+	}
 	// The header's date stays the base's: most rows were measured then.
-	out.Meta.ReplacedBy = part.Meta.Command
 	out.summarize()
 	return out, nil
 }
