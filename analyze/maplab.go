@@ -47,6 +47,9 @@ type maplabRow struct {
 	// difference between two medians can be trusted; a matrix written
 	// before runs were kept has none, and its medians then stand alone.
 	Runs map[Strategy][]float64 `json:"runs_ops_per_sec,omitempty"`
+	// Harness is the harness that measured the row: "" for maplab's
+	// matrix, "mapbench" for a case of the second harness (mapbench.go).
+	Harness string `json:"harness,omitempty"`
 }
 
 func (r *maplabRow) hasRuns() bool { return len(r.Runs) > 0 }

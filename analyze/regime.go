@@ -170,7 +170,7 @@ func chooseForRegime(f *facts) (regimeChoice, bool) {
 	}
 	var c regimeChoice
 	for i, sc := range evidenceScopes {
-		rows := maplab.rowsFor(mix, func(r *maplabRow) bool { return sc.In(f.Class, r) })
+		rows := regimeEvidence.rowsFor(mix, func(r *maplabRow) bool { return sc.In(f.Class, r) })
 		st := standings(rows)
 		if len(st) == 0 {
 			if i == 0 {
@@ -267,13 +267,13 @@ func scaled(v []float64, k float64) []float64 {
 
 // reason says what the choice rests on, with maplab's numbers.
 func (c regimeChoice) reason(f *facts) string {
-	where := fmt.Sprintf("in maplab's regime of %s (%s), on the %s mix, its %s there",
+	where := fmt.Sprintf("in maplab's regime of %s (%s), on the %s mix, %s there",
 		c.class, c.class.Why, c.mix, rowsText(c.rows))
 	if c.mix == "unknown" {
-		where = fmt.Sprintf("in maplab's regime of %s (%s), the mix unmeasured, its %s there over every mix", c.class, c.class.Why, rowsText(c.rows))
+		where = fmt.Sprintf("in maplab's regime of %s (%s), the mix unmeasured, %s there over every mix", c.class, c.class.Why, rowsText(c.rows))
 	}
 	if len(c.unsettled) > 0 {
-		where = fmt.Sprintf("in maplab's regime of %s (%s), the runs of %s could not tell the strategies apart; over %s, on the %s mix, its %s",
+		where = fmt.Sprintf("in maplab's regime of %s (%s), the runs of %s could not tell the strategies apart; over %s, on the %s mix, %s",
 			c.class, c.class.Why, strings.Join(c.unsettled, " nor of "), c.scope, c.mix, rowsText(c.rows))
 	}
 	where += c.settledText()
@@ -339,12 +339,19 @@ func currentWeakness(f *facts) string {
 	return ""
 }
 
-// rowsText says how many rows a choice rests on and which key types and
-// value sizes they ran: "2 rows (int keys, 0 and 1024-byte values)".
+// rowsText says how many rows a choice rests on, from which harness, and
+// which key types and value sizes maplab's rows ran: "maplab's 2 rows (int
+// keys, 0 and 1024-byte values) and mapbench's 3 cases (dedup/p4-none, …)".
 func rowsText(rows []*maplabRow) string {
 	keys, values := map[string]bool{}, map[int]bool{}
-	var keyList, valueList []string
+	var keyList, valueList, cases []string
+	n := 0
 	for _, r := range rows {
+		if r.Harness == harnessMapbench {
+			cases = append(cases, r.Workload)
+			continue
+		}
+		n++
 		if !keys[r.KeyType] {
 			keys[r.KeyType] = true
 			keyList = append(keyList, r.KeyType)
@@ -356,9 +363,17 @@ func rowsText(rows []*maplabRow) string {
 	}
 	slices.Sort(keyList)
 	slices.Sort(valueList)
-	noun := "rows"
-	if len(rows) == 1 {
-		noun = "row"
+	var parts []string
+	if n > 0 {
+		parts = append(parts, fmt.Sprintf("maplab's %s (%s keys, %s-byte values)", plural(n, "row"), strings.Join(keyList, " and "), strings.Join(valueList, " and ")))
 	}
-	return fmt.Sprintf("%d %s (%s keys, %s-byte values)", len(rows), noun, strings.Join(keyList, " and "), strings.Join(valueList, " and "))
+	if len(cases) > 0 {
+		const named = 3
+		list := cases
+		if len(list) > named {
+			list = append(slices.Clone(list[:named]), "…")
+		}
+		parts = append(parts, fmt.Sprintf("mapbench's %s (%s)", plural(len(cases), "case"), strings.Join(list, ", ")))
+	}
+	return strings.Join(parts, " and ")
 }

@@ -156,8 +156,8 @@ var rules = []rule{
 	// ── few cores: the strategy maplab measured fastest in the regime ───
 	{
 		ID: "maplab-regime",
-		Source: maplabSource + ": the rows of the window's regime (goroutines per P, work between operations) and mix, " +
-			"every key type and value size measured there; the strategy with the best geometric mean of ops/s over each row's best, " +
+		Source: maplabSource + " and " + mapbenchSource + ": the rows of the window's regime (goroutines per P, work between operations) and mix, " +
+			"every key type and value size measured there, each row counted once whichever harness measured it; the strategy with the best geometric mean of ops/s over each row's best, " +
 			"when a U test over the rows' runs tells it apart, else from the same work between operations at every goroutines-per-P level, then every regime",
 		When: func(f *facts) bool {
 			if !f.fewCores() || !f.hot() {

@@ -141,9 +141,9 @@ func handTruth() groundTruth {
 // picks the best geometric mean, keeping a current strategy within 10% of
 // it, with the numbers in its reason.
 func TestRegimeRule(t *testing.T) {
-	saved := maplab
-	maplab = handTruth()
-	defer func() { maplab = saved }()
+	saved := regimeEvidence
+	regimeEvidence = handTruth()
+	defer func() { regimeEvidence = saved }()
 	tight := regimeClass{PerP: 32, Between: "none", Measured: true, Why: "hand"}
 	io := regimeClass{PerP: 1, Between: "io", Measured: true, Why: "hand"}
 	for _, tc := range []struct {
@@ -188,9 +188,9 @@ func TestRegimeRule(t *testing.T) {
 // map to measure code built on it; where it measures fastest, the advice is
 // the best of the others.
 func TestRegimeRuleNeverAdvisesTheReadDirtyMap(t *testing.T) {
-	saved := maplab
-	defer func() { maplab = saved }()
-	maplab = groundTruth{GOMAXPROCS: 2, Keys: 1000, Date: "hand", Rows: []maplabRow{{
+	saved := regimeEvidence
+	defer func() { regimeEvidence = saved }()
+	regimeEvidence = groundTruth{GOMAXPROCS: 2, Keys: 1000, Date: "hand", Rows: []maplabRow{{
 		Workload: "read-heavy@x", Mix: "read-heavy", GoroutinesPerP: 4, Between: "cpu", KeyType: "int",
 		OpsPerSec: map[Strategy]float64{StrategyMutex: 5, StrategySyncMapLegacy: 12, StrategyXsync: 10, StrategySharded: 9},
 	}}}
@@ -360,8 +360,8 @@ func TestSaturationTrustsTheOSAccount(t *testing.T) {
 // choice from the widest scope whose runs do, and says so. A regime whose
 // runs do tell decides on its own, even against the wider rows.
 func TestRegimeRuleWidensUnsettledScopes(t *testing.T) {
-	saved := maplab
-	defer func() { maplab = saved }()
+	saved := regimeEvidence
+	defer func() { regimeEvidence = saved }()
 	row := func(perP int, between string, runs map[Strategy][]float64) maplabRow {
 		r := maplabRow{Workload: "read-heavy@x", Mix: "read-heavy", GoroutinesPerP: perP, Between: between, KeyType: "int",
 			OpsPerSec: map[Strategy]float64{}, Runs: runs}
@@ -378,7 +378,7 @@ func TestRegimeRuleWidensUnsettledScopes(t *testing.T) {
 	f.Class = regimeClass{PerP: 1, Between: "none", Measured: true, Why: "hand"}
 
 	// g1 noisy; the other tight-loop rows clearly favour xsync.
-	maplab = groundTruth{GOMAXPROCS: 2, Keys: 1000, Date: "hand", Rows: []maplabRow{
+	regimeEvidence = groundTruth{GOMAXPROCS: 2, Keys: 1000, Date: "hand", Rows: []maplabRow{
 		row(1, "none", noisy), row(4, "none", clearXsync), row(32, "none", clearXsync), row(4, "cpu", clearMutex),
 	}}
 	c, ok := chooseForRegime(&f)
@@ -391,13 +391,13 @@ func TestRegimeRuleWidensUnsettledScopes(t *testing.T) {
 	}
 
 	// g1 clearly favours mutex (2×, 6 runs apart): it decides alone.
-	maplab.Rows = []maplabRow{row(1, "none", clearMutex), row(1, "none", clearMutex), row(4, "none", clearXsync), row(32, "none", clearXsync)}
+	regimeEvidence.Rows = []maplabRow{row(1, "none", clearMutex), row(1, "none", clearMutex), row(4, "none", clearXsync), row(32, "none", clearXsync)}
 	if c, _ := chooseForRegime(&f); !c.keep || !c.settled || len(c.unsettled) != 0 {
 		t.Errorf("a settled regime: keep=%v settled=%v unsettled=%q, want keep, settled in the regime", c.keep, c.settled, c.unsettled)
 	}
 
 	// Nothing settles anywhere: the widest scope's point estimate, said to be one.
-	maplab.Rows = []maplabRow{row(1, "none", noisy), row(4, "cpu", noisy)}
+	regimeEvidence.Rows = []maplabRow{row(1, "none", noisy), row(4, "cpu", noisy)}
 	c, _ = chooseForRegime(&f)
 	if c.settled || c.scope != "every regime" || !strings.Contains(c.reason(&f), "point estimate") {
 		t.Errorf("nothing settles: settled=%v scope=%q reason %q", c.settled, c.scope, c.reason(&f))

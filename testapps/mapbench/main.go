@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	fs.StringVar(&o.contendr, "contendr", "", "the contendr CLI to judge (default: built from this checkout)")
 	fs.StringVar(&o.reanalyze, "reanalyze", "", "re-score the windows and ops/s of an earlier `accuracy.json` with this checkout's CLI, measuring nothing")
 	fs.StringVar(&o.remeasure, "remeasure", "", "with -reanalyze: measure anew the cases whose name matches this regexp (their workload changed), re-score the rest")
-	fs.IntVar(&o.square, "square", 0, "which of the twelve disjoint 24-case Latin squares to run: 0 (the first measured); 1 or 2 at maplab's 1, 4 and 32 goroutines per P; 3, 4 or 5 at 2, 8 and 16, levels between them; 6, 7 or 8 the fresh workloads at 1, 6 and 24; 9, 10 or 11 (held out) the hold-out workloads at 1, 3 and 12")
+	fs.IntVar(&o.square, "square", 0, "which of the fifteen disjoint 24-case Latin squares to run: 0 (the first measured); 1 or 2 at maplab's 1, 4 and 32 goroutines per P; 3, 4 or 5 at 2, 8 and 16, levels between them; 6, 7 or 8 the fresh workloads at 1, 6 and 24; 9, 10 or 11 the hold-out workloads at 1, 3 and 12; 12, 13 or 14 (held out) the confirmation workloads at 2, 5 and 20")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -447,7 +447,8 @@ var (
 // squareSets are the squares' workloads and parallelisms, three squares
 // to a set: 0–2 the first workloads at maplab's levels, 3–5 the same
 // workloads between them, 6–8 the fresh workloads at freshParallelisms,
-// 9–11 the hold-out workloads at holdoutParallelisms.
+// 9–11 the hold-out workloads at holdoutParallelisms, 12–14 the
+// confirmation workloads at confirmParallelisms.
 var squareSets = []struct {
 	workloads []Workload
 	levels    []int
@@ -456,6 +457,7 @@ var squareSets = []struct {
 	{Workloads, betweenParallelisms},
 	{FreshWorkloads, freshParallelisms},
 	{HoldoutWorkloads, holdoutParallelisms},
+	{ConfirmWorkloads, confirmParallelisms},
 }
 
 // squares is how many disjoint squares Square lays out.
@@ -468,15 +470,16 @@ var squares = 3 * len(squareSets)
 // Square(0), the square the accuracy figures were first measured on.
 func Cases() []Case { return Square(0) }
 
-// Square is the k-th of twelve disjoint Latin squares. Each set of three
+// Square is the k-th of fifteen disjoint Latin squares. Each set of three
 // (squareSets) makes the full product of its workloads, works and levels;
 // within a set, a square's parallelisms are rotated k steps from the
 // first's, so no case of one square is in another. Squares 1–8 are held
 // out: cases no rule was looked at against before they were measured
 // (3–5 were added after the rules of 2026-12-03 were fixed, at levels no
 // rule was written from; 6–8 are workloads written before the rules of
-// the next change were; 9–11 workloads written after the last change and
-// measured once).
+// the next change were; 9–11 workloads written after the rules of 313c87b
+// and measured once; 12–14 workloads written after those squares were
+// pooled into the rules' evidence, measured once).
 func Square(k int) []Case {
 	set := squareSets[k/3]
 	var cases []Case

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestSquaresPartitionTheProduct: the twelve squares are disjoint Latin
+// TestSquaresPartitionTheProduct: the fifteen squares are disjoint Latin
 // squares whose union is every workload × regime of each square set — so a held-out square shares no case with the one the
 // rules were first scored on.
 func TestSquaresPartitionTheProduct(t *testing.T) {
