@@ -113,6 +113,12 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	if err := os.MkdirAll(o.windows, 0o755); err != nil {
 		return err
 	}
+	// The advice comes from the CLI judged: this checkout's when the
+	// harness builds it, else whichever commit -contendr was built from.
+	adviceFrom := ""
+	if o.contendr != "" {
+		adviceFrom = cliStamp(o.contendr)
+	}
 	if o.contendr == "" {
 		tmp, err := os.MkdirTemp("", "mapbench-")
 		if err != nil {
@@ -130,12 +136,17 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 		Machine:  machine(time.Now()),
 		Settings: o.Settings,
 	}
+	if adviceFrom == "" {
+		adviceFrom = results.Machine.Commit
+	} else {
+		results.Machine.Commit += ", advice from " + adviceFrom
+	}
 	if earlier != nil {
 		// The measurements are the earlier run's: so are the machine and
 		// the settings they were made with.
 		results.Machine, results.Settings = earlier.Machine, earlier.Settings
 		measuredAt, _, _ := strings.Cut(results.Machine.Commit, ", advice from ")
-		results.Machine.Commit = measuredAt + ", advice from " + machine(time.Now()).Commit
+		results.Machine.Commit = measuredAt + ", advice from " + adviceFrom
 		results.Reanalyzed, results.MeasuredBy = o.reanalyze, earlier.Command
 		if earlier.MeasuredBy != "" {
 			results.MeasuredBy = earlier.MeasuredBy

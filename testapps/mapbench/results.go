@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"debug/buildinfo"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -207,6 +208,33 @@ func commitStamp(dir string) string {
 	stamp := strings.TrimSpace(string(head))
 	changed, err := git("status", "--porcelain", "--", ":/", ":(top,exclude,glob)**/results/**")
 	if err != nil || len(bytes.TrimSpace(changed)) > 0 {
+		stamp += "-dirty"
+	}
+	return stamp
+}
+
+// cliStamp names the commit a contendr binary was built from, as
+// commitStamp does a checkout, from the VCS stamp Go writes into a binary
+// built in a repository; without one, it says so.
+func cliStamp(path string) string {
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		return "an unreadable CLI (" + path + ")"
+	}
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return "a CLI without a VCS stamp (" + path + ")"
+	}
+	stamp := rev[:min(7, len(rev))]
+	if modified == "true" {
 		stamp += "-dirty"
 	}
 	return stamp

@@ -58,3 +58,19 @@ func TestCommitStamp(t *testing.T) {
 		t.Errorf("changed code stamps %q, want %q", got, clean+"-dirty")
 	}
 }
+
+// TestCLIStamp: the advice of a -contendr binary is stamped with the
+// commit it was built from, and says so when the binary cannot tell.
+func TestCLIStamp(t *testing.T) {
+	if got := cliStamp(filepath.Join(t.TempDir(), "missing")); !strings.HasPrefix(got, "an unreadable CLI") {
+		t.Errorf("a missing binary: %q", got)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Test binaries carry no VCS stamp.
+	if got := cliStamp(self); !strings.HasPrefix(got, "a CLI without a VCS stamp") {
+		t.Errorf("the test binary: %q", got)
+	}
+}
