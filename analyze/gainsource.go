@@ -17,8 +17,9 @@ const (
 	// GainFromVerify: contendr verify replayed the component's workload for
 	// the current and recommended strategies; Recommendation.Measured holds it.
 	GainFromVerify = "verify"
-	// GainFromMaplab: the maplab matrix's medians for the workload row
-	// closest to the component's, measured on GOMAXPROCS cores elsewhere.
+	// GainFromMaplab: the ground truth's medians (maplab's matrix rows and
+	// mapbench's cases) for the component's regime and mix, measured on
+	// GOMAXPROCS cores elsewhere; Detail names the harnesses.
 	GainFromMaplab = "maplab"
 	// GainFromWindow: only the window's own bounds (the component's
 	// contention cost, its growth share of allocation).
@@ -117,8 +118,8 @@ func gainSource(rec Recommendation, f *facts) GainSource {
 	const verifyHint = " (contendr verify measures the change on your machine)"
 	if measured(f.Current, rec.Recommended, f) != "" {
 		c, _ := f.regimeChoice()
-		return GainSource{Kind: GainFromMaplab, Detail: fmt.Sprintf("the maplab matrix on %d cores, %s, %s rows%s",
-			maplab.GOMAXPROCS, c.scope, c.mix, verifyHint)}
+		return GainSource{Kind: GainFromMaplab, Detail: fmt.Sprintf("%s on %d cores, %s, %s rows%s",
+			harnessesText(c.rows), maplab.GOMAXPROCS, c.scope, c.mix, verifyHint)}
 	}
 	return GainSource{Kind: GainFromWindow, Detail: "this window's bounds, not a measurement of the change" + verifyHint}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -91,5 +92,45 @@ func TestMapbenchEvidence(t *testing.T) {
 	}
 	if len(mapbench.Rows) == 0 {
 		t.Error("the embedded mapbench evidence has no rows")
+	}
+}
+
+// TestRegimeRulePoolsHarnesses: the regime rule reads maplab's rows and
+// mapbench's cases together, each row once, and its reason and expected
+// gain say which harness measured what.
+func TestRegimeRulePoolsHarnesses(t *testing.T) {
+	if got, want := len(regimeEvidence.Rows), len(maplab.Rows)+len(mapbench.Rows); got != want {
+		t.Fatalf("regime evidence has %d rows, want maplab's and mapbench's %d", got, want)
+	}
+	saved := regimeEvidence
+	defer func() { regimeEvidence = saved }()
+	row := func(harness string, ops map[Strategy]float64) maplabRow {
+		return maplabRow{Workload: "w", Mix: "write-heavy", GoroutinesPerP: 4, Between: "none", KeyType: "int", Harness: harness, OpsPerSec: ops}
+	}
+	shardsAhead := map[Strategy]float64{StrategyMutex: 3, StrategySharded: 10, StrategyXsync: 9}
+	xsyncAhead := map[Strategy]float64{StrategyMutex: 5, StrategySharded: 6, StrategyXsync: 10}
+	// Two maplab rows put the shards 10% ahead; three mapbench cases put
+	// xsync 1.7× ahead: counted once each, xsync leads.
+	regimeEvidence = groundTruth{Rows: []maplabRow{
+		row("", shardsAhead), row("", shardsAhead),
+		row(harnessMapbench, xsyncAhead), row(harnessMapbench, xsyncAhead), row(harnessMapbench, xsyncAhead),
+	}}
+	f := baseFacts()
+	f.Class = regimeClass{PerP: 4, Between: "none", Measured: true, Why: "hand"}
+	c, ok := chooseForRegime(&f)
+	if !ok || c.keep || c.pick.Strategy != StrategyXsync {
+		t.Fatalf("pooled rows: keep=%v pick=%s, want xsync", c.keep, c.pick.Strategy)
+	}
+	if why := c.reason(&f); !strings.Contains(why, "maplab's 2 rows") || !strings.Contains(why, "mapbench's 3 cases") {
+		t.Errorf("the reason does not say which harness measured what: %s", why)
+	}
+	if gain := measured(StrategyMutex, StrategyXsync, &f); !strings.Contains(gain, "maplab's matrix of") || !strings.Contains(gain, "mapbench's 3 cases") {
+		t.Errorf("the expected gain does not name both harnesses: %s", gain)
+	}
+	// maplab alone: the shards.
+	regimeEvidence.Rows = regimeEvidence.Rows[:2]
+	f.choice = nil
+	if c, _ := chooseForRegime(&f); c.pick.Strategy != StrategySharded {
+		t.Errorf("maplab's rows alone: pick %s, want sharded", c.pick.Strategy)
 	}
 }

@@ -365,8 +365,9 @@ type Recommendation struct {
 	ExpectedGain string `json:"expected_gain"`
 	Gain         Gain   `json:"gain"`
 	// GainSource says where the expected gain's figures come from: a
-	// contendr verify measurement (then in Measured), the maplab matrix on
-	// its cores, or the window's bounds only.
+	// contendr verify measurement (then in Measured), the ground truth's
+	// rows (maplab's matrix, mapbench's cases) on their cores, or the
+	// window's bounds only.
 	GainSource GainSource       `json:"gain_source"`
 	Measured   *GainMeasurement `json:"measured,omitempty"`
 	Workload   Workload         `json:"workload"`

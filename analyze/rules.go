@@ -419,8 +419,8 @@ func procsText(f *facts) string {
 	return fmt.Sprintf("GOMAXPROCS %d", f.Procs)
 }
 
-// measured quotes maplab's comparison of two strategies in f's regime and
-// mix, or "" when the ground truth has no such rows (many cores).
+// measured quotes the ground truth's comparison of two strategies in f's
+// regime and mix, or "" when it has no such rows (many cores).
 func measured(from, to Strategy, f *facts) string {
 	c, ok := f.regimeChoice()
 	if !ok || !f.fewCores() {
@@ -431,6 +431,26 @@ func measured(from, to Strategy, f *facts) string {
 	if !okA || !okB || a.Mean <= 0 {
 		return ""
 	}
-	return fmt.Sprintf("maplab, %s, %s on %d Ps: %s vs %s %+.0f%% ops/s (geometric mean over %d rows, medians of the run of %s)",
-		c.scope, c.mix, maplab.GOMAXPROCS, to, from, (b.Mean/a.Mean-1)*100, min(a.Rows, b.Rows), maplab.Date)
+	both := slices.DeleteFunc(slices.Clone(c.rows), func(r *maplabRow) bool { return r.OpsPerSec[from] <= 0 || r.OpsPerSec[to] <= 0 })
+	return fmt.Sprintf("%s, %s, %s on %d Ps: %s vs %s %+.0f%% ops/s (geometric mean over %d rows)",
+		harnessesText(both), c.scope, c.mix, maplab.GOMAXPROCS, to, from, (b.Mean/a.Mean-1)*100, min(a.Rows, b.Rows))
+}
+
+// harnessesText names the measurements rows come from: maplab's matrix
+// run, mapbench's cases, or both.
+func harnessesText(rows []*maplabRow) string {
+	bench := 0
+	for _, r := range rows {
+		if r.Harness == harnessMapbench {
+			bench++
+		}
+	}
+	matrix := fmt.Sprintf("maplab's matrix of %s", maplab.Date)
+	switch bench {
+	case 0:
+		return matrix
+	case len(rows):
+		return fmt.Sprintf("mapbench's %s", plural(bench, "case"))
+	}
+	return fmt.Sprintf("%s and mapbench's %s", matrix, plural(bench, "case"))
 }
