@@ -198,8 +198,16 @@ func TestCostRanksLikeThroughput(t *testing.T) {
 				100*c.CPUShare, 100*c.Cost)
 		}
 	}
+	// The readers' window needs CPU samples of its own: beside the
+	// parallel suite (run queue 60–70%, 30% of the CPU used, CI of
+	// 2026-12-07) it found no component at all. It is asserted with the
+	// orderings, when the cores were the test's (CI runs it again alone).
 	if r := res.Readers; r.Component == "" || r.SyncCPUShare < 0.10 || r.MutexDelaySeconds != 0 {
-		t.Errorf("read-only RWMutex map: %+v, want its component with at least 10%% of the CPU in RLock/RUnlock and no mutex delay", r)
+		if quiet {
+			t.Errorf("read-only RWMutex map: %+v, want its component with at least 10%% of the CPU in RLock/RUnlock and no mutex delay", r)
+		} else {
+			t.Logf("read-only RWMutex map on shared cores: %+v (logged, not asserted)", r)
+		}
 	}
 	t.Log("cells:" + table) // with -v, the run's figures whatever the regime
 }
