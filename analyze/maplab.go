@@ -9,7 +9,8 @@ import (
 	"strings"
 )
 
-// maplabJSON is the ground truth the few-core rules follow: the medians of
+// maplabJSON is the first of the two ground truths the few-core rules
+// follow (mapbench.go holds the second): the medians of
 // testapps/maplab/results/results.json, the strategy × workload × regime
 // matrix measured on this project's 2-core machine. TestMaplabGroundTruth
 // fails when the two differ; `go test ./analyze -run TestMaplabGroundTruth
@@ -73,7 +74,7 @@ var maplab = func() groundTruth {
 	return g
 }()
 
-// maplabSource names the ground truth the few-core rules rest on.
+// maplabSource names maplab's matrix in the few-core rules' sources.
 var maplabSource = fmt.Sprintf("testapps/maplab/results/results.md (GOMAXPROCS=%d, %d int or string keys, %d workloads × regimes, %s, %s)",
 	maplab.GOMAXPROCS, maplab.Keys, len(maplab.Rows), maplab.GoVersion, maplab.Date)
 

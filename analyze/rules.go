@@ -153,7 +153,8 @@ func always(s Strategy) func(*facts) Strategy { return func(*facts) Strategy { r
 
 // rules is the table, most specific first.
 var rules = []rule{
-	// ── few cores: the strategy maplab measured fastest in the regime ───
+	// ── few cores: the strategy measured fastest in the regime (maplab's
+	// matrix and mapbench's cases) ───
 	{
 		ID: "maplab-regime",
 		Source: maplabSource + " and " + mapbenchSource + ": the rows of the window's regime (goroutines per P, work between operations) and mix, " +
