@@ -13,7 +13,8 @@ import (
 // window. The regime rule pools these rows with maplab's: the two
 // harnesses disagree where maplab's 100k-key uniform tight loops favour
 // the sharded map, and a rule that follows one harness alone is right on
-// its own cases and wrong on the other's (docs/DESIGN.md, "Map strategy recommendation").
+// its own cases and wrong on the other's (docs/DESIGN.md, "Map strategy
+// recommendation").
 // TestMapbenchEvidence fails when this copy and the results it lists
 // differ; `go test ./analyze -run TestMapbenchEvidence -update-mapbench`
 // rewrites it.

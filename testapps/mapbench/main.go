@@ -115,11 +115,10 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 	}
 	// The advice comes from the CLI judged: this checkout's when the
 	// harness builds it, else whichever commit -contendr was built from.
-	adviceFrom := ""
+	adviceFrom := commitStamp("")
 	if o.contendr != "" {
 		adviceFrom = cliStamp(o.contendr)
-	}
-	if o.contendr == "" {
+	} else {
 		tmp, err := os.MkdirTemp("", "mapbench-")
 		if err != nil {
 			return err
@@ -136,9 +135,7 @@ func run(ctx context.Context, args []string, log io.Writer) error {
 		Machine:  machine(time.Now()),
 		Settings: o.Settings,
 	}
-	if adviceFrom == "" {
-		adviceFrom = results.Machine.Commit
-	} else {
+	if adviceFrom != results.Machine.Commit {
 		results.Machine.Commit += ", advice from " + adviceFrom
 	}
 	if earlier != nil {
